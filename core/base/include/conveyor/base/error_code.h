@@ -7,7 +7,20 @@
 
 namespace conveyor {
 
+// Codes below -1 are local to a client (never on the wire); their values follow
+// librdkafka's internal codes so users of both see the same numbers.
 #define CONVEYOR_ERROR_CODES(X)                                  \
+  X(local_destroy, -197, false)                                  \
+  X(local_fail, -196, false)                                     \
+  X(local_transport, -195, true)                                 \
+  X(local_msg_timed_out, -192, true)                             \
+  X(local_partition_eof, -191, false)                            \
+  X(local_unknown_partition, -190, false)                        \
+  X(local_all_brokers_down, -187, true)                          \
+  X(local_invalid_arg, -186, false)                              \
+  X(local_timed_out, -185, true)                                 \
+  X(local_queue_full, -184, true)                                \
+  X(local_state, -172, false)                                    \
   X(unknown_server_error, -1, false)                             \
   X(none, 0, false)                                              \
   X(offset_out_of_range, 1, false)                               \

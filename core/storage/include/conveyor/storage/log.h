@@ -1,0 +1,168 @@
+#pragma once
+// PartitionLog: the log of one topic partition in `<log dir>/<topic>-<partition>/`
+// (DESIGN.md §4; layout and formats in core/storage/README.md):
+//   <20-digit base offset>.log        record batches exactly as on the wire (RecordBatch v2)
+//   <20-digit base offset>.index      sparse: relative offset int32 → position int32 (8 bytes)
+//   <20-digit base offset>.timeindex  sparse: timestamp int64 → relative offset int32 (12 bytes)
+//   <20-digit offset>.snapshot        idempotent producer state at that offset
+//
+// Offsets are Kafka offsets (int64); "log end offset" (LEO) is the offset the next appended
+// record gets; the high watermark (HW) is a separate field (single node: the log sets it to the
+// LEO after every append; replication will drive it with set_high_watermark).
+//
+// Thread-safety: every method may be called from any thread. Appends, flushes and truncation
+// are serialised by a per-partition mutex; read() and offset_for_timestamp() take the mutex
+// only to find file positions and then pread outside it, so reads run concurrently with an
+// append. fsync runs outside the mutex (a second flush waits for the first).
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "conveyor/base/result.h"
+#include "conveyor/protocol/bytes.h"
+#include "conveyor/storage/log_config.h"
+#include "conveyor/storage/producer_state.h"
+
+namespace conveyor::storage {
+
+class Segment;  // internal (src/segment.h)
+
+// What append() did. For a duplicate idempotent batch nothing is appended and the offsets are
+// those of the original batch (Kafka answers the retry with the first attempt's offsets).
+struct AppendInfo {
+  int64_t base_offset = -1;         // offset of the first record appended
+  int64_t last_offset = -1;         // offset of the last record appended
+  int64_t log_append_time_ms = -1;  // now_ms if message.timestamp.type=LogAppendTime, else -1
+  int64_t log_start_offset = 0;     // after the append
+  int32_t record_count = 0;         // records appended (0 for a duplicate)
+  int32_t batch_count = 0;          // batches appended (0 for a duplicate)
+  bool duplicate = false;
+};
+
+// What read() returns: whole batches, their bytes copied out of the segment file.
+struct ReadResult {
+  Bytes records;                    // zero or more whole batches
+  int64_t high_watermark = 0;       // at the time of the read
+  int64_t log_start_offset = 0;
+  int64_t log_end_offset = 0;
+};
+
+struct TimestampOffset {
+  int64_t timestamp_ms = -1;
+  int64_t offset = -1;
+};
+
+// Recovery facts the LogManager passes to open().
+struct LogOpenOptions {
+  // Offset up to which the data is known to be fsync'd (from recovery-point-offset-checkpoint);
+  // segments wholly below it are trusted. 0 = unknown: rescan everything.
+  int64_t recovery_point = 0;
+  // The log dir had a clean-shutdown marker: skip the rescan (indexes are still sanity-checked
+  // and rebuilt if broken).
+  bool clean_shutdown = false;
+};
+
+class PartitionLog {
+ public:
+  // Opens (creating the directory if missing) and recovers the log in `dir`, whose last path
+  // component is `<topic>-<partition>`. Recovery: see README.md. Errors: kafka_storage_error
+  // on I/O failure (the message names the file and errno text).
+  static Result<std::unique_ptr<PartitionLog>> open(std::string dir, std::string topic,
+                                                    int32_t partition, LogConfig config,
+                                                    LogOpenOptions options = {});
+  ~PartitionLog();
+  PartitionLog(const PartitionLog&) = delete;
+  PartitionLog& operator=(const PartitionLog&) = delete;
+
+  // Appends every batch of `records` (a Produce request's records field: concatenated
+  // RecordBatch v2) or none of them. Per batch: protocol::validate_batch (CRC, record count,
+  // sizes), size ≤ max.message.bytes, control batches refused, idempotent sequence checks
+  // (producer_state.h), then offsets assigned from the LEO, partition leader epoch set to
+  // `leader_epoch`, and with LogAppendTime the timestamps set to now_ms. Rolls the segment at
+  // segment.bytes or a full index. fsyncs when flush.messages is reached.
+  // Errors: corrupt_message (bad CRC, truncated or trailing bytes, magic != 2, empty blob),
+  // invalid_record, unsupported_compression_type, record_list_too_large, message_too_large,
+  // invalid_producer_epoch, out_of_order_sequence_number, unknown_producer_id,
+  // kafka_storage_error (I/O; the in-memory state is unchanged but the log may hold a torn
+  // tail until the next open).
+  // If the first idempotent batch checked is a duplicate, nothing is appended and the result
+  // has duplicate=true with the original offsets (a duplicate after a non-duplicate batch in
+  // the same call is out_of_order_sequence_number).
+  Result<AppendInfo> append(ByteView records, int32_t leader_epoch, int64_t now_ms);
+
+  // Reads whole batches starting with the batch that contains `offset` (so the first batch may
+  // begin before `offset`, as in Kafka), from one segment, up to `max_bytes` in total
+  // (clamped to LogConfig::max_read_bytes). If the first batch alone is larger than max_bytes
+  // it is returned whole when `min_one_batch` (KIP-74), else nothing. Batches whose last
+  // offset is ≥ `max_offset` (pass the high watermark for consumers, log_end_offset() for
+  // followers) are not returned. offset == LEO → empty records.
+  // Errors: offset_out_of_range (offset < log start or > LEO), kafka_storage_error,
+  // corrupt_message (a header on disk fails its sanity check).
+  Result<ReadResult> read(int64_t offset, int32_t max_bytes, int64_t max_offset,
+                          bool min_one_batch = true) const;
+
+  // The first offset whose record timestamp is ≥ timestamp_ms, with that record's timestamp
+  // (ListOffsets by timestamp, KIP-79): time index, then a scan of batch headers, then the
+  // records of the matching batch. nullopt if no record is that late. The special timestamps
+  // -1 (latest) and -2 (earliest) are the caller's: use log_end_offset()/log_start_offset().
+  Result<std::optional<TimestampOffset>> offset_for_timestamp(int64_t timestamp_ms) const;
+
+  int64_t log_start_offset() const;
+  int64_t log_end_offset() const;
+  int64_t high_watermark() const;
+  // Clamped to [log_start_offset, log_end_offset].
+  void set_high_watermark(int64_t offset);
+  // Whether appends set the high watermark to the LEO (default true: single node).
+  void set_high_watermark_follows_log_end(bool follows);
+  // Offset up to which data is fsync'd.
+  int64_t recovery_point() const;
+
+  // fsync every segment with unflushed data (log and indexes) and advance the recovery point.
+  Result<void> flush();
+  // flush() if the oldest unflushed append is at least flush.ms old (the broker calls it from
+  // a timer) or flush.messages is reached.
+  Result<void> maybe_flush(int64_t now_ms);
+
+  // Replaces the configuration (topic config change). Takes effect for the next append/roll.
+  void update_config(const LogConfig& config);
+  LogConfig config() const;
+
+  // The idempotent state of a producer, if known.
+  std::optional<ProducerEntry> producer_entry(int64_t producer_id) const;
+
+  // Removes every record at or after `offset` (follower truncation; also used by tests).
+  // Errors: offset_out_of_range if offset < log start.
+  Result<void> truncate_to(int64_t offset);
+
+  // Flushes, writes the producer state snapshot, trims preallocated files and closes the files.
+  // Further calls fail with kafka_storage_error. Called by the destructor if not called.
+  Result<void> close();
+
+  const std::string& dir() const;
+  const std::string& topic() const;
+  int32_t partition() const;
+  // Number of segments (for tests and metrics).
+  size_t segment_count() const;
+  // Size in bytes of all .log files.
+  int64_t size_bytes() const;
+
+ private:
+  struct State;
+  explicit PartitionLog(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
+
+// `<topic>-<partition>` directory name, and its parse (Kafka's Log.parseTopicPartitionName:
+// the partition is after the last '-'). nullopt if `name` is not such a name.
+std::string partition_dir_name(const std::string& topic, int32_t partition);
+struct TopicPartitionName {
+  std::string topic;
+  int32_t partition = -1;
+};
+std::optional<TopicPartitionName> parse_partition_dir_name(const std::string& name);
+
+// Segment file name: base offset as 20 decimal digits plus the suffix (".log", ".index", ...).
+std::string segment_file_name(int64_t base_offset, const char* suffix);
+
+}  // namespace conveyor::storage

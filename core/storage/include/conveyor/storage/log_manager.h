@@ -1,0 +1,135 @@
+#pragma once
+// LogManager: every partition log of a broker across its log dirs (Kafka's `log.dirs`).
+//
+// Per log dir it keeps Kafka's files:
+//   recovery-point-offset-checkpoint   text: "0\n<count>\n<topic> <partition> <offset>\n..."
+//   .kafka_cleanshutdown               present only between a clean close() and the next open
+// and per partition dir:
+//   partition.metadata                 text: "version: 0\ntopic_id: <base64url topic id>\n"
+//   topic-config.properties            conveyor's own: the topic's config overrides (Java
+//                                      properties text), so a restart rebuilds the LogConfig
+// A deleted partition is renamed to `<topic>-<partition>.<32 hex>-delete` and removed; such
+// directories left by a crash are removed on open. New partitions go to the log dir holding
+// the fewest partitions.
+//
+// Thread-safety: all methods are thread-safe (one mutex over the partition map; each
+// PartitionLog has its own). Returned shared_ptrs stay valid after delete_partition (the files
+// are gone, further appends fail with kafka_storage_error).
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "conveyor/base/properties.h"
+#include "conveyor/base/result.h"
+#include "conveyor/protocol/codec.h"
+#include "conveyor/storage/log.h"
+#include "conveyor/storage/log_config.h"
+
+namespace conveyor::storage {
+
+using TopicId = protocol::Uuid;
+
+struct PartitionInfo {
+  int32_t partition = -1;
+  std::shared_ptr<PartitionLog> log;
+};
+
+struct TopicInfo {
+  std::string name;
+  TopicId topic_id{};
+  Properties config_overrides;            // as given to create_partition
+  std::vector<PartitionInfo> partitions;  // sorted by partition
+};
+
+class LogManager {
+ public:
+  // Opens every dir of `log_dirs` (created if missing), removes leftover `-delete` dirs and
+  // loads every `<topic>-<partition>` dir found, recovering each log (README.md "Recovery").
+  // `broker_properties` gives the broker-wide log defaults (make_log_config). A partition dir
+  // without a readable partition.metadata is loaded with a zero topic id and a warning.
+  // Errors: kafka_storage_error (a dir cannot be created or read), invalid_config, and the
+  // same partition present in two log dirs (kafka_storage_error).
+  static Result<std::unique_ptr<LogManager>> open(std::vector<std::string> log_dirs,
+                                                  Properties broker_properties);
+  ~LogManager();
+
+  // Creates partition `partition` of `topic` (directory, metadata, empty log) or returns the
+  // existing one if it has the same topic id. Errors: invalid_topic_exception (name empty,
+  // ".", "..", longer than 249 or outside [a-zA-Z0-9._-]), invalid_config (bad overrides),
+  // topic_already_exists (exists with another topic id), kafka_storage_error.
+  Result<std::shared_ptr<PartitionLog>> create_partition(const std::string& topic,
+                                                         int32_t partition,
+                                                         const TopicId& topic_id,
+                                                         const Properties& config_overrides = {});
+
+  // The log of a partition, or nullptr.
+  std::shared_ptr<PartitionLog> get(const std::string& topic, int32_t partition) const;
+
+  // Closes and deletes one partition / every partition of a topic (rename to -delete, then
+  // remove). Errors: unknown_topic_or_partition, kafka_storage_error.
+  Result<void> delete_partition(const std::string& topic, int32_t partition);
+  Result<void> delete_topic(const std::string& topic);
+
+  // Every topic with its id, overrides and partitions, sorted by name.
+  std::vector<TopicInfo> topics() const;
+  std::optional<TopicInfo> topic(const std::string& name) const;
+
+  // Changes a topic's overrides (persisted) and updates its partitions' LogConfig.
+  Result<void> alter_topic_config(const std::string& topic, const Properties& config_overrides);
+
+  // flush() every partition, then write the recovery point checkpoints.
+  Result<void> flush_all();
+  // maybe_flush(now_ms) every partition (call from a timer, e.g. every second, and at least
+  // as often as the smallest flush.ms you want honoured); checkpoints recovery points when
+  // any partition flushed.
+  Result<void> maybe_flush_all(int64_t now_ms);
+  // Writes recovery-point-offset-checkpoint of every log dir (atomically).
+  Result<void> checkpoint_recovery_points();
+
+  // Closes every log, writes the checkpoints and the clean-shutdown markers. Idempotent.
+  Result<void> close();
+
+  const std::vector<std::string>& log_dirs() const { return log_dirs_; }
+
+ private:
+  struct Entry {
+    std::string log_dir;
+    TopicId topic_id{};
+    Properties overrides;
+    std::shared_ptr<PartitionLog> log;
+  };
+  LogManager(std::vector<std::string> log_dirs, Properties broker_properties);
+
+  std::vector<std::string> log_dirs_;
+  Properties broker_properties_;
+  mutable std::mutex mutex_;
+  std::map<std::pair<std::string, int32_t>, Entry> partitions_;
+  bool closed_ = false;
+};
+
+// Topic name rules (Kafka's Topic.validate): 1..249 chars of [a-zA-Z0-9._-], not "." or "..".
+Result<void> validate_topic_name(const std::string& name);
+
+// partition.metadata text and its parse (errors: corrupt_message).
+std::string format_partition_metadata(const TopicId& topic_id);
+Result<TopicId> parse_partition_metadata(std::string_view text);
+
+// Kafka's Uuid text form: URL-safe base64 without padding (22 chars).
+std::string topic_id_to_string(const TopicId& id);
+std::optional<TopicId> topic_id_from_string(std::string_view text);
+
+// recovery-point-offset-checkpoint style files: version 0, count, "topic partition offset".
+struct CheckpointEntry {
+  std::string topic;
+  int32_t partition = -1;
+  int64_t offset = 0;
+};
+std::string format_offset_checkpoint(const std::vector<CheckpointEntry>& entries);
+// Errors: corrupt_message (bad version, count mismatch, malformed line) — a torn checkpoint.
+Result<std::vector<CheckpointEntry>> parse_offset_checkpoint(std::string_view text);
+
+}  // namespace conveyor::storage

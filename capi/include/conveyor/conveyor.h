@@ -1,0 +1,423 @@
+/*
+ * conveyor.h — the stable C ABI of conveyor (DESIGN.md §5).
+ *
+ * Pure C99. Everything here is exported from libconveyor.so; nothing else is. This header is
+ * append-only once released: existing declarations never change meaning.
+ *
+ * Conventions
+ * -----------
+ * - Handles are opaque. Every constructor (`*_new`) has a matching `*_destroy` that accepts
+ *   NULL and does nothing then.
+ * - Fallible functions return a conveyor_err_t: CONVEYOR_OK (0) on success, otherwise a Kafka
+ *   wire error code (positive, e.g. 3 = UNKNOWN_TOPIC_OR_PARTITION, protocol guide
+ *   "Error Codes") or a local client code (negative, CONVEYOR_ERR__*; the values follow
+ *   librdkafka's local codes). Their last parameter is `conveyor_error_t **errp`: when it is
+ *   non-NULL and the call fails, *errp receives a new error object (code, name, message,
+ *   retriable, fatal) that the caller frees with conveyor_error_destroy(); on success *errp
+ *   is set to NULL. Passing NULL for errp is always allowed.
+ * - A NULL handle or a NULL required pointer fails with CONVEYOR_ERR__INVALID_ARG and a
+ *   message naming the argument.
+ * - Strings passed in are NUL-terminated UTF-8 and copied; buffers passed in (key, value,
+ *   header values) are copied before the call returns. Pointers handed out state how long
+ *   they stay valid.
+ * - Configuration is string key -> string value with Kafka's property names
+ *   (`bootstrap.servers`, `linger.ms`, `compression.type`, `log.dirs`, ...). An unknown key
+ *   or a bad value fails with CONVEYOR_ERR_INVALID_CONFIG (40) and a message naming the key.
+ * - Callbacks take `void *opaque` last and run only inside conveyor_producer_poll() /
+ *   conveyor_producer_flush(), on the thread that called them.
+ * - No C++ exception crosses this boundary; an unexpected internal failure becomes
+ *   CONVEYOR_ERR__FAIL with its message.
+ * - Times are milliseconds: `timeout_ms` (0 = do not block; negative = wait forever where
+ *   noted), `timestamp_ms` (Unix epoch milliseconds).
+ */
+#ifndef CONVEYOR_CONVEYOR_H
+#define CONVEYOR_CONVEYOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(_WIN32)
+#define CONVEYOR_API __declspec(dllexport)
+#elif defined(__GNUC__)
+#define CONVEYOR_API __attribute__((visibility("default")))
+#else
+#define CONVEYOR_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------------------------------- */
+/* Version                                                                                  */
+/* ---------------------------------------------------------------------------------------- */
+
+#define CONVEYOR_VERSION_MAJOR 0
+#define CONVEYOR_VERSION_MINOR 1
+#define CONVEYOR_VERSION_PATCH 0
+/* (major << 16) | (minor << 8) | patch, for compile-time comparisons. */
+#define CONVEYOR_VERSION_NUMBER \
+  ((CONVEYOR_VERSION_MAJOR << 16) | (CONVEYOR_VERSION_MINOR << 8) | CONVEYOR_VERSION_PATCH)
+
+/* The library's version as "MAJOR.MINOR.PATCH" (static storage; thread-safe). It may differ
+ * from the CONVEYOR_VERSION_* macros the caller was compiled with. */
+CONVEYOR_API const char *conveyor_version(void);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Errors                                                                                   */
+/* ---------------------------------------------------------------------------------------- */
+
+/* 0 = OK; > 0 a Kafka error code; < 0 a local code (CONVEYOR_ERR__*) or -1 UNKNOWN. */
+typedef int32_t conveyor_err_t;
+
+#define CONVEYOR_OK 0
+/* Local codes (never on the wire). */
+#define CONVEYOR_ERR__DESTROY (-197)           /* the handle is being destroyed */
+#define CONVEYOR_ERR__FAIL (-196)              /* internal failure; see the message */
+#define CONVEYOR_ERR__TRANSPORT (-195)         /* connection failed or broke */
+#define CONVEYOR_ERR__MSG_TIMED_OUT (-192)     /* delivery.timeout.ms passed */
+#define CONVEYOR_ERR__PARTITION_EOF (-191)     /* reached the end of a partition */
+#define CONVEYOR_ERR__UNKNOWN_PARTITION (-190) /* partition not in the assignment/topic */
+#define CONVEYOR_ERR__ALL_BROKERS_DOWN (-187)  /* no broker reachable */
+#define CONVEYOR_ERR__INVALID_ARG (-186)       /* NULL handle, bad argument */
+#define CONVEYOR_ERR__TIMED_OUT (-185)         /* the call's timeout_ms passed */
+#define CONVEYOR_ERR__QUEUE_FULL (-184)        /* buffer.memory / queue limit reached */
+#define CONVEYOR_ERR__STATE (-172)             /* wrong state, e.g. use after close */
+/* Kafka codes that callers commonly test for (full list: protocol guide). */
+#define CONVEYOR_ERR_UNKNOWN (-1)
+#define CONVEYOR_ERR_OFFSET_OUT_OF_RANGE 1
+#define CONVEYOR_ERR_UNKNOWN_TOPIC_OR_PARTITION 3
+#define CONVEYOR_ERR_MESSAGE_TOO_LARGE 10
+#define CONVEYOR_ERR_INVALID_TOPIC_EXCEPTION 17
+#define CONVEYOR_ERR_TOPIC_ALREADY_EXISTS 36
+#define CONVEYOR_ERR_INVALID_PARTITIONS 37
+#define CONVEYOR_ERR_INVALID_REPLICATION_FACTOR 38
+#define CONVEYOR_ERR_INVALID_CONFIG 40
+
+/* Kafka's upper-case name of a code, e.g. "UNKNOWN_TOPIC_OR_PARTITION", or "LOCAL_TIMED_OUT"
+ * for local codes; "UNKNOWN_ERROR_CODE" for codes not in the table. Static storage;
+ * thread-safe. */
+CONVEYOR_API const char *conveyor_err_name(conveyor_err_t code);
+/* 1 if Kafka marks the code retriable (a RetriableException), else 0. Thread-safe. */
+CONVEYOR_API int conveyor_err_retriable(conveyor_err_t code);
+
+/* An error object: code + name + human message + flags. Immutable; thread-safe to read. */
+typedef struct conveyor_error_s conveyor_error_t;
+
+CONVEYOR_API conveyor_err_t conveyor_error_code(const conveyor_error_t *err);
+/* Valid until conveyor_error_destroy(err). */
+CONVEYOR_API const char *conveyor_error_name(const conveyor_error_t *err);
+/* "what happened", e.g. "unknown config key \"lingr.ms\"". Valid until destroy. */
+CONVEYOR_API const char *conveyor_error_message(const conveyor_error_t *err);
+/* 1 if retrying the same operation may succeed. */
+CONVEYOR_API int conveyor_error_retriable(const conveyor_error_t *err);
+/* 1 if the handle that produced it is unusable from now on (e.g. a fenced producer). */
+CONVEYOR_API int conveyor_error_fatal(const conveyor_error_t *err);
+/* Accepts NULL. */
+CONVEYOR_API void conveyor_error_destroy(conveyor_error_t *err);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Configuration                                                                            */
+/* ---------------------------------------------------------------------------------------- */
+
+/* A string -> string map of Kafka properties. Not thread-safe: do not modify a config from
+ * two threads, nor while a constructor reads it. Constructors copy it; the caller keeps
+ * ownership and may destroy it right after. */
+typedef struct conveyor_config_s conveyor_config_t;
+
+CONVEYOR_API conveyor_config_t *conveyor_config_new(void);
+/* A deep copy, or NULL if conf is NULL. */
+CONVEYOR_API conveyor_config_t *conveyor_config_dup(const conveyor_config_t *conf);
+CONVEYOR_API void conveyor_config_destroy(conveyor_config_t *conf);
+
+/* Sets key = value (both copied). Fails with CONVEYOR_ERR_INVALID_CONFIG naming the key if
+ * no conveyor component (broker, producer, consumer, admin, topic) knows the key, or if the
+ * value does not parse for its type (e.g. "linger.ms" = "soon"). Whether the key applies to
+ * the component the config is used for is checked again by that component's _new(). */
+CONVEYOR_API conveyor_err_t conveyor_config_set(conveyor_config_t *conf, const char *key,
+                                                const char *value, conveyor_error_t **errp);
+/* The value set for key, or NULL if unset. Valid until the key is set again or the config is
+ * destroyed. */
+CONVEYOR_API const char *conveyor_config_get(const conveyor_config_t *conf, const char *key);
+/* Number of keys set, and the i-th key/value in key order (NULL if out of range); pointers
+ * valid until the config is next modified or destroyed. */
+CONVEYOR_API size_t conveyor_config_count(const conveyor_config_t *conf);
+CONVEYOR_API const char *conveyor_config_key_at(const conveyor_config_t *conf, size_t i);
+CONVEYOR_API const char *conveyor_config_value_at(const conveyor_config_t *conf, size_t i);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Embedded broker                                                                          */
+/* ---------------------------------------------------------------------------------------- */
+
+/* A single-node Kafka-compatible broker running on its own threads inside this process. */
+typedef struct conveyor_broker_s conveyor_broker_t;
+
+/* Starts a broker and returns once it accepts connections. conf may be NULL (all defaults).
+ * Broker property names as in Kafka ("Broker Configs"). Embedded defaults that differ from
+ * `conveyor broker`: `listeners` unset -> PLAINTEXT://127.0.0.1:0 (an ephemeral port);
+ * `log.dirs` unset -> a fresh temporary directory removed again by conveyor_broker_stop() /
+ * _destroy(). Errors: INVALID_CONFIG (naming the key), KAFKA_STORAGE_ERROR (data dir
+ * unusable), NETWORK_EXCEPTION (bind failed). Thread-safe. */
+CONVEYOR_API conveyor_err_t conveyor_broker_new(const conveyor_config_t *conf,
+                                                conveyor_broker_t **brokerp,
+                                                conveyor_error_t **errp);
+/* "host:port" for `bootstrap.servers`. Valid until conveyor_broker_destroy(). Thread-safe. */
+CONVEYOR_API const char *conveyor_broker_bootstrap_servers(const conveyor_broker_t *broker);
+/* The bound TCP port (the real one for port 0), or -1 if broker is NULL. Thread-safe. */
+CONVEYOR_API int conveyor_broker_port(const conveyor_broker_t *broker);
+/* The data directory in use. Valid until conveyor_broker_destroy(). Thread-safe. */
+CONVEYOR_API const char *conveyor_broker_data_dir(const conveyor_broker_t *broker);
+/* Stops accepting, closes connections, flushes partitions and writes clean-shutdown
+ * checkpoints. Idempotent; blocks until done. Thread-safe (may race with itself). */
+CONVEYOR_API conveyor_err_t conveyor_broker_stop(conveyor_broker_t *broker,
+                                                 conveyor_error_t **errp);
+/* Stops (if running) and frees. Accepts NULL. Not concurrent with other calls on broker. */
+CONVEYOR_API void conveyor_broker_destroy(conveyor_broker_t *broker);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Messages                                                                                 */
+/* ---------------------------------------------------------------------------------------- */
+
+/* A record: consumed (owned by the caller, free with conveyor_message_destroy()) or a
+ * delivery report (borrowed: valid only during the delivery callback; do not destroy).
+ * Immutable; reading it from several threads is safe. */
+typedef struct conveyor_message_s conveyor_message_t;
+
+/* Partition / offset special values. */
+#define CONVEYOR_PARTITION_ANY (-1)   /* let the partitioner choose (produce) */
+#define CONVEYOR_OFFSET_BEGINNING (-2) /* the log start offset ("earliest") */
+#define CONVEYOR_OFFSET_END (-1)       /* the log end offset ("latest") */
+#define CONVEYOR_OFFSET_INVALID (-1001) /* no position: auto.offset.reset decides */
+
+#define CONVEYOR_TIMESTAMP_CREATE_TIME 0
+#define CONVEYOR_TIMESTAMP_LOG_APPEND_TIME 1
+
+/* Topic name; valid as long as the message. */
+CONVEYOR_API const char *conveyor_message_topic(const conveyor_message_t *msg);
+CONVEYOR_API int32_t conveyor_message_partition(const conveyor_message_t *msg);
+/* The record's offset; -1 in a failed delivery report. */
+CONVEYOR_API int64_t conveyor_message_offset(const conveyor_message_t *msg);
+/* Epoch milliseconds, and its type (CONVEYOR_TIMESTAMP_*). */
+CONVEYOR_API int64_t conveyor_message_timestamp(const conveyor_message_t *msg);
+CONVEYOR_API int conveyor_message_timestamp_type(const conveyor_message_t *msg);
+/* Key bytes and length; NULL (and *lenp = 0) for a null key. lenp may be NULL. Valid as long
+ * as the message. */
+CONVEYOR_API const void *conveyor_message_key(const conveyor_message_t *msg, size_t *lenp);
+/* Value bytes and length; NULL for a null value (a tombstone). Valid as long as the message. */
+CONVEYOR_API const void *conveyor_message_value(const conveyor_message_t *msg, size_t *lenp);
+CONVEYOR_API size_t conveyor_message_header_count(const conveyor_message_t *msg);
+/* The i-th header in record order: *keyp (NUL-terminated), *valuep and *value_lenp (NULL for a
+ * null header value). Output pointers may be NULL. Valid as long as the message.
+ * Errors: _INVALID_ARG for a NULL msg or i >= conveyor_message_header_count(). */
+CONVEYOR_API conveyor_err_t conveyor_message_header(const conveyor_message_t *msg, size_t i,
+                                                    const char **keyp, const void **valuep,
+                                                    size_t *value_lenp);
+/* The msg_opaque given to conveyor_producer_produce() (delivery reports); NULL otherwise. */
+CONVEYOR_API void *conveyor_message_opaque(const conveyor_message_t *msg);
+/* Frees a consumed message. Accepts NULL. Never call it on a delivery report. */
+CONVEYOR_API void conveyor_message_destroy(conveyor_message_t *msg);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Producer                                                                                 */
+/* ---------------------------------------------------------------------------------------- */
+
+typedef struct conveyor_producer_s conveyor_producer_t;
+
+/* A record header for produce: key NUL-terminated; value may be NULL (null header value). */
+typedef struct conveyor_header_s {
+  const char *key;
+  const void *value;
+  size_t value_len;
+} conveyor_header_t;
+
+/* Delivery report callback. msg is borrowed (valid only during the call) and carries topic,
+ * partition, offset (-1 on failure), timestamp, key, value and msg_opaque (no headers). err is
+ * NULL on success, else borrowed for the duration of the call. Runs only inside
+ * conveyor_producer_poll() / conveyor_producer_flush(), on the calling thread. It must not
+ * call conveyor_producer_destroy() on its producer. */
+typedef void (*conveyor_delivery_cb_t)(const conveyor_message_t *msg,
+                                       const conveyor_error_t *err, void *opaque);
+
+/* Creates a producer (Kafka "Producer Configs": bootstrap.servers, acks, linger.ms,
+ * batch.size, buffer.memory, compression.type, enable.idempotence, retries, ...).
+ * delivery_cb may be NULL (no reports); opaque is passed back to it unchanged. Connecting is
+ * lazy: an unreachable broker shows up as delivery errors, not here.
+ * Errors: INVALID_CONFIG naming the key; _INVALID_ARG. Thread-safe. */
+CONVEYOR_API conveyor_err_t conveyor_producer_new(const conveyor_config_t *conf,
+                                                  conveyor_delivery_cb_t delivery_cb,
+                                                  void *opaque, conveyor_producer_t **producerp,
+                                                  conveyor_error_t **errp);
+/* Queues one record for sending (asynchronous; the outcome arrives as a delivery report).
+ * topic: required. partition: >= 0 or CONVEYOR_PARTITION_ANY (murmur2 of the key like the
+ * Java client, sticky for null keys). key/value: NULL = null; copied. headers: an array of
+ * header_count entries (may be NULL when 0); copied. timestamp_ms: 0 = now.
+ * msg_opaque: returned by conveyor_message_opaque() in the delivery report.
+ * Errors: _QUEUE_FULL (buffer.memory reached: poll and retry), MESSAGE_TOO_LARGE, _STATE
+ * (closed or fatal error), _INVALID_ARG. Thread-safe. */
+CONVEYOR_API conveyor_err_t conveyor_producer_produce(
+    conveyor_producer_t *producer, const char *topic, int32_t partition, const void *key,
+    size_t key_len, const void *value, size_t value_len, const conveyor_header_t *headers,
+    size_t header_count, int64_t timestamp_ms, void *msg_opaque, conveyor_error_t **errp);
+/* Runs the delivery callbacks that are ready, waiting up to timeout_ms (0 = none) for the
+ * first one. *servedp (may be NULL) receives the number of callbacks run. Call it from one
+ * thread at a time. */
+CONVEYOR_API conveyor_err_t conveyor_producer_poll(conveyor_producer_t *producer,
+                                                   int32_t timeout_ms, size_t *servedp,
+                                                   conveyor_error_t **errp);
+/* Sends everything queued (ignoring linger.ms) and runs delivery callbacks until no record
+ * is outstanding or timeout_ms passed (negative = no limit). Errors: _TIMED_OUT with records
+ * still outstanding. Call it from one thread at a time, not concurrently with _poll. */
+CONVEYOR_API conveyor_err_t conveyor_producer_flush(conveyor_producer_t *producer,
+                                                    int32_t timeout_ms,
+                                                    conveyor_error_t **errp);
+/* Records queued or in flight whose delivery report has not run yet. Thread-safe. */
+CONVEYOR_API size_t conveyor_producer_outstanding(const conveyor_producer_t *producer);
+/* Closes the producer without waiting (call _flush first to deliver); reports still pending
+ * are dropped without running callbacks. Accepts NULL. Not concurrent with other calls. */
+CONVEYOR_API void conveyor_producer_destroy(conveyor_producer_t *producer);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Consumer (manual assignment)                                                             */
+/* ---------------------------------------------------------------------------------------- */
+
+typedef struct conveyor_consumer_s conveyor_consumer_t;
+
+/* A topic partition with an offset (or, for offsets_for_times, a timestamp in and an offset
+ * out). topic is borrowed for the call. */
+typedef struct conveyor_topic_partition_s {
+  const char *topic;
+  int32_t partition;
+  int64_t offset;
+} conveyor_topic_partition_t;
+
+/* Creates a consumer (Kafka "Consumer Configs": bootstrap.servers, auto.offset.reset,
+ * fetch.min.bytes, fetch.max.wait.ms, max.partition.fetch.bytes, ...). Errors: INVALID_CONFIG
+ * naming the key; _INVALID_ARG. Thread-safe. */
+CONVEYOR_API conveyor_err_t conveyor_consumer_new(const conveyor_config_t *conf,
+                                                  conveyor_consumer_t **consumerp,
+                                                  conveyor_error_t **errp);
+/* Replaces the assignment with these partitions. offset: a position, CONVEYOR_OFFSET_BEGINNING,
+ * CONVEYOR_OFFSET_END or CONVEYOR_OFFSET_INVALID (auto.offset.reset decides). count 0 clears
+ * the assignment. Not concurrent with _poll/_consume. */
+CONVEYOR_API conveyor_err_t conveyor_consumer_assign(conveyor_consumer_t *consumer,
+                                                     const conveyor_topic_partition_t *partitions,
+                                                     size_t count, conveyor_error_t **errp);
+/* Moves the position of an assigned partition (offset as in _assign). Errors:
+ * _UNKNOWN_PARTITION if not assigned. Not concurrent with _poll/_consume. */
+CONVEYOR_API conveyor_err_t conveyor_consumer_seek(conveyor_consumer_t *consumer,
+                                                   const char *topic, int32_t partition,
+                                                   int64_t offset, conveyor_error_t **errp);
+/* Waits up to timeout_ms for the next record. On success *msgp is a message the caller frees
+ * with conveyor_message_destroy(), or NULL if the timeout passed or _wakeup() was called.
+ * Errors: fetch errors such as OFFSET_OUT_OF_RANGE (with auto.offset.reset=none),
+ * _STATE after close. One thread at a time. */
+CONVEYOR_API conveyor_err_t conveyor_consumer_poll(conveyor_consumer_t *consumer,
+                                                   int32_t timeout_ms,
+                                                   conveyor_message_t **msgp,
+                                                   conveyor_error_t **errp);
+/* Up to max_messages records into msgs[0..*countp) (each freed by the caller), waiting up to
+ * timeout_ms for the first; returns what is buffered without waiting for more. *countp = 0
+ * on timeout or wakeup. One thread at a time. */
+CONVEYOR_API conveyor_err_t conveyor_consumer_consume(conveyor_consumer_t *consumer,
+                                                      size_t max_messages, int32_t timeout_ms,
+                                                      conveyor_message_t **msgs, size_t *countp,
+                                                      conveyor_error_t **errp);
+/* The offset of the next record poll() returns for an assigned partition. Does not block.
+ * Errors: _UNKNOWN_PARTITION if not assigned; _STATE if not yet known (an offset reset by
+ * auto.offset.reset is still pending). */
+CONVEYOR_API conveyor_err_t conveyor_consumer_position(conveyor_consumer_t *consumer,
+                                                       const char *topic, int32_t partition,
+                                                       int64_t *offsetp, conveyor_error_t **errp);
+/* Asks the partition leader for the log start offset (*lowp) and high watermark (*highp)
+ * (ListOffsets -2 / -1). Blocks up to timeout_ms. Either output may be NULL. */
+CONVEYOR_API conveyor_err_t conveyor_consumer_watermark_offsets(
+    conveyor_consumer_t *consumer, const char *topic, int32_t partition, int32_t timeout_ms,
+    int64_t *lowp, int64_t *highp, conveyor_error_t **errp);
+/* For each entry, replaces the offset field (a timestamp in epoch ms on input) with the
+ * earliest offset whose timestamp is >= it, or CONVEYOR_OFFSET_END (-1) if none
+ * (ListOffsets by timestamp). Blocks up to timeout_ms. */
+CONVEYOR_API conveyor_err_t conveyor_consumer_offsets_for_times(
+    conveyor_consumer_t *consumer, conveyor_topic_partition_t *partitions, size_t count,
+    int32_t timeout_ms, conveyor_error_t **errp);
+/* Makes a blocking _poll/_consume (current or next) return early with no record.
+ * Thread-safe: meant to be called from another thread or a signal-handling thread. */
+CONVEYOR_API void conveyor_consumer_wakeup(conveyor_consumer_t *consumer);
+/* Stops fetching and closes connections; later calls fail with _STATE. Idempotent. */
+CONVEYOR_API conveyor_err_t conveyor_consumer_close(conveyor_consumer_t *consumer,
+                                                    conveyor_error_t **errp);
+/* Closes (if needed) and frees. Accepts NULL. Messages already returned stay valid. */
+CONVEYOR_API void conveyor_consumer_destroy(conveyor_consumer_t *consumer);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Admin                                                                                    */
+/* ---------------------------------------------------------------------------------------- */
+
+typedef struct conveyor_admin_s conveyor_admin_t;
+/* A list of topic descriptions returned by _list_topics / _describe_topics. Immutable. */
+typedef struct conveyor_topic_list_s conveyor_topic_list_t;
+
+/* Creates an admin client (bootstrap.servers, request.timeout.ms, ...). Thread-safe. */
+CONVEYOR_API conveyor_err_t conveyor_admin_new(const conveyor_config_t *conf,
+                                               conveyor_admin_t **adminp,
+                                               conveyor_error_t **errp);
+/* CreateTopics for one topic. partitions/replication_factor: -1 = broker default. config:
+ * topic configs (cleanup.policy, retention.ms, ...), may be NULL. Blocks up to timeout_ms.
+ * Errors: TOPIC_ALREADY_EXISTS, INVALID_TOPIC_EXCEPTION, INVALID_PARTITIONS,
+ * INVALID_REPLICATION_FACTOR, INVALID_CONFIG, _TIMED_OUT. Thread-safe. */
+CONVEYOR_API conveyor_err_t conveyor_admin_create_topic(conveyor_admin_t *admin,
+                                                        const char *name, int32_t partitions,
+                                                        int16_t replication_factor,
+                                                        const conveyor_config_t *config,
+                                                        int32_t timeout_ms,
+                                                        conveyor_error_t **errp);
+/* DeleteTopics for one topic. Errors: UNKNOWN_TOPIC_OR_PARTITION, _TIMED_OUT. Thread-safe. */
+CONVEYOR_API conveyor_err_t conveyor_admin_delete_topic(conveyor_admin_t *admin,
+                                                        const char *name, int32_t timeout_ms,
+                                                        conveyor_error_t **errp);
+/* Every topic (Metadata). *listp is freed with conveyor_topic_list_destroy(). Thread-safe. */
+CONVEYOR_API conveyor_err_t conveyor_admin_list_topics(conveyor_admin_t *admin,
+                                                       int32_t timeout_ms,
+                                                       conveyor_topic_list_t **listp,
+                                                       conveyor_error_t **errp);
+/* The named topics (names: count NUL-terminated strings; count 0 = all topics). A missing
+ * topic appears in the list with conveyor_topic_list_error() = UNKNOWN_TOPIC_OR_PARTITION.
+ * Thread-safe. */
+CONVEYOR_API conveyor_err_t conveyor_admin_describe_topics(conveyor_admin_t *admin,
+                                                           const char *const *names,
+                                                           size_t count, int32_t timeout_ms,
+                                                           conveyor_topic_list_t **listp,
+                                                           conveyor_error_t **errp);
+/* Accepts NULL. */
+CONVEYOR_API void conveyor_admin_destroy(conveyor_admin_t *admin);
+
+/* Topic list accessors: t indexes topics [0, count), p partitions [0, partition_count).
+ * Out-of-range indexes return NULL / -1 / 0. Strings and arrays stay valid until
+ * conveyor_topic_list_destroy(). */
+CONVEYOR_API size_t conveyor_topic_list_count(const conveyor_topic_list_t *list);
+CONVEYOR_API const char *conveyor_topic_list_name(const conveyor_topic_list_t *list, size_t t);
+/* The topic id as 36-character UUID text ("" if the broker sent none). */
+CONVEYOR_API const char *conveyor_topic_list_topic_id(const conveyor_topic_list_t *list,
+                                                      size_t t);
+CONVEYOR_API conveyor_err_t conveyor_topic_list_error(const conveyor_topic_list_t *list,
+                                                      size_t t);
+CONVEYOR_API int conveyor_topic_list_is_internal(const conveyor_topic_list_t *list, size_t t);
+CONVEYOR_API int32_t conveyor_topic_list_partition_count(const conveyor_topic_list_t *list,
+                                                         size_t t);
+/* Partition id of the p-th partition (partitions are sorted by id). */
+CONVEYOR_API int32_t conveyor_topic_list_partition_id(const conveyor_topic_list_t *list,
+                                                      size_t t, size_t p);
+CONVEYOR_API int32_t conveyor_topic_list_partition_leader(const conveyor_topic_list_t *list,
+                                                          size_t t, size_t p);
+/* Replica / in-sync replica node ids; *countp receives the length. */
+CONVEYOR_API const int32_t *conveyor_topic_list_partition_replicas(
+    const conveyor_topic_list_t *list, size_t t, size_t p, size_t *countp);
+CONVEYOR_API const int32_t *conveyor_topic_list_partition_isr(const conveyor_topic_list_t *list,
+                                                              size_t t, size_t p,
+                                                              size_t *countp);
+CONVEYOR_API void conveyor_topic_list_destroy(conveyor_topic_list_t *list);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* CONVEYOR_CONVEYOR_H */

@@ -1,0 +1,290 @@
+/* Pure C99 test of conveyor.h: compiled with -std=c99 -pedantic -Werror. Starts an embedded
+ * broker, creates a topic, produces records with keys, values and headers, consumes them back
+ * and checks every field, plus the error paths (unknown key, NULL handle). */
+#include <conveyor/conveyor.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int failures = 0;
+
+#define CHECK(cond)                                                          \
+  do {                                                                       \
+    if (!(cond)) {                                                           \
+      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+      ++failures;                                                            \
+    }                                                                        \
+  } while (0)
+
+#define REQUIRE_OK(call)                                                              \
+  do {                                                                                \
+    conveyor_error_t *e_ = NULL;                                                      \
+    conveyor_err_t rc_ = (call);                                                      \
+    (void)e_;                                                                         \
+    if (rc_ != CONVEYOR_OK) {                                                         \
+      fprintf(stderr, "%s:%d: %s failed: %d %s\n", __FILE__, __LINE__, #call, (int)rc_, \
+              conveyor_err_name(rc_));                                                \
+      exit(1);                                                                        \
+    }                                                                                 \
+  } while (0)
+
+#define RECORDS 200
+#define TOPIC "c-abi-test"
+
+struct delivery_state {
+  int delivered;
+  int failed;
+  int opaque_mismatch;
+};
+
+static void on_delivery(const conveyor_message_t *msg, const conveyor_error_t *err,
+                        void *opaque) {
+  struct delivery_state *st = (struct delivery_state *)opaque;
+  long expected = (long)(size_t)conveyor_message_opaque(msg);
+  size_t len = 0;
+  const char *v = (const char *)conveyor_message_value(msg, &len);
+  char buf[32];
+  if (err) {
+    fprintf(stderr, "delivery failed: %s: %s\n", conveyor_error_name(err),
+            conveyor_error_message(err));
+    st->failed++;
+    return;
+  }
+  sprintf(buf, "value-%ld", expected - 1);
+  if (!v || len != strlen(buf) || memcmp(v, buf, len) != 0) st->opaque_mismatch++;
+  if (strcmp(conveyor_message_topic(msg), TOPIC) != 0) st->opaque_mismatch++;
+  if (conveyor_message_offset(msg) < 0) st->opaque_mismatch++;
+  st->delivered++;
+}
+
+static void test_errors(void) {
+  conveyor_config_t *conf = conveyor_config_new();
+  conveyor_error_t *err = NULL;
+  conveyor_err_t rc;
+  conveyor_producer_t *producer = NULL;
+
+  rc = conveyor_config_set(conf, "lingr.ms", "5", &err);
+  CHECK(rc == CONVEYOR_ERR_INVALID_CONFIG);
+  CHECK(err != NULL);
+  CHECK(err && conveyor_error_code(err) == CONVEYOR_ERR_INVALID_CONFIG);
+  CHECK(err && strstr(conveyor_error_message(err), "lingr.ms") != NULL);
+  CHECK(err && strcmp(conveyor_error_name(err), "INVALID_CONFIG") == 0);
+  conveyor_error_destroy(err);
+  err = NULL;
+
+  rc = conveyor_config_set(conf, "linger.ms", "soon", &err);
+  CHECK(rc == CONVEYOR_ERR_INVALID_CONFIG);
+  CHECK(err && strstr(conveyor_error_message(err), "linger.ms") != NULL);
+  conveyor_error_destroy(err);
+  err = NULL;
+
+  rc = conveyor_producer_flush(NULL, 0, &err);
+  CHECK(rc == CONVEYOR_ERR__INVALID_ARG);
+  CHECK(err && strstr(conveyor_error_message(err), "producer") != NULL);
+  CHECK(err && conveyor_error_retriable(err) == 0);
+  conveyor_error_destroy(err);
+
+  /* errp may be NULL. */
+  CHECK(conveyor_consumer_poll(NULL, 0, NULL, NULL) == CONVEYOR_ERR__INVALID_ARG);
+  CHECK(conveyor_err_retriable(CONVEYOR_ERR__TIMED_OUT) == 1);
+  CHECK(strcmp(conveyor_err_name(3), "UNKNOWN_TOPIC_OR_PARTITION") == 0);
+
+  /* A producer-only key is rejected by the consumer naming the key. */
+  REQUIRE_OK(conveyor_config_set(conf, "bootstrap.servers", "127.0.0.1:1", NULL));
+  REQUIRE_OK(conveyor_config_set(conf, "linger.ms", "1", NULL));
+  {
+    conveyor_consumer_t *c = NULL;
+    err = NULL;
+    rc = conveyor_consumer_new(conf, &c, &err);
+    CHECK(rc == CONVEYOR_ERR_INVALID_CONFIG);
+    CHECK(c == NULL);
+    CHECK(err && strstr(conveyor_error_message(err), "linger.ms") != NULL);
+    conveyor_error_destroy(err);
+  }
+  REQUIRE_OK(conveyor_producer_new(conf, NULL, NULL, &producer, NULL));
+  conveyor_producer_destroy(producer);
+
+  /* Every _destroy accepts NULL. */
+  conveyor_config_destroy(NULL);
+  conveyor_broker_destroy(NULL);
+  conveyor_producer_destroy(NULL);
+  conveyor_consumer_destroy(NULL);
+  conveyor_admin_destroy(NULL);
+  conveyor_message_destroy(NULL);
+  conveyor_error_destroy(NULL);
+  conveyor_topic_list_destroy(NULL);
+  conveyor_config_destroy(conf);
+}
+
+static void test_round_trip(void) {
+  conveyor_broker_t *broker = NULL;
+  conveyor_config_t *conf = conveyor_config_new();
+  conveyor_admin_t *admin = NULL;
+  conveyor_producer_t *producer = NULL;
+  conveyor_consumer_t *consumer = NULL;
+  conveyor_topic_list_t *topics = NULL;
+  conveyor_topic_partition_t tps[2];
+  struct delivery_state st = {0, 0, 0};
+  int seen[RECORDS];
+  int consumed = 0;
+  int i;
+  int64_t low = -5, high = -5, total_high = 0;
+  int p;
+
+  memset(seen, 0, sizeof seen);
+  REQUIRE_OK(conveyor_broker_new(NULL, &broker, NULL));
+  CHECK(conveyor_broker_port(broker) > 0);
+  CHECK(strlen(conveyor_broker_bootstrap_servers(broker)) > 0);
+  REQUIRE_OK(conveyor_config_set(conf, "bootstrap.servers",
+                                 conveyor_broker_bootstrap_servers(broker), NULL));
+
+  REQUIRE_OK(conveyor_admin_new(conf, &admin, NULL));
+  REQUIRE_OK(conveyor_admin_create_topic(admin, TOPIC, 2, 1, NULL, 10000, NULL));
+  {
+    conveyor_error_t *err = NULL;
+    CHECK(conveyor_admin_create_topic(admin, TOPIC, 2, 1, NULL, 10000, &err) ==
+          CONVEYOR_ERR_TOPIC_ALREADY_EXISTS);
+    conveyor_error_destroy(err);
+  }
+  REQUIRE_OK(conveyor_admin_list_topics(admin, 10000, &topics, NULL));
+  {
+    size_t t;
+    int found = 0;
+    for (t = 0; t < conveyor_topic_list_count(topics); ++t) {
+      if (strcmp(conveyor_topic_list_name(topics, t), TOPIC) == 0) {
+        found = 1;
+        CHECK(conveyor_topic_list_partition_count(topics, t) == 2);
+        CHECK(conveyor_topic_list_error(topics, t) == CONVEYOR_OK);
+      }
+    }
+    CHECK(found);
+  }
+  conveyor_topic_list_destroy(topics);
+
+  REQUIRE_OK(conveyor_config_set(conf, "linger.ms", "2", NULL));
+  REQUIRE_OK(conveyor_producer_new(conf, on_delivery, &st, &producer, NULL));
+  for (i = 0; i < RECORDS; ++i) {
+    char key[32], value[32];
+    conveyor_header_t headers[2];
+    sprintf(key, "key-%d", i % 7);
+    sprintf(value, "value-%d", i);
+    headers[0].key = "seq";
+    headers[0].value = value;
+    headers[0].value_len = strlen(value);
+    headers[1].key = "null-header";
+    headers[1].value = NULL;
+    headers[1].value_len = 0;
+    REQUIRE_OK(conveyor_producer_produce(producer, TOPIC, CONVEYOR_PARTITION_ANY, key,
+                                         strlen(key), value, strlen(value), headers, 2,
+                                         1700000000000 + i, (void *)(size_t)(i + 1), NULL));
+    REQUIRE_OK(conveyor_producer_poll(producer, 0, NULL, NULL));
+  }
+  REQUIRE_OK(conveyor_producer_flush(producer, 30000, NULL));
+  CHECK(conveyor_producer_outstanding(producer) == 0);
+  CHECK(st.delivered == RECORDS);
+  CHECK(st.failed == 0);
+  CHECK(st.opaque_mismatch == 0);
+  conveyor_producer_destroy(producer);
+
+  conveyor_config_destroy(conf);
+  conf = conveyor_config_new();
+  REQUIRE_OK(conveyor_config_set(conf, "bootstrap.servers",
+                                 conveyor_broker_bootstrap_servers(broker), NULL));
+  REQUIRE_OK(conveyor_consumer_new(conf, &consumer, NULL));
+  for (p = 0; p < 2; ++p) {
+    tps[p].topic = TOPIC;
+    tps[p].partition = p;
+    tps[p].offset = CONVEYOR_OFFSET_BEGINNING;
+  }
+  REQUIRE_OK(conveyor_consumer_assign(consumer, tps, 2, NULL));
+  for (p = 0; p < 2; ++p) {
+    REQUIRE_OK(conveyor_consumer_watermark_offsets(consumer, TOPIC, p, 10000, &low, &high, NULL));
+    CHECK(low == 0);
+    total_high += high;
+  }
+  CHECK(total_high == RECORDS);
+
+  for (i = 0; i < 200 && consumed < RECORDS; ++i) {
+    conveyor_message_t *msgs[64];
+    size_t n = 0, k;
+    REQUIRE_OK(conveyor_consumer_consume(consumer, 64, 100, msgs, &n, NULL));
+    for (k = 0; k < n; ++k) {
+      size_t vlen = 0, klen = 0, hlen = 0;
+      const char *v = (const char *)conveyor_message_value(msgs[k], &vlen);
+      const char *key = (const char *)conveyor_message_key(msgs[k], &klen);
+      const char *hkey = NULL;
+      const void *hval = NULL;
+      char buf[32];
+      int idx = -1;
+      CHECK(v != NULL && vlen > 6);
+      if (v && vlen > 6 && vlen < sizeof buf) {
+        memcpy(buf, v, vlen);
+        buf[vlen] = '\0';
+        idx = atoi(buf + 6);
+      }
+      CHECK(idx >= 0 && idx < RECORDS);
+      if (idx < 0 || idx >= RECORDS) {
+        conveyor_message_destroy(msgs[k]);
+        continue;
+      }
+      seen[idx]++;
+      sprintf(buf, "key-%d", idx % 7);
+      CHECK(key && klen == strlen(buf) && memcmp(key, buf, klen) == 0);
+      CHECK(conveyor_message_timestamp(msgs[k]) == 1700000000000 + idx);
+      CHECK(strcmp(conveyor_message_topic(msgs[k]), TOPIC) == 0);
+      CHECK(conveyor_message_header_count(msgs[k]) == 2);
+      REQUIRE_OK(conveyor_message_header(msgs[k], 0, &hkey, &hval, &hlen));
+      CHECK(strcmp(hkey, "seq") == 0 && hlen == vlen && memcmp(hval, v, vlen) == 0);
+      REQUIRE_OK(conveyor_message_header(msgs[k], 1, &hkey, &hval, &hlen));
+      CHECK(strcmp(hkey, "null-header") == 0 && hval == NULL);
+      CHECK(conveyor_message_header(msgs[k], 2, NULL, NULL, NULL) == CONVEYOR_ERR__INVALID_ARG);
+      consumed++;
+      conveyor_message_destroy(msgs[k]);
+    }
+  }
+  CHECK(consumed == RECORDS);
+  for (i = 0; i < RECORDS; ++i) CHECK(seen[i] == 1);
+
+  /* Nothing more: poll times out with no message and no error. */
+  {
+    conveyor_message_t *msg = (conveyor_message_t *)&msg; /* must be reset to NULL */
+    REQUIRE_OK(conveyor_consumer_poll(consumer, 50, &msg, NULL));
+    CHECK(msg == NULL);
+  }
+  /* Seek back and read one record again. */
+  {
+    conveyor_message_t *msg = NULL;
+    int64_t pos = -1;
+    int tries;
+    REQUIRE_OK(conveyor_consumer_assign(consumer, tps, 1, NULL));
+    REQUIRE_OK(conveyor_consumer_seek(consumer, TOPIC, 0, 0, NULL));
+    for (tries = 0; tries < 50 && !msg; ++tries)
+      REQUIRE_OK(conveyor_consumer_poll(consumer, 100, &msg, NULL));
+    CHECK(msg != NULL);
+    CHECK(msg && conveyor_message_offset(msg) == 0);
+    CHECK(msg && conveyor_message_partition(msg) == 0);
+    conveyor_message_destroy(msg);
+    REQUIRE_OK(conveyor_consumer_position(consumer, TOPIC, 0, &pos, NULL));
+    CHECK(pos == 1);
+  }
+  REQUIRE_OK(conveyor_consumer_close(consumer, NULL));
+  conveyor_consumer_destroy(consumer);
+  conveyor_admin_destroy(admin);
+  conveyor_config_destroy(conf);
+  REQUIRE_OK(conveyor_broker_stop(broker, NULL));
+  conveyor_broker_destroy(broker);
+}
+
+int main(void) {
+  CHECK(strlen(conveyor_version()) >= 5);
+  CHECK(CONVEYOR_VERSION_NUMBER >= 0x000100);
+  test_errors();
+  test_round_trip();
+  if (failures) {
+    fprintf(stderr, "%d check(s) failed\n", failures);
+    return 1;
+  }
+  printf("c_abi_test: all checks passed\n");
+  return 0;
+}

@@ -1,0 +1,147 @@
+// The C ABI's error contract: NULL handles and unknown/bad config keys fail with an error
+// naming the problem; error objects carry code, name, message and flags; config round-trips.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "conveyor/conveyor.h"
+
+namespace {
+
+// Calls f(&err), expects `code` and a message containing `needle`, frees the error.
+template <class F>
+void expect_error(F f, conveyor_err_t code, const std::string& needle) {
+  conveyor_error_t* err = nullptr;
+  conveyor_err_t rc = f(&err);
+  EXPECT_EQ(rc, code);
+  ASSERT_NE(err, nullptr);
+  EXPECT_EQ(conveyor_error_code(err), code);
+  EXPECT_NE(std::string(conveyor_error_message(err)).find(needle), std::string::npos)
+      << conveyor_error_message(err);
+  EXPECT_STREQ(conveyor_error_name(err), conveyor_err_name(code));
+  conveyor_error_destroy(err);
+}
+
+TEST(CapiConfig, UnknownKeyIsNamed) {
+  conveyor_config_t* conf = conveyor_config_new();
+  expect_error([&](conveyor_error_t** e) { return conveyor_config_set(conf, "no.such.key", "1", e); },
+               CONVEYOR_ERR_INVALID_CONFIG, "no.such.key");
+  EXPECT_EQ(conveyor_config_count(conf), 0u);
+  conveyor_config_destroy(conf);
+}
+
+TEST(CapiConfig, BadValueIsNamed) {
+  conveyor_config_t* conf = conveyor_config_new();
+  expect_error([&](conveyor_error_t** e) { return conveyor_config_set(conf, "acks", "most", e); },
+               CONVEYOR_ERR_INVALID_CONFIG, "acks");
+  expect_error(
+      [&](conveyor_error_t** e) { return conveyor_config_set(conf, "enable.idempotence", "maybe", e); },
+      CONVEYOR_ERR_INVALID_CONFIG, "enable.idempotence");
+  conveyor_config_destroy(conf);
+}
+
+TEST(CapiConfig, SetGetDupAndIterate) {
+  conveyor_config_t* conf = conveyor_config_new();
+  ASSERT_EQ(conveyor_config_set(conf, "linger.ms", "5", nullptr), CONVEYOR_OK);
+  ASSERT_EQ(conveyor_config_set(conf, "bootstrap.servers", "h:1", nullptr), CONVEYOR_OK);
+  ASSERT_EQ(conveyor_config_set(conf, "log.dirs", "/tmp/x", nullptr), CONVEYOR_OK);  // broker key
+  ASSERT_EQ(conveyor_config_set(conf, "cleanup.policy", "delete", nullptr), CONVEYOR_OK);  // topic key
+  ASSERT_EQ(conveyor_config_set(conf, "linger.ms", "7", nullptr), CONVEYOR_OK);
+  EXPECT_STREQ(conveyor_config_get(conf, "linger.ms"), "7");
+  EXPECT_EQ(conveyor_config_get(conf, "acks"), nullptr);
+  conveyor_config_t* copy = conveyor_config_dup(conf);
+  conveyor_config_destroy(conf);
+  ASSERT_EQ(conveyor_config_count(copy), 4u);
+  EXPECT_STREQ(conveyor_config_key_at(copy, 0), "bootstrap.servers");
+  EXPECT_STREQ(conveyor_config_value_at(copy, 0), "h:1");
+  EXPECT_EQ(conveyor_config_key_at(copy, 4), nullptr);
+  conveyor_config_destroy(copy);
+}
+
+TEST(CapiConfig, ComponentRejectsKeyOfAnotherComponent) {
+  conveyor_config_t* conf = conveyor_config_new();
+  ASSERT_EQ(conveyor_config_set(conf, "bootstrap.servers", "127.0.0.1:1", nullptr), CONVEYOR_OK);
+  ASSERT_EQ(conveyor_config_set(conf, "log.dirs", "/tmp/x", nullptr), CONVEYOR_OK);
+  conveyor_producer_t* p = reinterpret_cast<conveyor_producer_t*>(1);
+  expect_error([&](conveyor_error_t** e) { return conveyor_producer_new(conf, nullptr, nullptr, &p, e); },
+               CONVEYOR_ERR_INVALID_CONFIG, "log.dirs");
+  EXPECT_EQ(p, nullptr);
+  conveyor_config_destroy(conf);
+}
+
+TEST(CapiNull, HandlesAndArgumentsAreNamed) {
+  const conveyor_err_t inval = CONVEYOR_ERR__INVALID_ARG;
+  expect_error([](conveyor_error_t** e) { return conveyor_config_set(nullptr, "a", "b", e); }, inval, "conf");
+  conveyor_config_t* conf = conveyor_config_new();
+  expect_error([&](conveyor_error_t** e) { return conveyor_config_set(conf, nullptr, "b", e); }, inval, "key");
+  expect_error([&](conveyor_error_t** e) { return conveyor_config_set(conf, "acks", nullptr, e); }, inval, "value");
+  conveyor_config_destroy(conf);
+
+  expect_error([](conveyor_error_t** e) { return conveyor_broker_new(nullptr, nullptr, e); }, inval, "brokerp");
+  expect_error([](conveyor_error_t** e) { return conveyor_broker_stop(nullptr, e); }, inval, "broker");
+  conveyor_producer_t* p = nullptr;
+  expect_error([&](conveyor_error_t** e) { return conveyor_producer_new(nullptr, nullptr, nullptr, &p, e); }, inval, "conf");
+  expect_error([](conveyor_error_t** e) {
+    return conveyor_producer_produce(nullptr, "t", -1, nullptr, 0, nullptr, 0, nullptr, 0, 0, nullptr, e);
+  }, inval, "producer");
+  expect_error([](conveyor_error_t** e) { return conveyor_producer_poll(nullptr, 0, nullptr, e); }, inval, "producer");
+  expect_error([](conveyor_error_t** e) { return conveyor_producer_flush(nullptr, 0, e); }, inval, "producer");
+  conveyor_consumer_t* c = nullptr;
+  expect_error([&](conveyor_error_t** e) { return conveyor_consumer_new(nullptr, &c, e); }, inval, "conf");
+  expect_error([](conveyor_error_t** e) { return conveyor_consumer_assign(nullptr, nullptr, 0, e); }, inval, "consumer");
+  expect_error([](conveyor_error_t** e) { return conveyor_consumer_seek(nullptr, "t", 0, 0, e); }, inval, "consumer");
+  conveyor_message_t* m = nullptr;
+  expect_error([&](conveyor_error_t** e) { return conveyor_consumer_poll(nullptr, 0, &m, e); }, inval, "consumer");
+  size_t n = 0;
+  expect_error([&](conveyor_error_t** e) { return conveyor_consumer_consume(nullptr, 1, 0, &m, &n, e); }, inval, "consumer");
+  int64_t off = 0;
+  expect_error([&](conveyor_error_t** e) { return conveyor_consumer_position(nullptr, "t", 0, &off, e); }, inval, "consumer");
+  expect_error([&](conveyor_error_t** e) {
+    return conveyor_consumer_watermark_offsets(nullptr, "t", 0, 0, &off, &off, e);
+  }, inval, "consumer");
+  expect_error([](conveyor_error_t** e) { return conveyor_consumer_offsets_for_times(nullptr, nullptr, 0, 0, e); }, inval, "consumer");
+  expect_error([](conveyor_error_t** e) { return conveyor_consumer_close(nullptr, e); }, inval, "consumer");
+  conveyor_consumer_wakeup(nullptr);  // must not crash
+  conveyor_admin_t* a = nullptr;
+  expect_error([&](conveyor_error_t** e) { return conveyor_admin_new(nullptr, &a, e); }, inval, "conf");
+  expect_error([](conveyor_error_t** e) { return conveyor_admin_create_topic(nullptr, "t", 1, 1, nullptr, 0, e); }, inval, "admin");
+  expect_error([](conveyor_error_t** e) { return conveyor_admin_delete_topic(nullptr, "t", 0, e); }, inval, "admin");
+  conveyor_topic_list_t* l = nullptr;
+  expect_error([&](conveyor_error_t** e) { return conveyor_admin_list_topics(nullptr, 0, &l, e); }, inval, "admin");
+
+  // Accessors on NULL return neutral values instead of crashing.
+  EXPECT_EQ(conveyor_message_offset(nullptr), -1);
+  EXPECT_EQ(conveyor_message_key(nullptr, &n), nullptr);
+  EXPECT_EQ(conveyor_topic_list_count(nullptr), 0u);
+  EXPECT_EQ(conveyor_broker_port(nullptr), -1);
+  EXPECT_EQ(conveyor_producer_outstanding(nullptr), 0u);
+}
+
+TEST(CapiErrors, NamesAndFlags) {
+  EXPECT_STREQ(conveyor_err_name(CONVEYOR_OK), "NONE");
+  EXPECT_STREQ(conveyor_err_name(CONVEYOR_ERR_UNKNOWN_TOPIC_OR_PARTITION), "UNKNOWN_TOPIC_OR_PARTITION");
+  EXPECT_STREQ(conveyor_err_name(CONVEYOR_ERR__TIMED_OUT), "LOCAL_TIMED_OUT");
+  EXPECT_STREQ(conveyor_err_name(100000), "UNKNOWN_ERROR_CODE");
+  EXPECT_EQ(conveyor_err_retriable(CONVEYOR_ERR_UNKNOWN_TOPIC_OR_PARTITION), 1);
+  EXPECT_EQ(conveyor_err_retriable(CONVEYOR_ERR_TOPIC_ALREADY_EXISTS), 0);
+  EXPECT_EQ(conveyor_error_code(nullptr), CONVEYOR_OK);
+}
+
+TEST(CapiVersion, MatchesMacros) {
+  std::string expected = std::to_string(CONVEYOR_VERSION_MAJOR) + "." +
+                         std::to_string(CONVEYOR_VERSION_MINOR) + "." +
+                         std::to_string(CONVEYOR_VERSION_PATCH);
+  EXPECT_EQ(conveyor_version(), expected);
+}
+
+TEST(CapiBroker, BadConfigIsNamed) {
+  conveyor_config_t* conf = conveyor_config_new();
+  ASSERT_EQ(conveyor_config_set(conf, "linger.ms", "5", nullptr), CONVEYOR_OK);  // a producer key
+  conveyor_broker_t* b = nullptr;
+  expect_error([&](conveyor_error_t** e) { return conveyor_broker_new(conf, &b, e); },
+               CONVEYOR_ERR_INVALID_CONFIG, "linger.ms");
+  EXPECT_EQ(b, nullptr);
+  conveyor_config_destroy(conf);
+}
+
+}  // namespace

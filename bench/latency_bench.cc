@@ -4,6 +4,7 @@
 //   conveyor_latency_bench [--rate=10000] [--seconds=10] [--warmup-seconds=1] [--size=100]
 //       [--bootstrap=HOST:PORT]   use a running broker (else one is embedded in this process)
 //       [--acks=1] [--linger-ms=0]
+//       [--create-topic=1|0]      0: rely on auto-creation (librdkafka's mock cluster)
 //
 // One thread calls Producer::produce() on a fixed schedule (absolute clock_nanosleep, one
 // record every 1/rate s); another thread sits in Producer::poll(), where the delivery
@@ -108,6 +109,7 @@ int main(int argc, char** argv) {
   double seconds = 10, warmup = 1;
   size_t size = 100;
   std::string bootstrap, acks = "1", linger_ms = "0";
+  bool create_topic = true;
   for (int i = 1; i < argc; ++i) {
     std::string_view a = argv[i];
     auto eq = a.find('=');
@@ -120,6 +122,7 @@ int main(int argc, char** argv) {
     else if (key == "bootstrap") bootstrap = val;
     else if (key == "acks") acks = val;
     else if (key == "linger-ms") linger_ms = val;
+    else if (key == "create-topic") create_topic = val != "0";
     else die(fmt::format("unknown option --{}", key));
   }
 
@@ -136,7 +139,7 @@ int main(int argc, char** argv) {
     bootstrap = broker->bootstrap_servers();
   }
   const std::string topic = fmt::format("latency-{}", getpid());
-  {
+  if (create_topic) {
     auto admin = conveyor::client::Admin::create({{"bootstrap.servers", bootstrap}});
     if (!admin) die("Admin::create: " + admin.error().to_string());
     if (auto r = (*admin)->create_topic(topic, 1, 1, {}, 10'000); !r)

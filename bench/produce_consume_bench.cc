@@ -8,6 +8,12 @@
 //       [--max-partition-fetch-bytes=B] [--max-poll-records=N]
 //       [--callbacks=1|0]                  per-record delivery callback (counts errors)
 //       [--mode=both|produce|consume]
+//       [--create-topic=1|0]               0: rely on auto-creation (librdkafka's mock cluster)
+//
+// The ceiling for the same client: run against librdkafka's mock cluster, e.g.
+//   kcat -C -b 127.0.0.1:1 -X test.mock.num.brokers=1 -t x   (prints the mock's address)
+//   conveyor_produce_consume_bench --bootstrap=127.0.0.1:PORT --create-topic=0
+// (bench/run_all.sh does this).
 //
 // Each run produces N records with value = B bytes, key null, to partition 0 of a fresh
 // one-partition topic, flushes (timing ends when every record is acknowledged), then consumes
@@ -48,6 +54,7 @@ struct Options {
   std::string max_partition_fetch_bytes = "4194304";
   std::string max_poll_records = "10000";
   bool callbacks = true;
+  bool create_topic = true;
   std::string mode = "both";
 };
 
@@ -76,6 +83,7 @@ Options parse_args(int argc, char** argv) {
     else if (key == "max-poll-records") o.max_poll_records = val;
     else if (key == "callbacks") o.callbacks = val != "0";
     else if (key == "mode") o.mode = val;
+    else if (key == "create-topic") o.create_topic = val != "0";
     else die(fmt::format("unknown option --{}", key));
   }
   return o;
@@ -209,8 +217,11 @@ int main(int argc, char** argv) {
   for (int run = 0; run < o.runs; ++run) {
     std::string topic = fmt::format("bench-{}-{}", run_tag, run);
     if (o.mode == "consume") topic = "bench";  // consume an existing topic
-    else if (auto r = (*admin)->create_topic(topic, 1, 1, {}, 10'000); !r)
+    else if (!o.create_topic) {
+      // rely on the broker's auto.create.topics.enable (e.g. librdkafka's mock cluster)
+    } else if (auto r = (*admin)->create_topic(topic, 1, 1, {}, 10'000); !r) {
       die("create_topic: " + r.error().to_string());
+    }
     if (o.mode != "consume") {
       double s = run_produce(o, bootstrap, topic);
       produce_rates.push_back(o.records / s);

@@ -11,7 +11,7 @@ and time the clean stop. Prints each run and the median per variant.
 
 Variants:
   cli  the `conveyor broker` command of the Python package (what a user runs; includes the
-       Python interpreter's start-up and memory)
+       Python interpreter's start-up and memory); $CONVEYOR_CLI overrides the command line
   cpp  build-bench/bench/conveyor_bench_broker (the same embedded Broker in a bare C++ main)
 """
 import argparse
@@ -29,11 +29,14 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def command(variant, data_dir, build):
     if variant == "cli":
-        exe = shutil.which("conveyor")
-        if exe is None:
+        if os.environ.get("CONVEYOR_CLI"):
+            cli = os.environ["CONVEYOR_CLI"].split()
+        elif shutil.which("conveyor"):
+            cli = [shutil.which("conveyor")]
+        else:
             return None
-        return [exe, "broker", "--data-dir", data_dir,
-                "--override", "listeners=PLAINTEXT://127.0.0.1:0"]
+        return cli + ["broker", "--override", "listeners=PLAINTEXT://127.0.0.1:0",
+                      "--override", f"log.dirs={data_dir}"]
     exe = os.path.join(build, "bench", "conveyor_bench_broker")
     if not os.path.exists(exe):
         return None

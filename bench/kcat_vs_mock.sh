@@ -55,10 +55,10 @@ fi
 
 if [[ -z "${BOOTSTRAP:-}" ]]; then
   if [[ "$BROKER" == auto ]]; then
-    if command -v conveyor >/dev/null; then BROKER=cli; else BROKER=cpp; fi
+    if [[ -n "${CONVEYOR_CLI:-}" ]] || command -v conveyor >/dev/null; then BROKER=cli; else BROKER=cpp; fi
   fi
   if [[ "$BROKER" == cli ]]; then
-    conveyor broker --data-dir "$WORK/data" \
+    ${CONVEYOR_CLI:-conveyor} broker --override "log.dirs=$WORK/data" \
       --override listeners=PLAINTEXT://127.0.0.1:0 \
       --override num.partitions=1 --override auto.create.topics.enable=true \
       >"$WORK/broker.out" 2>"$WORK/broker.err" &

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Installs what conveyor's build, demo and tests need on Debian 12 (apt + pip). Idempotent:
+# when everything is present it checks and returns in a second or two, without apt-get update.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+APT_PACKAGES=(
+  # toolchain
+  cmake ninja-build g++ ccache pkg-config git
+  # compression codecs, networking, test and bench frameworks, formatting, CLI parsing
+  libzstd-dev liblz4-dev libsnappy-dev zlib1g-dev libasio-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libfmt-dev libcli11-dev
+  # Python headers and pip for the extension module
+  python3-dev python3-pip python3-venv
+  # real Kafka client for the interop tests and demo; zstd/procps for tests and scripts
+  kcat zstd procps
+)
+# Python modules the build and tests import (PyPI names in the table below).
+PIP_MODULES=(pybind11 scikit_build_core pytest pytest_timeout confluent_kafka kafka)
+
+missing=()
+while read -r pkg status; do
+  [ "$status" = "installed" ] || missing+=("$pkg")
+done < <(for p in "${APT_PACKAGES[@]}"; do
+           printf '%s %s\n' "$p" "$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || echo missing)"
+         done)
+if ((${#missing[@]})); then
+  log "apt-get install ${missing[*]}"
+  sudo=()
+  if [ "$(id -u)" -ne 0 ]; then sudo=(sudo); fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get update -q
+  "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+else
+  log "apt packages present"
+fi
+
+if ! command -v "$PYTHON" >/dev/null; then
+  echo "install-deps: $PYTHON not found" >&2
+  exit 1
+fi
+# find_spec looks modules up without importing them (fast re-runs).
+mapfile -t need < <("$PYTHON" - "${PIP_MODULES[@]}" <<'PY'
+import importlib.util, sys
+packages = {"pybind11": "pybind11", "scikit_build_core": "scikit-build-core", "pytest": "pytest",
+            "pytest_timeout": "pytest-timeout", "confluent_kafka": "confluent-kafka",
+            "kafka": "kafka-python"}
+for module in sys.argv[1:]:
+    if importlib.util.find_spec(module) is None:
+        print(packages[module])
+PY
+)
+if ((${#need[@]})); then
+  log "pip install ${need[*]}"
+  "$PYTHON" -m pip install "${pip_flags[@]}" "${need[@]}"
+else
+  log "Python packages present ($("$PYTHON" --version))"
+fi

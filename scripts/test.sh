@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Builds conveyor once and runs every test suite: the C++ GoogleTest suites (ctest), the
+# Python package's tests and the end-to-end tests (real clients, bad input, kill -9).
+#
+#   bash scripts/test.sh            # from a fresh clone: installs what is missing first
+#
+# One CMake build directory ($CONVEYOR_BUILD_DIR, default build/) serves ctest and the wheel:
+# `pip install .` reuses it, so nothing compiles twice; ccache makes re-runs fast.
+# Environment: PYTHON (python3), CONVEYOR_BUILD_DIR (build), CONVEYOR_JOBS (nproc),
+# CONVEYOR_SKIP_DEPS=1 to skip scripts/install-deps.sh, PYTEST_ARGS (extra pytest flags).
+set -uo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+cd "$CONVEYOR_ROOT"
+
+BUILD_DIR="${CONVEYOR_BUILD_DIR:-build}"
+JOBS="${CONVEYOR_JOBS:-$(nproc)}"
+CTEST_TIMEOUT="${CONVEYOR_CTEST_TIMEOUT:-300}"    # seconds per ctest test
+PYTEST_TIMEOUT="${CONVEYOR_PYTEST_TIMEOUT:-600}"  # seconds per pytest test
+start=$(date +%s)
+declare -a summary=()
+failed=0
+
+step() {  # step NAME COMMAND...: runs, times and records one stage
+  local name="$1"; shift
+  local t0=$(date +%s)
+  log "$name"
+  if "$@"; then
+    summary+=("PASS  $name ($(( $(date +%s) - t0 ))s)")
+  else
+    local rc=$?
+    summary+=("FAIL  $name (exit $rc, $(( $(date +%s) - t0 ))s)")
+    failed=1
+    return $rc
+  fi
+}
+
+finish() {
+  echo
+  log "summary ($(( $(date +%s) - start ))s)"
+  printf '  %s\n' "${summary[@]}"
+  if ((failed)); then
+    echo "scripts/test.sh: FAILED" >&2
+    exit 1
+  fi
+  echo "scripts/test.sh: all passed"
+  exit 0
+}
+
+if [ "${CONVEYOR_SKIP_DEPS:-0}" != 1 ]; then
+  step "install dependencies" bash scripts/install-deps.sh || finish
+fi
+
+PY_EXE="$("$PYTHON" -c 'import sys; print(sys.executable)')"
+PYBIND11_DIR="$("$PYTHON" -m pybind11 --cmakedir)"
+export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"
+export CCACHE_NOHASHDIR=1   # same objects whatever the checkout path
+
+# Release to match pyproject.toml's cmake.build-type, so the wheel build reuses every object.
+configure() {
+  cmake -S . -B "$BUILD_DIR" -G Ninja \
+    -DCMAKE_BUILD_TYPE=Release \
+    -DCONVEYOR_BUILD_TESTS=ON -DCONVEYOR_BUILD_PYTHON=ON -DCONVEYOR_BUILD_BENCH=OFF \
+    -DPython_EXECUTABLE="$PY_EXE" -Dpybind11_DIR="$PYBIND11_DIR"
+}
+step "cmake configure ($BUILD_DIR)" configure || finish
+step "cmake build (-j$JOBS)" cmake --build "$BUILD_DIR" -j "$JOBS" || finish
+
+# C++ suites; the python.pytest ctest entry is skipped here because pytest below runs
+# python/tests against the installed wheel.
+step "ctest" ctest --test-dir "$BUILD_DIR" --output-on-failure -j2 --timeout "$CTEST_TIMEOUT" \
+  -LE '^python$'
+
+# The wheel, built from the same build directory (only the install step is new work).
+install_wheel() {
+  CONVEYOR_BUILD_TESTS=ON "$PYTHON" -m pip install "${pip_flags[@]}" --no-build-isolation \
+    --force-reinstall --no-deps -C build-dir="$BUILD_DIR" -C cmake.build-type=Release .
+}
+if step "pip install . (reusing $BUILD_DIR)" install_wheel; then
+  # Run pytest outside the source tree's python/ so `import conveyor` is the installed wheel.
+  pytest_paths=()
+  for d in python/tests tests; do
+    if compgen -G "$d/**/test_*.py" >/dev/null || compgen -G "$d/test_*.py" >/dev/null; then
+      pytest_paths+=("$d")
+    fi
+  done
+  # shellcheck disable=SC2086
+  step "pytest ${pytest_paths[*]}" "$PYTHON" -m pytest -q -p no:cacheprovider \
+    --timeout "$PYTEST_TIMEOUT" -o faulthandler_timeout=$((PYTEST_TIMEOUT - 30)) \
+    -rfEs ${PYTEST_ARGS:-} "${pytest_paths[@]}"
+fi
+finish

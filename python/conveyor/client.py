@@ -1,0 +1,201 @@
+"""Broker, Producer, Consumer and Admin: thin Python classes over the native extension.
+
+Configuration dicts use Kafka's property names; values may be str, int or bool (bools become
+"true"/"false"). An unknown key raises InvalidConfigError naming the key. Timeouts are seconds
+(float); None waits without limit. Every blocking call releases the GIL and can be
+interrupted with Ctrl-C.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union, overload
+
+from . import _conveyor
+from ._types import (OFFSET_INVALID, PartitionDescription, Record, TopicDescription, TopicPartition)
+from .errors import UnknownTopicOrPartitionError
+
+ConfigValue = Union[str, int, bool]
+Config = Mapping[str, ConfigValue]
+Headers = Union[Mapping[str, Optional[Union[str, bytes]]], Sequence[Tuple[str, Optional[Union[str, bytes]]]]]
+DeliveryCallback = Callable[[Optional[Exception], Record], Any]
+
+
+def config_to_strings(config: Optional[Config]) -> Dict[str, str]:
+    """{key: str|int|bool} → {key: str}; anything else raises TypeError naming the key."""
+    out: Dict[str, str] = {}
+    for key, value in (config or {}).items():
+        if not isinstance(key, str):
+            raise TypeError(f"config keys must be str, got {key!r}")
+        if isinstance(value, bool):
+            out[key] = "true" if value else "false"
+        elif isinstance(value, (int, str)):
+            out[key] = str(value)
+        else:
+            raise TypeError(f"config value for {key!r} must be str, int or bool, not {type(value).__name__}")
+    return out
+
+
+def _timeout_ms(timeout: Optional[float]) -> int:
+    if timeout is None or timeout < 0:
+        return 2**31 - 1
+    return int(timeout * 1000)
+
+
+class Broker(_conveyor.Broker):
+    """A single-node Kafka-compatible broker running inside this process.
+
+    ``Broker()`` listens on 127.0.0.1 on an ephemeral port with a fresh temporary data
+    directory (removed on stop). ``data_dir=`` keeps the data in a directory of your choice;
+    ``config`` takes broker properties (``num.partitions``, ``listeners``,
+    ``auto.create.topics.enable``, ...). Use it as a context manager or call ``stop()``.
+    """
+
+    def __init__(self, config: Optional[Config] = None, *, data_dir: Optional[str] = None) -> None:
+        conf = config_to_strings(config)
+        if data_dir is not None:
+            conf["log.dirs"] = str(data_dir)
+        super().__init__(conf)
+
+    def __enter__(self) -> "Broker":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        if not self.running:
+            return "Broker(stopped)"
+        return f"Broker(bootstrap_servers={self.bootstrap_servers!r}, data_dir={self.data_dir!r})"
+
+
+class Producer(_conveyor.Producer):
+    """Produces records asynchronously (confluent-kafka's shape).
+
+    ``produce(topic, value=None, key=None, partition=-1, headers=None, timestamp=0,
+    on_delivery=None)`` queues one record and returns at once; key/value are bytes, str
+    (UTF-8) or None; headers a dict or list of (str, bytes|str|None); timestamp epoch ms
+    (0 = now). ``on_delivery(err, record)`` runs inside ``poll()``/``flush()`` on the calling
+    thread; err is None or a KafkaError. When buffer.memory is full, produce raises
+    QueueFullError (a BufferError): call ``poll()`` and retry.
+    """
+
+    def __init__(self, config: Config) -> None:
+        super().__init__(config_to_strings(config))
+
+    def __len__(self) -> int:
+        return self.outstanding()
+
+    def __enter__(self) -> "Producer":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Consumer(_conveyor.Consumer):
+    """Reads records from assigned partitions (manual assignment).
+
+    ``poll(timeout)`` returns a Record or None; ``consume(max_records, timeout)`` a list;
+    iterating yields records until ``wakeup()`` or ``close()``.
+    """
+
+    def __init__(self, config: Config) -> None:
+        super().__init__(config_to_strings(config))
+        self._iter_lock = threading.Lock()
+
+    def assign(self, partitions: Iterable[TopicPartition]) -> None:  # type: ignore[override]
+        super().assign([(tp.topic, tp.partition, tp.offset) for tp in partitions])
+
+    def seek(self, partition: Union[TopicPartition, str], partition_index: Optional[int] = None,  # type: ignore[override]
+             offset: Optional[int] = None) -> None:
+        """``seek(TopicPartition(topic, p, offset))`` or ``seek(topic, p, offset)``."""
+        if isinstance(partition, TopicPartition):
+            super().seek(partition.topic, partition.partition, partition.offset)
+        else:
+            if partition_index is None or offset is None:
+                raise TypeError("seek(topic, partition, offset) needs all three")
+            super().seek(partition, partition_index, offset)
+
+    def position(self, partitions: Union[TopicPartition, Sequence[TopicPartition]]):  # type: ignore[override]
+        """Next offset to read: an int for one TopicPartition, or a list of TopicPartition
+        with offsets filled in for a list (confluent-kafka's shape)."""
+        if isinstance(partitions, TopicPartition):
+            return super().position(partitions.topic, partitions.partition)
+        return [TopicPartition(tp.topic, tp.partition, super(Consumer, self).position(tp.topic, tp.partition))
+                for tp in partitions]
+
+    def get_watermark_offsets(self, partition: TopicPartition, timeout: Optional[float] = None,
+                              cached: bool = False) -> Tuple[int, int]:
+        """(low, high): log start offset and high watermark, asked from the leader."""
+        return tuple(self.watermark_offsets(partition.topic, partition.partition, timeout))  # type: ignore[return-value]
+
+    def offsets_for_times(self, partitions: Sequence[TopicPartition],  # type: ignore[override]
+                          timeout: Optional[float] = None) -> List[TopicPartition]:
+        """Each input's offset is a timestamp (epoch ms); returns the earliest offset whose
+        timestamp is >= it, or -1 (OFFSET_END) if there is none."""
+        offsets = super().offsets_for_times([(tp.topic, tp.partition, tp.offset) for tp in partitions], timeout)
+        return [TopicPartition(tp.topic, tp.partition, off) for tp, off in zip(partitions, offsets)]
+
+    def __iter__(self) -> Iterator[Record]:
+        while not self.closed:
+            record = self.poll(None)
+            if record is None:  # woken up or closed
+                return
+            yield record
+
+    def __enter__(self) -> "Consumer":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Admin:
+    """Topic administration: create, delete, list and describe topics."""
+
+    def __init__(self, config: Config) -> None:
+        self._native = _conveyor.Admin(config_to_strings(config))
+
+    def create_topic(self, name: str, partitions: int = 1, replication_factor: int = 1,
+                     config: Optional[Config] = None, timeout: Optional[float] = 30.0) -> None:
+        """CreateTopics; waits until the topic is in metadata. Raises TopicAlreadyExistsError,
+        InvalidTopicError, InvalidPartitionsError, InvalidConfigError, KafkaTimeoutError, ..."""
+        self._native.create_topic(name, partitions, replication_factor, config_to_strings(config),
+                                  _timeout_ms(timeout))
+
+    def delete_topic(self, name: str, timeout: Optional[float] = 30.0) -> None:
+        """DeleteTopics. Raises UnknownTopicOrPartitionError if there is no such topic."""
+        self._native.delete_topic(name, _timeout_ms(timeout))
+
+    def list_topics(self, timeout: Optional[float] = 30.0, *, internal: bool = False) -> List[str]:
+        """Topic names, sorted (internal topics only with internal=True)."""
+        topics = self._native.describe_topics([], _timeout_ms(timeout))
+        return sorted(t["name"] for t in topics if internal or not t["is_internal"])
+
+    def describe_topics(self, names: Optional[Sequence[str]] = None,
+                        timeout: Optional[float] = 30.0) -> List[TopicDescription]:
+        """Descriptions of the named topics (all topics if names is None). Raises
+        UnknownTopicOrPartitionError if a named topic does not exist."""
+        raw = self._native.describe_topics(list(names or []), _timeout_ms(timeout))
+        out = []
+        for t in raw:
+            if t["error"] == UnknownTopicOrPartitionError.code:
+                raise UnknownTopicOrPartitionError(f"topic {t['name']!r} does not exist")
+            out.append(TopicDescription(
+                name=t["name"], topic_id=t["topic_id"], is_internal=t["is_internal"],
+                partitions=[PartitionDescription(p["partition"], p["leader"], list(p["replicas"]), list(p["isr"]))
+                            for p in t["partitions"]]))
+        return out
+
+    def describe_topic(self, name: str, timeout: Optional[float] = 30.0) -> TopicDescription:
+        """One topic's description (partitions with leader, replicas, ISR)."""
+        return self.describe_topics([name], timeout)[0]
+
+    def close(self) -> None:
+        self._native.close()
+
+    def __enter__(self) -> "Admin":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,745 @@
+// conveyor._conveyor: the pybind11 layer over the C ABI (conveyor.h). It only converts
+// types, releases the GIL around every blocking call and turns conveyor_error_t into the
+// Python exceptions of conveyor.errors (registered by conveyor/__init__.py through
+// _register()). Blocking waits run in slices of kSliceMs so Ctrl-C (PyErr_CheckSignals)
+// interrupts them. The Python API lives in python/conveyor/*.py.
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <tuple>
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "conveyor/conveyor.h"
+
+namespace py = pybind11;
+
+namespace {
+
+// Longest stretch a blocking call waits with the GIL released before checking for signals.
+constexpr int32_t kSliceMs = 100;
+
+// Set by _register(): conveyor.Record and conveyor.errors.error_from_native.
+py::object g_record_type;
+py::object g_error_factory;
+
+[[noreturn]] void raise_error(conveyor_err_t code, const std::string& name, const std::string& message,
+                              bool retriable, bool fatal) {
+  if (!g_error_factory) throw std::runtime_error(name + ": " + message);
+  py::object exc = g_error_factory(code, name, message, retriable, fatal);
+  PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(exc.ptr())), exc.ptr());
+  throw py::error_already_set();
+}
+
+// Raises the Python exception for a failed C call (rc != 0) and frees err.
+void check(conveyor_err_t rc, conveyor_error_t* err) {
+  if (rc == CONVEYOR_OK) {
+    conveyor_error_destroy(err);
+    return;
+  }
+  std::string name = err ? conveyor_error_name(err) : conveyor_err_name(rc);
+  std::string message = err ? conveyor_error_message(err) : name;
+  bool retriable = err ? conveyor_error_retriable(err) : conveyor_err_retriable(rc);
+  bool fatal = err ? conveyor_error_fatal(err) : false;
+  conveyor_error_destroy(err);
+  raise_error(rc, name, message, retriable, fatal);
+}
+
+void check_signals() {
+  if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+}
+
+// Seconds (None or negative = forever) → milliseconds (-1 = forever).
+int64_t to_ms(const py::object& timeout) {
+  if (timeout.is_none()) return -1;
+  double s = timeout.cast<double>();
+  if (s < 0) return -1;
+  double ms = s * 1000.0;
+  if (ms > 2147483647.0) return -1;
+  return static_cast<int64_t>(ms + 0.5);
+}
+
+struct Deadline {
+  explicit Deadline(int64_t timeout_ms)
+      : forever(timeout_ms < 0),
+        end(std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms < 0 ? 0 : timeout_ms)) {}
+  // The next slice to wait, or 0 when the deadline passed.
+  int32_t slice() const {
+    if (forever) return kSliceMs;
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now()).count();
+    if (left <= 0) return 0;
+    return static_cast<int32_t>(std::min<int64_t>(left, kSliceMs));
+  }
+  bool forever;
+  std::chrono::steady_clock::time_point end;
+};
+
+// A conveyor_config_t built from a dict of str → str (the Python layer stringifies values).
+struct Config {
+  conveyor_config_t* conf = conveyor_config_new();
+  explicit Config(const std::map<std::string, std::string>& values) {
+    for (const auto& [k, v] : values) {
+      conveyor_error_t* err = nullptr;
+      conveyor_err_t rc = conveyor_config_set(conf, k.c_str(), v.c_str(), &err);
+      if (rc != CONVEYOR_OK) {
+        conveyor_config_destroy(conf);
+        conf = nullptr;
+        check(rc, err);
+      }
+    }
+  }
+  ~Config() { conveyor_config_destroy(conf); }
+  Config(const Config&) = delete;
+  Config& operator=(const Config&) = delete;
+};
+
+// Bytes of a key/value/header argument: None → null; bytes, str (UTF-8), or any buffer.
+struct BytesArg {
+  const void* data = nullptr;
+  size_t len = 0;
+  std::optional<py::buffer_info> buffer;  // keeps a buffer export alive
+
+  BytesArg(const py::handle& obj, const char* what) {
+    if (obj.is_none()) return;
+    PyObject* o = obj.ptr();
+    if (PyBytes_Check(o)) {
+      data = PyBytes_AS_STRING(o);
+      len = static_cast<size_t>(PyBytes_GET_SIZE(o));
+    } else if (PyUnicode_Check(o)) {
+      Py_ssize_t n = 0;
+      const char* s = PyUnicode_AsUTF8AndSize(o, &n);
+      if (!s) throw py::error_already_set();
+      data = s;
+      len = static_cast<size_t>(n);
+    } else if (PyObject_CheckBuffer(o)) {
+      buffer.emplace(py::reinterpret_borrow<py::buffer>(obj).request());
+      data = buffer->ptr;
+      len = static_cast<size_t>(buffer->size * buffer->itemsize);
+    } else {
+      throw py::type_error(std::string(what) + " must be bytes, str or None, not " +
+                           std::string(py::str(py::type::of(obj).attr("__name__"))));
+    }
+    if (!data) data = "";  // present but empty
+  }
+};
+
+py::object bytes_or_none(const void* data, size_t len) {
+  if (!data) return py::none();
+  return py::reinterpret_steal<py::object>(PyBytes_FromStringAndSize(static_cast<const char*>(data),
+                                                                     static_cast<Py_ssize_t>(len)));
+}
+
+py::list headers_of(const conveyor_message_t* m) {
+  size_t n = conveyor_message_header_count(m);
+  py::list out(n);
+  for (size_t i = 0; i < n; ++i) {
+    const char* key = nullptr;
+    const void* value = nullptr;
+    size_t len = 0;
+    conveyor_message_header(m, i, &key, &value, &len);
+    out[i] = py::make_tuple(py::str(key), bytes_or_none(value, len));
+  }
+  return out;
+}
+
+py::object make_record(const conveyor_message_t* m) {
+  size_t klen = 0, vlen = 0;
+  const void* k = conveyor_message_key(m, &klen);
+  const void* v = conveyor_message_value(m, &vlen);
+  py::object cls = g_record_type ? g_record_type : py::module_::import("conveyor").attr("Record");
+  return cls(py::str(conveyor_message_topic(m)), conveyor_message_partition(m), conveyor_message_offset(m),
+             bytes_or_none(k, klen), bytes_or_none(v, vlen), headers_of(m), conveyor_message_timestamp(m),
+             conveyor_message_timestamp_type(m));
+}
+
+// ---- broker -----------------------------------------------------------------------------
+
+class Broker {
+ public:
+  explicit Broker(const std::map<std::string, std::string>& config) {
+    Config conf(config);
+    conveyor_error_t* err = nullptr;
+    conveyor_err_t rc;
+    {
+      py::gil_scoped_release nogil;
+      rc = conveyor_broker_new(conf.conf, &broker_, &err);
+    }
+    check(rc, err);
+  }
+  ~Broker() {
+    py::gil_scoped_release nogil;
+    conveyor_broker_destroy(broker_);
+  }
+  std::string bootstrap_servers() const { return conveyor_broker_bootstrap_servers(live()); }
+  int port() const { return conveyor_broker_port(live()); }
+  std::string data_dir() const { return conveyor_broker_data_dir(live()); }
+  void stop() {
+    if (!broker_) return;
+    conveyor_broker_t* b = broker_;
+    {
+      py::gil_scoped_release nogil;
+      conveyor_broker_destroy(b);
+    }
+    broker_ = nullptr;
+  }
+  bool running() const { return broker_ != nullptr; }
+
+ private:
+  const conveyor_broker_t* live() const {
+    if (!broker_) raise_error(CONVEYOR_ERR__STATE, conveyor_err_name(CONVEYOR_ERR__STATE), "the broker is stopped", false, false);
+    return broker_;
+  }
+  conveyor_broker_t* broker_ = nullptr;
+};
+
+// ---- producer ---------------------------------------------------------------------------
+
+// A delivery report copied out of the C callback (which runs without the GIL) and handed to
+// the Python on_delivery callable once poll()/flush() has the GIL again.
+struct PendingReport {
+  PyObject* callback = nullptr;  // owned reference
+  conveyor_err_t code = CONVEYOR_OK;
+  std::string err_name, err_message;
+  bool retriable = false, fatal = false;
+  std::string topic;
+  int32_t partition = -1;
+  int64_t offset = -1, timestamp_ms = -1;
+  std::optional<std::string> key, value;
+};
+
+class Producer {
+ public:
+  explicit Producer(const std::map<std::string, std::string>& config) {
+    Config conf(config);
+    conveyor_error_t* err = nullptr;
+    conveyor_err_t rc = conveyor_producer_new(conf.conf, &Producer::on_delivery, this, &producer_, &err);
+    check(rc, err);
+  }
+  ~Producer() { close_now(); }
+
+  void produce(const std::string& topic, py::handle value, py::handle key, int32_t partition,
+               py::handle headers, int64_t timestamp, py::handle on_delivery) {
+    BytesArg v(value, "value");
+    BytesArg k(key, "key");
+    std::vector<conveyor_header_t> hs;
+    std::vector<std::string> hkeys;
+    std::vector<BytesArg> hvals;
+    if (!headers.is_none()) {
+      py::list items = PyDict_Check(headers.ptr()) ? py::list(headers.attr("items")())
+                                                     : py::list(py::reinterpret_borrow<py::object>(headers));
+      hs.reserve(items.size());
+      hkeys.reserve(items.size());
+      hvals.reserve(items.size());
+      for (py::handle item : items) {
+        py::tuple kv = py::reinterpret_borrow<py::object>(item).cast<py::tuple>();
+        if (kv.size() != 2) throw py::value_error("headers must be (key, value) pairs");
+        hkeys.push_back(kv[0].cast<std::string>());
+        hvals.emplace_back(kv[1], "header value");
+      }
+      for (size_t i = 0; i < hkeys.size(); ++i)
+        hs.push_back(conveyor_header_t{hkeys[i].c_str(), hvals[i].data, hvals[i].len});
+    }
+    PyObject* cb = nullptr;
+    if (!on_delivery.is_none()) {
+      if (!PyCallable_Check(on_delivery.ptr())) throw py::type_error("on_delivery must be callable");
+      cb = on_delivery.ptr();
+      Py_INCREF(cb);
+    }
+    conveyor_error_t* err = nullptr;
+    conveyor_err_t rc = conveyor_producer_produce(live(), topic.c_str(), partition, k.data, k.len, v.data, v.len,
+                                                  hs.data(), hs.size(), timestamp, cb, &err);
+    if (rc != CONVEYOR_OK) Py_XDECREF(cb);
+    check(rc, err);
+  }
+
+  // Serves delivery callbacks; returns how many ran.
+  int poll(const py::object& timeout) {
+    int64_t timeout_ms = to_ms(timeout);
+    Deadline deadline(timeout_ms);
+    size_t total = 0;
+    for (bool first = true;; first = false) {
+      int32_t slice = first && timeout_ms == 0 ? 0 : deadline.slice();
+      size_t served = 0;
+      conveyor_error_t* err = nullptr;
+      conveyor_err_t rc;
+      {
+        py::gil_scoped_release nogil;
+        rc = conveyor_producer_poll(live(), slice, &served, &err);
+      }
+      check(rc, err);
+      total += served;
+      dispatch();
+      if (total > 0 || slice == 0) break;
+      check_signals();
+    }
+    return static_cast<int>(total);
+  }
+
+  // Returns the number of records still outstanding (0 = everything delivered).
+  size_t flush(const py::object& timeout) {
+    int64_t timeout_ms = to_ms(timeout);
+    Deadline deadline(timeout_ms);
+    for (;;) {
+      int32_t slice = deadline.slice();
+      conveyor_error_t* err = nullptr;
+      conveyor_err_t rc;
+      {
+        py::gil_scoped_release nogil;
+        rc = conveyor_producer_flush(live(), slice, &err);
+      }
+      dispatch();
+      if (rc == CONVEYOR_OK) {
+        conveyor_error_destroy(err);
+        return 0;
+      }
+      if (rc != CONVEYOR_ERR__TIMED_OUT) check(rc, err);
+      conveyor_error_destroy(err);
+      if (slice == 0) return conveyor_producer_outstanding(producer_);
+      check_signals();
+    }
+  }
+
+  size_t outstanding() const { return producer_ ? conveyor_producer_outstanding(producer_) : 0; }
+  // (acknowledged, failed) delivery reports seen so far, with or without a Python callback.
+  std::pair<uint64_t, uint64_t> delivery_counts() const { return {delivered_.load(), failed_.load()}; }
+
+  void close(const py::object& timeout) {
+    if (!producer_) return;
+    flush(timeout);
+    close_now();
+  }
+
+ private:
+  conveyor_producer_t* live() const {
+    if (!producer_)
+      raise_error(CONVEYOR_ERR__STATE, conveyor_err_name(CONVEYOR_ERR__STATE), "the producer is closed", false, false);
+    return producer_;
+  }
+
+  void close_now() {
+    if (!producer_) return;
+    conveyor_producer_t* p = producer_;
+    producer_ = nullptr;
+    {
+      py::gil_scoped_release nogil;
+      conveyor_producer_destroy(p);
+    }
+    for (auto& r : pending_) Py_XDECREF(r.callback);
+    pending_.clear();
+    // Callbacks whose reports were dropped by destroy leak their reference; conveyor.h says
+    // pending reports are dropped, so the Python layer flushes before closing.
+  }
+
+  // Runs without the GIL, inside conveyor_producer_poll/flush on this thread.
+  static void on_delivery(const conveyor_message_t* msg, const conveyor_error_t* err, void* opaque) {
+    auto* self = static_cast<Producer*>(opaque);
+    if (err)
+      self->failed_.fetch_add(1, std::memory_order_relaxed);
+    else
+      self->delivered_.fetch_add(1, std::memory_order_relaxed);
+    auto* cb = static_cast<PyObject*>(conveyor_message_opaque(msg));
+    if (!cb) return;  // no Python callback for this record
+    PendingReport r;
+    r.callback = cb;
+    if (err) {
+      r.code = conveyor_error_code(err);
+      r.err_name = conveyor_error_name(err);
+      r.err_message = conveyor_error_message(err);
+      r.retriable = conveyor_error_retriable(err);
+      r.fatal = conveyor_error_fatal(err);
+    }
+    r.topic = conveyor_message_topic(msg);
+    r.partition = conveyor_message_partition(msg);
+    r.offset = conveyor_message_offset(msg);
+    r.timestamp_ms = conveyor_message_timestamp(msg);
+    size_t len = 0;
+    if (const void* k = conveyor_message_key(msg, &len)) r.key.emplace(static_cast<const char*>(k), len);
+    if (const void* v = conveyor_message_value(msg, &len)) r.value.emplace(static_cast<const char*>(v), len);
+    std::lock_guard lock(self->pending_mu_);
+    self->pending_.push_back(std::move(r));
+  }
+
+  // With the GIL: calls on_delivery(err, record) for each queued report. A raising callback
+  // stops the dispatch (the rest stay queued for the next poll) and the exception propagates.
+  void dispatch() {
+    for (;;) {
+      PendingReport r;
+      {
+        std::lock_guard lock(pending_mu_);
+        if (pending_.empty()) break;
+        r = std::move(pending_.front());
+        pending_.pop_front();
+      }
+      py::object cb = py::reinterpret_steal<py::object>(r.callback);
+      py::object error = py::none();
+      if (r.code != CONVEYOR_OK && g_error_factory)
+        error = g_error_factory(r.code, r.err_name, r.err_message, r.retriable, r.fatal);
+      py::object key = r.key ? py::object(py::bytes(*r.key)) : py::object(py::none());
+      py::object value = r.value ? py::object(py::bytes(*r.value)) : py::object(py::none());
+      py::object cls = g_record_type ? g_record_type : py::module_::import("conveyor").attr("Record");
+      py::object record = cls(r.topic, r.partition, r.offset, key, value, py::list(), r.timestamp_ms, 0);
+      cb(error, record);
+    }
+  }
+
+  std::atomic<uint64_t> delivered_{0}, failed_{0};
+  conveyor_producer_t* producer_ = nullptr;
+  std::mutex pending_mu_;  // poll() from two threads at once must not corrupt the queue
+  std::deque<PendingReport> pending_;
+};
+
+// ---- consumer ---------------------------------------------------------------------------
+
+class Consumer {
+ public:
+  explicit Consumer(const std::map<std::string, std::string>& config) {
+    Config conf(config);
+    conveyor_error_t* err = nullptr;
+    conveyor_err_t rc = conveyor_consumer_new(conf.conf, &consumer_, &err);
+    check(rc, err);
+  }
+  ~Consumer() {
+    if (!consumer_) return;
+    py::gil_scoped_release nogil;
+    conveyor_consumer_destroy(consumer_);
+  }
+
+  void assign(const std::vector<std::tuple<std::string, int32_t, int64_t>>& partitions) {
+    std::vector<conveyor_topic_partition_t> tps;
+    tps.reserve(partitions.size());
+    for (const auto& [topic, partition, offset] : partitions)
+      tps.push_back(conveyor_topic_partition_t{topic.c_str(), partition, offset});
+    conveyor_error_t* err = nullptr;
+    conveyor_err_t rc;
+    {
+      py::gil_scoped_release nogil;
+      rc = conveyor_consumer_assign(live(), tps.data(), tps.size(), &err);
+    }
+    check(rc, err);
+  }
+
+  void seek(const std::string& topic, int32_t partition, int64_t offset) {
+    conveyor_error_t* err = nullptr;
+    conveyor_err_t rc;
+    {
+      py::gil_scoped_release nogil;
+      rc = conveyor_consumer_seek(live(), topic.c_str(), partition, offset, &err);
+    }
+    check(rc, err);
+  }
+
+  py::object poll(const py::object& timeout) {
+    Deadline deadline(to_ms(timeout));
+    for (;;) {
+      int32_t slice = deadline.slice();
+      conveyor_message_t* msg = nullptr;
+      conveyor_error_t* err = nullptr;
+      conveyor_err_t rc;
+      {
+        py::gil_scoped_release nogil;
+        rc = conveyor_consumer_poll(live(), slice, &msg, &err);
+      }
+      check(rc, err);
+      if (msg) {
+        py::object rec;
+        try {
+          rec = make_record(msg);
+        } catch (...) {
+          conveyor_message_destroy(msg);
+          throw;
+        }
+        conveyor_message_destroy(msg);
+        return rec;
+      }
+      if (slice == 0 || woken()) return py::none();
+      check_signals();
+    }
+  }
+
+  py::list consume(size_t max_records, const py::object& timeout) {
+    py::list out;
+    if (max_records == 0) return out;
+    Deadline deadline(to_ms(timeout));
+    std::vector<conveyor_message_t*> msgs(std::min<size_t>(max_records, 100000));
+    for (;;) {
+      int32_t slice = deadline.slice();
+      size_t n = 0;
+      conveyor_error_t* err = nullptr;
+      conveyor_err_t rc;
+      {
+        py::gil_scoped_release nogil;
+        rc = conveyor_consumer_consume(live(), msgs.size(), slice, msgs.data(), &n, &err);
+      }
+      check(rc, err);
+      if (n > 0) {
+        size_t i = 0;
+        try {
+          for (; i < n; ++i) {
+            out.append(make_record(msgs[i]));
+            conveyor_message_destroy(msgs[i]);
+          }
+        } catch (...) {
+          for (; i < n; ++i) conveyor_message_destroy(msgs[i]);
+          throw;
+        }
+        return out;
+      }
+      if (slice == 0 || woken()) return out;
+      check_signals();
+    }
+  }
+
+  int64_t position(const std::string& topic, int32_t partition) {
+    int64_t offset = -1;
+    conveyor_error_t* err = nullptr;
+    conveyor_err_t rc = conveyor_consumer_position(live(), topic.c_str(), partition, &offset, &err);
+    check(rc, err);
+    return offset;
+  }
+
+  std::pair<int64_t, int64_t> watermark_offsets(const std::string& topic, int32_t partition,
+                                                const py::object& timeout) {
+    int64_t low = -1, high = -1;
+    int64_t ms = to_ms(timeout);
+    conveyor_error_t* err = nullptr;
+    conveyor_err_t rc;
+    {
+      py::gil_scoped_release nogil;
+      rc = conveyor_consumer_watermark_offsets(live(), topic.c_str(), partition,
+                                               static_cast<int32_t>(ms < 0 ? INT32_MAX : ms), &low, &high, &err);
+    }
+    check(rc, err);
+    return {low, high};
+  }
+
+  std::vector<int64_t> offsets_for_times(const std::vector<std::tuple<std::string, int32_t, int64_t>>& partitions,
+                                         const py::object& timeout) {
+    std::vector<conveyor_topic_partition_t> tps;
+    for (const auto& [topic, partition, ts] : partitions)
+      tps.push_back(conveyor_topic_partition_t{topic.c_str(), partition, ts});
+    int64_t ms = to_ms(timeout);
+    conveyor_error_t* err = nullptr;
+    conveyor_err_t rc;
+    {
+      py::gil_scoped_release nogil;
+      rc = conveyor_consumer_offsets_for_times(live(), tps.data(), tps.size(),
+                                               static_cast<int32_t>(ms < 0 ? INT32_MAX : ms), &err);
+    }
+    check(rc, err);
+    std::vector<int64_t> out;
+    for (const auto& tp : tps) out.push_back(tp.offset);
+    return out;
+  }
+
+  // Thread-safe: makes a blocked poll()/consume() in another thread return None / [].
+  void wakeup() {
+    wakeups_.fetch_add(1);
+    if (consumer_) conveyor_consumer_wakeup(consumer_);
+  }
+
+  void close() {
+    if (!consumer_) return;
+    conveyor_consumer_t* c = consumer_;
+    consumer_ = nullptr;
+    py::gil_scoped_release nogil;
+    conveyor_consumer_destroy(c);
+  }
+
+  bool closed() const { return consumer_ == nullptr; }
+
+ private:
+  conveyor_consumer_t* live() const {
+    if (!consumer_)
+      raise_error(CONVEYOR_ERR__STATE, conveyor_err_name(CONVEYOR_ERR__STATE), "the consumer is closed", false, false);
+    return consumer_;
+  }
+  // True once per wakeup() call, so a woken slice loop returns instead of waiting on.
+  bool woken() {
+    if (wakeups_.load() == 0) return false;
+    wakeups_.fetch_sub(1);
+    return true;
+  }
+
+  conveyor_consumer_t* consumer_ = nullptr;
+  std::atomic<int> wakeups_{0};
+};
+
+// ---- admin ------------------------------------------------------------------------------
+
+py::list topic_list_to_python(conveyor_topic_list_t* list) {
+  py::list out;
+  for (size_t t = 0; t < conveyor_topic_list_count(list); ++t) {
+    py::list parts;
+    int32_t n = conveyor_topic_list_partition_count(list, t);
+    for (int32_t p = 0; p < n; ++p) {
+      size_t nr = 0, ni = 0;
+      const int32_t* replicas = conveyor_topic_list_partition_replicas(list, t, p, &nr);
+      const int32_t* isr = conveyor_topic_list_partition_isr(list, t, p, &ni);
+      py::dict d;
+      d["partition"] = conveyor_topic_list_partition_id(list, t, p);
+      d["leader"] = conveyor_topic_list_partition_leader(list, t, p);
+      d["replicas"] = std::vector<int32_t>(replicas, replicas + nr);
+      d["isr"] = std::vector<int32_t>(isr, isr + ni);
+      parts.append(d);
+    }
+    py::dict topic;
+    topic["name"] = conveyor_topic_list_name(list, t);
+    topic["topic_id"] = conveyor_topic_list_topic_id(list, t);
+    topic["is_internal"] = conveyor_topic_list_is_internal(list, t) != 0;
+    topic["error"] = conveyor_topic_list_error(list, t);
+    topic["error_name"] = conveyor_err_name(conveyor_topic_list_error(list, t));
+    topic["partitions"] = parts;
+    out.append(topic);
+  }
+  return out;
+}
+
+class Admin {
+ public:
+  explicit Admin(const std::map<std::string, std::string>& config) {
+    Config conf(config);
+    conveyor_error_t* err = nullptr;
+    conveyor_err_t rc = conveyor_admin_new(conf.conf, &admin_, &err);
+    check(rc, err);
+  }
+  ~Admin() { close(); }
+
+  void create_topic(const std::string& name, int32_t partitions, int16_t replication_factor,
+                    const std::map<std::string, std::string>& config, int32_t timeout_ms) {
+    Config conf(config);
+    conveyor_error_t* err = nullptr;
+    conveyor_err_t rc;
+    {
+      py::gil_scoped_release nogil;
+      rc = conveyor_admin_create_topic(live(), name.c_str(), partitions, replication_factor,
+                                       config.empty() ? nullptr : conf.conf, timeout_ms, &err);
+    }
+    check(rc, err);
+  }
+
+  void delete_topic(const std::string& name, int32_t timeout_ms) {
+    conveyor_error_t* err = nullptr;
+    conveyor_err_t rc;
+    {
+      py::gil_scoped_release nogil;
+      rc = conveyor_admin_delete_topic(live(), name.c_str(), timeout_ms, &err);
+    }
+    check(rc, err);
+  }
+
+  py::list describe_topics(const std::vector<std::string>& names, int32_t timeout_ms) {
+    std::vector<const char*> ptrs;
+    for (const auto& n : names) ptrs.push_back(n.c_str());
+    conveyor_topic_list_t* list = nullptr;
+    conveyor_error_t* err = nullptr;
+    conveyor_err_t rc;
+    {
+      py::gil_scoped_release nogil;
+      rc = conveyor_admin_describe_topics(live(), ptrs.data(), ptrs.size(), timeout_ms, &list, &err);
+    }
+    check(rc, err);
+    py::list out;
+    try {
+      out = topic_list_to_python(list);
+    } catch (...) {
+      conveyor_topic_list_destroy(list);
+      throw;
+    }
+    conveyor_topic_list_destroy(list);
+    return out;
+  }
+
+  void close() {
+    if (!admin_) return;
+    conveyor_admin_t* a = admin_;
+    admin_ = nullptr;
+    py::gil_scoped_release nogil;
+    conveyor_admin_destroy(a);
+  }
+
+ private:
+  conveyor_admin_t* live() const {
+    if (!admin_)
+      raise_error(CONVEYOR_ERR__STATE, conveyor_err_name(CONVEYOR_ERR__STATE), "the admin client is closed", false, false);
+    return admin_;
+  }
+  conveyor_admin_t* admin_ = nullptr;
+};
+
+}  // namespace
+
+PYBIND11_MODULE(_conveyor, m) {
+  m.doc() = "Native layer of the conveyor package (pybind11 over libconveyor's C ABI).";
+  m.attr("OFFSET_BEGINNING") = CONVEYOR_OFFSET_BEGINNING;
+  m.attr("OFFSET_END") = CONVEYOR_OFFSET_END;
+  m.attr("OFFSET_INVALID") = CONVEYOR_OFFSET_INVALID;
+  m.attr("PARTITION_ANY") = CONVEYOR_PARTITION_ANY;
+  m.def("version", [] { return std::string(conveyor_version()); }, "libconveyor's version, e.g. '0.1.0'.");
+  m.def("err_name", [](int code) { return std::string(conveyor_err_name(code)); });
+  m.def("err_retriable", [](int code) { return conveyor_err_retriable(code) != 0; });
+  m.def(
+      "_register",
+      [](py::object record_type, py::object error_factory) {
+        g_record_type = std::move(record_type);
+        g_error_factory = std::move(error_factory);
+      },
+      "Installs conveyor.Record and the KafkaError factory (called by conveyor/__init__.py).");
+  m.def(
+      "check_config",
+      [](const std::map<std::string, std::string>& config) { Config c(config); },
+      "Raises InvalidConfigError if any key is unknown to every conveyor component.");
+  // Drop the registered objects before the interpreter finalizes.
+  auto atexit = py::module_::import("atexit");
+  atexit.attr("register")(py::cpp_function([]() {
+    g_record_type = py::object();
+    g_error_factory = py::object();
+  }));
+
+  py::class_<Broker>(m, "Broker")
+      .def(py::init<const std::map<std::string, std::string>&>(), py::arg("config"))
+      .def_property_readonly("bootstrap_servers", &Broker::bootstrap_servers)
+      .def_property_readonly("port", &Broker::port)
+      .def_property_readonly("data_dir", &Broker::data_dir)
+      .def_property_readonly("running", &Broker::running)
+      .def("stop", &Broker::stop);
+
+  py::class_<Producer>(m, "Producer")
+      .def(py::init<const std::map<std::string, std::string>&>(), py::arg("config"))
+      .def("produce", &Producer::produce, py::arg("topic"), py::arg("value") = py::none(),
+           py::arg("key") = py::none(), py::arg("partition") = -1, py::arg("headers") = py::none(),
+           py::arg("timestamp") = 0, py::arg("on_delivery") = py::none())
+      .def("poll", &Producer::poll, py::arg("timeout") = py::none())
+      .def("flush", &Producer::flush, py::arg("timeout") = py::none())
+      .def("outstanding", &Producer::outstanding)
+      .def("delivery_counts", &Producer::delivery_counts)
+      .def("close", &Producer::close, py::arg("timeout") = py::none());
+
+  py::class_<Consumer>(m, "Consumer")
+      .def(py::init<const std::map<std::string, std::string>&>(), py::arg("config"))
+      .def("assign", &Consumer::assign, py::arg("partitions"))
+      .def("seek", &Consumer::seek, py::arg("topic"), py::arg("partition"), py::arg("offset"))
+      .def("poll", &Consumer::poll, py::arg("timeout") = py::none())
+      .def("consume", &Consumer::consume, py::arg("max_records") = 500, py::arg("timeout") = py::none())
+      .def("position", &Consumer::position, py::arg("topic"), py::arg("partition"))
+      .def("watermark_offsets", &Consumer::watermark_offsets, py::arg("topic"), py::arg("partition"),
+           py::arg("timeout") = py::none())
+      .def("offsets_for_times", &Consumer::offsets_for_times, py::arg("partitions"), py::arg("timeout") = py::none())
+      .def("wakeup", &Consumer::wakeup)
+      .def("close", &Consumer::close)
+      .def_property_readonly("closed", &Consumer::closed);
+
+  py::class_<Admin>(m, "Admin")
+      .def(py::init<const std::map<std::string, std::string>&>(), py::arg("config"))
+      .def("create_topic", &Admin::create_topic, py::arg("name"), py::arg("partitions"),
+           py::arg("replication_factor"), py::arg("config"), py::arg("timeout_ms"))
+      .def("delete_topic", &Admin::delete_topic, py::arg("name"), py::arg("timeout_ms"))
+      .def("describe_topics", &Admin::describe_topics, py::arg("names"), py::arg("timeout_ms"))
+      .def("close", &Admin::close);
+}

@@ -75,6 +75,7 @@ class BrokerProcess:
         self.port = 0
         self.stderr_path = self.data_dir.parent / f"{self.data_dir.name}.{name}.stderr.log"
         self._stdout_lines: list[bytes] = []
+        self._pump: threading.Thread | None = None
 
     @property
     def bootstrap(self) -> str:
@@ -110,7 +111,8 @@ class BrokerProcess:
                     ready.set()
             ready.set()
 
-        threading.Thread(target=pump, daemon=True, name=f"{self.name}-stdout").start()
+        self._pump = threading.Thread(target=pump, daemon=True, name=f"{self.name}-stdout")
+        self._pump.start()
         if not ready.wait(timeout) or "addr" not in result:
             rc = self.proc.poll()
             self._force_kill()
@@ -166,6 +168,7 @@ class BrokerProcess:
                 raise RuntimeError(f"{self.name} did not stop within {timeout}s of SIGTERM\n"
                                    f"{self.stderr_tail()}")
         self._reap_group()
+        self._pump.join(5)  # every stdout line the broker wrote is in stdout_lines now
         return self.proc.returncode
 
     def kill(self) -> None:

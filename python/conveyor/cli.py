@@ -385,13 +385,21 @@ def cmd_consume(args: argparse.Namespace) -> int:
     return 0
 
 
-def consumer_position_at_end(consumer, topic: str, partition: int, end_offset: int) -> bool:
-    """Whether an assigned partition's start position is already at end_offset (checked once)."""
+def consumer_position_at_end(consumer, topic: str, partition: int, end_offset: int,
+                             wait_s: float = 10.0) -> bool:
+    """Whether an assigned partition's start position is already at end_offset. The position
+    is unknown (StateError) until the consumer resolved earliest/latest; wait for it."""
     import conveyor
-    try:
-        return consumer.position(conveyor.TopicPartition(topic, partition)) >= end_offset
-    except conveyor.KafkaError:
-        return end_offset == 0
+    if end_offset == 0:
+        return True
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            return consumer.position(conveyor.TopicPartition(topic, partition)) >= end_offset
+        except conveyor.StateError:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.02)
 
 
 # ---------------------------------------------------------------------------------------------

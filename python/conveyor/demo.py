@@ -73,8 +73,7 @@ class KeyDigests:
         if h is None:
             h = self.hashes[key] = hashlib.blake2b(digest_size=16)
             self.counts[key] = 0
-        h.update(len(value).to_bytes(4, "little"))
-        h.update(value)
+        h.update(value + b"\n")  # demo values never contain a newline: an exact delimiter
         self.counts[key] += 1
 
     def digest(self) -> Dict[bytes, Tuple[int, bytes]]:
@@ -115,7 +114,9 @@ def produce_with_retry(producer: conveyor.Producer, topic: str, value: bytes, ke
 def produce_orders(producer: conveyor.Producer, n: int, digests: KeyDigests) -> Tuple[int, float]:
     rng = random.Random(20261120)
     keys = [s.encode() for s, _ in SYMBOLS]
-    prices = [p for _, p in SYMBOLS]
+    # 1024 price levels per symbol within +-5% of its reference, formatted once.
+    prices = [[f"{p * (0.95 + j / 10240.0):.2f}" for j in range(1024)] for _, p in SYMBOLS]
+    names = [s for s, _ in SYMBOLS]
     seqs = [0] * len(SYMBOLS)
     nsym = len(SYMBOLS)
     base_ts = int(time.time() * 1000)
@@ -130,9 +131,9 @@ def produce_orders(producer: conveyor.Producer, n: int, digests: KeyDigests) -> 
         seqs[s] += 1
         side = "BUY" if bits & 0x100000 else "SELL"
         qty = 1 + ((bits >> 8) & 0x3FF)
-        price = prices[s] * (0.95 + ((bits >> 18) & 0x3FF) / 10240.0)
-        value = (f'{{"seq":{seqs[s]},"symbol":"{SYMBOLS[s][0]}","side":"{side}","qty":{qty},'
-                 f'"price":{price:.2f},"ts":{base_ts + i}}}').encode()
+        price = prices[s][(bits >> 18) & 0x3FF]
+        value = (f'{{"seq":{seqs[s]},"symbol":"{names[s]}","side":"{side}","qty":{qty},'
+                 f'"price":{price},"ts":{base_ts + i}}}').encode()
         key = keys[s]
         try:
             produce(ORDERS_TOPIC, value, key)

@@ -270,8 +270,9 @@ class Producer {
       conveyor_error_t* err = nullptr;
       conveyor_err_t rc;
       {
+        auto* handle = live();  // may raise: needs the GIL
         py::gil_scoped_release nogil;
-        rc = conveyor_producer_poll(live(), slice, &served, &err);
+        rc = conveyor_producer_poll(handle, slice, &served, &err);
       }
       check(rc, err);
       total += served;
@@ -291,8 +292,9 @@ class Producer {
       conveyor_error_t* err = nullptr;
       conveyor_err_t rc;
       {
+        auto* handle = live();  // may raise: needs the GIL
         py::gil_scoped_release nogil;
-        rc = conveyor_producer_flush(live(), slice, &err);
+        rc = conveyor_producer_flush(handle, slice, &err);
       }
       dispatch();
       if (rc == CONVEYOR_OK) {
@@ -419,8 +421,9 @@ class Consumer {
     conveyor_error_t* err = nullptr;
     conveyor_err_t rc;
     {
+      auto* handle = live();  // may raise: needs the GIL
       py::gil_scoped_release nogil;
-      rc = conveyor_consumer_assign(live(), tps.data(), tps.size(), &err);
+      rc = conveyor_consumer_assign(handle, tps.data(), tps.size(), &err);
     }
     check(rc, err);
   }
@@ -429,8 +432,9 @@ class Consumer {
     conveyor_error_t* err = nullptr;
     conveyor_err_t rc;
     {
+      auto* handle = live();  // may raise: needs the GIL
       py::gil_scoped_release nogil;
-      rc = conveyor_consumer_seek(live(), topic.c_str(), partition, offset, &err);
+      rc = conveyor_consumer_seek(handle, topic.c_str(), partition, offset, &err);
     }
     check(rc, err);
   }
@@ -443,8 +447,9 @@ class Consumer {
       conveyor_error_t* err = nullptr;
       conveyor_err_t rc;
       {
+        auto* handle = live();  // may raise: needs the GIL
         py::gil_scoped_release nogil;
-        rc = conveyor_consumer_poll(live(), slice, &msg, &err);
+        rc = conveyor_consumer_poll(handle, slice, &msg, &err);
       }
       check(rc, err);
       if (msg) {
@@ -474,8 +479,9 @@ class Consumer {
       conveyor_error_t* err = nullptr;
       conveyor_err_t rc;
       {
+        auto* handle = live();  // may raise: needs the GIL
         py::gil_scoped_release nogil;
-        rc = conveyor_consumer_consume(live(), msgs.size(), slice, msgs.data(), &n, &err);
+        rc = conveyor_consumer_consume(handle, msgs.size(), slice, msgs.data(), &n, &err);
       }
       check(rc, err);
       if (n > 0) {
@@ -511,8 +517,9 @@ class Consumer {
     conveyor_error_t* err = nullptr;
     conveyor_err_t rc;
     {
+      auto* handle = live();  // may raise: needs the GIL
       py::gil_scoped_release nogil;
-      rc = conveyor_consumer_watermark_offsets(live(), topic.c_str(), partition,
+      rc = conveyor_consumer_watermark_offsets(handle, topic.c_str(), partition,
                                                static_cast<int32_t>(ms < 0 ? INT32_MAX : ms), &low, &high, &err);
     }
     check(rc, err);
@@ -528,8 +535,9 @@ class Consumer {
     conveyor_error_t* err = nullptr;
     conveyor_err_t rc;
     {
+      auto* handle = live();  // may raise: needs the GIL
       py::gil_scoped_release nogil;
-      rc = conveyor_consumer_offsets_for_times(live(), tps.data(), tps.size(),
+      rc = conveyor_consumer_offsets_for_times(handle, tps.data(), tps.size(),
                                                static_cast<int32_t>(ms < 0 ? INT32_MAX : ms), &err);
     }
     check(rc, err);
@@ -617,8 +625,9 @@ class Admin {
     conveyor_error_t* err = nullptr;
     conveyor_err_t rc;
     {
+      auto* handle = live();  // may raise: needs the GIL
       py::gil_scoped_release nogil;
-      rc = conveyor_admin_create_topic(live(), name.c_str(), partitions, replication_factor,
+      rc = conveyor_admin_create_topic(handle, name.c_str(), partitions, replication_factor,
                                        config.empty() ? nullptr : conf.conf, timeout_ms, &err);
     }
     check(rc, err);
@@ -628,8 +637,9 @@ class Admin {
     conveyor_error_t* err = nullptr;
     conveyor_err_t rc;
     {
+      auto* handle = live();  // may raise: needs the GIL
       py::gil_scoped_release nogil;
-      rc = conveyor_admin_delete_topic(live(), name.c_str(), timeout_ms, &err);
+      rc = conveyor_admin_delete_topic(handle, name.c_str(), timeout_ms, &err);
     }
     check(rc, err);
   }
@@ -641,8 +651,9 @@ class Admin {
     conveyor_error_t* err = nullptr;
     conveyor_err_t rc;
     {
+      auto* handle = live();  // may raise: needs the GIL
       py::gil_scoped_release nogil;
-      rc = conveyor_admin_describe_topics(live(), ptrs.data(), ptrs.size(), timeout_ms, &list, &err);
+      rc = conveyor_admin_describe_topics(handle, ptrs.data(), ptrs.size(), timeout_ms, &list, &err);
     }
     check(rc, err);
     py::list out;

@@ -127,13 +127,14 @@ def test_consume_by_timestamp(broker):
     import conveyor
     conf = {"bootstrap.servers": broker.bootstrap_servers}
     conveyor.Admin(conf).create_topic("cli-ts", partitions=1)
+    base = int(time.time() * 1000) - 60_000
     with conveyor.Producer(conf) as p:
         for i in range(10):
-            p.produce("cli-ts", value=b"%d" % i, timestamp=5_000 + i)
-    r = run_cli(["consume", "cli-ts", "--timestamp", "5007", "-e", "--format", "%t %v",
+            p.produce("cli-ts", value=b"%d" % i, timestamp=base + i)
+    r = run_cli(["consume", "cli-ts", "--timestamp", str(base + 7), "-e", "--format", "%t %v",
                  "--bootstrap-server", broker.bootstrap_servers])
     assert r.returncode == 0, r.stderr
-    assert r.stdout.decode().splitlines() == ["5007 7", "5008 8", "5009 9"]
+    assert r.stdout.decode().splitlines() == [f"{base + i} {i}" for i in (7, 8, 9)]
 
 
 def test_demo_small_run():

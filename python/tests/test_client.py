@@ -105,9 +105,10 @@ def test_bad_config_value_names_the_key(conf):
 
 
 def test_watermarks_seek_position_offsets_for_times(conf, topic):
+    base = int(time.time() * 1000) - 100_000
     with conveyor.Producer(conf) as p:
         for i in range(100):
-            p.produce(topic, value=str(i).encode(), partition=0, timestamp=1_000_000 + i * 10)
+            p.produce(topic, value=str(i).encode(), partition=0, timestamp=base + i * 10)
         assert p.flush(10) == 0
     with conveyor.Consumer(conf) as c:
         tp = conveyor.TopicPartition(topic, 0)
@@ -121,9 +122,9 @@ def test_watermarks_seek_position_offsets_for_times(conf, topic):
         assert c.poll(10).offset == 90
         c.seek(topic, 0, 5)
         assert c.poll(10).offset == 5
-        found = c.offsets_for_times([conveyor.TopicPartition(topic, 0, 1_000_000 + 255)], timeout=10)
+        found = c.offsets_for_times([conveyor.TopicPartition(topic, 0, base + 255)], timeout=10)
         assert found[0].offset == 26
-        past_end = c.offsets_for_times([conveyor.TopicPartition(topic, 0, 9_000_000)], timeout=10)
+        past_end = c.offsets_for_times([conveyor.TopicPartition(topic, 0, base + 10_000_000)], timeout=10)
         assert past_end[0].offset == -1
         with pytest.raises(conveyor.KafkaError) as e:
             c.seek(topic, 2, 0)  # not assigned

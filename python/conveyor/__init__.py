@@ -11,14 +11,15 @@
             record = c.poll(timeout=1.0)
 """
 from . import _conveyor
+from ._conveyor import Record
 from ._types import (OFFSET_BEGINNING, OFFSET_END, OFFSET_INVALID, TIMESTAMP_CREATE_TIME,
-                     TIMESTAMP_LOG_APPEND_TIME, PartitionDescription, Record, TopicDescription,
+                     TIMESTAMP_LOG_APPEND_TIME, PartitionDescription, TopicDescription,
                      TopicPartition)
 from .errors import *  # noqa: F401,F403  (the KafkaError hierarchy)
 from .errors import KafkaError, error_from_native
 from .client import Admin, Broker, Consumer, Producer
 
-_conveyor._register(Record, error_from_native)
+_conveyor._register(error_from_native)
 
 __version__ = _conveyor.version()
 

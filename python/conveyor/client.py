@@ -11,7 +11,8 @@ import threading
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union, overload
 
 from . import _conveyor
-from ._types import (OFFSET_INVALID, PartitionDescription, Record, TopicDescription, TopicPartition)
+from ._conveyor import Record
+from ._types import PartitionDescription, TopicDescription, TopicPartition
 from .errors import UnknownTopicOrPartitionError
 
 ConfigValue = Union[str, int, bool]

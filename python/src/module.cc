@@ -26,8 +26,7 @@ namespace {
 // Longest stretch a blocking call waits with the GIL released before checking for signals.
 constexpr int32_t kSliceMs = 100;
 
-// Set by _register(): conveyor.Record and conveyor.errors.error_from_native.
-py::object g_record_type;
+// Set by _register(): conveyor.errors.error_from_native.
 py::object g_error_factory;
 
 [[noreturn]] void raise_error(conveyor_err_t code, const std::string& name, const std::string& message,
@@ -149,14 +148,48 @@ py::list headers_of(const conveyor_message_t* m) {
   return out;
 }
 
+// conveyor.Record: a struct sequence (a named tuple made in C), so building one per consumed
+// record costs a tuple allocation instead of a Python __init__ call.
+PyStructSequence_Field kRecordFields[] = {
+    {const_cast<char*>("topic"), const_cast<char*>("topic name (str)")},
+    {const_cast<char*>("partition"), const_cast<char*>("partition index (int)")},
+    {const_cast<char*>("offset"), const_cast<char*>("offset (int); -1 in a failed delivery report")},
+    {const_cast<char*>("key"), const_cast<char*>("key (bytes, or None for a null key)")},
+    {const_cast<char*>("value"), const_cast<char*>("value (bytes, or None for a null value)")},
+    {const_cast<char*>("headers"), const_cast<char*>("list of (str, bytes | None)")},
+    {const_cast<char*>("timestamp"), const_cast<char*>("epoch milliseconds (int)")},
+    {const_cast<char*>("timestamp_type"), const_cast<char*>("0 = CreateTime, 1 = LogAppendTime")},
+    {nullptr, nullptr}};
+PyStructSequence_Desc kRecordDesc = {
+    const_cast<char*>("conveyor.Record"),
+    const_cast<char*>("One record read by a Consumer, or the subject of a delivery report.\n\n"
+                      "Attributes: topic, partition, offset, key, value, headers, timestamp, timestamp_type.\n"
+                      "Record(topic, partition, offset, key, value, headers, timestamp, timestamp_type=0)."),
+    kRecordFields, 8};
+PyTypeObject* g_record_struct = nullptr;
+
+py::object new_record(py::object topic, int32_t partition, int64_t offset, py::object key, py::object value,
+                      py::object headers, int64_t timestamp, int timestamp_type) {
+  PyObject* r = PyStructSequence_New(g_record_struct);
+  if (!r) throw py::error_already_set();
+  PyStructSequence_SET_ITEM(r, 0, topic.release().ptr());
+  PyStructSequence_SET_ITEM(r, 1, PyLong_FromLong(partition));
+  PyStructSequence_SET_ITEM(r, 2, PyLong_FromLongLong(offset));
+  PyStructSequence_SET_ITEM(r, 3, key.release().ptr());
+  PyStructSequence_SET_ITEM(r, 4, value.release().ptr());
+  PyStructSequence_SET_ITEM(r, 5, headers.release().ptr());
+  PyStructSequence_SET_ITEM(r, 6, PyLong_FromLongLong(timestamp));
+  PyStructSequence_SET_ITEM(r, 7, PyLong_FromLong(timestamp_type));
+  return py::reinterpret_steal<py::object>(r);
+}
+
 py::object make_record(const conveyor_message_t* m) {
   size_t klen = 0, vlen = 0;
   const void* k = conveyor_message_key(m, &klen);
   const void* v = conveyor_message_value(m, &vlen);
-  py::object cls = g_record_type ? g_record_type : py::module_::import("conveyor").attr("Record");
-  return cls(py::str(conveyor_message_topic(m)), conveyor_message_partition(m), conveyor_message_offset(m),
-             bytes_or_none(k, klen), bytes_or_none(v, vlen), headers_of(m), conveyor_message_timestamp(m),
-             conveyor_message_timestamp_type(m));
+  return new_record(py::str(conveyor_message_topic(m)), conveyor_message_partition(m), conveyor_message_offset(m),
+                    bytes_or_none(k, klen), bytes_or_none(v, vlen), headers_of(m), conveyor_message_timestamp(m),
+                    conveyor_message_timestamp_type(m));
 }
 
 // ---- broker -----------------------------------------------------------------------------
@@ -385,8 +418,8 @@ class Producer {
         error = g_error_factory(r.code, r.err_name, r.err_message, r.retriable, r.fatal);
       py::object key = r.key ? py::object(py::bytes(*r.key)) : py::object(py::none());
       py::object value = r.value ? py::object(py::bytes(*r.value)) : py::object(py::none());
-      py::object cls = g_record_type ? g_record_type : py::module_::import("conveyor").attr("Record");
-      py::object record = cls(r.topic, r.partition, r.offset, key, value, py::list(), r.timestamp_ms, 0);
+      py::object record = new_record(py::str(r.topic), r.partition, r.offset, key, value, py::list(),
+                                     r.timestamp_ms, CONVEYOR_TIMESTAMP_CREATE_TIME);
       cb(error, record);
     }
   }
@@ -696,22 +729,19 @@ PYBIND11_MODULE(_conveyor, m) {
   m.def("err_name", [](int code) { return std::string(conveyor_err_name(code)); });
   m.def("err_retriable", [](int code) { return conveyor_err_retriable(code) != 0; });
   m.def(
-      "_register",
-      [](py::object record_type, py::object error_factory) {
-        g_record_type = std::move(record_type);
-        g_error_factory = std::move(error_factory);
-      },
-      "Installs conveyor.Record and the KafkaError factory (called by conveyor/__init__.py).");
+      "_register", [](py::object error_factory) { g_error_factory = std::move(error_factory); },
+      "Installs the KafkaError factory (called by conveyor/__init__.py).");
   m.def(
       "check_config",
       [](const std::map<std::string, std::string>& config) { Config c(config); },
       "Raises InvalidConfigError if any key is unknown to every conveyor component.");
-  // Drop the registered objects before the interpreter finalizes.
+  g_record_struct = PyStructSequence_NewType(&kRecordDesc);
+  if (!g_record_struct) throw py::error_already_set();
+  m.attr("Record") = py::reinterpret_steal<py::object>(reinterpret_cast<PyObject*>(g_record_struct));
+  Py_INCREF(g_record_struct);  // the module attribute and g_record_struct each hold one
+  // Drop the registered factory before the interpreter finalizes.
   auto atexit = py::module_::import("atexit");
-  atexit.attr("register")(py::cpp_function([]() {
-    g_record_type = py::object();
-    g_error_factory = py::object();
-  }));
+  atexit.attr("register")(py::cpp_function([]() { g_error_factory = py::object(); }));
 
   py::class_<Broker>(m, "Broker")
       .def(py::init<const std::map<std::string, std::string>&>(), py::arg("config"))

@@ -1,0 +1,307 @@
+#include "conveyor/io/client_loop.h"
+
+#include <pthread.h>
+
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <unordered_map>
+
+#include <asio.hpp>
+#include <fmt/format.h>
+
+#include "conveyor/base/assert.h"
+#include "conveyor/base/log.h"
+
+namespace conveyor::io {
+
+int64_t steady_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+int64_t wall_clock_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+uint64_t random_u64() {
+  thread_local std::mt19937_64 gen{std::random_device{}()};
+  return gen();
+}
+
+struct ClientLoop::Impl {
+  asio::io_context ctx{1};
+  asio::executor_work_guard<asio::io_context::executor_type> work{ctx.get_executor()};
+  std::thread thread;
+  std::thread::id thread_id;
+  std::atomic<bool> stopped{false};
+  std::atomic<uint64_t> next_timer_id{1};
+  // Loop thread only.
+  std::unordered_map<uint64_t, std::unique_ptr<asio::steady_timer>> timers;
+  std::string name;
+};
+
+ClientLoop::ClientLoop(std::string name) : impl_(std::make_unique<Impl>()) {
+  impl_->name = std::move(name);
+  Impl* impl = impl_.get();
+  impl_->thread = std::thread([impl] {
+    std::string short_name = impl->name.substr(0, 15);
+    pthread_setname_np(pthread_self(), short_name.c_str());
+    try {
+      impl->ctx.run();
+    } catch (const std::exception& e) {
+      log::error("io", "client loop {} stopped by exception: {}", impl->name, e.what());
+    }
+  });
+  impl_->thread_id = impl_->thread.get_id();
+}
+
+ClientLoop::~ClientLoop() { stop(); }
+
+void ClientLoop::post(std::function<void()> fn) {
+  if (impl_->stopped.load(std::memory_order_acquire)) return;
+  asio::post(impl_->ctx, std::move(fn));
+}
+
+uint64_t ClientLoop::schedule(int64_t delay_ms, std::function<void()> fn) {
+  uint64_t id = impl_->next_timer_id.fetch_add(1, std::memory_order_relaxed);
+  Impl* impl = impl_.get();
+  auto arm = [impl, id, delay_ms, fn = std::move(fn)]() mutable {
+    auto timer = std::make_unique<asio::steady_timer>(impl->ctx);
+    timer->expires_after(std::chrono::milliseconds(delay_ms < 0 ? 0 : delay_ms));
+    timer->async_wait([impl, id, fn = std::move(fn)](const asio::error_code& ec) {
+      if (ec) return;  // cancelled
+      auto it = impl->timers.find(id);
+      if (it == impl->timers.end()) return;
+      // Keep the timer alive until this handler returns.
+      auto owned = std::move(it->second);
+      impl->timers.erase(it);
+      fn();
+    });
+    impl->timers.emplace(id, std::move(timer));
+  };
+  if (in_loop()) {
+    arm();
+  } else {
+    post(std::move(arm));
+  }
+  return id;
+}
+
+void ClientLoop::cancel(uint64_t timer_id) {
+  Impl* impl = impl_.get();
+  auto do_cancel = [impl, timer_id] {
+    auto it = impl->timers.find(timer_id);
+    if (it == impl->timers.end()) return;
+    it->second->cancel();
+    impl->timers.erase(it);  // the aborted handler finds no entry and returns
+  };
+  if (in_loop()) {
+    do_cancel();
+  } else {
+    post(do_cancel);
+  }
+}
+
+bool ClientLoop::in_loop() const { return std::this_thread::get_id() == impl_->thread_id; }
+
+void ClientLoop::stop() {
+  if (impl_->stopped.exchange(true)) return;
+  CONVEYOR_ASSERT_MSG(!in_loop(), "ClientLoop::stop() called from its own thread");
+  impl_->work.reset();
+  impl_->ctx.stop();
+  if (impl_->thread.joinable()) impl_->thread.join();
+  impl_->timers.clear();
+}
+
+// ---------------------------------------------------------------------------------------
+
+struct ClientConnection::Impl : std::enable_shared_from_this<ClientConnection::Impl> {
+  Impl(ClientLoop::Impl& l, std::string h, uint16_t p, Options o)
+      : loop(l), socket(l.ctx), resolver(l.ctx), connect_timer(l.ctx), host(std::move(h)), port(p),
+        options(o) {}
+
+  ClientLoop::Impl& loop;
+  asio::ip::tcp::socket socket;
+  asio::ip::tcp::resolver resolver;
+  asio::steady_timer connect_timer;
+  std::string host;
+  uint16_t port;
+  Options options;
+  State state = State::idle;
+  std::function<void(Result<void>)> on_connect;
+  std::deque<Bytes> write_queue;
+  std::vector<Bytes> writing;
+  bool write_active = false;
+  std::deque<ResponseHandler> pending;
+  uint8_t size_buf[4] = {};
+  Bytes body;
+
+  // Limit on frames gathered into one write call.
+  static constexpr size_t kMaxGather = 64;
+
+  void connect(std::function<void(Result<void>)> done) {
+    CONVEYOR_ASSERT(state == State::idle);
+    state = State::connecting;
+    on_connect = std::move(done);
+    auto self = shared_from_this();
+    connect_timer.expires_after(std::chrono::milliseconds(options.connect_timeout_ms));
+    connect_timer.async_wait([self](const asio::error_code& ec) {
+      if (ec || self->state != State::connecting) return;
+      self->close(Error{ErrorCode::local_timed_out,
+                        fmt::format("connect to {}:{} timed out", self->host, self->port)});
+    });
+    resolver.async_resolve(host, std::to_string(port),
+                           [self](const asio::error_code& ec, asio::ip::tcp::resolver::results_type results) {
+                             if (self->state != State::connecting) return;
+                             if (ec) {
+                               return self->close(Error{ErrorCode::local_transport,
+                                                        fmt::format("resolve {}: {}", self->host, ec.message())});
+                             }
+                             asio::async_connect(self->socket, results,
+                                                 [self](const asio::error_code& ec2, const asio::ip::tcp::endpoint&) {
+                                                   self->on_connected(ec2);
+                                                 });
+                           });
+  }
+
+  void on_connected(const asio::error_code& ec) {
+    if (state != State::connecting) return;
+    if (ec) {
+      return close(Error{ErrorCode::local_transport,
+                         fmt::format("connect to {}:{}: {}", host, port, ec.message())});
+    }
+    connect_timer.cancel();
+    asio::error_code ignored;
+    socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+    state = State::connected;
+    auto done = std::move(on_connect);
+    on_connect = nullptr;
+    read_size();
+    flush_writes();
+    if (done) done(Result<void>{});
+  }
+
+  void send(Bytes frame, bool expect_response, ResponseHandler handler) {
+    if (state == State::closed) {
+      if (handler) handler(fail(ErrorCode::local_transport, fmt::format("connection to {}:{} is closed", host, port)));
+      return;
+    }
+    write_queue.push_back(std::move(frame));
+    if (expect_response) pending.push_back(std::move(handler));
+    if (state == State::connected) flush_writes();
+  }
+
+  void flush_writes() {
+    if (write_active || write_queue.empty() || state != State::connected) return;
+    writing.clear();
+    while (!write_queue.empty() && writing.size() < kMaxGather) {
+      writing.push_back(std::move(write_queue.front()));
+      write_queue.pop_front();
+    }
+    std::vector<asio::const_buffer> bufs;
+    bufs.reserve(writing.size());
+    for (const auto& b : writing) bufs.emplace_back(b.data(), b.size());
+    write_active = true;
+    auto self = shared_from_this();
+    asio::async_write(socket, bufs, [self](const asio::error_code& ec, size_t) {
+      self->write_active = false;
+      if (self->state != State::connected) return;
+      if (ec) {
+        return self->close(Error{ErrorCode::local_transport,
+                                 fmt::format("write to {}:{}: {}", self->host, self->port, ec.message())});
+      }
+      self->writing.clear();
+      self->flush_writes();
+    });
+  }
+
+  void read_size() {
+    auto self = shared_from_this();
+    asio::async_read(socket, asio::buffer(size_buf, 4), [self](const asio::error_code& ec, size_t) {
+      if (self->state != State::connected) return;
+      if (ec) {
+        return self->close(Error{ErrorCode::local_transport,
+                                 fmt::format("read from {}:{}: {}", self->host, self->port, ec.message())});
+      }
+      uint32_t u = (uint32_t(self->size_buf[0]) << 24) | (uint32_t(self->size_buf[1]) << 16) |
+                   (uint32_t(self->size_buf[2]) << 8) | uint32_t(self->size_buf[3]);
+      int32_t size = static_cast<int32_t>(u);
+      if (size < 4 || size > self->options.max_response_bytes) {
+        return self->close(Error{ErrorCode::local_transport,
+                                 fmt::format("bad response size {} from {}:{}", size, self->host, self->port)});
+      }
+      self->body.resize(static_cast<size_t>(size));
+      self->read_body();
+    });
+  }
+
+  void read_body() {
+    auto self = shared_from_this();
+    asio::async_read(socket, asio::buffer(body), [self](const asio::error_code& ec, size_t) {
+      if (self->state != State::connected) return;
+      if (ec) {
+        return self->close(Error{ErrorCode::local_transport,
+                                 fmt::format("read from {}:{}: {}", self->host, self->port, ec.message())});
+      }
+      if (self->pending.empty()) {
+        return self->close(Error{ErrorCode::local_transport,
+                                 fmt::format("unexpected response from {}:{}", self->host, self->port)});
+      }
+      auto handler = std::move(self->pending.front());
+      self->pending.pop_front();
+      Bytes payload = std::move(self->body);
+      self->body = Bytes();
+      if (handler) handler(std::move(payload));
+      if (self->state == State::connected) self->read_size();
+    });
+  }
+
+  void close(Error why) {
+    if (state == State::closed) return;
+    State was = state;
+    state = State::closed;
+    asio::error_code ignored;
+    connect_timer.cancel();
+    resolver.cancel();
+    socket.close(ignored);
+    write_queue.clear();
+    auto handlers = std::move(pending);
+    pending.clear();
+    if (was == State::connecting && on_connect) {
+      auto done = std::move(on_connect);
+      on_connect = nullptr;
+      done(fail(why));
+    }
+    for (auto& h : handlers)
+      if (h) h(fail(why));
+  }
+};
+
+ClientConnection::ClientConnection(ClientLoop& loop, std::string host, uint16_t port, Options options)
+    : impl_(std::make_shared<Impl>(loop.impl(), std::move(host), port, options)) {}
+
+ClientConnection::~ClientConnection() {
+  if (impl_) impl_->close(Error{ErrorCode::local_destroy, "connection destroyed"});
+}
+
+void ClientConnection::connect(std::function<void(Result<void>)> on_done) { impl_->connect(std::move(on_done)); }
+
+void ClientConnection::send(Bytes frame, bool expect_response, ResponseHandler on_response) {
+  impl_->send(std::move(frame), expect_response, std::move(on_response));
+}
+
+void ClientConnection::close(Error why) { impl_->close(std::move(why)); }
+
+ClientConnection::State ClientConnection::state() const { return impl_->state; }
+size_t ClientConnection::in_flight() const { return impl_->pending.size(); }
+const std::string& ClientConnection::host() const { return impl_->host; }
+uint16_t ClientConnection::port() const { return impl_->port; }
+
+}  // namespace conveyor::io

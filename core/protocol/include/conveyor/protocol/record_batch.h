@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "conveyor/base/result.h"
@@ -96,26 +98,92 @@ struct DecodeLimits {
 };
 
 // Validation the broker does before appending one batch (LogValidator's job in Kafka):
+// (`batch` holds at least the whole batch; bytes after it are ignored — use split_batches)
 // header, CRC, magic, that record_count records parse (decompressing within limits) with
-// offset deltas 0..record_count-1 and last_offset_delta == record_count-1.
+// offset deltas 0..record_count-1 and last_offset_delta == record_count-1; record_count 0 is
+// invalid_record (as in Kafka's LogValidator), above limits.max_records record_list_too_large.
+// Every record's length must match its contents exactly and the records must fill the batch.
+// Uncompressed batches are validated without heap allocation; compressed ones allocate at most
+// limits.max_decompressed_bytes for the decompressed records.
 // Errors: corrupt_message (CRC, truncation, bad varints), invalid_record (count/delta
 // mismatch), unsupported_compression_type (codec 5-7), record_list_too_large (decompressed
 // over the limit).
 Result<RecordBatchHeader> validate_batch(ByteView batch, const DecodeLimits& limits = {});
 
-// Decodes every record of one whole batch (decompressing as needed).
+// Decodes every record of one whole batch (decompressing as needed). Accepts what Kafka's
+// Fetch may return: record_count 0 and offset-delta gaps (compaction), see for_each_record.
+// Allocates the key, value and headers of each record; for_each_record avoids that.
 Result<std::vector<Record>> decode_batch(ByteView batch, const DecodeLimits& limits = {});
 
+// Zero-copy view of one record, valid only during the for_each_record callback (it points into
+// the batch, or into a decompressed buffer freed when for_each_record returns).
+struct RecordView {
+  int64_t offset = 0;     // absolute: base_offset + offset delta
+  int64_t timestamp = 0;  // absolute ms (LogAppendTime batches: the batch max timestamp)
+  int8_t attributes = 0;  // per-record attributes (unused by Kafka today)
+  std::optional<ByteView> key;
+  std::optional<ByteView> value;
+  int32_t header_count = 0;
+  ByteView headers_bytes;  // the encoded headers section (already validated)
+
+  // Calls fn(std::string_view key, std::optional<ByteView> value) for each header, in order.
+  template <class Fn>
+  void for_each_header(Fn&& fn) const;
+};
+
+namespace detail {
+using RecordVisitFn = void (*)(void* ctx, const RecordView& record);
+Result<RecordBatchHeader> for_each_record(ByteView batch, const DecodeLimits& limits, void* ctx,
+                                          RecordVisitFn fn);
+// Reads the unsigned LEB128 part of a zigzag varint at p (bounds already validated).
+int64_t read_validated_varlong(const uint8_t*& p);
+}  // namespace detail
+
+// Validates one batch exactly as validate_batch does, except that offset deltas need only be
+// increasing within [0, last_offset_delta] and record_count >= 0 (compacted batches fetched from
+// Kafka), then calls visit(const RecordView&) for each record without copying keys or values.
+// Uncompressed batches allocate nothing; compressed ones allocate the decompressed buffer.
+// Errors as validate_batch; no callback runs unless the whole batch is valid.
+template <class Visit>
+Result<RecordBatchHeader> for_each_record(ByteView batch, const DecodeLimits& limits, Visit&& visit) {
+  return detail::for_each_record(batch, limits, &visit, [](void* ctx, const RecordView& r) {
+    (*static_cast<std::remove_reference_t<Visit>*>(ctx))(r);
+  });
+}
+
+template <class Fn>
+void RecordView::for_each_header(Fn&& fn) const {
+  const uint8_t* p = headers_bytes.data();
+  for (int32_t i = 0; i < header_count; ++i) {
+    auto key_size = static_cast<size_t>(detail::read_validated_varlong(p));
+    std::string_view key(reinterpret_cast<const char*>(p), key_size);
+    p += key_size;
+    int64_t value_size = detail::read_validated_varlong(p);
+    if (value_size < 0) {
+      fn(key, std::optional<ByteView>());
+    } else {
+      fn(key, std::optional<ByteView>(ByteView(p, static_cast<size_t>(value_size))));
+      p += value_size;
+    }
+  }
+}
+
 // Splits a records blob (as in Produce/Fetch) into whole batches. A trailing partial batch
-// (Fetch may return one) is reported through `partial_tail_bytes`, not as an error.
+// (Fetch may return one) is reported through `partial_tail_bytes`, not as an error; when
+// `partial_tail_bytes` is null (Produce) a partial tail fails with corrupt_message instead of
+// being dropped silently. Each batch's header is parsed (corrupt_message: magic != 2, bad
+// batch_length); CRCs and records are not checked (validate_batch does that).
 struct BatchSpan {
   RecordBatchHeader header;
   ByteView bytes;  // the whole batch
 };
 Result<std::vector<BatchSpan>> split_batches(ByteView records, size_t* partial_tail_bytes = nullptr);
 
-// Builds one RecordBatch v2. Usage: add() records, then build(). Offsets in the built batch
-// start at 0 (the broker assigns real ones).
+// Builds one RecordBatch v2 (CreateTime, base_timestamp = the first record's timestamp).
+// Usage: add() records, then build(). Offsets in the built batch start at 0 (the broker assigns
+// real ones); partition_leader_epoch is -1. build() resets the builder for reuse with the same
+// options. Records are encoded as they are added into one growing buffer (no per-record
+// allocation); for Compression::none build() hands that buffer over without copying.
 class RecordBatchBuilder {
  public:
   struct Options {
@@ -133,11 +201,13 @@ class RecordBatchBuilder {
   // Uncompressed size of the records added so far plus the header (an upper bound on the
   // built size for none, an estimate for codecs).
   size_t estimated_size() const;
+  // Fails: invalid_record with no records; record_list_too_large if the batch would exceed
+  // INT32_MAX bytes; local_fail if the compressor fails.
   Result<Bytes> build();
 
  private:
   Options options_;
-  Bytes records_;  // encoded records, uncompressed
+  Bytes records_;  // kBatchHeaderSize placeholder bytes, then the encoded records, uncompressed
   int32_t count_ = 0;
   int64_t base_timestamp_ = 0;
   int64_t max_timestamp_ = 0;

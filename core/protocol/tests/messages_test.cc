@@ -1,11 +1,13 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <string_view>
 
 #include "conveyor/protocol/api.h"
 #include "conveyor/protocol/codec.h"
+#include "conveyor/protocol/header.h"
 #include "conveyor/protocol/messages.h"
 #include "conveyor/protocol/testing/message_samples.h"
 
@@ -317,6 +319,148 @@ TEST(Golden, FetchResponseV4AbortedTransactionsNull) {
   auto back = decode<FetchResponse>(want, 4);
   ASSERT_TRUE(back.has_value());
   EXPECT_FALSE(back->responses[0].partitions[0].aborted_transactions.has_value());
+}
+
+
+// ---- requests captured from real clients ----
+//
+// Data, not code: the bytes confluent-kafka 2.16.1 (librdkafka 2.16.0) and kafka-python 3.0.12
+// sent to core/protocol/gen/capture_client_requests.py (client.id "capture", one record to
+// orders/0, then a fetch from offset 0 by assignment), once with the broker advertising
+// Produce ≤9 / Fetch ≤12 / Metadata ≤12 and once with Produce ≤3 / Fetch ≤4 / Metadata ≤1.
+// Each must decode completely and re-encode to the same bytes.
+
+struct ClientVector {
+  const char* client;
+  int16_t api_key;
+  const char* header;
+  const char* body;
+};
+
+const ClientVector kClientVectors[] = {
+    {"confluent-kafka 2.16.1 (librdkafka 2.16.0)", 18, "001200030000000100076361707475726500",
+     "17636f6e666c75656e742d6b61666b612d707974686f6e16322e31362e312d72646b61666b612d322e31362e3000"},
+    {"confluent-kafka 2.16.1 (librdkafka 2.16.0)", 3, "0003000c0000000200076361707475726500",
+     "0200000000000000000000000000000000076f726465727300010000"},
+    {"confluent-kafka 2.16.1 (librdkafka 2.16.0)", 22, "001600040000000200076361707475726500",
+     "00ffffffffffffffffffffffffffff00"},
+    {"confluent-kafka 2.16.1 (librdkafka 2.16.0)", 0, "000000090000000300076361707475726500",
+     "00ffff0000753002076f726465727302000000004700000000000000000000003a0000000002773ba03e000000000000000001a1fb41136b000001a1fb41136b00000000000003e80000000000000000000110000000026b027600000000"},
+    {"confluent-kafka 2.16.1 (librdkafka 2.16.0)", 3, "0003000c0000000200076361707475726500",
+     "0200000000000000000000000000000000076f726465727300000000"},
+    {"confluent-kafka 2.16.1 (librdkafka 2.16.0)", 1, "0001000c0000000200076361707475726500",
+     "ffffffff000001f400000001032000000100000000ffffffff02076f72646572730200000000000000000000000000000000ffffffffffffffffffffffff001000000000010100"},
+    {"kafka-python 3.0.12", 18, "001200040000000100076361707475726500",
+     "0d6b61666b612d707974686f6e07332e302e313200"},
+    {"kafka-python 3.0.12", 3, "0003000c0000000200076361707475726500",
+     "01010000"},
+    {"kafka-python 3.0.12", 0, "000000090000000200076361707475726500",
+     "0000010000753002076f726465727302000000004700000000000000000000003a0000000002ef1ed819000000000000000001a1fb412073000001a1fb412073ffffffffffffffffffffffffffff0000000110000000026b027600000000"},
+    {"kafka-python 3.0.12", 1, "0001000c0000000200076361707475726500",
+     "ffffffff000001f4000000010320000000000000000000000002076f72646572730200000000000000000000000000000000ffffffffffffffffffffffff001000000000010100"},
+    {"kafka-python 3.0.12", 3, "0003000c0000000300076361707475726500",
+     "0200000000000000000000000000000000076f726465727300010000"},
+    {"confluent-kafka 2.16.1 (librdkafka 2.16.0)", 3, "0003000100000002000763617074757265",
+     "0000000100066f7264657273"},
+    {"confluent-kafka 2.16.1 (librdkafka 2.16.0)", 22, "0016000000000002000763617074757265",
+     "ffffffffffff"},
+    {"confluent-kafka 2.16.1 (librdkafka 2.16.0)", 0, "0000000300000003000763617074757265",
+     "ffffffff000075300000000100066f726465727300000001000000000000004600000000000000000000003a00000000022baf73a7000000000000000001a1fb4131f7000001a1fb4131f700000000000003e80000000000000000000110000000026b027600"},
+    {"confluent-kafka 2.16.1 (librdkafka 2.16.0)", 1, "0001000400000002000763617074757265",
+     "ffffffff000001f40000000103200000010000000100066f72646572730000000100000000000000000000000000100000"},
+    {"kafka-python 3.0.12", 3, "0003000100000002000763617074757265",
+     "00000000"},
+    {"kafka-python 3.0.12", 0, "0000000300000002000763617074757265",
+     "ffff0001000075300000000100066f7264657273000000010000000000000024000000000000000000000018ce9f1fa40100000001a1fb413efb000000016b0000000176"},
+    {"kafka-python 3.0.12", 1, "0001000400000002000763617074757265",
+     "ffffffff000001f40000000103200000000000000100066f72646572730000000100000000000000000000000000100000"},
+    {"kafka-python 3.0.12", 3, "0003000100000003000763617074757265",
+     "0000000100066f7264657273"},
+
+};
+
+template <class Msg>
+Msg check_client_vector(const ClientVector& v) {
+  SCOPED_TRACE(::testing::Message() << v.client << " " << api_name(static_cast<ApiKey>(v.api_key)));
+  Bytes header = hex(v.header);
+  Bytes frame = header;
+  Bytes body = hex(v.body);
+  frame.insert(frame.end(), body.begin(), body.end());
+  Reader r(frame);
+  RequestHeader h;
+  auto hres = h.decode(r);
+  EXPECT_TRUE(hres.has_value());
+  EXPECT_EQ(r.position(), header.size());
+  EXPECT_EQ(h.api_key, Msg::kApiKey);
+  EXPECT_EQ(h.client_id, std::optional<std::string>("capture"));
+  Msg m;
+  auto res = m.decode(r, h.api_version);
+  EXPECT_TRUE(res.has_value()) << (res ? "" : res.error().to_string());
+  EXPECT_EQ(r.remaining(), 0u);
+  Bytes again;
+  Writer w(again);
+  h.encode(w);
+  m.encode(w, h.api_version);
+  EXPECT_EQ(again, frame);
+  return m;
+}
+
+TEST(ClientVectors, DecodeCompletelyAndReencodeIdentically) {
+  std::set<std::pair<int16_t, int16_t>> seen;
+  for (const auto& v : kClientVectors) {
+    int16_t version = static_cast<int16_t>((hex(v.header)[2] << 8) | hex(v.header)[3]);
+    seen.insert({v.api_key, version});
+    switch (static_cast<ApiKey>(v.api_key)) {
+      case ApiKey::api_versions: {
+        auto m = check_client_vector<ApiVersionsRequest>(v);
+        EXPECT_TRUE(m.client_software_name == "confluent-kafka-python" || m.client_software_name == "kafka-python");
+        break;
+      }
+      case ApiKey::metadata: {
+        auto m = check_client_vector<MetadataRequest>(v);
+        ASSERT_TRUE(m.topics.has_value());
+        for (const auto& t : *m.topics) EXPECT_EQ(t.name, std::optional<std::string>("orders"));
+        break;
+      }
+      case ApiKey::init_producer_id: {
+        auto m = check_client_vector<InitProducerIdRequest>(v);
+        EXPECT_FALSE(m.transactional_id.has_value());
+        EXPECT_EQ(m.producer_id, -1);
+        break;
+      }
+      case ApiKey::produce: {
+        auto m = check_client_vector<ProduceRequest>(v);
+        ASSERT_EQ(m.topic_data.size(), 1u);
+        EXPECT_EQ(m.topic_data[0].name, "orders");
+        ASSERT_EQ(m.topic_data[0].partition_data.size(), 1u);
+        EXPECT_EQ(m.topic_data[0].partition_data[0].index, 0);
+        const auto& records = m.topic_data[0].partition_data[0].records;
+        ASSERT_TRUE(records.has_value());
+        ASSERT_GE(records->size(), 17u);
+        // The record set's own length field (bytes 8..12) covers the rest of it.
+        Reader rr(*records);
+        rr.int64();
+        EXPECT_EQ(static_cast<size_t>(rr.int32()) + 12, records->size());
+        break;
+      }
+      case ApiKey::fetch: {
+        auto m = check_client_vector<FetchRequest>(v);
+        EXPECT_EQ(m.replica_id, -1);
+        ASSERT_EQ(m.topics.size(), 1u);
+        EXPECT_EQ(m.topics[0].topic, "orders");
+        ASSERT_EQ(m.topics[0].partitions.size(), 1u);
+        EXPECT_EQ(m.topics[0].partitions[0].fetch_offset, 0);
+        EXPECT_EQ(m.topics[0].partitions[0].partition_max_bytes, 1048576);
+        break;
+      }
+      default:
+        ADD_FAILURE() << "no decoder for key " << v.api_key;
+    }
+  }
+  // The versions the golden-byte requirement names, each seen from a real client.
+  for (auto want : {std::pair<int16_t, int16_t>{18, 3}, {3, 1}, {3, 12}, {0, 3}, {0, 9}, {1, 4}, {1, 12}}) {
+    EXPECT_TRUE(seen.count(want)) << want.first << " v" << want.second;
+  }
 }
 
 // ---- bad input ----

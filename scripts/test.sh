@@ -54,6 +54,7 @@ PY_EXE="$("$PYTHON" -c 'import sys; print(sys.executable)')"
 PYBIND11_DIR="$("$PYTHON" -m pybind11 --cmakedir)"
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"
 export CCACHE_NOHASHDIR=1   # same objects whatever the checkout path
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}"  # paths relative to the checkout, so clones share the cache
 
 # Release to match pyproject.toml's cmake.build-type, so the wheel build reuses every object.
 configure() {

@@ -378,11 +378,21 @@ void ServerImpl::accept_next() {
   acceptor_.async_accept(conn->socket(), asio::bind_executor(acceptor_strand_, [this, conn](std::error_code ec) {
                            if (ec == asio::error::operation_aborted || core_->stopped) return;
                            if (!ec) {
+                             bool full;
                              {
                                std::lock_guard lock(core_->mu);
-                               core_->connections.emplace(conn->id(), conn);
+                               full = core_->connections.size() >=
+                                      static_cast<size_t>(std::max(core_->options.max_connections, 0));
+                               if (!full) core_->connections.emplace(conn->id(), conn);
                              }
-                             conn->begin();
+                             if (full) {
+                               log::warn(kLog, "max.connections ({}) reached: closing a new connection",
+                                         core_->options.max_connections);
+                               std::error_code ignored;
+                               conn->socket().close(ignored);
+                             } else {
+                               conn->begin();
+                             }
                            } else {
                              log::warn(kLog, "accept failed: {}", ec.message());
                            }

@@ -37,6 +37,7 @@ struct ServerOptions {
   int num_threads = 2;                    // io threads running the event loop
   size_t read_buffer_bytes = 64 * 1024;   // initial per-connection read buffer
   int listen_backlog = 128;
+  int32_t max_connections = 10000;  // max.connections: further connections are closed on accept
 };
 
 // One accepted client connection.

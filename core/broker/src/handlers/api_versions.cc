@@ -1,0 +1,52 @@
+// ApiVersions (key 18), v0–4 (protocol guide "ApiVersions"; KIP-35, KIP-511).
+#include "conveyor/protocol/messages.h"
+#include "handlers/handlers.h"
+
+namespace conveyor::broker {
+
+namespace {
+using protocol::ApiKey;
+
+// PROTOCOL.md "Advertising rule": librdkafka enables features only if the advertised range
+// contains an exact version, so Produce, ApiVersions, InitProducerId and ListOffsets
+// advertise from 0; Produce v0–2 requests are answered with UNSUPPORTED_VERSION.
+constexpr BrokerApi kApis[] = {
+    {ApiKey::produce, 0, 3, 11, handle_produce},
+    {ApiKey::fetch, 4, 4, 12, handle_fetch},
+    {ApiKey::list_offsets, 0, 0, 8, handle_list_offsets},
+    {ApiKey::metadata, 0, 0, 12, handle_metadata},
+    {ApiKey::api_versions, 0, 0, 4, handle_api_versions},
+    {ApiKey::create_topics, 2, 2, 7, handle_create_topics},
+    {ApiKey::delete_topics, 1, 1, 6, handle_delete_topics},
+    {ApiKey::init_producer_id, 0, 0, 4, handle_init_producer_id},
+};
+}  // namespace
+
+std::span<const BrokerApi> broker_apis() { return kApis; }
+
+const BrokerApi* find_broker_api(int16_t api_key) {
+  for (const auto& a : kApis)
+    if (static_cast<int16_t>(a.key) == api_key) return &a;
+  return nullptr;
+}
+
+void fill_api_versions(protocol::ApiVersionsResponse& response) {
+  for (const auto& a : kApis) {
+    auto codec = protocol::find_api_versions(a.key);
+    if (!codec) continue;
+    auto& v = response.api_keys.emplace_back();
+    v.api_key = static_cast<int16_t>(a.key);
+    v.min_version = std::max(a.min_advertised, codec->min_version);
+    v.max_version = std::min(a.max, codec->max_version);
+  }
+}
+
+void handle_api_versions(RequestContext ctx, protocol::Reader& body) {
+  protocol::ApiVersionsRequest request;
+  if (auto r = request.decode(body, ctx.version()); !r) return ctx.close();
+  protocol::ApiVersionsResponse response;
+  fill_api_versions(response);
+  ctx.respond(response);
+}
+
+}  // namespace conveyor::broker

@@ -170,6 +170,27 @@ TEST(Server, StopClosesConnectionsAndIsIdempotent) {
   EXPECT_TRUE(c.closed_by_peer());
 }
 
+TEST(Server, MaxConnectionsClosesExtraConnections) {
+  ServerOptions o;
+  o.port = 0;
+  o.max_connections = 1;
+  auto r = Server::start(o, [](const std::shared_ptr<Connection>& c, Frame f) {
+    Frame out(4);
+    out.insert(out.end(), f.begin(), f.end());
+    patch_frame_size(out);
+    c->respond(std::move(out));
+  });
+  ASSERT_TRUE(r.has_value());
+  auto& server = *r;
+  Client first(server->port());
+  first.send_frame("one");
+  EXPECT_EQ(first.read_frame(), "one");
+  Client second(server->port());
+  EXPECT_TRUE(second.closed_by_peer());
+  first.send_frame("still");
+  EXPECT_EQ(first.read_frame(), "still");
+}
+
 TEST(Server, PortInUseFails) {
   EchoServer s;
   ServerOptions o;

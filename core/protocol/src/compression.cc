@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <fmt/format.h>
 #include <memory>
 
@@ -18,6 +19,7 @@ namespace {
 
 constexpr size_t kFirstOutputChunk = 64 * 1024;  // first output allocation (grows ×2 to the limit)
 constexpr size_t kProbeBytes = 64;               // scratch space to ask "is there more output?"
+constexpr size_t kMaxHintRatio = 1024;           // largest output/input ratio a size hint may claim
 constexpr uint8_t kXerialMagic[8] = {0x82, 'S', 'N', 'A', 'P', 'P', 'Y', 0};
 constexpr size_t kXerialHeaderSize = 16;  // magic, int32 version, int32 compatible version
 
@@ -46,11 +48,15 @@ enum class Step { more, done, truncated, error };
 // Runs a streaming decoder. step(dst, capacity, produced, error) decodes into dst and reports
 // what happened; the output grows to at most max_output, after which a probe into a small
 // scratch buffer tells whether the stream has more to give (then: record_list_too_large).
+// `size_hint` (0 = none) is what the stream header claims; it is trusted only up to
+// kMaxHintRatio times the input, so a lying header cannot make us allocate the whole limit.
 template <class StepFn>
-Result<Bytes> drive(Compression codec, size_t input_size, size_t max_output, StepFn&& step) {
+Result<Bytes> drive(Compression codec, size_t input_size, size_t size_hint, size_t max_output, StepFn&& step) {
   Bytes out;
   size_t used = 0;
-  out.resize(std::min(max_output, std::max(kFirstOutputChunk, input_size * 2)));
+  size_t first = std::max(kFirstOutputChunk, input_size * 2);
+  if (size_hint > 0 && size_hint / kMaxHintRatio <= input_size) first = size_hint;
+  out.resize(std::min(max_output, first));
   uint8_t probe[kProbeBytes];
   std::string error;
   for (;;) {
@@ -97,9 +103,16 @@ Result<Bytes> gzip_decompress(ByteView input, size_t max_output) {
   z_stream z{};
   if (inflateInit2(&z, 15 + 32) != Z_OK) return fail(ErrorCode::local_fail, "gzip: inflateInit failed");  // gzip or zlib
   std::unique_ptr<z_stream, int (*)(z_stream*)> guard(&z, inflateEnd);
+  if (input.size() > std::numeric_limits<uInt>::max()) return corrupt(Compression::gzip, "input too large");
   z.next_in = const_cast<Bytef*>(input.data());
   z.avail_in = static_cast<uInt>(input.size());
-  return drive(Compression::gzip, input.size(), max_output,
+  // ISIZE, the last 4 bytes of a gzip member: uncompressed size mod 2^32 (a hint only).
+  size_t hint = 0;
+  if (input.size() >= 18) {
+    const uint8_t* t = input.data() + input.size() - 4;
+    hint = uint32_t{t[0]} | (uint32_t{t[1]} << 8) | (uint32_t{t[2]} << 16) | (uint32_t{t[3]} << 24);
+  }
+  return drive(Compression::gzip, input.size(), hint, max_output,
                [&](uint8_t* dst, size_t cap, size_t& produced, std::string& error) {
                  z.next_out = dst;
                  z.avail_out = static_cast<uInt>(std::min<size_t>(cap, 1u << 30));
@@ -194,7 +207,7 @@ Result<Bytes> lz4_decompress(ByteView input, size_t max_output) {
   }
   std::unique_ptr<LZ4F_dctx, LZ4F_errorCode_t (*)(LZ4F_dctx*)> ctx(raw, LZ4F_freeDecompressionContext);
   size_t pos = 0;
-  return drive(Compression::lz4, input.size(), max_output,
+  return drive(Compression::lz4, input.size(), 0, max_output,
                [&](uint8_t* dst, size_t cap, size_t& produced, std::string& error) {
                  size_t dst_size = cap;
                  size_t src_size = input.size() - pos;
@@ -226,7 +239,9 @@ Result<Bytes> zstd_decompress(ByteView input, size_t max_output) {
   if (!ctx) return fail(ErrorCode::local_fail, "zstd: cannot create a decompression context");
   // zstd's default window limit (2^27) bounds the decoder's own memory; frames asking for more fail.
   ZSTD_inBuffer in{input.data(), input.size(), 0};
-  return drive(Compression::zstd, input.size(), max_output,
+  unsigned long long content_size = ZSTD_getFrameContentSize(input.data(), input.size());
+  size_t hint = content_size < ZSTD_CONTENTSIZE_ERROR ? static_cast<size_t>(content_size) : 0;
+  return drive(Compression::zstd, input.size(), hint, max_output,
                [&](uint8_t* dst, size_t cap, size_t& produced, std::string& error) {
                  ZSTD_outBuffer out{dst, cap, 0};
                  size_t rc = ZSTD_decompressStream(ctx.get(), &out, &in);

@@ -50,6 +50,11 @@ size_t varint_size(int64_t v) {
   return uvarint_size((static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63));
 }
 
+// Sums of untrusted wire values wrap instead of overflowing (signed overflow is undefined).
+int64_t wrapping_add(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
+}
+
 enum class Strictness {
   produce,  // validate_batch: offset deltas exactly 0..n-1
   fetch,    // decode: increasing deltas within [0, last_offset_delta] (compaction leaves gaps)
@@ -115,8 +120,8 @@ Result<void> walk_records(ByteView region, const RecordBatchHeader& h, Strictnes
                               offset_delta, previous_delta, h.last_offset_delta));
     }
     previous_delta = offset_delta;
-    rec.offset = h.base_offset + offset_delta;
-    rec.timestamp = append_time ? h.max_timestamp : h.base_timestamp + timestamp_delta;
+    rec.offset = wrapping_add(h.base_offset, offset_delta);
+    rec.timestamp = append_time ? h.max_timestamp : wrapping_add(h.base_timestamp, timestamp_delta);
     rec.header_count = header_count;
     rec.headers_bytes = body.subspan(headers_start);
     visit(static_cast<const RecordView&>(rec));
@@ -366,7 +371,8 @@ void RecordBatchBuilder::add(int64_t timestamp_ms, std::optional<ByteView> key, 
     max_timestamp_ = timestamp_ms;
   }
   constexpr size_t kMaxField = static_cast<size_t>(std::numeric_limits<int32_t>::max());
-  int64_t timestamp_delta = timestamp_ms - base_timestamp_;
+  auto timestamp_delta =
+      static_cast<int64_t>(static_cast<uint64_t>(timestamp_ms) - static_cast<uint64_t>(base_timestamp_));
   size_t body = 1 + varint_size(timestamp_delta) + varint_size(count_);
   auto field_size = [](const std::optional<ByteView>& f) {
     if (!f) return size_t{1};

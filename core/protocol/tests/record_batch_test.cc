@@ -746,20 +746,38 @@ TEST(RecordBatch, DecodeAllocatesPerRecordOnlyForItsFields) {
   EXPECT_LE(after - before, 1 + 10000 * 2 + 5000 * 2);
 }
 
-TEST(RecordBatch, ValidationThroughput) {
-  // Reports records/s (the broker validates every produced batch; target > 1.5M/s per core).
-  Bytes batch = ten_thousand_records();
+template <class Fn>
+double records_per_second(Fn&& fn) {
   auto start = std::chrono::steady_clock::now();
   int rounds = 0;
-  while (std::chrono::steady_clock::now() - start < std::chrono::milliseconds(200)) {
-    ASSERT_TRUE(validate_batch(batch));
+  while (std::chrono::steady_clock::now() - start < std::chrono::milliseconds(100)) {
+    fn();
     ++rounds;
   }
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  double rate = rounds * 10000.0 / seconds;
-  RecordProperty("validate_records_per_second", std::to_string(static_cast<long>(rate)));
-  std::printf("[ info     ] validate_batch: %.2f M records/s (110-byte records, none)\n", rate / 1e6);
-  EXPECT_GT(rounds, 0);
+  return rounds * 10000.0 / std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+TEST(RecordBatch, Throughput) {
+  // Reports records/s (the broker validates every produced batch; target > 1.5M/s per core).
+  // Asserts only correctness: timing on a shared machine is not a pass/fail criterion here.
+  Bytes none = ten_thousand_records();
+  Bytes lz4 = ten_thousand_records(Compression::lz4);
+  Bytes zstd = ten_thousand_records(Compression::zstd);
+  bool ok = true;
+  double validate_none = records_per_second([&] { ok &= validate_batch(none).has_value(); });
+  double visit_none = records_per_second([&] {
+    size_t n = 0;
+    ok &= for_each_record(none, {}, [&](const RecordView& r) { n += r.value->size(); }).has_value();
+    ok &= n == 1000000;
+  });
+  double decode_none = records_per_second([&] { ok &= decode_batch(none)->size() == 10000; });
+  double validate_lz4 = records_per_second([&] { ok &= validate_batch(lz4).has_value(); });
+  double validate_zstd = records_per_second([&] { ok &= validate_batch(zstd).has_value(); });
+  EXPECT_TRUE(ok);
+  std::printf("[ info     ] M records/s (100-byte values): validate none %.1f, for_each_record none %.1f, "
+              "decode_batch none %.1f, validate lz4 %.1f, validate zstd %.1f\n",
+              validate_none / 1e6, visit_none / 1e6, decode_none / 1e6, validate_lz4 / 1e6, validate_zstd / 1e6);
+  RecordProperty("validate_none_records_per_second", std::to_string(static_cast<long>(validate_none)));
 }
 
 }  // namespace

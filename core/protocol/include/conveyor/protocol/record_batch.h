@@ -58,7 +58,9 @@ struct RecordBatchHeader {
   }
   bool is_transactional() const { return attributes & 0x10; }
   bool is_control() const { return attributes & 0x20; }
-  int64_t last_offset() const { return base_offset + last_offset_delta; }
+  int64_t last_offset() const {  // wraps rather than overflow on hostile input
+    return static_cast<int64_t>(static_cast<uint64_t>(base_offset) + static_cast<uint64_t>(int64_t{last_offset_delta}));
+  }
   // Whole batch size on disk/wire: 12 + batch_length.
   int64_t size_in_bytes() const { return kBatchOffsetsSize + static_cast<int64_t>(batch_length); }
 };

@@ -4,7 +4,8 @@
 //   conveyor_latency_bench [--rate=10000] [--seconds=10] [--warmup-seconds=1] [--size=100]
 //       [--bootstrap=HOST:PORT]   use a running broker (else one is embedded in this process)
 //       [--acks=1] [--linger-ms=0]
-//       [--create-topic=1|0]      0: rely on auto-creation (librdkafka's mock cluster)
+//       [--create-topic=1|0]      0: have kcat ask for its metadata (librdkafka's
+//                                          mock cluster auto-creates it, 4 partitions)
 //
 // One thread calls Producer::produce() on a fixed schedule (absolute clock_nanosleep, one
 // record every 1/rate s); another thread sits in Producer::poll(), where the delivery
@@ -139,7 +140,12 @@ int main(int argc, char** argv) {
     bootstrap = broker->bootstrap_servers();
   }
   const std::string topic = fmt::format("latency-{}", getpid());
-  if (create_topic) {
+  if (!create_topic) {
+    // librdkafka's mock cluster has no CreateTopics but creates a topic when a producer handle
+    // asks for its metadata; conveyor's producer does not ask it to, so kcat does.
+    std::string cmd = fmt::format("kcat -L -b {} -t {} >/dev/null 2>&1", bootstrap, topic);
+    if (std::system(cmd.c_str()) != 0) die("failed: " + cmd);
+  } else {
     auto admin = conveyor::client::Admin::create({{"bootstrap.servers", bootstrap}});
     if (!admin) die("Admin::create: " + admin.error().to_string());
     if (auto r = (*admin)->create_topic(topic, 1, 1, {}, 10'000); !r)

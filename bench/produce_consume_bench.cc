@@ -8,7 +8,8 @@
 //       [--max-partition-fetch-bytes=B] [--max-poll-records=N]
 //       [--callbacks=1|0]                  per-record delivery callback (counts errors)
 //       [--mode=both|produce|consume]
-//       [--create-topic=1|0]               0: rely on auto-creation (librdkafka's mock cluster)
+//       [--create-topic=1|0]               0: have kcat ask for its metadata (librdkafka's
+//                                          mock cluster auto-creates it, 4 partitions)
 //
 // The ceiling for the same client: run against librdkafka's mock cluster, e.g.
 //   kcat -C -b 127.0.0.1:1 -X test.mock.num.brokers=1 -t x   (prints the mock's address)
@@ -87,6 +88,13 @@ Options parse_args(int argc, char** argv) {
     else die(fmt::format("unknown option --{}", key));
   }
   return o;
+}
+
+// librdkafka's mock cluster has no CreateTopics but creates a topic when a producer handle asks
+// for its metadata; conveyor's producer does not ask it to, so kcat does.
+void create_topic_via_kcat(const std::string& bootstrap, const std::string& topic) {
+  std::string cmd = fmt::format("kcat -L -b {} -t {} >/dev/null 2>&1", bootstrap, topic);
+  if (std::system(cmd.c_str()) != 0) die("failed: " + cmd);
 }
 
 double seconds_since(Clock::time_point t0) {
@@ -218,7 +226,7 @@ int main(int argc, char** argv) {
     std::string topic = fmt::format("bench-{}-{}", run_tag, run);
     if (o.mode == "consume") topic = "bench";  // consume an existing topic
     else if (!o.create_topic) {
-      // rely on the broker's auto.create.topics.enable (e.g. librdkafka's mock cluster)
+      create_topic_via_kcat(bootstrap, topic);
     } else if (auto r = (*admin)->create_topic(topic, 1, 1, {}, 10'000); !r) {
       die("create_topic: " + r.error().to_string());
     }

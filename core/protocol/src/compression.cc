@@ -132,7 +132,11 @@ Result<Bytes> gzip_decompress(ByteView input, size_t max_output) {
                    return Step::done;
                  }
                  if (rc == Z_OK) return Step::more;
-                 if (rc == Z_BUF_ERROR) return z.avail_in == 0 ? Step::truncated : Step::more;
+                 if (rc == Z_BUF_ERROR) {  // no progress possible (output space is never zero here)
+                   if (z.avail_in == 0) return Step::truncated;
+                   error = "no progress";
+                   return Step::error;
+                 }
                  error = z.msg ? z.msg : fmt::format("zlib error {}", rc);
                  return Step::error;
                });

@@ -19,7 +19,8 @@
 // Each run produces N records with value = B bytes, key null, to partition 0 of a fresh
 // one-partition topic, flushes (timing ends when every record is acknowledged), then consumes
 // them from offset 0 with assign() (timing ends at the N-th record). Prints one line per phase
-// and run, then the median over runs.
+// and run, then the median over runs, with the process's CPU time per phase (getrusage: all
+// threads, so with the embedded broker it covers client and broker).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -32,6 +33,7 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "conveyor/broker/broker.h"
@@ -99,6 +101,31 @@ void create_topic_via_kcat(const std::string& bootstrap, const std::string& topi
 
 double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// CPU seconds (user, system) this process has used so far, all threads (the embedded broker's
+// too). On a shared machine, records per CPU-second is the figure that does not depend on how
+// much of the machine the benchmark got.
+std::pair<double, double> cpu_seconds() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  auto s = [](const timeval& tv) { return static_cast<double>(tv.tv_sec) + tv.tv_usec / 1e6; };
+  return {s(ru.ru_utime), s(ru.ru_stime)};
+}
+
+struct Phase {
+  double wall = 0, user = 0, sys = 0;
+};
+
+template <class F>
+Phase measure(F&& f) {
+  auto [u0, s0] = cpu_seconds();
+  Phase p;
+  p.wall = f();
+  auto [u1, s1] = cpu_seconds();
+  p.user = u1 - u0;
+  p.sys = s1 - s0;
+  return p;
 }
 
 double median(std::vector<double> v) {
@@ -219,7 +246,7 @@ int main(int argc, char** argv) {
               o.linger_ms.c_str(), o.batch_size.c_str(), o.callbacks ? 1 : 0,
               o.max_partition_fetch_bytes.c_str(), o.max_poll_records.c_str());
 
-  std::vector<double> produce_rates, consume_rates;
+  std::vector<double> produce_rates, consume_rates, produce_per_cpu, consume_per_cpu;
   const double mb = static_cast<double>(o.records) * o.size / 1e6;
   std::string run_tag = fmt::format("{}-{}", getpid(), Clock::now().time_since_epoch().count() % 100000);
   for (int run = 0; run < o.runs; ++run) {
@@ -231,23 +258,31 @@ int main(int argc, char** argv) {
       die("create_topic: " + r.error().to_string());
     }
     if (o.mode != "consume") {
-      double s = run_produce(o, bootstrap, topic);
-      produce_rates.push_back(o.records / s);
-      std::printf("run %d produce: %.3f s  %.0f records/s  %.1f MB/s\n", run, s, o.records / s, mb / s);
+      Phase ph = measure([&] { return run_produce(o, bootstrap, topic); });
+      produce_rates.push_back(o.records / ph.wall);
+      produce_per_cpu.push_back(o.records / (ph.user + ph.sys));
+      std::printf("run %d produce: %.3f s  %.0f records/s  %.1f MB/s  cpu %.2f s (user %.2f, sys %.2f) "
+                  "= %.0f records per cpu-second\n",
+                  run, ph.wall, o.records / ph.wall, mb / ph.wall, ph.user + ph.sys, ph.user, ph.sys,
+                  o.records / (ph.user + ph.sys));
     }
     if (o.mode != "produce") {
-      double s = run_consume(o, bootstrap, topic);
-      consume_rates.push_back(o.records / s);
-      std::printf("run %d consume: %.3f s  %.0f records/s  %.1f MB/s\n", run, s, o.records / s, mb / s);
+      Phase ph = measure([&] { return run_consume(o, bootstrap, topic); });
+      consume_rates.push_back(o.records / ph.wall);
+      consume_per_cpu.push_back(o.records / (ph.user + ph.sys));
+      std::printf("run %d consume: %.3f s  %.0f records/s  %.1f MB/s  cpu %.2f s (user %.2f, sys %.2f) "
+                  "= %.0f records per cpu-second\n",
+                  run, ph.wall, o.records / ph.wall, mb / ph.wall, ph.user + ph.sys, ph.user, ph.sys,
+                  o.records / (ph.user + ph.sys));
     }
     std::fflush(stdout);
   }
   if (!produce_rates.empty())
-    std::printf("median produce: %.0f records/s  %.1f MB/s\n", median(produce_rates),
-                median(produce_rates) * o.size / 1e6);
+    std::printf("median produce: %.0f records/s  %.1f MB/s  %.0f records per cpu-second\n",
+                median(produce_rates), median(produce_rates) * o.size / 1e6, median(produce_per_cpu));
   if (!consume_rates.empty())
-    std::printf("median consume: %.0f records/s  %.1f MB/s\n", median(consume_rates),
-                median(consume_rates) * o.size / 1e6);
+    std::printf("median consume: %.0f records/s  %.1f MB/s  %.0f records per cpu-second\n",
+                median(consume_rates), median(consume_rates) * o.size / 1e6, median(consume_per_cpu));
 
   admin->reset();
   if (broker) {

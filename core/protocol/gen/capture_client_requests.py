@@ -79,7 +79,8 @@ class Enc:
 def api_versions_response(version, maxes, error=0):
     e = Enc(version >= 3)
     table = [(0, 0, maxes["produce"]), (1, 0, maxes["fetch"]), (2, 0, maxes["list_offsets"]),
-             (3, 0, maxes["metadata"]), (18, 0, 4), (22, 0, maxes["init_producer_id"])]
+             (3, 0, maxes["metadata"]), (18, 0, 4), (19, 2, maxes["create_topics"]),
+             (20, 1, maxes["delete_topics"]), (22, 0, maxes["init_producer_id"])]
     e.i16(error).array(len(table))
     for key, lo, hi in table:
         e.i16(key).i16(lo).i16(hi).tags()
@@ -153,7 +154,78 @@ def list_offsets_response(v):
     return e.tags().tags().tags().out
 
 
-FLEX = {0: 9, 1: 12, 2: 6, 3: 9, 18: 3, 22: 2}
+def create_topics_response(v, names):
+    e = Enc(v >= 5)
+    if v >= 2:
+        e.i32(0)
+    e.array(len(names))
+    for name in names:
+        e.string(name)
+        if v >= 7:
+            e.raw(bytes(range(1, 17)))
+        e.i16(0)
+        if v >= 1:
+            e.string(None)
+        if v >= 5:
+            e.i32(3).i16(1)
+            e.out += b"\x00"  # configs: null (compact)
+        e.tags()
+    return e.tags().out
+
+
+def delete_topics_response(v, names):
+    e = Enc(v >= 4)
+    if v >= 1:
+        e.i32(0)
+    e.array(len(names))
+    for name in names:
+        e.string(name)
+        if v >= 6:
+            e.raw(bytes(16))
+        e.i16(0)
+        if v >= 5:
+            e.string(None)
+        e.tags()
+    return e.tags().out
+
+
+def request_topic_names(key, ver, body):
+    """Topic names of a CreateTopics/DeleteTopics request (enough to answer it)."""
+    flex = ver >= FLEX[key]
+    pos = 0
+
+    def length():
+        nonlocal pos
+        if flex:
+            n, pos = read_uvarint(body, pos)
+            return n - 1
+        n = struct.unpack(">i" if False else ">h", body[pos:pos + 2])[0]
+        pos += 2
+        return n
+
+    def count():
+        nonlocal pos
+        if flex:
+            n, pos = read_uvarint(body, pos)
+            return n - 1
+        n = struct.unpack(">i", body[pos:pos + 4])[0]
+        pos += 4
+        return n
+
+    names = []
+    if key == 20 and ver >= 6:
+        return ["?"] * count()  # by name or id; the name is not needed to answer
+    n = count()
+    for _ in range(n):
+        size = length()
+        names.append(body[pos:pos + size].decode())
+        pos += size
+        if key == 19:
+            break  # the rest of a CreatableTopic is not parsed; answer the first topic
+    return names
+
+
+FLEX = {0: 9, 1: 12, 2: 6, 3: 9, 18: 3, 19: 5, 20: 4, 22: 2}
 
 
 class Capture:
@@ -206,6 +278,10 @@ class Capture:
                     body = produce_response(ver)
                 elif key == 2:
                     body = list_offsets_response(ver)
+                elif key == 19:
+                    body = create_topics_response(ver, request_topic_names(key, ver, frame[pos:]))
+                elif key == 20:
+                    body = delete_topics_response(ver, request_topic_names(key, ver, frame[pos:]))
                 if body is None:
                     continue  # e.g. Fetch: captured, never answered
                 header = struct.pack(">i", corr)
@@ -237,7 +313,16 @@ c = ck.Consumer({"bootstrap.servers": bs, "group.id": "capture", "client.id": "c
                  "enable.auto.commit": False})
 c.assign([ck.TopicPartition("orders", 0, 0)])
 c.poll(2)
+print("confluent watermarks", c.get_watermark_offsets(ck.TopicPartition("orders", 0), timeout=3,
+                                                     cached=False), file=sys.stderr)
 c.close()
+from confluent_kafka.admin import AdminClient, NewTopic
+a = AdminClient({"bootstrap.servers": bs, "client.id": "capture"})
+for f in a.create_topics([NewTopic("t2", 3, 1, config={"cleanup.policy": "compact"})],
+                         request_timeout=5).values():
+    print("confluent create", f.result(), file=sys.stderr)
+for f in a.delete_topics(["t2"], request_timeout=5).values():
+    print("confluent delete", f.result(), file=sys.stderr)
 """
 
 KAFKA_PYTHON = """
@@ -251,7 +336,13 @@ tp = kafka.TopicPartition("orders", 0)
 c.assign([tp])
 c.seek(tp, 0)
 c.poll(timeout_ms=2000)
+print("kafka-python end offsets", c.end_offsets([tp]), file=sys.stderr)
 c.close()
+from kafka.admin import KafkaAdminClient, NewTopic
+a = KafkaAdminClient(bootstrap_servers=bs, client_id="capture")
+print("kafka-python create", a.create_topics([NewTopic("t2", 3, 1, topic_configs={"cleanup.policy": "compact"})]), file=sys.stderr)
+print("kafka-python delete", a.delete_topics(["t2"]), file=sys.stderr)
+a.close()
 """
 
 
@@ -260,7 +351,8 @@ def main():
     ap.add_argument("--max", default="produce=9,fetch=12,metadata=12,list_offsets=8,init_producer_id=4")
     ap.add_argument("--clients", default="confluent,kafka-python")
     args = ap.parse_args()
-    maxes = {"produce": 9, "fetch": 12, "metadata": 12, "list_offsets": 8, "init_producer_id": 4}
+    maxes = {"produce": 9, "fetch": 12, "metadata": 12, "list_offsets": 8, "init_producer_id": 4,
+             "create_topics": 7, "delete_topics": 6}
     for kv in args.max.split(","):
         k, v = kv.split("=")
         maxes[k] = int(v)

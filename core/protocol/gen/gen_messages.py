@@ -22,6 +22,17 @@ INT_TYPES = {
 }
 PRIMITIVES = set(INT_TYPES) | {"bool", "float64", "string", "bytes", "records", "uuid"}
 INF = 0x7FFF
+CPP_RESERVED = {
+    "alignas", "alignof", "and", "auto", "bool", "break", "case", "catch", "char", "class", "const",
+    "constexpr", "continue", "default", "delete", "do", "double", "else", "enum", "explicit",
+    "export", "extern", "false", "float", "for", "friend", "goto", "if", "inline", "int", "long",
+    "mutable", "namespace", "new", "noexcept", "not", "nullptr", "operator", "or", "private",
+    "protected", "public", "register", "return", "short", "signed", "sizeof", "static", "struct",
+    "switch", "template", "this", "throw", "true", "try", "typedef", "typename", "union",
+    "unsigned", "using", "virtual", "void", "volatile", "while", "xor",
+    # members every generated struct has
+    "encode", "decode", "decode_fields", "unknown_tagged_fields",
+}
 
 
 class SpecError(Exception):
@@ -170,6 +181,8 @@ def parse_fields(lines, i, indent, api, path):
         name, type_ = words[0], words[1]
         if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
             raise SpecError(f"{where}: field names are snake_case: '{name}'")
+        if name in CPP_RESERVED:
+            raise SpecError(f"{where}: '{name}' is reserved in the generated C++")
         versions = api.versions
         nullable = None
         tag = None
@@ -211,15 +224,24 @@ def parse_fields(lines, i, indent, api, path):
     return fields, i
 
 
-def collect_children(s):
-    names = set()
-    for f in s.fields:
-        if f.struct is not None:
-            if f.struct.name in names:
-                raise SpecError(f"{f.where}: struct '{f.struct.name}' declared twice in one struct")
-            names.add(f.struct.name)
-            collect_children(f.struct)
-            s.children.append(f.struct)
+def collect_children(top):
+    """Flattens every nested struct of a message into `top.children` (innermost first), as
+    Kafka's schemas do: all nested types are members of the request/response struct
+    (ProduceResponse::PartitionProduceResponse, FetchResponse::PartitionData)."""
+    seen = {}
+
+    def walk(s):
+        for f in s.fields:
+            if f.struct is None:
+                continue
+            if f.struct.name in seen or f.struct.name == top.name:
+                first = seen.get(f.struct.name, "the message")
+                raise SpecError(f"{f.where}: struct name '{f.struct.name}' already used at {first}")
+            seen[f.struct.name] = f.where
+            walk(f.struct)
+            top.children.append(f.struct)
+
+    walk(top)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -344,11 +366,17 @@ class Out:
         return "\n".join(self.lines) + "\n"
 
 
-def gen_struct_decl(out, s, api, indent, top_kind=None):
+def gen_struct_decl(out, s, api, indent, top_kind=None, top_name=None):
     out(indent, f"struct {s.name} {{")
     for c in s.children:
-        gen_struct_decl(out, c, api, indent + 1)
+        gen_struct_decl(out, c, api, indent + 1, None, s.name)
         out(0, "")
+    if not top_kind:
+        # The schema's nesting is also reachable by path (FetchResponse::FetchableTopicResponse::
+        # PartitionData is FetchResponse::PartitionData).
+        for f in s.fields:
+            if f.struct is not None:
+                out(indent + 1, f"using {f.struct.name} = {top_name}::{f.struct.name};")
     if top_kind:
         out(indent + 1, f"static constexpr ApiKey kApiKey = ApiKey::{snake(api.name)};")
         out(indent + 1, f"static constexpr int16_t kMinVersion = {api.versions[0]};")

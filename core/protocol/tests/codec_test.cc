@@ -99,5 +99,22 @@ TEST(Codec, UnknownTaggedFieldsSurvive) {
   EXPECT_EQ(unknown[0], (TaggedField{7, Bytes{1, 2, 3}}));
 }
 
+TEST(Codec, TaggedFieldsAreWrittenInAscendingTagOrder) {
+  Bytes out;
+  Writer w(out);
+  w.tagged_fields({{1, {0xaa}}, {5, {}}}, {{0, {0x01}}, {3, {0x03}}, {200, {}}});
+  EXPECT_EQ(out, (Bytes{5, 0, 1, 0x01, 1, 1, 0xaa, 3, 1, 0x03, 5, 0, 0xc8, 0x01, 0}));
+  Reader r(out);
+  TaggedFields unknown;
+  std::vector<uint32_t> order;
+  r.tagged_fields(unknown, [&](uint32_t tag, Reader&) {
+    order.push_back(tag);
+    return false;
+  });
+  EXPECT_TRUE(r.ok());
+  EXPECT_EQ(order, (std::vector<uint32_t>{0, 1, 3, 5, 200}));
+  EXPECT_EQ(unknown.size(), 5u);
+}
+
 }  // namespace
 }  // namespace conveyor::protocol

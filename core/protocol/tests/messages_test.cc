@@ -4,6 +4,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include "conveyor/protocol/api.h"
 #include "conveyor/protocol/codec.h"
@@ -326,8 +327,9 @@ TEST(Golden, FetchResponseV4AbortedTransactionsNull) {
 //
 // Data, not code: the bytes confluent-kafka 2.16.1 (librdkafka 2.16.0) and kafka-python 3.0.12
 // sent to core/protocol/gen/capture_client_requests.py (client.id "capture", one record to
-// orders/0, then a fetch from offset 0 by assignment), once with the broker advertising
-// Produce ≤9 / Fetch ≤12 / Metadata ≤12 and once with Produce ≤3 / Fetch ≤4 / Metadata ≤1.
+// orders/0, a fetch from offset 0 by assignment, end offsets, then admin create/delete of topic
+// t2), once with the broker advertising the newest versions and once with Produce ≤3 / Fetch ≤4
+// / Metadata ≤1 / ListOffsets ≤1 / CreateTopics ≤2 / DeleteTopics ≤1 / InitProducerId ≤0.
 // Each must decode completely and re-encode to the same bytes.
 
 struct ClientVector {
@@ -345,38 +347,67 @@ const ClientVector kClientVectors[] = {
     {"confluent-kafka 2.16.1 (librdkafka 2.16.0)", 22, "001600040000000200076361707475726500",
      "00ffffffffffffffffffffffffffff00"},
     {"confluent-kafka 2.16.1 (librdkafka 2.16.0)", 0, "000000090000000300076361707475726500",
-     "00ffff0000753002076f726465727302000000004700000000000000000000003a0000000002773ba03e000000000000000001a1fb41136b000001a1fb41136b00000000000003e80000000000000000000110000000026b027600000000"},
-    {"confluent-kafka 2.16.1 (librdkafka 2.16.0)", 3, "0003000c0000000200076361707475726500",
-     "0200000000000000000000000000000000076f726465727300000000"},
+     "00ffff0000753002076f726465727302000000004700000000000000000000003a000000000291a7c280000000000000"
+     "000001a1fb4717f1000001a1fb4717f100000000000003e80000000000000000000110000000026b027600000000"},
     {"confluent-kafka 2.16.1 (librdkafka 2.16.0)", 1, "0001000c0000000200076361707475726500",
-     "ffffffff000001f400000001032000000100000000ffffffff02076f72646572730200000000000000000000000000000000ffffffffffffffffffffffff001000000000010100"},
+     "ffffffff000001f400000001032000000100000000ffffffff02076f7264657273020000000000000000000000000000"
+     "0000ffffffffffffffffffffffff001000000000010100"},
+    {"confluent-kafka 2.16.1 (librdkafka 2.16.0)", 2, "000200070000000300076361707475726500",
+     "ffffffff0102076f72646572730200000000fffffffffffffffffffffffe000000"},
+    {"confluent-kafka 2.16.1 (librdkafka 2.16.0)", 19, "0013000400000003000763617074757265",
+     "00000001000274320000000300010000000000000001000e636c65616e75702e706f6c6963790007636f6d7061637400"
+     "00ea6000"},
+    {"confluent-kafka 2.16.1 (librdkafka 2.16.0)", 20, "001400040000000400076361707475726500",
+     "020374320000ea6000"},
     {"kafka-python 3.0.12", 18, "001200040000000100076361707475726500",
      "0d6b61666b612d707974686f6e07332e302e313200"},
     {"kafka-python 3.0.12", 3, "0003000c0000000200076361707475726500",
      "01010000"},
     {"kafka-python 3.0.12", 0, "000000090000000200076361707475726500",
-     "0000010000753002076f726465727302000000004700000000000000000000003a0000000002ef1ed819000000000000000001a1fb412073000001a1fb412073ffffffffffffffffffffffffffff0000000110000000026b027600000000"},
+     "0000010000753002076f726465727302000000004700000000000000000000003a0000000002ec25cec4000000000000"
+     "000001a1fb472979000001a1fb472979ffffffffffffffffffffffffffff0000000110000000026b027600000000"},
     {"kafka-python 3.0.12", 1, "0001000c0000000200076361707475726500",
-     "ffffffff000001f4000000010320000000000000000000000002076f72646572730200000000000000000000000000000000ffffffffffffffffffffffff001000000000010100"},
-    {"kafka-python 3.0.12", 3, "0003000c0000000300076361707475726500",
-     "0200000000000000000000000000000000076f726465727300010000"},
+     "ffffffff000001f4000000010320000000000000000000000002076f7264657273020000000000000000000000000000"
+     "0000ffffffffffffffffffffffff001000000000010100"},
+    {"kafka-python 3.0.12", 2, "000200080000000300076361707475726500",
+     "ffffffff0002076f72646572730200000000ffffffffffffffffffffffff000000"},
+    {"kafka-python 3.0.12", 19, "001300070000000300076361707475726500",
+     "0203743200000003000101020f636c65616e75702e706f6c69637908636f6d706163740000000075300000"},
+    {"kafka-python 3.0.12", 20, "001400060000000400076361707475726500",
+     "0203743200000000000000000000000000000000000000753000"},
     {"confluent-kafka 2.16.1 (librdkafka 2.16.0)", 3, "0003000100000002000763617074757265",
      "0000000100066f7264657273"},
     {"confluent-kafka 2.16.1 (librdkafka 2.16.0)", 22, "0016000000000002000763617074757265",
      "ffffffffffff"},
     {"confluent-kafka 2.16.1 (librdkafka 2.16.0)", 0, "0000000300000003000763617074757265",
-     "ffffffff000075300000000100066f726465727300000001000000000000004600000000000000000000003a00000000022baf73a7000000000000000001a1fb4131f7000001a1fb4131f700000000000003e80000000000000000000110000000026b027600"},
+     "ffffffff000075300000000100066f726465727300000001000000000000004600000000000000000000003a00000000"
+     "02db63fee9000000000000000001a1fb474229000001a1fb47422900000000000003e800000000000000000001100000"
+     "00026b027600"},
     {"confluent-kafka 2.16.1 (librdkafka 2.16.0)", 1, "0001000400000002000763617074757265",
-     "ffffffff000001f40000000103200000010000000100066f72646572730000000100000000000000000000000000100000"},
+     "ffffffff000001f40000000103200000010000000100066f726465727300000001000000000000000000000000001000"
+     "00"},
+    {"confluent-kafka 2.16.1 (librdkafka 2.16.0)", 2, "0002000100000003000763617074757265",
+     "ffffffff0000000100066f72646572730000000100000000fffffffffffffffe"},
+    {"confluent-kafka 2.16.1 (librdkafka 2.16.0)", 19, "0013000200000003000763617074757265",
+     "00000001000274320000000300010000000000000001000e636c65616e75702e706f6c6963790007636f6d7061637400"
+     "00ea6000"},
+    {"confluent-kafka 2.16.1 (librdkafka 2.16.0)", 20, "0014000100000004000763617074757265",
+     "00000001000274320000ea60"},
     {"kafka-python 3.0.12", 3, "0003000100000002000763617074757265",
      "00000000"},
     {"kafka-python 3.0.12", 0, "0000000300000002000763617074757265",
-     "ffff0001000075300000000100066f7264657273000000010000000000000024000000000000000000000018ce9f1fa40100000001a1fb413efb000000016b0000000176"},
+     "ffff0001000075300000000100066f7264657273000000010000000000000024000000000000000000000018523d16e3"
+     "0100000001a1fb47548b000000016b0000000176"},
     {"kafka-python 3.0.12", 1, "0001000400000002000763617074757265",
-     "ffffffff000001f40000000103200000000000000100066f72646572730000000100000000000000000000000000100000"},
-    {"kafka-python 3.0.12", 3, "0003000100000003000763617074757265",
-     "0000000100066f7264657273"},
-
+     "ffffffff000001f40000000103200000000000000100066f726465727300000001000000000000000000000000001000"
+     "00"},
+    {"kafka-python 3.0.12", 2, "0002000100000003000763617074757265",
+     "ffffffff0000000100066f72646572730000000100000000ffffffffffffffff"},
+    {"kafka-python 3.0.12", 19, "0013000200000003000763617074757265",
+     "00000001000274320000000300010000000000000001000e636c65616e75702e706f6c6963790007636f6d7061637400"
+     "00753000"},
+    {"kafka-python 3.0.12", 20, "0014000100000004000763617074757265",
+     "000000010002743200007530"},
 };
 
 template <class Msg>
@@ -453,13 +484,115 @@ TEST(ClientVectors, DecodeCompletelyAndReencodeIdentically) {
         EXPECT_EQ(m.topics[0].partitions[0].partition_max_bytes, 1048576);
         break;
       }
+      case ApiKey::list_offsets: {
+        auto m = check_client_vector<ListOffsetsRequest>(v);
+        ASSERT_EQ(m.topics.size(), 1u);
+        EXPECT_EQ(m.topics[0].name, "orders");
+        ASSERT_FALSE(m.topics[0].partitions.empty());
+        for (const auto& p : m.topics[0].partitions) {
+          EXPECT_TRUE(p.timestamp == -1 || p.timestamp == -2) << p.timestamp;
+        }
+        break;
+      }
+      case ApiKey::create_topics: {
+        auto m = check_client_vector<CreateTopicsRequest>(v);
+        ASSERT_EQ(m.topics.size(), 1u);
+        EXPECT_EQ(m.topics[0].name, "t2");
+        EXPECT_EQ(m.topics[0].num_partitions, 3);
+        EXPECT_EQ(m.topics[0].replication_factor, 1);
+        ASSERT_EQ(m.topics[0].configs.size(), 1u);
+        EXPECT_EQ(m.topics[0].configs[0].name, "cleanup.policy");
+        EXPECT_EQ(m.topics[0].configs[0].value, std::optional<std::string>("compact"));
+        break;
+      }
+      case ApiKey::delete_topics: {
+        auto m = check_client_vector<DeleteTopicsRequest>(v);
+        if (m.topic_names.empty()) {
+          ASSERT_EQ(m.topics.size(), 1u);
+          EXPECT_EQ(m.topics[0].name, std::optional<std::string>("t2"));
+        } else {
+          EXPECT_EQ(m.topic_names, std::vector<std::string>{"t2"});
+        }
+        break;
+      }
       default:
         ADD_FAILURE() << "no decoder for key " << v.api_key;
     }
   }
   // The versions the golden-byte requirement names, each seen from a real client.
-  for (auto want : {std::pair<int16_t, int16_t>{18, 3}, {3, 1}, {3, 12}, {0, 3}, {0, 9}, {1, 4}, {1, 12}}) {
+  for (auto want : {std::pair<int16_t, int16_t>{18, 3}, {3, 1}, {3, 12}, {0, 3}, {0, 9}, {1, 4}, {1, 12},
+                    {2, 1}, {2, 8}, {19, 2}, {19, 7}, {20, 1}, {20, 6}, {22, 0}, {22, 4}}) {
     EXPECT_TRUE(seen.count(want)) << want.first << " v" << want.second;
+  }
+}
+
+
+// Responses built by capture_client_requests.py that confluent-kafka and kafka-python accepted
+// (the producer's flush completed): our decoders must read them completely and re-encode them
+// byte-identically.
+template <class Msg>
+Msg check_accepted_response(int16_t version, const char* body_hex) {
+  SCOPED_TRACE(::testing::Message() << api_name(Msg::kApiKey) << " v" << version);
+  Bytes body = hex(body_hex);
+  auto m = decode<Msg>(body, version);
+  EXPECT_TRUE(m.has_value()) << (m ? "" : m.error().to_string());
+  if (!m) return Msg{};
+  EXPECT_EQ(encode(*m, version), body);
+  return *m;
+}
+
+TEST(ClientVectors, ResponsesRealClientsAccepted) {
+  auto av = check_accepted_response<ApiVersionsResponse>(
+      3, "0000070000000000090000010000000c000002000000080000030000000c0000120000000400001600000004000000000000");
+  ASSERT_EQ(av.api_keys.size(), 6u);
+  EXPECT_EQ(av.api_keys[3].api_key, 3);
+  EXPECT_EQ(av.api_keys[3].max_version, 12);
+  check_accepted_response<ApiVersionsResponse>(
+      0, "00000000000600000000000900010000000c00020000000800030000000c001200000004001600000004");
+  auto md1 = check_accepted_response<MetadataResponse>(
+      1,
+      "000000010000000000093132372e302e302e3100002384ffff0000000000000001000000066f726465727300000000010000"
+      "000000000000000000000001000000000000000100000000");
+  ASSERT_EQ(md1.topics.size(), 1u);
+  EXPECT_EQ(md1.topics[0].name, std::optional<std::string>("orders"));
+  auto md12 = check_accepted_response<MetadataResponse>(
+      12,
+      "0000000002000000000a3132372e302e302e3100002384000010636170747572652d636c757374657200000000020000076f"
+      "72646572730102030405060708090a0b0c0d0e0f1000020000000000000000000000000000020000000002000000000100800000"
+      "000000");
+  EXPECT_EQ(md12.cluster_id, std::optional<std::string>("capture-cluster"));
+  ASSERT_EQ(md12.topics.size(), 1u);
+  EXPECT_EQ(md12.topics[0].topic_id[15], 16);
+  EXPECT_EQ(md12.topics[0].partitions[0].isr_nodes, std::vector<int32_t>{0});
+  auto ip = check_accepted_response<InitProducerIdResponse>(4, "00000000000000000000000003e8000000");
+  EXPECT_EQ(ip.producer_id, 1000);
+  check_accepted_response<InitProducerIdResponse>(0, "00000000000000000000000003e80000");
+  auto p3 = check_accepted_response<ProduceResponse>(
+      3, "0000000100066f7264657273000000010000000000000000000000000000ffffffffffffffff00000000");
+  EXPECT_EQ(p3.responses[0].partition_responses[0].log_append_time_ms, -1);
+  check_accepted_response<ProduceResponse>(
+      9, "02076f7264657273020000000000000000000000000000ffffffffffffffff0000000000000000010000000000000000");
+  for (int16_t v : {2, 4}) {
+    auto ct = check_accepted_response<CreateTopicsResponse>(v, "0000000000000001000274320000ffff");
+    ASSERT_EQ(ct.topics.size(), 1u);
+    EXPECT_EQ(ct.topics[0].name, "t2");
+    EXPECT_FALSE(ct.topics[0].error_message.has_value());
+  }
+  auto ct7 = check_accepted_response<CreateTopicsResponse>(
+      7, "00000000020374320102030405060708090a0b0c0d0e0f10000000000000030001000000");
+  EXPECT_EQ(ct7.topics[0].num_partitions, 3);
+  EXPECT_FALSE(ct7.topics[0].configs.has_value());
+  check_accepted_response<DeleteTopicsResponse>(1, "0000000000000001000274320000");
+  check_accepted_response<DeleteTopicsResponse>(4, "000000000203743200000000");
+  auto dt6 = check_accepted_response<DeleteTopicsResponse>(6, "0000000002023f000000000000000000000000000000000000000000");
+  EXPECT_EQ(dt6.responses[0].name, std::optional<std::string>("?"));
+  auto lo1 = check_accepted_response<ListOffsetsResponse>(
+      1, "0000000100066f726465727300000001000000000000ffffffffffffffff0000000000000000");
+  EXPECT_EQ(lo1.topics[0].partitions[0].offset, 0);
+  EXPECT_EQ(lo1.topics[0].partitions[0].timestamp, -1);
+  for (int16_t v : {7, 8}) {
+    check_accepted_response<ListOffsetsResponse>(
+        v, "0000000002076f726465727302000000000000ffffffffffffffff000000000000000000000000000000");
   }
 }
 
@@ -538,11 +671,21 @@ TEST(Defaults, KafkaDefaults) {
   EXPECT_TRUE(md.allow_auto_topic_creation);
   MetadataResponse::MetadataResponseTopic t;
   EXPECT_EQ(t.topic_authorized_operations, INT32_MIN);
-  ListOffsetsRequest::ListOffsetsTopic::ListOffsetsPartition lp;
+  ListOffsetsRequest::ListOffsetsPartition lp;
   EXPECT_EQ(lp.max_num_offsets, 1);
   EXPECT_EQ(lp.current_leader_epoch, -1);
   CreateTopicsRequest ct;
   EXPECT_EQ(ct.timeout_ms, 60000);
+  // Nested types are members of the message struct, whatever their depth (Kafka's naming).
+  FetchResponse::PartitionData pd;
+  EXPECT_EQ(pd.last_stable_offset, -1);
+  EXPECT_EQ(pd.preferred_read_replica, -1);
+  static_assert(std::is_same_v<FetchResponse::FetchableTopicResponse::PartitionData, FetchResponse::PartitionData>,
+                "the schema path names the same type");
+  static_assert(std::is_same_v<ProduceResponse::TopicProduceResponse::PartitionProduceResponse::LeaderIdAndEpoch,
+                               ProduceResponse::LeaderIdAndEpoch>);
+  ProduceRequest::PartitionProduceData ppd;
+  EXPECT_FALSE(ppd.records.has_value());
   EXPECT_EQ(ProduceRequest::kApiKey, ApiKey::produce);
   EXPECT_EQ(FetchResponse::kFirstFlexibleVersion, 12);
 }

@@ -275,19 +275,19 @@ class Writer {
   void array_length(int32_t n) { int32(n); }
   void compact_array_length(int32_t n) { uvarint(static_cast<uint32_t>(n + 1)); }  // -1 → 0 (null)
 
-  // Writes a tagged-field section: `known` fields first (already sorted by tag), then the
-  // unknown ones kept from decoding.
+  // Writes a tagged-field section in ascending tag order (KIP-482): `known` (sorted by tag)
+  // merged with the unknown ones kept from decoding (in their wire order, ascending when the
+  // sender followed the protocol).
   void tagged_fields(const std::vector<std::pair<uint32_t, Bytes>>& known, const TaggedFields& unknown) {
     uvarint(static_cast<uint32_t>(known.size() + unknown.size()));
-    for (const auto& [tag, data] : known) {
+    size_t i = 0, j = 0;
+    while (i < known.size() || j < unknown.size()) {
+      bool take_known = j == unknown.size() || (i < known.size() && known[i].first <= unknown[j].tag);
+      uint32_t tag = take_known ? known[i].first : unknown[j].tag;
+      const Bytes& data = take_known ? known[i++].second : unknown[j++].data;
       uvarint(tag);
       uvarint(static_cast<uint32_t>(data.size()));
       raw(data);
-    }
-    for (const auto& f : unknown) {
-      uvarint(f.tag);
-      uvarint(static_cast<uint32_t>(f.data.size()));
-      raw(f.data);
     }
   }
   void empty_tagged_fields() { uvarint(0); }

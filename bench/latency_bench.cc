@@ -18,6 +18,8 @@
 #include <time.h>
 
 #include <atomic>
+#include <fstream>
+#include <map>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -105,6 +107,28 @@ class Histogram {
   int64_t max_ns_ = 0;
 };
 
+// Sum over this process's threads of /proc/self/task/*/schedstat: (seconds on a CPU, seconds
+// runnable but waiting for one). Shows how much a busy machine delayed the measurement.
+std::map<int, std::pair<uint64_t, uint64_t>> sched_snapshot() {
+  std::map<int, std::pair<uint64_t, uint64_t>> out;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/task", ec)) {
+    std::ifstream f(entry.path() / "schedstat");
+    uint64_t run = 0, wait = 0;
+    if (f >> run >> wait) out[std::stoi(entry.path().filename().string())] = {run, wait};
+  }
+  return out;
+}
+std::pair<double, double> sched_delta(const std::map<int, std::pair<uint64_t, uint64_t>>& start) {
+  double run = 0, wait = 0;
+  for (const auto& [tid, v] : sched_snapshot()) {
+    auto it = start.find(tid);
+    run += (v.first - (it == start.end() ? 0 : it->second.first)) / 1e9;
+    wait += (v.second - (it == start.end() ? 0 : it->second.second)) / 1e9;
+  }
+  return {run, wait};
+}
+
 void print_hist(const char* name, const Histogram& h) {
   std::printf("%-28s n=%lld  p50=%.0f us  p90=%.0f us  p99=%.0f us  p99.9=%.0f us  max=%.0f us  "
               "mean=%.1f us%s\n",
@@ -185,6 +209,7 @@ int main(int argc, char** argv) {
   std::atomic<bool> producing{true};
   const int64_t t0 = now_ns() + 1'000'000;
 
+  const auto sched_start = sched_snapshot();
   std::thread poller([&] {
     while (producing.load(std::memory_order_acquire) || p.outstanding() > 0) p.poll(100);
   });
@@ -207,6 +232,7 @@ int main(int argc, char** argv) {
     if (!r) die("produce: " + r.error().to_string());
   }
   const double achieved = static_cast<double>(n) / ((now_ns() - t0) / 1e9);
+  const auto [sched_run, sched_wait] = sched_delta(sched_start);
   producing.store(false, std::memory_order_release);
   poller.join();
   if (auto r = p.flush(10'000); !r) die("flush: " + r.error().to_string());
@@ -217,6 +243,9 @@ int main(int argc, char** argv) {
               bootstrap.c_str(), broker ? "embedded in this process" : "separate process",
               static_cast<long long>(rate), achieved, size, acks.c_str(), linger_ms.c_str(),
               seconds, warmup);
+  std::printf("threads of this process during the run: %.2f s on a CPU, %.2f s runnable but "
+              "waiting for one (%.1f us waiting per record)\n",
+              sched_run, sched_wait, sched_wait * 1e6 / static_cast<double>(n));
   print_hist("produce() -> callback:", from_call);
   print_hist("scheduled -> callback:", from_schedule);
   if (failed) std::printf("FAILED deliveries: %lld\n", static_cast<long long>(failed));

@@ -22,6 +22,7 @@
 // and run, then the median over runs, with the process's CPU time per phase (getrusage: all
 // threads, so with the embedded broker it covers client and broker).
 #include <algorithm>
+#include <fstream>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -99,6 +100,37 @@ void create_topic_via_kcat(const std::string& bootstrap, const std::string& topi
   if (std::system(cmd.c_str()) != 0) die("failed: " + cmd);
 }
 
+// Per-thread scheduler accounting from /proc/self/task/*/schedstat: nanoseconds on a CPU and
+// nanoseconds runnable but waiting for one. The wait shows how much a busy machine held the
+// benchmark back. Snapshots are taken before the clients close (their threads still exist).
+struct SchedTotals {
+  double run_s = 0, wait_s = 0;
+};
+std::map<int, std::pair<uint64_t, uint64_t>> sched_snapshot() {
+  std::map<int, std::pair<uint64_t, uint64_t>> out;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/task", ec)) {
+    std::ifstream f(entry.path() / "schedstat");
+    uint64_t run = 0, wait = 0;
+    if (f >> run >> wait) out[std::stoi(entry.path().filename().string())] = {run, wait};
+  }
+  return out;
+}
+std::map<int, std::pair<uint64_t, uint64_t>> g_sched_start;
+SchedTotals g_sched_phase;
+void sched_phase_begin() { g_sched_start = sched_snapshot(); }
+void sched_phase_end() {
+  SchedTotals t;
+  for (const auto& [tid, v] : sched_snapshot()) {
+    auto it = g_sched_start.find(tid);
+    uint64_t run0 = it == g_sched_start.end() ? 0 : it->second.first;
+    uint64_t wait0 = it == g_sched_start.end() ? 0 : it->second.second;
+    t.run_s += (v.first - run0) / 1e9;
+    t.wait_s += (v.second - wait0) / 1e9;
+  }
+  g_sched_phase = t;
+}
+
 double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
@@ -160,6 +192,7 @@ double run_produce(const Options& o, const std::string& bootstrap, const std::st
   }
 
   const conveyor::Bytes payload(o.size, 'x');
+  sched_phase_begin();
   auto t0 = Clock::now();
   for (int64_t i = 0; i < o.records; ++i) {
     conveyor::client::ProducerRecord rec;
@@ -178,6 +211,7 @@ double run_produce(const Options& o, const std::string& bootstrap, const std::st
   double queued_s = seconds_since(t0);
   auto fr = p.flush(120'000);
   double total_s = seconds_since(t0);
+  sched_phase_end();
   if (!fr) die("flush: " + fr.error().to_string());
   if (failed) die(fmt::format("{} records failed, first: {}", failed, first_error.to_string()));
   if (o.callbacks && acked != o.records) die(fmt::format("acked {} of {}", acked, o.records));
@@ -195,6 +229,7 @@ double run_consume(const Options& o, const std::string& bootstrap, const std::st
   auto consumer = conveyor::client::Consumer::create(cfg);
   if (!consumer) die("Consumer::create: " + consumer.error().to_string());
   auto& c = **consumer;
+  sched_phase_begin();
   auto t0 = Clock::now();
   if (auto r = c.assign({{topic, 0, 0}}); !r) die("assign: " + r.error().to_string());
   int64_t next = 0;
@@ -211,6 +246,7 @@ double run_consume(const Options& o, const std::string& bootstrap, const std::st
     }
   }
   double s = seconds_since(t0);
+  sched_phase_end();
   if (bytes != static_cast<uint64_t>(o.records) * o.size) die("value bytes mismatch");
   c.close();
   return s;
@@ -265,6 +301,8 @@ int main(int argc, char** argv) {
                   "= %.0f records per cpu-second\n",
                   run, ph.wall, o.records / ph.wall, mb / ph.wall, ph.user + ph.sys, ph.user, ph.sys,
                   o.records / (ph.user + ph.sys));
+      std::printf("  threads of this process: %.2f s on a CPU, %.2f s runnable but waiting for one\n",
+                  g_sched_phase.run_s, g_sched_phase.wait_s);
     }
     if (o.mode != "produce") {
       Phase ph = measure([&] { return run_consume(o, bootstrap, topic); });
@@ -274,6 +312,8 @@ int main(int argc, char** argv) {
                   "= %.0f records per cpu-second\n",
                   run, ph.wall, o.records / ph.wall, mb / ph.wall, ph.user + ph.sys, ph.user, ph.sys,
                   o.records / (ph.user + ph.sys));
+      std::printf("  threads of this process: %.2f s on a CPU, %.2f s runnable but waiting for one\n",
+                  g_sched_phase.run_s, g_sched_phase.wait_s);
     }
     std::fflush(stdout);
   }

@@ -34,6 +34,11 @@ note() {
   echo "== $1  $(date -u +%H:%M:%SZ)  load $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/log.txt"
 }
 
+# CPU seconds (user+system) a process has used: /proc/PID/stat fields 14 and 15, in ticks.
+proc_cpu() {
+  awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); print ($12 + $13) / hz }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+
 # Starts librdkafka's mock cluster inside an idle kcat consumer; sets MOCK to its address.
 start_mock() {
   local err=$OUT/mock.err
@@ -74,6 +79,8 @@ for step in $STEPS; do
     *_process) start_broker || continue ;;
     *_mock) start_mock || continue ;;
   esac
+  CPU0=""
+  if [[ ${#PIDS[@]} -gt 0 ]]; then CPU0=$(proc_cpu "${PIDS[0]}"); fi
   case $step in
     micro) "$B/conveyor_micro_bench" --benchmark_min_time=0.5 ;;
     footprint) python3 "$REPO/bench/broker_footprint.py" --runs 5 --build "$BUILD" ;;
@@ -86,6 +93,10 @@ for step in $STEPS; do
     latency_mock) "$B/conveyor_latency_bench" --rate=10000 --seconds=10 --bootstrap="$MOCK" --create-topic=0 ;;
     *) echo "unknown step $step" ;;
   esac 2>&1 | tee "$OUT/$step.txt"
+  if [[ -n "$CPU0" ]]; then
+    echo "broker process CPU during the step: $(python3 -c "import sys; print(f'{float(sys.argv[2])-float(sys.argv[1]):.2f} s')" "$CPU0" "$(proc_cpu "${PIDS[0]}")")" \
+      | tee -a "$OUT/$step.txt"
+  fi
   cleanup
   PIDS=()
   DIRS=()

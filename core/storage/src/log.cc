@@ -1,0 +1,722 @@
+#include "conveyor/storage/log.h"
+
+#include <algorithm>
+#include <charconv>
+#include <mutex>
+
+#include "conveyor/base/assert.h"
+#include "conveyor/base/log.h"
+#include "conveyor/io/file.h"
+#include "conveyor/protocol/record_batch.h"
+#include "segment.h"
+
+namespace conveyor::storage {
+namespace {
+
+constexpr const char* kComponent = "storage";
+constexpr size_t kMaxSnapshotBytes = 64 * 1024 * 1024;  // a producer state snapshot file
+constexpr size_t kSnapshotsKept = 2;
+constexpr size_t kLookupChunkBytes = 8 * 1024;           // buffer of the index → batch scan
+
+std::optional<int64_t> parse_offset_name(const std::string& name, std::string_view suffix) {
+  if (name.size() != 20 + suffix.size() || !name.ends_with(suffix)) return std::nullopt;
+  int64_t v = 0;
+  auto [ptr, ec] = std::from_chars(name.data(), name.data() + 20, v);
+  if (ec != std::errc() || ptr != name.data() + 20 || v < 0) return std::nullopt;
+  return v;
+}
+
+std::string snapshot_path(const std::string& dir, int64_t offset) {
+  return io::join_path(dir, segment_file_name(offset, ".snapshot"));
+}
+
+}  // namespace
+
+std::string segment_file_name(int64_t base_offset, const char* suffix) {
+  return fmt::format("{:020d}{}", base_offset, suffix);
+}
+
+std::string partition_dir_name(const std::string& topic, int32_t partition) {
+  return fmt::format("{}-{}", topic, partition);
+}
+
+std::optional<TopicPartitionName> parse_partition_dir_name(const std::string& name) {
+  auto dash = name.find_last_of('-');
+  if (dash == std::string::npos || dash == 0 || dash + 1 >= name.size()) return std::nullopt;
+  std::string_view digits(name.data() + dash + 1, name.size() - dash - 1);
+  int32_t partition = -1;
+  auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), partition);
+  if (ec != std::errc() || ptr != digits.data() + digits.size() || partition < 0) return std::nullopt;
+  if (digits.size() > 1 && digits[0] == '0') return std::nullopt;
+  std::string topic = name.substr(0, dash);
+  for (char c : topic)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-')) return std::nullopt;
+  return TopicPartitionName{std::move(topic), partition};
+}
+
+struct PartitionLog::State {
+  std::string dir;
+  std::string topic;
+  int32_t partition = 0;
+
+  mutable std::mutex mutex;  // everything below
+  std::mutex flush_mutex;    // one flush at a time (taken before `mutex`)
+  LogConfig config;
+  std::vector<std::shared_ptr<Segment>> segments;  // by base offset; never empty while open
+  int64_t log_start_offset = 0;
+  int64_t log_end_offset = 0;
+  int64_t high_watermark = 0;
+  int64_t recovery_point = 0;
+  bool hw_follows_leo = true;
+  ProducerStateTable producers;
+  int64_t unflushed_messages = 0;
+  int64_t first_unflushed_ms = -1;
+  bool dir_dirty = false;
+  bool closed = false;
+
+  Result<void> check_open() const {
+    if (closed) return fail(ErrorCode::kafka_storage_error, fmt::format("log {} is closed", dir));
+    return {};
+  }
+  size_t segment_index_for(int64_t offset) const {
+    auto it = std::upper_bound(segments.begin(), segments.end(), offset,
+                               [](int64_t v, const std::shared_ptr<Segment>& s) { return v < s->base_offset; });
+    return it == segments.begin() ? 0 : static_cast<size_t>(it - segments.begin()) - 1;
+  }
+
+  Result<void> roll_locked(int64_t now_ms);
+  Result<void> write_snapshot_locked(bool durable);
+  Result<void> rebuild_producer_state_locked();
+  Result<void> scan_producer_batches_locked(int64_t from_offset);
+};
+
+// ---------------------------------------------------------------------------------------------
+// Producer state persistence
+
+Result<void> PartitionLog::State::write_snapshot_locked(bool durable) {
+  auto bytes = producers.serialize();
+  std::string path = snapshot_path(dir, log_end_offset);
+  std::string_view content(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  if (durable) {
+    if (auto r = io::write_file_atomic(path, content); !r) return r;
+  } else {
+    // At a roll: no fsync (a lost or torn snapshot only means a longer rescan; its CRC tells).
+    std::string tmp = path + ".tmp";
+    auto f = io::File::open(tmp, io::OpenMode::create_truncate);
+    if (!f) return fail(f.error());
+    if (auto r = f->pwrite(bytes, 0); !r) return r;
+    if (auto r = f->close(); !r) return r;
+    if (auto r = io::rename_path(tmp, path); !r) return r;
+    dir_dirty = true;
+  }
+  // Keep the newest few.
+  auto entries = io::list_directory(dir);
+  if (!entries) return fail(entries.error());
+  std::vector<int64_t> offsets;
+  for (const auto& e : *entries)
+    if (auto o = parse_offset_name(e.name, ".snapshot")) offsets.push_back(*o);
+  std::sort(offsets.rbegin(), offsets.rend());
+  for (size_t i = kSnapshotsKept; i < offsets.size(); ++i) (void)io::remove_file(snapshot_path(dir, offsets[i]));
+  return {};
+}
+
+Result<void> PartitionLog::State::scan_producer_batches_locked(int64_t from_offset) {
+  for (size_t i = segment_index_for(from_offset); i < segments.size(); ++i) {
+    auto& seg = segments[i];
+    if (seg->next_offset <= from_offset) continue;
+    BatchReader reader(seg->log, seg->size, 64 * 1024, static_cast<size_t>(config.max_batch_read_bytes));
+    int64_t position = seg->base_offset <= from_offset ? seg->position_for_offset(from_offset) : 0;
+    while (true) {
+      auto next = reader.header_at(position);
+      if (!next) return fail(next.error());
+      if (next->status != BatchReader::Status::ok) break;
+      const auto& h = next->header;
+      if (h.base_offset >= from_offset && h.producer_id >= 0 && !h.is_control())
+        producers.update(h.producer_id, h.producer_epoch, h.base_sequence, h.record_count, h.base_offset,
+                         h.last_offset(), h.max_timestamp);
+      position += h.size_in_bytes();
+    }
+  }
+  return {};
+}
+
+Result<void> PartitionLog::State::rebuild_producer_state_locked() {
+  producers.clear();
+  auto entries = io::list_directory(dir);
+  if (!entries) return fail(entries.error());
+  std::vector<int64_t> offsets;
+  for (const auto& e : *entries)
+    if (auto o = parse_offset_name(e.name, ".snapshot")) offsets.push_back(*o);
+  std::sort(offsets.rbegin(), offsets.rend());
+  int64_t from = log_start_offset;
+  for (int64_t o : offsets) {
+    std::string path = snapshot_path(dir, o);
+    if (o > log_end_offset || o < log_start_offset) {
+      (void)io::remove_file(path);
+      continue;
+    }
+    auto text = io::read_file(path, kMaxSnapshotBytes);
+    if (!text) return fail(text.error());
+    auto parsed = ProducerStateTable::parse(
+        ByteView(reinterpret_cast<const uint8_t*>(text->data()), text->size()));
+    if (!parsed) {
+      log::warn(kComponent, "{}: ignoring {}: {}", dir, path, parsed.error().message);
+      (void)io::remove_file(path);
+      continue;
+    }
+    producers = std::move(*parsed);
+    from = o;
+    break;
+  }
+  if (from < log_end_offset) return scan_producer_batches_locked(from);
+  return {};
+}
+
+// ---------------------------------------------------------------------------------------------
+// Open and recovery
+
+PartitionLog::PartitionLog(std::unique_ptr<State> state) : state_(std::move(state)) {}
+
+PartitionLog::~PartitionLog() {
+  if (state_ && !state_->closed) {
+    if (auto r = close(); !r) log::error(kComponent, "{}: close failed: {}", state_->dir, r.error().message);
+  }
+}
+
+Result<std::unique_ptr<PartitionLog>> PartitionLog::open(std::string dir, std::string topic, int32_t partition,
+                                                         LogConfig config, LogOpenOptions options) {
+  auto st = std::make_unique<State>();
+  st->dir = std::move(dir);
+  st->topic = std::move(topic);
+  st->partition = partition;
+  st->config = config;
+  if (auto r = io::create_directories(st->dir); !r) return fail(r.error());
+  auto entries = io::list_directory(st->dir);
+  if (!entries) return fail(entries.error());
+
+  std::vector<int64_t> bases;
+  std::vector<std::string> orphans;
+  for (const auto& e : *entries) {
+    if (e.is_directory) continue;
+    const auto& n = e.name;
+    if (n.ends_with(".tmp") || n.ends_with(".deleted") || n.ends_with(".cleaned") || n.ends_with(".swap")) {
+      (void)io::remove_file(io::join_path(st->dir, n));
+      continue;
+    }
+    if (auto o = parse_offset_name(n, ".log")) bases.push_back(*o);
+  }
+  std::sort(bases.begin(), bases.end());
+  for (const auto& e : *entries) {
+    for (const char* suffix : {".index", ".timeindex"}) {
+      if (auto o = parse_offset_name(e.name, suffix); o && !std::binary_search(bases.begin(), bases.end(), *o))
+        (void)io::remove_file(io::join_path(st->dir, e.name));
+    }
+  }
+
+  bool recovered_any = false;
+  int64_t expected_next = -1;
+  for (size_t i = 0; i < bases.size(); ++i) {
+    auto seg = Segment::open_files(st->dir, bases[i], config);
+    if (!seg) return fail(seg.error());
+    bool trusted = options.clean_shutdown || (i + 1 < bases.size() && bases[i + 1] <= options.recovery_point);
+    bool loaded = false;
+    if (trusted) {
+      auto ok = (*seg)->load_trusted(config);
+      if (!ok) return fail(ok.error());
+      loaded = *ok;
+      if (!loaded)
+        log::warn(kComponent, "{}: segment {} failed its sanity check; rebuilding by a scan", st->dir, bases[i]);
+    }
+    bool truncated = false;
+    if (!loaded) {
+      auto rec = (*seg)->recover(config, expected_next < 0 ? bases[i] : expected_next,
+                                 [](const protocol::RecordBatchHeader&, int64_t) {});
+      if (!rec) return fail(rec.error());
+      recovered_any = true;
+      if (!rec->why.empty()) {
+        truncated = true;
+        log::warn(kComponent, "{}: truncated segment {} at byte {} ({} bytes dropped): {}", st->dir, bases[i],
+                  rec->valid_bytes, rec->truncated_bytes, rec->why);
+      }
+    }
+    expected_next = (*seg)->next_offset;
+    st->segments.push_back(std::move(*seg));
+    if (truncated) {
+      // Nothing after a torn or corrupt batch is served: drop the later segments.
+      for (size_t j = i + 1; j < bases.size(); ++j) {
+        auto later = Segment::open_files(st->dir, bases[j], config);
+        if (later) (void)(*later)->delete_files();
+        (void)io::remove_file(io::join_path(st->dir, segment_file_name(bases[j], ".log")));
+        log::warn(kComponent, "{}: deleted segment {} after the truncation point", st->dir, bases[j]);
+      }
+      // An empty non-first segment left by the truncation stays as the active one.
+      break;
+    }
+  }
+  if (st->segments.empty()) {
+    auto seg = Segment::create(st->dir, 0, config);
+    if (!seg) return fail(seg.error());
+    st->segments.push_back(std::move(*seg));
+    st->dir_dirty = true;
+  }
+  st->log_start_offset = st->segments.front()->base_offset;
+  st->log_end_offset = st->segments.back()->next_offset;
+  st->high_watermark = st->log_end_offset;
+  if (recovered_any) {
+    for (auto& s : st->segments)
+      if (s->dirty)
+        if (auto r = s->flush(); !r) return fail(r.error());
+    if (auto r = io::fsync_directory(st->dir); !r) return fail(r.error());
+    for (auto& s : st->segments) s->dirty = false;
+  } else {
+    for (auto& s : st->segments) s->dirty = false;
+  }
+  st->recovery_point = st->log_end_offset;
+  if (auto r = st->rebuild_producer_state_locked(); !r) return fail(r.error());
+  log::debug(kComponent, "{}: opened, {} segments, log start {}, log end {}{}", st->dir, st->segments.size(),
+             st->log_start_offset, st->log_end_offset, recovered_any ? " (recovered)" : "");
+  return std::unique_ptr<PartitionLog>(new PartitionLog(std::move(st)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Append
+
+Result<void> PartitionLog::State::roll_locked(int64_t now_ms) {
+  auto& active = segments.back();
+  if (auto r = active->seal_time_index(); !r) return r;
+  if (auto r = active->trim(); !r) return r;
+  if (auto r = write_snapshot_locked(false); !r)
+    log::warn(kComponent, "{}: producer state snapshot at {} failed: {}", dir, log_end_offset, r.error().message);
+  auto seg = Segment::create(dir, log_end_offset, config);
+  if (!seg) return fail(seg.error());
+  log::debug(kComponent, "{}: rolled to segment {}", dir, log_end_offset);
+  segments.push_back(std::move(*seg));
+  dir_dirty = true;
+  return {};
+}
+
+Result<AppendInfo> PartitionLog::append(ByteView records, int32_t leader_epoch, int64_t now_ms) {
+  if (records.empty()) return fail(ErrorCode::corrupt_message, "no record batch in the records");
+  LogConfig config = this->config();
+  // Validate every batch before touching the log.
+  std::vector<protocol::RecordBatchHeader> headers;
+  std::vector<size_t> starts;
+  size_t pos = 0;
+  int64_t record_total = 0;
+  while (pos < records.size()) {
+    ByteView rest = records.subspan(pos);
+    if (rest.size() < protocol::kBatchHeaderSize)
+      return fail(ErrorCode::corrupt_message,
+                  fmt::format("{} trailing bytes are not a whole record batch", rest.size()));
+    auto header = protocol::parse_batch_header(rest);
+    if (!header) return fail(ErrorCode::corrupt_message, header.error().message);
+    int64_t size = header->size_in_bytes();
+    if (size > static_cast<int64_t>(rest.size()))
+      return fail(ErrorCode::corrupt_message,
+                  fmt::format("record batch of {} bytes but only {} bytes remain", size, rest.size()));
+    if (size > config.max_message_bytes)
+      return fail(ErrorCode::message_too_large,
+                  fmt::format("record batch of {} bytes is larger than max.message.bytes {}", size,
+                              config.max_message_bytes));
+    auto valid = protocol::validate_batch(rest.first(static_cast<size_t>(size)));
+    if (!valid) return fail(valid.error());
+    if (valid->is_control())
+      return fail(ErrorCode::invalid_record, "clients may not produce control batches");
+    if (valid->record_count <= 0) return fail(ErrorCode::invalid_record, "record batch without records");
+    headers.push_back(*valid);
+    starts.push_back(pos);
+    record_total += valid->record_count;
+    pos += static_cast<size_t>(size);
+  }
+
+  // Copy and stamp what does not depend on the offsets outside the lock.
+  Bytes data(records.begin(), records.end());
+  bool log_append_time = config.message_timestamp_type == protocol::TimestampType::log_append_time;
+  for (size_t i = 0; i < headers.size(); ++i) {
+    std::span<uint8_t> batch(data.data() + starts[i], static_cast<size_t>(headers[i].size_in_bytes()));
+    protocol::set_partition_leader_epoch(batch, leader_epoch);
+    headers[i].partition_leader_epoch = leader_epoch;
+    if (log_append_time) {
+      protocol::set_log_append_time(batch, now_ms);
+      headers[i].max_timestamp = now_ms;
+      headers[i].attributes |= 0x8;
+    }
+  }
+
+  AppendInfo info;
+  bool flush_now = false;
+  {
+    std::lock_guard lock(state_->mutex);
+    auto& st = *state_;
+    if (auto r = st.check_open(); !r) return fail(r.error());
+    // Idempotent producer checks against staged copies of the touched entries.
+    std::vector<std::pair<int64_t, ProducerEntry>> staged;
+    int64_t next_offset = st.log_end_offset;
+    for (size_t i = 0; i < headers.size(); ++i) {
+      auto& h = headers[i];
+      h.base_offset = next_offset;
+      next_offset = h.last_offset() + 1;
+      if (h.producer_id < 0) continue;
+      auto it = std::find_if(staged.begin(), staged.end(), [&](const auto& p) { return p.first == h.producer_id; });
+      if (it == staged.end()) {
+        const ProducerEntry* known = st.producers.find(h.producer_id);
+        staged.emplace_back(h.producer_id, known ? *known : ProducerEntry{});
+        it = std::prev(staged.end());
+        if (!known) it->second.epoch = -1;
+      }
+      bool unknown = it->second.batch_count == 0 && !st.producers.find(h.producer_id);
+      auto check = ProducerStateTable::check_entry(unknown ? nullptr : &it->second, h.producer_epoch,
+                                                   h.base_sequence, h.record_count);
+      if (!check) return fail(check.error());
+      if (check->duplicate) {
+        if (i != 0)
+          return fail(ErrorCode::out_of_order_sequence_number,
+                      "a duplicate batch follows new batches in the same produce");
+        info.duplicate = true;
+        info.base_offset = check->original.first_offset;
+        info.last_offset = check->original.last_offset;
+        info.log_start_offset = st.log_start_offset;
+        return info;
+      }
+      ProducerStateTable::update_entry(it->second, h.producer_epoch, h.base_sequence, h.record_count,
+                                       h.base_offset, h.last_offset(), h.max_timestamp);
+    }
+    for (size_t i = 0; i < headers.size(); ++i) {
+      std::span<uint8_t> batch(data.data() + starts[i], static_cast<size_t>(headers[i].size_in_bytes()));
+      protocol::set_base_offset(batch, headers[i].base_offset);
+    }
+    auto* active = st.segments.back().get();
+    int64_t last_offset = next_offset - 1;
+    if (active->size > 0 &&
+        (active->size + static_cast<int64_t>(data.size()) > config.segment_bytes || active->index_full() ||
+         last_offset - active->base_offset > INT32_MAX ||
+         active->size + static_cast<int64_t>(data.size()) > INT32_MAX)) {
+      if (auto r = st.roll_locked(now_ms); !r) return fail(r.error());
+      active = st.segments.back().get();
+    }
+    if (auto r = active->append(data, headers, config); !r) return fail(r.error());
+    for (auto& [pid, entry] : staged) st.producers.put(pid, entry);
+    st.log_end_offset = next_offset;
+    if (st.hw_follows_leo) st.high_watermark = st.log_end_offset;
+    st.unflushed_messages += record_total;
+    if (st.first_unflushed_ms < 0) st.first_unflushed_ms = now_ms;
+    flush_now = st.unflushed_messages >= config.flush_messages;
+    info.base_offset = headers.front().base_offset;
+    info.last_offset = last_offset;
+    info.log_append_time_ms = log_append_time ? now_ms : -1;
+    info.log_start_offset = st.log_start_offset;
+    info.record_count = static_cast<int32_t>(record_total);
+    info.batch_count = static_cast<int32_t>(headers.size());
+  }
+  if (flush_now)
+    if (auto r = flush(); !r) return fail(r.error());
+  return info;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Read
+
+namespace {
+
+struct Located {
+  bool found = false;
+  int64_t position = 0;
+};
+
+// Finds the first batch at or after `position` whose last offset is ≥ offset.
+Result<Located> locate(const Segment& seg, int64_t size, int64_t position, int64_t offset,
+                       const LogConfig& config) {
+  BatchReader reader(seg.log, size, kLookupChunkBytes, static_cast<size_t>(config.max_batch_read_bytes));
+  while (true) {
+    auto next = reader.header_at(position);
+    if (!next) return fail(next.error());
+    if (next->status == BatchReader::Status::end) return Located{};
+    if (next->status != BatchReader::Status::ok)
+      return fail(ErrorCode::corrupt_message, fmt::format("{}: {}", seg.log_path, next->why));
+    if (next->header.last_offset() >= offset) return Located{true, position};
+    position += next->header.size_in_bytes();
+  }
+}
+
+}  // namespace
+
+Result<ReadResult> PartitionLog::read(int64_t offset, int32_t max_bytes, int64_t max_offset,
+                                      bool min_one_batch) const {
+  ReadResult out;
+  std::shared_ptr<Segment> segs[2];
+  int64_t sizes[2] = {0, 0};
+  int64_t start_position = 0;
+  LogConfig config;
+  {
+    std::lock_guard lock(state_->mutex);
+    const auto& st = *state_;
+    if (auto r = st.check_open(); !r) return fail(r.error());
+    out.high_watermark = st.high_watermark;
+    out.log_start_offset = st.log_start_offset;
+    out.log_end_offset = st.log_end_offset;
+    if (offset < st.log_start_offset || offset > st.log_end_offset)
+      return fail(ErrorCode::offset_out_of_range,
+                  fmt::format("offset {} is outside [{}, {}] of {}-{}", offset, st.log_start_offset,
+                              st.log_end_offset, st.topic, st.partition));
+    if (offset == st.log_end_offset) return out;
+    size_t i = st.segment_index_for(offset);
+    segs[0] = st.segments[i];
+    sizes[0] = segs[0]->size;
+    start_position = segs[0]->position_for_offset(offset);
+    if (i + 1 < st.segments.size()) {
+      segs[1] = st.segments[i + 1];
+      sizes[1] = segs[1]->size;
+    }
+    config = st.config;
+  }
+  int64_t limit = std::clamp<int64_t>(max_bytes, 0, config.max_read_bytes);
+  for (int k = 0; k < 2 && segs[k]; ++k) {
+    const Segment& seg = *segs[k];
+    auto located = locate(seg, sizes[k], k == 0 ? start_position : 0, offset, config);
+    if (!located) return fail(located.error());
+    if (!located->found) continue;
+    int64_t start = located->position;
+    int64_t want = std::min<int64_t>(limit, sizes[k] - start);
+    Bytes buf(static_cast<size_t>(std::max<int64_t>(want, protocol::kBatchHeaderSize)));
+    auto n = seg.log.pread(std::span<uint8_t>(buf.data(), static_cast<size_t>(std::min<int64_t>(
+                                                               static_cast<int64_t>(buf.size()), sizes[k] - start))),
+                           start);
+    if (!n) return fail(n.error());
+    buf.resize(*n);
+    // Keep whole batches below max_offset.
+    size_t end = 0;
+    while (buf.size() - end >= protocol::kBatchHeaderSize) {
+      auto h = protocol::parse_batch_header(ByteView(buf).subspan(end));
+      if (!h) return fail(ErrorCode::corrupt_message, fmt::format("{}: {}", seg.log_path, h.error().message));
+      if (h->last_offset() >= max_offset) break;
+      size_t batch_size = static_cast<size_t>(h->size_in_bytes());
+      if (end + batch_size > static_cast<size_t>(limit) || end + batch_size > buf.size()) {
+        if (end == 0 && min_one_batch && start + static_cast<int64_t>(batch_size) <= sizes[k] &&
+            batch_size <= static_cast<size_t>(config.max_batch_read_bytes)) {
+          // KIP-74: the first batch is returned whole even if larger than max_bytes.
+          buf.resize(batch_size);
+          if (auto r = seg.log.pread_exact(buf, start); !r) return fail(r.error());
+          end = batch_size;
+        }
+        break;
+      }
+      end += batch_size;
+    }
+    buf.resize(end);
+    out.records = std::move(buf);
+    return out;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Timestamps
+
+Result<std::optional<TimestampOffset>> PartitionLog::offset_for_timestamp(int64_t timestamp_ms) const {
+  size_t index = 0;
+  while (true) {
+    std::shared_ptr<Segment> seg;
+    int64_t size = 0;
+    int64_t position = 0;
+    LogConfig config;
+    {
+      std::lock_guard lock(state_->mutex);
+      const auto& st = *state_;
+      if (auto r = st.check_open(); !r) return fail(r.error());
+      while (index < st.segments.size() && st.segments[index]->max_timestamp < timestamp_ms) ++index;
+      if (index >= st.segments.size()) return std::optional<TimestampOffset>{};
+      seg = st.segments[index];
+      size = seg->size;
+      position = seg->position_for_offset(seg->offset_for_timestamp_hint(timestamp_ms));
+      config = st.config;
+    }
+    BatchReader reader(seg->log, size, 64 * 1024, static_cast<size_t>(config.max_batch_read_bytes));
+    while (true) {
+      auto next = reader.header_at(position);
+      if (!next) return fail(next.error());
+      if (next->status != BatchReader::Status::ok) break;
+      const auto& h = next->header;
+      if (h.max_timestamp >= timestamp_ms) {
+        auto bytes = reader.bytes_at(position, static_cast<size_t>(h.size_in_bytes()));
+        if (!bytes) return fail(bytes.error());
+        auto decoded = protocol::decode_batch(*bytes);
+        if (decoded) {
+          for (const auto& r : *decoded)
+            if (r.timestamp >= timestamp_ms) return std::optional<TimestampOffset>(TimestampOffset{r.timestamp, r.offset});
+        } else {
+          log::warn(kComponent, "{}: cannot decode batch at {} for a timestamp lookup: {}", seg->log_path, position,
+                    decoded.error().message);
+        }
+        return std::optional<TimestampOffset>(TimestampOffset{h.max_timestamp, h.base_offset});
+      }
+      position += h.size_in_bytes();
+    }
+    ++index;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Offsets, flush, config
+
+int64_t PartitionLog::log_start_offset() const {
+  std::lock_guard lock(state_->mutex);
+  return state_->log_start_offset;
+}
+int64_t PartitionLog::log_end_offset() const {
+  std::lock_guard lock(state_->mutex);
+  return state_->log_end_offset;
+}
+int64_t PartitionLog::high_watermark() const {
+  std::lock_guard lock(state_->mutex);
+  return state_->high_watermark;
+}
+void PartitionLog::set_high_watermark(int64_t offset) {
+  std::lock_guard lock(state_->mutex);
+  state_->high_watermark = std::clamp(offset, state_->log_start_offset, state_->log_end_offset);
+}
+void PartitionLog::set_high_watermark_follows_log_end(bool follows) {
+  std::lock_guard lock(state_->mutex);
+  state_->hw_follows_leo = follows;
+}
+int64_t PartitionLog::recovery_point() const {
+  std::lock_guard lock(state_->mutex);
+  return state_->recovery_point;
+}
+
+Result<void> PartitionLog::flush() {
+  std::lock_guard flush_lock(state_->flush_mutex);
+  std::vector<std::shared_ptr<Segment>> dirty;
+  int64_t target = 0;
+  bool dir_dirty = false;
+  int64_t messages = 0;
+  int64_t first_ms = -1;
+  {
+    std::lock_guard lock(state_->mutex);
+    auto& st = *state_;
+    if (auto r = st.check_open(); !r) return r;
+    for (auto& s : st.segments)
+      if (s->dirty) {
+        dirty.push_back(s);
+        s->dirty = false;
+      }
+    target = st.log_end_offset;
+    dir_dirty = st.dir_dirty;
+    st.dir_dirty = false;
+    messages = st.unflushed_messages;
+    first_ms = st.first_unflushed_ms;
+    st.unflushed_messages = 0;
+    st.first_unflushed_ms = -1;
+  }
+  Result<void> result;
+  for (auto& s : dirty) {
+    result = s->flush();
+    if (!result) break;
+  }
+  if (result && dir_dirty) result = io::fsync_directory(state_->dir);
+  std::lock_guard lock(state_->mutex);
+  auto& st = *state_;
+  if (!result) {
+    for (auto& s : dirty) s->dirty = true;
+    st.dir_dirty = st.dir_dirty || dir_dirty;
+    st.unflushed_messages += messages;
+    if (first_ms >= 0 && (st.first_unflushed_ms < 0 || first_ms < st.first_unflushed_ms)) st.first_unflushed_ms = first_ms;
+    return result;
+  }
+  st.recovery_point = std::max(st.recovery_point, std::min(target, st.log_end_offset));
+  return {};
+}
+
+Result<void> PartitionLog::maybe_flush(int64_t now_ms) {
+  {
+    std::lock_guard lock(state_->mutex);
+    auto& st = *state_;
+    if (st.closed || st.unflushed_messages == 0) return {};
+    bool due = st.unflushed_messages >= st.config.flush_messages ||
+               (st.first_unflushed_ms >= 0 && now_ms - st.first_unflushed_ms >= st.config.flush_ms);
+    if (!due) return {};
+  }
+  return flush();
+}
+
+void PartitionLog::update_config(const LogConfig& config) {
+  std::lock_guard lock(state_->mutex);
+  state_->config = config;
+  for (auto& s : state_->segments) {
+    s->max_offset_entries = std::max<int64_t>(
+        static_cast<int64_t>(s->offset_entries.size()), std::max<int64_t>(1, config.segment_index_bytes / kOffsetIndexEntrySize));
+    s->max_time_entries = std::max<int64_t>(
+        static_cast<int64_t>(s->time_entries.size()), std::max<int64_t>(1, config.segment_index_bytes / kTimeIndexEntrySize));
+  }
+}
+
+LogConfig PartitionLog::config() const {
+  std::lock_guard lock(state_->mutex);
+  return state_->config;
+}
+
+std::optional<ProducerEntry> PartitionLog::producer_entry(int64_t producer_id) const {
+  std::lock_guard lock(state_->mutex);
+  const ProducerEntry* e = state_->producers.find(producer_id);
+  if (!e) return std::nullopt;
+  return *e;
+}
+
+Result<void> PartitionLog::truncate_to(int64_t offset) {
+  std::lock_guard flush_lock(state_->flush_mutex);
+  std::lock_guard lock(state_->mutex);
+  auto& st = *state_;
+  if (auto r = st.check_open(); !r) return r;
+  if (offset < st.log_start_offset)
+    return fail(ErrorCode::offset_out_of_range,
+                fmt::format("cannot truncate to {} below the log start {}", offset, st.log_start_offset));
+  if (offset >= st.log_end_offset) return {};
+  size_t i = st.segment_index_for(offset);
+  while (st.segments.size() > i + 1) {
+    if (auto r = st.segments.back()->delete_files(); !r) return r;
+    st.segments.pop_back();
+  }
+  auto next = st.segments.back()->truncate_to(offset, st.config);
+  if (!next) return fail(next.error());
+  st.log_end_offset = *next;
+  st.high_watermark = std::min(st.high_watermark, st.log_end_offset);
+  st.recovery_point = std::min(st.recovery_point, st.log_end_offset);
+  st.dir_dirty = true;
+  return st.rebuild_producer_state_locked();
+}
+
+Result<void> PartitionLog::close() {
+  if (state_->closed) return {};
+  Result<void> flushed = flush();
+  std::lock_guard flush_lock(state_->flush_mutex);
+  std::lock_guard lock(state_->mutex);
+  auto& st = *state_;
+  if (st.closed) return {};
+  Result<void> result = flushed;
+  auto& active = st.segments.back();
+  if (auto r = active->seal_time_index(); !r && result) result = r;
+  if (auto r = active->trim(); !r && result) result = r;
+  if (auto r = active->flush(); !r && result) result = r;
+  if (auto r = st.write_snapshot_locked(true); !r && result) result = r;
+  if (auto r = io::fsync_directory(st.dir); !r && result) result = r;
+  st.closed = true;
+  st.segments.clear();  // files close when the last reader lets go
+  return result;
+}
+
+const std::string& PartitionLog::dir() const { return state_->dir; }
+const std::string& PartitionLog::topic() const { return state_->topic; }
+int32_t PartitionLog::partition() const { return state_->partition; }
+
+size_t PartitionLog::segment_count() const {
+  std::lock_guard lock(state_->mutex);
+  return state_->segments.size();
+}
+
+int64_t PartitionLog::size_bytes() const {
+  std::lock_guard lock(state_->mutex);
+  int64_t total = 0;
+  for (const auto& s : state_->segments) total += s->size;
+  return total;
+}
+
+}  // namespace conveyor::storage

@@ -148,6 +148,13 @@ int main(int argc, char** argv) {
   bool create_topic = true;
   for (int i = 1; i < argc; ++i) {
     std::string_view a = argv[i];
+    if (a == "--help" || a == "-h") {
+      std::printf(
+          "usage: conveyor_latency_bench [--rate=10000] [--seconds=10] [--warmup-seconds=1]\n"
+          "  [--size=100] [--bootstrap=HOST:PORT] [--acks=1] [--linger-ms=0] [--create-topic=1|0]\n"
+          "Without --bootstrap a broker is embedded in this process. See bench/README.md.\n");
+      return 0;
+    }
     auto eq = a.find('=');
     if (a.substr(0, 2) != "--" || eq == std::string_view::npos) die(fmt::format("bad argument '{}'", a));
     std::string key(a.substr(2, eq - 2)), val(a.substr(eq + 1));

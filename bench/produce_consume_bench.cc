@@ -71,6 +71,15 @@ Options parse_args(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     std::string_view a = argv[i];
+    if (a == "--help" || a == "-h") {
+      std::printf(
+          "usage: conveyor_produce_consume_bench [--records=1000000] [--size=100] [--runs=3]\n"
+          "  [--bootstrap=HOST:PORT] [--linger-ms=5] [--batch-size=262144] [--acks=1]\n"
+          "  [--compression=none] [--max-partition-fetch-bytes=4194304] [--max-poll-records=10000]\n"
+          "  [--callbacks=1] [--mode=both|produce|consume] [--create-topic=1|0]\n"
+          "Without --bootstrap a broker is embedded in this process. See bench/README.md.\n");
+      std::exit(0);
+    }
     auto eq = a.find('=');
     if (a.substr(0, 2) != "--" || eq == std::string_view::npos) die(fmt::format("bad argument '{}'", a));
     std::string key(a.substr(2, eq - 2));

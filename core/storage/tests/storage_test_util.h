@@ -16,9 +16,13 @@ namespace conveyor::storage::testing {
 
 class TempDir {
  public:
+  // On tmpfs when there is one: the tests fsync a lot and a shared disk makes that slow.
   TempDir() {
-    char tmpl[] = "/tmp/conveyor-storage-test-XXXXXX";
-    char* p = ::mkdtemp(tmpl);
+    std::string base = std::filesystem::is_directory("/dev/shm") ? "/dev/shm" : "/tmp";
+    std::string tmpl_s = base + "/conveyor-storage-test-XXXXXX";
+    std::vector<char> tmpl(tmpl_s.begin(), tmpl_s.end());
+    tmpl.push_back('\0');
+    char* p = ::mkdtemp(tmpl.data());
     EXPECT_NE(p, nullptr);
     path_ = p ? p : "/tmp";
   }

@@ -275,3 +275,32 @@ TEST(AdminApi, AdvertisedListenerIsReported) {
 
 }  // namespace
 }  // namespace conveyor::broker
+
+namespace conveyor::broker {
+namespace {
+
+// Until the group coordinator lands, FindCoordinator is advertised (librdkafka needs v0 in
+// the range to enable lz4) and answers COORDINATOR_NOT_AVAILABLE in both response shapes.
+TEST_F(AdminApiTest, FindCoordinatorAdvertisedAndNotAvailableYet) {
+  auto versions = client_->call<protocol::ApiVersionsResponse>(protocol::ApiVersionsRequest{}, 3);
+  auto* fc = find_key(versions, ApiKey::find_coordinator);
+  ASSERT_NE(fc, nullptr);
+  EXPECT_EQ(fc->min_version, 0);
+  EXPECT_EQ(fc->max_version, 4);
+
+  protocol::FindCoordinatorRequest v0;
+  v0.key = "group-a";
+  auto old = client_->call<protocol::FindCoordinatorResponse>(v0, 0);
+  EXPECT_EQ(old.error_code, static_cast<int16_t>(ErrorCode::coordinator_not_available));
+  EXPECT_EQ(old.node_id, -1);
+
+  protocol::FindCoordinatorRequest v4;
+  v4.coordinator_keys = {"group-a", "group-b"};
+  auto batched = client_->call<protocol::FindCoordinatorResponse>(v4, 4);
+  ASSERT_EQ(batched.coordinators.size(), 2u);
+  EXPECT_EQ(batched.coordinators[1].key, "group-b");
+  EXPECT_EQ(batched.coordinators[1].error_code, static_cast<int16_t>(ErrorCode::coordinator_not_available));
+}
+
+}  // namespace
+}  // namespace conveyor::broker

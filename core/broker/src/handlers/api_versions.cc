@@ -19,6 +19,7 @@ constexpr BrokerApi kApis[] = {
     {ApiKey::create_topics, 2, 2, 7, handle_create_topics},
     {ApiKey::delete_topics, 1, 1, 6, handle_delete_topics},
     {ApiKey::init_producer_id, 0, 0, 4, handle_init_producer_id},
+    {ApiKey::find_coordinator, 0, 0, 4, handle_find_coordinator},
 };
 }  // namespace
 

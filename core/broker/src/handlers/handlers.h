@@ -18,6 +18,7 @@ void handle_list_offsets(RequestContext ctx, protocol::Reader& body);
 void handle_create_topics(RequestContext ctx, protocol::Reader& body);
 void handle_delete_topics(RequestContext ctx, protocol::Reader& body);
 void handle_init_producer_id(RequestContext ctx, protocol::Reader& body);
+void handle_find_coordinator(RequestContext ctx, protocol::Reader& body);
 
 // The versions this broker advertises in ApiVersions (PROTOCOL.md "Advertising rule") and the
 // versions it actually serves; a request outside [min_served, max] of a known key is answered

@@ -539,20 +539,68 @@ Result<std::optional<TimestampOffset>> PartitionLog::offset_for_timestamp(int64_
       if (h.max_timestamp >= timestamp_ms) {
         auto bytes = reader.bytes_at(position, static_cast<size_t>(h.size_in_bytes()));
         if (!bytes) return fail(bytes.error());
-        auto decoded = protocol::decode_batch(*bytes);
-        if (decoded) {
-          for (const auto& r : *decoded)
-            if (r.timestamp >= timestamp_ms) return std::optional<TimestampOffset>(TimestampOffset{r.timestamp, r.offset});
-        } else {
+        std::optional<TimestampOffset> hit;
+        auto walked = protocol::for_each_record(*bytes, protocol::DecodeLimits{}, [&](const protocol::RecordView& r) {
+          if (!hit && r.timestamp >= timestamp_ms) hit = TimestampOffset{r.timestamp, r.offset};
+        });
+        if (!walked)
           log::warn(kComponent, "{}: cannot decode batch at {} for a timestamp lookup: {}", seg->log_path, position,
-                    decoded.error().message);
-        }
+                    walked.error().message);
+        if (hit) return hit;
         return std::optional<TimestampOffset>(TimestampOffset{h.max_timestamp, h.base_offset});
       }
       position += h.size_in_bytes();
     }
     ++index;
   }
+}
+
+Result<std::optional<TimestampOffset>> PartitionLog::max_timestamp_offset() const {
+  std::shared_ptr<Segment> seg;
+  int64_t size = 0;
+  int64_t position = 0;
+  int64_t max_ts = -1;
+  int64_t batch_last_offset = -1;
+  LogConfig config;
+  {
+    std::lock_guard lock(state_->mutex);
+    const auto& st = *state_;
+    if (auto r = st.check_open(); !r) return fail(r.error());
+    for (const auto& s : st.segments) {
+      if (s->offset_of_max_timestamp >= 0 && (!seg || s->max_timestamp > max_ts)) {
+        seg = s;
+        max_ts = s->max_timestamp;
+        batch_last_offset = s->offset_of_max_timestamp;
+      }
+    }
+    if (!seg) return std::optional<TimestampOffset>{};
+    size = seg->size;
+    position = seg->position_for_offset(batch_last_offset);
+    config = st.config;
+  }
+  auto located = locate(*seg, size, position, batch_last_offset, config);
+  if (!located) return fail(located.error());
+  if (!located->found)
+    return fail(ErrorCode::corrupt_message, fmt::format("{}: no batch holds offset {}", seg->log_path, batch_last_offset));
+  BatchReader reader(seg->log, size, 64 * 1024, static_cast<size_t>(config.max_batch_read_bytes));
+  auto next = reader.header_at(located->position);
+  if (!next) return fail(next.error());
+  if (next->status != BatchReader::Status::ok)
+    return fail(ErrorCode::corrupt_message, fmt::format("{}: {}", seg->log_path, next->why));
+  const auto& h = next->header;
+  TimestampOffset out{h.max_timestamp, h.base_offset};
+  auto bytes = reader.bytes_at(located->position, static_cast<size_t>(h.size_in_bytes()));
+  if (!bytes) return fail(bytes.error());
+  bool found = false;
+  auto walked = protocol::for_each_record(*bytes, protocol::DecodeLimits{}, [&](const protocol::RecordView& r) {
+    if (!found && r.timestamp == h.max_timestamp) {
+      out.offset = r.offset;
+      found = true;
+    }
+  });
+  if (!walked)
+    log::warn(kComponent, "{}: cannot decode batch at {}: {}", seg->log_path, located->position, walked.error().message);
+  return std::optional<TimestampOffset>(out);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -279,13 +279,25 @@ TEST(PartitionLog, OffsetForTimestamp) {
       EXPECT_EQ(got->timestamp_ms, want->timestamp_ms) << ts;
     }
   }
+  // KIP-734: the first record with the largest timestamp, also when a later batch ties.
+  ASSERT_TRUE(log->append(make_batch({.records = 1, .timestamp_ms = 40003}), 0, 0));
+  auto max = *log->max_timestamp_offset();
+  ASSERT_TRUE(max);
+  EXPECT_EQ(max->offset, 159);
+  EXPECT_EQ(max->timestamp_ms, 40003);
   // The same answers after a clean reopen (max timestamps come from the sealed time index).
   ASSERT_TRUE(log->close());
   auto again = open_log(dir.sub("t-0"), small_config(1024, 64), LogOpenOptions{.recovery_point = 160, .clean_shutdown = true});
+  max = *again->max_timestamp_offset();
+  ASSERT_TRUE(max);
+  EXPECT_EQ(max->offset, 159);
+  TempDir empty_dir;
+  EXPECT_FALSE(*open_log(empty_dir.sub("t-0"))->max_timestamp_offset());
   r = *again->offset_for_timestamp(5002);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->offset, 18);
   EXPECT_FALSE(*again->offset_for_timestamp(40004));
+  EXPECT_EQ((*again->offset_for_timestamp(40003))->offset, 159);
 }
 
 TEST(PartitionLog, FlushPolicy) {

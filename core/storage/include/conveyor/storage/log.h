@@ -108,6 +108,11 @@ class PartitionLog {
   // -1 (latest) and -2 (earliest) are the caller's: use log_end_offset()/log_start_offset().
   Result<std::optional<TimestampOffset>> offset_for_timestamp(int64_t timestamp_ms) const;
 
+  // The first record with the largest timestamp in the log (ListOffsets timestamp -3,
+  // KIP-734), from the per-segment max timestamps kept with the time index: no scan of the log.
+  // Looks at the whole log up to the LEO. nullopt for an empty log.
+  Result<std::optional<TimestampOffset>> max_timestamp_offset() const;
+
   int64_t log_start_offset() const;
   int64_t log_end_offset() const;
   int64_t high_watermark() const;

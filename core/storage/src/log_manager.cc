@@ -410,17 +410,19 @@ Result<void> LogManager::flush_all() {
 }
 
 Result<void> LogManager::maybe_flush_all(int64_t now_ms) {
-  std::vector<std::shared_ptr<PartitionLog>> logs;
+  std::vector<std::pair<std::shared_ptr<PartitionLog>, int64_t>> logs;  // log, checkpointed
   {
     std::lock_guard lock(mutex_);
-    for (const auto& [k, e] : partitions_) logs.push_back(e.log);
+    for (const auto& [k, e] : partitions_) {
+      auto it = checkpointed_.find(k);
+      logs.emplace_back(e.log, it == checkpointed_.end() ? -1 : it->second);
+    }
   }
   Result<void> result;
   bool any = false;
-  for (auto& l : logs) {
-    int64_t before = l->recovery_point();
+  for (auto& [l, checkpointed] : logs) {
     if (auto r = l->maybe_flush(now_ms); !r && result) result = r;
-    any = any || l->recovery_point() != before;
+    any = any || l->recovery_point() != checkpointed;
   }
   if (any)
     if (auto r = checkpoint_recovery_points(); !r && result) result = r;
@@ -438,6 +440,9 @@ Result<void> LogManager::checkpoint_recovery_points() {
   for (const auto& [dir, entries] : per_dir)
     if (auto r = io::write_file_atomic(io::join_path(dir, kRecoveryCheckpoint), format_offset_checkpoint(entries)); !r)
       return r;
+  std::lock_guard lock(mutex_);
+  for (const auto& [dir, entries] : per_dir)
+    for (const auto& e : entries) checkpointed_[{e.topic, e.partition}] = e.offset;
   return {};
 }
 

@@ -156,6 +156,15 @@ TEST(LogManager, TornCheckpointIsIgnoredAndRewritten) {
     ASSERT_TRUE(cp);
     ASSERT_EQ(cp->size(), 1u);
     EXPECT_EQ((*cp)[0].offset, 5);
+    // flush.messages flushes inside append; the timer still checkpoints the new recovery point.
+    ASSERT_TRUE((*m)->alter_topic_config("t", Properties{{"flush.messages", "1"}}));
+    ASSERT_TRUE((*log)->append(make_batch({.records = 2}), 0, 0));
+    EXPECT_EQ((*log)->recovery_point(), 7);
+    ASSERT_TRUE((*m)->maybe_flush_all(0));
+    cp = parse_offset_checkpoint(*io::read_file(dirs[0] + "/recovery-point-offset-checkpoint", 1 << 20));
+    ASSERT_TRUE(cp);
+    EXPECT_EQ((*cp)[0].offset, 7);
+    ASSERT_TRUE((*m)->alter_topic_config("t", Properties{}));
     ASSERT_TRUE((*m)->close());
   }
   // A torn checkpoint and a stale clean marker: the checkpoint is ignored, every log rescanned
@@ -172,11 +181,11 @@ TEST(LogManager, TornCheckpointIsIgnoredAndRewritten) {
   write_bytes(seg, data);
   auto m = LogManager::open(dirs, {});
   ASSERT_TRUE(m) << m.error().to_string();
-  EXPECT_EQ((*m)->get("t", 0)->log_end_offset(), 5);
+  EXPECT_EQ((*m)->get("t", 0)->log_end_offset(), 7);
   EXPECT_FALSE(io::path_exists(dirs[0] + "/recovery-point-offset-checkpoint.tmp"));
   auto cp = parse_offset_checkpoint(*io::read_file(cp_path, 1 << 20));
   ASSERT_TRUE(cp) << "rewritten on open";
-  EXPECT_EQ((*cp)[0].offset, 5);
+  EXPECT_EQ((*cp)[0].offset, 7);
 }
 
 TEST(LogConfigTest, BrokerDefaultsAndTopicOverrides) {

@@ -85,7 +85,7 @@ class LogManager {
   Result<void> flush_all();
   // maybe_flush(now_ms) every partition (call from a timer, e.g. every second, and at least
   // as often as the smallest flush.ms you want honoured); checkpoints recovery points when
-  // any partition flushed.
+  // any recovery point moved since the last checkpoint (flush.messages flushes included).
   Result<void> maybe_flush_all(int64_t now_ms);
   // Writes recovery-point-offset-checkpoint of every log dir (atomically).
   Result<void> checkpoint_recovery_points();
@@ -108,6 +108,8 @@ class LogManager {
   Properties broker_properties_;
   mutable std::mutex mutex_;
   std::map<std::pair<std::string, int32_t>, Entry> partitions_;
+  // Recovery points as last written to the checkpoint files.
+  std::map<std::pair<std::string, int32_t>, int64_t> checkpointed_;
   bool closed_ = false;
 };
 

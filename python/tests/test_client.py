@@ -53,15 +53,22 @@ def test_headers_null_keys_values_and_timestamps(conf, topic):
 
 
 def test_delivery_errors_carry_code(conf):
+    """A record for a partition that does not exist fails with LOCAL_UNKNOWN_PARTITION, either
+    at produce() (metadata already known) or in its delivery report."""
     reports = []
     with conveyor.Producer({**conf, "delivery.timeout.ms": 3000, "request.timeout.ms": 1000}) as p:
-        p.produce("no-such-topic-and-no-autocreate", value=b"x", partition=7,
-                  on_delivery=lambda err, rec: reports.append(err))
+        try:
+            p.produce("one-partition-topic", value=b"x", partition=7,
+                      on_delivery=lambda err, rec: reports.append((err, rec)))
+        except conveyor.KafkaError as e:
+            reports.append((e, None))
         p.flush(10)
     assert len(reports) == 1
-    err = reports[0]
-    assert isinstance(err, conveyor.KafkaError)
-    assert err.code != 0 and err.name
+    err, rec = reports[0]
+    assert isinstance(err, conveyor.UnknownPartitionError)
+    assert err.code == -190 and err.name == "LOCAL_UNKNOWN_PARTITION" and err.retriable is False
+    if rec is not None:
+        assert rec.offset == -1 and rec.value == b"x"
 
 
 def test_admin_errors_carry_code_and_retriable(admin, topic):

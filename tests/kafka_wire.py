@@ -647,8 +647,11 @@ class ProducePartitionResult:
 
 
 def produce_body(topic: str, partition: int, records: bytes | None, *, acks: int = 1,
-                 timeout_ms: int = 10000) -> bytes:
-    w = Writer().string(None).int16(acks).int32(timeout_ms)
+                 timeout_ms: int = 10000, version: int = 7) -> bytes:
+    w = Writer()
+    if version >= 3:  # transactional_id exists from v3 on
+        w.string(None)
+    w.int16(acks).int32(timeout_ms)
     w.array([topic], lambda w, t: (w.string(t), w.array(
         [partition], lambda w, p: (w.int32(p), w.bytes_(records)))))
     return w.getvalue()
@@ -684,7 +687,7 @@ def produce(conn: Connection, topic: str, partition: int, records: bytes | None,
     """Produce (non-flexible versions 2-8) of one records blob to one partition."""
     assert 2 <= version <= 8 and acks != 0
     r = conn.call(PRODUCE, version, produce_body(topic, partition, records, acks=acks,
-                                                  timeout_ms=timeout_ms))
+                                                  timeout_ms=timeout_ms, version=version))
     res = parse_produce(r, version)
     if (topic, partition) not in res:
         raise WireError(f"produce response lacks {topic}-{partition}: {res}")

@@ -14,6 +14,8 @@ APT_PACKAGES=(
   python3-dev python3-pip python3-venv
   # real Kafka client for the interop tests and demo; zstd/procps for tests and scripts
   kcat zstd procps
+  # benchmark timing (bench/kcat_vs_mock.sh; falls back to /usr/bin/time without it)
+  hyperfine
 )
 # Python modules the build and tests import (PyPI names in the table below).
 PIP_MODULES=(pybind11 scikit_build_core pytest pytest_timeout confluent_kafka kafka)

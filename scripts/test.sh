@@ -78,15 +78,15 @@ install_wheel() {
 }
 if step "pip install . (reusing $BUILD_DIR)" install_wheel; then
   # Run pytest outside the source tree's python/ so `import conveyor` is the installed wheel.
-  pytest_paths=()
+  # One pytest run per suite: python/tests and tests each have a conftest.py whose helpers
+  # their modules import by name, and one run would let one conftest shadow the other.
   for d in python/tests tests; do
     if compgen -G "$d/**/test_*.py" >/dev/null || compgen -G "$d/test_*.py" >/dev/null; then
-      pytest_paths+=("$d")
+      # shellcheck disable=SC2086
+      step "pytest $d" "$PYTHON" -m pytest -q -p no:cacheprovider \
+        --timeout "$PYTEST_TIMEOUT" -o faulthandler_timeout=$((PYTEST_TIMEOUT - 30)) \
+        -rfEs ${PYTEST_ARGS:-} "$d"
     fi
   done
-  # shellcheck disable=SC2086
-  step "pytest ${pytest_paths[*]}" "$PYTHON" -m pytest -q -p no:cacheprovider \
-    --timeout "$PYTEST_TIMEOUT" -o faulthandler_timeout=$((PYTEST_TIMEOUT - 30)) \
-    -rfEs ${PYTEST_ARGS:-} "${pytest_paths[@]}"
 fi
 finish

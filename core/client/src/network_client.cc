@@ -316,13 +316,17 @@ void NetworkClient::send_api_versions(Node& node, int16_t version) {
     int16_t error = peek.int16();
     protocol::ApiVersionsResponse resp;
     if (error == static_cast<int16_t>(ErrorCode::unsupported_version)) {
-      // The broker answers an unsupported ApiVersions version with a v0 body listing its range.
-      if (!resp.decode(reader, 0) || version == 0)
+      // KIP-511: the broker answers an unsupported ApiVersions version with a v0 body listing
+      // its range. Some brokers (librdkafka's mock cluster, older servers) answer in the
+      // request's own form instead; then the body says nothing usable and we retry at v0.
+      if (version == 0)
         return node_failed(*np, Error{ErrorCode::unsupported_version, "ApiVersions not supported"});
       int16_t retry = 0;
-      for (const auto& k : resp.api_keys)
-        if (k.api_key == static_cast<int16_t>(protocol::ApiKey::api_versions))
-          retry = std::min<int16_t>(k.max_version, version - 1);
+      if (resp.decode(reader, 0)) {
+        for (const auto& k : resp.api_keys)
+          if (k.api_key == static_cast<int16_t>(protocol::ApiKey::api_versions))
+            retry = std::min<int16_t>(k.max_version, version - 1);
+      }
       return send_api_versions(*np, std::max<int16_t>(retry, 0));
     }
     if (auto d = resp.decode(reader, version); !d)

@@ -10,7 +10,9 @@
 
 #include <fmt/format.h>
 
+#include "assignors.h"
 #include "client_config.h"
+#include "group_client.h"
 #include "conveyor/base/assert.h"
 #include "conveyor/base/log.h"
 #include "conveyor/io/client_loop.h"
@@ -97,6 +99,7 @@ struct Consumer::Impl {
   std::unique_ptr<NetworkClient> net;
   std::set<int32_t> busy_nodes;  // nodes with a Fetch in flight (loop thread)
   bool stopping = false;
+  std::unique_ptr<GroupClient> group;  // when group.id is set (group_client.h)
 
   void wake_fetcher() {
     if (!fetch_posted.exchange(true)) loop->post([this] { maybe_fetch(); });
@@ -533,7 +536,25 @@ const ConfigSchema& Consumer::config_schema() {
   static const ConfigSchema schema = [] {
     ConfigSchema s;
     add_common_keys(s);
-    s.add({.name = "group.id", .default_value = "", .doc = "consumer group (used by group membership)"});
+    s.add({.name = "group.id", .default_value = "", .doc = "consumer group (subscribe, commits)"});
+    s.add({.name = "group.instance.id", .has_default = false, .doc = "static membership (KIP-345)"});
+    s.add({.name = "group.protocol", .default_value = "classic", .doc = "group protocol: classic only",
+           .choices = {"classic"}});
+    s.add({.name = "session.timeout.ms", .type = ConfigType::integer, .default_value = "45000",
+           .doc = "the group drops a member silent for this long", .min = 1, .max = INT32_MAX});
+    s.add({.name = "heartbeat.interval.ms", .type = ConfigType::integer, .default_value = "3000",
+           .doc = "heartbeat period (< session.timeout.ms)", .min = 1, .max = INT32_MAX});
+    s.add({.name = "max.poll.interval.ms", .type = ConfigType::integer, .default_value = "300000",
+           .doc = "longest time between polls before leaving the group; rebalance timeout", .min = 1,
+           .max = INT32_MAX});
+    s.add({.name = "partition.assignment.strategy", .default_value = "range,cooperative-sticky",
+           .doc = "assignors in preference order: range, roundrobin, cooperative-sticky"});
+    s.add({.name = "enable.auto.commit", .type = ConfigType::boolean, .default_value = "true",
+           .doc = "commit positions inside poll every auto.commit.interval.ms"});
+    s.add({.name = "auto.commit.interval.ms", .type = ConfigType::integer, .default_value = "5000",
+           .doc = "auto-commit period", .min = 0, .max = INT32_MAX});
+    s.add({.name = "exclude.internal.topics", .type = ConfigType::boolean, .default_value = "true",
+           .doc = "patterns never match internal topics"});
     s.add({.name = "auto.offset.reset", .default_value = "latest", .doc = "earliest, latest or none",
            .choices = {"earliest", "latest", "none", "smallest", "largest", "beginning", "end", "error"}});
     s.add({.name = "fetch.min.bytes", .type = ConfigType::integer, .default_value = "1",
@@ -554,16 +575,18 @@ const ConfigSchema& Consumer::config_schema() {
            .doc = "prefetch queue limit in KiB", .min = 1, .max = 2097151});
     s.add({.name = "allow.auto.create.topics", .type = ConfigType::boolean, .default_value = "true",
            .doc = "let metadata requests create topics"});
-    for (const char* k : {"enable.auto.commit", "auto.commit.interval.ms", "session.timeout.ms",
-                          "heartbeat.interval.ms", "max.poll.interval.ms", "partition.assignment.strategy",
-                          "group.instance.id", "group.protocol", "enable.partition.eof", "fetch.wait.max.ms",
-                          "queued.min.messages", "fetch.error.backoff.ms", "interceptor.classes",
-                          "exclude.internal.topics", "enable.auto.offset.store", "offset.store.method"})
+    for (const char* k : {"enable.partition.eof", "fetch.wait.max.ms", "queued.min.messages",
+                          "fetch.error.backoff.ms", "interceptor.classes", "enable.auto.offset.store",
+                          "offset.store.method"})
       s.ignore(k);
     return s;
   }();
   return schema;
 }
+
+namespace {
+GroupHooks make_group_hooks(Consumer::Impl* im);
+}  // namespace
 
 Result<std::unique_ptr<Consumer>> Consumer::create(const Properties& config) {
   const ConfigSchema& s = config_schema();
@@ -586,16 +609,45 @@ Result<std::unique_ptr<Consumer>> Consumer::create(const Properties& config) {
   impl->queue_limit_bytes = static_cast<size_t>(get_int(config, s, "queued.max.messages.kbytes")) * 1024;
   impl->retry_backoff_ms = impl->net_config.retry_backoff_ms;
   if (auto g = config.get_raw("group.id"); g && !g->empty()) impl->group_id = *g;
+  std::optional<GroupClientConfig> group_config;
+  if (impl->group_id) {
+    GroupClientConfig gc;
+    gc.membership.group_id = *impl->group_id;
+    if (auto i = config.get_raw("group.instance.id"); i && !i->empty()) gc.membership.group_instance_id = *i;
+    gc.membership.session_timeout_ms = static_cast<int32_t>(get_int(config, s, "session.timeout.ms"));
+    gc.membership.heartbeat_interval_ms = static_cast<int32_t>(get_int(config, s, "heartbeat.interval.ms"));
+    gc.membership.rebalance_timeout_ms = static_cast<int32_t>(get_int(config, s, "max.poll.interval.ms"));
+    gc.membership.retry_backoff_ms = impl->net_config.retry_backoff_ms;
+    if (gc.membership.heartbeat_interval_ms >= gc.membership.session_timeout_ms)
+      return fail(ErrorCode::invalid_config,
+                  fmt::format("heartbeat.interval.ms: {} must be lower than session.timeout.ms ({})",
+                              gc.membership.heartbeat_interval_ms, gc.membership.session_timeout_ms));
+    auto assignors = parse_assignment_strategy(get_string(config, s, "partition.assignment.strategy"));
+    if (!assignors) return fail(assignors.error());
+    gc.membership.assignors = std::move(*assignors);
+    gc.enable_auto_commit = get_bool(config, s, "enable.auto.commit");
+    gc.auto_commit_interval_ms = get_int(config, s, "auto.commit.interval.ms");
+    gc.exclude_internal_topics = get_bool(config, s, "exclude.internal.topics");
+    gc.request_timeout_ms = impl->net_config.request_timeout_ms;
+    gc.metadata_max_age_ms = impl->net_config.metadata_max_age_ms;
+    gc.retry_backoff_ms = impl->net_config.retry_backoff_ms;
+    group_config = std::move(gc);
+  } else if (auto a = parse_assignment_strategy(get_string(config, s, "partition.assignment.strategy")); !a) {
+    return fail(a.error());  // a bad value is refused even without group.id
+  }
   // A Fetch may wait fetch.max.wait.ms on the broker: the request timeout must cover it.
   impl->net_config.request_timeout_ms = std::max<int64_t>(impl->net_config.request_timeout_ms,
                                                           impl->fetch_max_wait_ms + 5000);
   impl->loop = std::make_unique<io::ClientLoop>("cv-consumer");
   impl->net = std::make_unique<NetworkClient>(*impl->loop, impl->net_config);
   Impl* raw = impl.get();
+  if (group_config) impl->group = std::make_unique<GroupClient>(std::move(*group_config), *impl->loop, *impl->net,
+                                                                make_group_hooks(raw));
   impl->loop->post([raw] {
     raw->net->on_metadata_update([raw] { raw->maybe_fetch(); });
     raw->net->on_node_ready([raw](int32_t) { raw->maybe_fetch(); });
     raw->tick();
+    if (raw->group) raw->group->start();
   });
   return std::unique_ptr<Consumer>(new Consumer(std::move(impl)));
 }
@@ -629,6 +681,65 @@ void set_start(PartitionFetchState& st, int64_t offset, int64_t auto_reset) {
     st.position = -1;
   }
 }
+
+GroupHooks make_group_hooks(Consumer::Impl* im) {
+  GroupHooks h;
+  h.positions = [im](const std::vector<TopicPartition>& tps) {
+    std::vector<TopicPartitionOffset> out;
+    std::lock_guard lock(im->mu);
+    auto add = [&](const TopicPartition& tp, const PartitionFetchState& st) {
+      if (st.reset_pending || st.position < 0) return;
+      TopicPartitionOffset o;
+      o.topic = tp.topic;
+      o.partition = tp.partition;
+      o.offset = st.position;
+      out.push_back(std::move(o));
+    };
+    if (tps.empty()) {
+      for (const auto& [tp, st] : im->assignment) add(tp, st);
+    } else {
+      for (const auto& tp : tps)
+        if (auto it = im->assignment.find(tp); it != im->assignment.end()) add(tp, it->second);
+    }
+    return out;
+  };
+  h.unassign = [im](const std::vector<TopicPartition>& tps) {
+    std::lock_guard lock(im->mu);
+    for (const auto& tp : tps) im->assignment.erase(tp);  // queued chunks become stale
+  };
+  h.assign_more = [im](const std::vector<TopicPartitionOffset>& parts) {
+    std::vector<std::string> topics;
+    {
+      std::lock_guard lock(im->mu);
+      for (const auto& p : parts) {
+        TopicPartition tp{p.topic, p.partition};
+        PartitionFetchState st;
+        if (auto old = im->assignment.find(tp); old != im->assignment.end()) st.epoch = old->second.epoch;
+        set_start(st, p.offset, im->auto_reset);
+        im->assignment[tp] = std::move(st);
+        topics.push_back(p.topic);
+      }
+    }
+    im->loop->post([im, topics] {
+      if (im->stopping) return;
+      im->net->add_topics(topics);
+      im->maybe_fetch();
+    });
+  };
+  h.clear_assignment = [im] {
+    std::lock_guard lock(im->mu);
+    im->assignment.clear();
+  };
+  h.has_manual_assignment = [im] {
+    std::lock_guard lock(im->mu);
+    return !im->assignment.empty();
+  };
+  h.notify = [im] {
+    { std::lock_guard lock(im->mu); }
+    im->cv.notify_all();
+  };
+  return h;
+}
 }  // namespace
 
 Result<void> Consumer::assign(const std::vector<TopicPartitionOffset>& partitions) {
@@ -638,6 +749,8 @@ Result<void> Consumer::assign(const std::vector<TopicPartitionOffset>& partition
     if (p.partition < 0) return fail(ErrorCode::local_invalid_arg, "assign: negative partition");
     if (auto r = check_offset(p.offset); !r) return r;
   }
+  if (im.group && im.group->subscribed())
+    return fail(ErrorCode::local_state, "assign: the consumer is subscribed to a group; unsubscribe() first");
   std::vector<std::string> topics;
   {
     std::lock_guard lock(im.mu);
@@ -683,10 +796,21 @@ Result<void> Consumer::seek(const TopicPartition& tp, int64_t offset) {
 
 Result<std::optional<ConsumerRecord>> Consumer::poll(int timeout_ms) {
   Impl& im = *impl_;
+  if (im.group && !im.closed) {
+    // Group work on the caller's thread: rebalance callbacks, commit callbacks, auto-commit.
+    if (auto g = im.group->before_poll(); !g) return fail(g.error());
+  }
   std::unique_lock lock(im.mu);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms < 0 ? 0 : timeout_ms);
   for (;;) {
     if (im.closed) return fail(ErrorCode::local_state, "consumer is closed");
+    if (im.group && im.group->has_pending()) {
+      lock.unlock();
+      auto g = im.group->before_poll();
+      lock.lock();
+      if (!g) return fail(g.error());
+      continue;
+    }
     auto r = im.take_one(lock);
     if (!r || r->has_value()) return r;
     if (im.woken) {
@@ -767,6 +891,12 @@ void Consumer::wakeup() {
 void Consumer::close() {
   Impl& im = *impl_;
   if (!im.loop) return;
+  bool was_closed;
+  {
+    std::lock_guard lock(im.mu);
+    was_closed = im.closed;
+  }
+  if (im.group && !was_closed) im.group->close(static_cast<int>(im.net_config.request_timeout_ms));
   {
     std::lock_guard lock(im.mu);
     im.closed = true;
@@ -778,13 +908,72 @@ void Consumer::close() {
   auto fut = done.get_future();
   im.loop->post([&im, &done] {
     im.stopping = true;
+    if (im.group) im.group->stop();
     im.net->close();
     done.set_value();
   });
   fut.wait_for(std::chrono::seconds(10));
   im.loop->stop();
+  im.group.reset();
   im.net.reset();
   im.loop.reset();
+}
+
+// ---- consumer groups (group_client.cc does the work) ----
+
+namespace {
+Error no_group() { return Error{ErrorCode::invalid_group_id, "group.id is not set: groups and commits need one"}; }
+}  // namespace
+
+Result<void> Consumer::subscribe(const std::vector<std::string>& topics, RebalanceCallbacks callbacks) {
+  if (!impl_->group) return fail(no_group());
+  if (impl_->closed) return fail(ErrorCode::local_state, "consumer is closed");
+  return impl_->group->subscribe(topics, std::nullopt, std::move(callbacks));
+}
+
+Result<void> Consumer::subscribe_pattern(const std::string& regex, RebalanceCallbacks callbacks) {
+  if (!impl_->group) return fail(no_group());
+  if (impl_->closed) return fail(ErrorCode::local_state, "consumer is closed");
+  return impl_->group->subscribe({}, regex, std::move(callbacks));
+}
+
+Result<void> Consumer::unsubscribe() {
+  if (!impl_->group) return {};
+  return impl_->group->unsubscribe(static_cast<int>(impl_->net_config.request_timeout_ms));
+}
+
+std::vector<std::string> Consumer::subscription() const {
+  return impl_->group ? impl_->group->subscription() : std::vector<std::string>{};
+}
+
+std::string Consumer::member_id() const { return impl_->group ? impl_->group->member_id() : std::string{}; }
+int32_t Consumer::generation() const { return impl_->group ? impl_->group->generation() : -1; }
+
+void Consumer::set_commit_callback(CommitCallback callback) {
+  if (impl_->group) impl_->group->set_commit_callback(std::move(callback));
+}
+
+Result<void> Consumer::commit(const std::vector<TopicPartitionOffset>& offsets, CommitMode mode, int timeout_ms) {
+  if (!impl_->group) return fail(no_group());
+  if (impl_->closed) return fail(ErrorCode::local_state, "consumer is closed");
+  return impl_->group->commit(offsets, mode, timeout_ms);
+}
+
+Result<std::vector<TopicPartitionOffset>> Consumer::committed(const std::vector<TopicPartition>& partitions,
+                                                             int timeout_ms) {
+  if (!impl_->group) return fail(no_group());
+  if (impl_->closed) return fail(ErrorCode::local_state, "consumer is closed");
+  return impl_->group->committed(partitions, timeout_ms);
+}
+
+Result<int64_t> Consumer::lag(const TopicPartition& tp, int timeout_ms) {
+  int64_t start = io::steady_now_ms();
+  auto pos = position(tp, timeout_ms);
+  if (!pos) return fail(pos.error());
+  int remaining = timeout_ms < 0 ? -1 : std::max<int>(1, timeout_ms - static_cast<int>(io::steady_now_ms() - start));
+  auto high = impl_->list_offset(tp, -1, remaining);
+  if (!high) return fail(high.error());
+  return std::max<int64_t>(0, high->first - *pos);
 }
 
 }  // namespace conveyor::client

@@ -75,8 +75,8 @@ bool GroupMembership::poll_active(int64_t now_ms) const {
   return !poll_expired_ && now_ms - last_poll_ms_ <= config_.rebalance_timeout_ms;
 }
 
-void GroupMembership::subscribe(std::set<std::string> topics, int64_t now_ms) {
-  if (topics.empty()) {
+void GroupMembership::subscribe(std::set<std::string> topics, int64_t now_ms, bool pattern) {
+  if (topics.empty() && !pattern) {
     subscription_.clear();
     return;
   }

@@ -83,8 +83,9 @@ class GroupMembership {
 
   // ---- inputs (now_ms: a monotonic clock) ----
   // Sets the subscribed topic names (already resolved for a pattern). A change rejoins; an
-  // empty set is unsubscribe: the caller revokes on the user side first, then calls leave().
-  void subscribe(std::set<std::string> topics, int64_t now_ms);
+  // empty set is unsubscribe: the caller revokes on the user side first, then calls leave() —
+  // except for a pattern (pattern=true), where matching no topic is a valid subscription.
+  void subscribe(std::set<std::string> topics, int64_t now_ms, bool pattern = false);
   // Partition counts of the subscribed topics; a change of a count after the last join rejoins.
   void update_metadata(const std::map<std::string, int32_t>& partitions_per_topic, int64_t now_ms);
   // poll()/consume() ran (max.poll.interval.ms, KIP-62).

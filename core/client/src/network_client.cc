@@ -125,6 +125,7 @@ struct NetworkClient::Pending {
   RawHandler handler;
   bool expect_response;
   int64_t enqueued_ms;
+  int64_t timeout_ms;
 };
 
 struct NetworkClient::Node {
@@ -210,13 +211,14 @@ NetworkClient::Node* NetworkClient::any_node() {
   Node* best = nullptr;
   // Ready broker with the fewest requests in flight; known brokers before bootstrap entries.
   for (auto& [id, n] : nodes_) {
-    if (n->state != Node::State::ready) continue;
+    if (n->state != Node::State::ready || coordinator_ids_.count(id)) continue;
     if (id < 0 && !metadata_.brokers.empty()) continue;
     if (!best || n->in_flight.size() < best->in_flight.size()) best = n.get();
   }
   if (best) return best;
   for (auto& [id, n] : nodes_)
-    if (n->state == Node::State::connecting || n->state == Node::State::negotiating) return n.get();
+    if ((n->state == Node::State::connecting || n->state == Node::State::negotiating) && !coordinator_ids_.count(id))
+      return n.get();
   // Something not backing off: known brokers first, then bootstrap servers.
   std::vector<Node*> candidates;
   for (const auto& [id, b] : metadata_.brokers)
@@ -368,13 +370,13 @@ void NetworkClient::node_failed(Node& node, const Error& error) {
 }
 
 void NetworkClient::send_raw(int32_t node_id, protocol::ApiKey key, int16_t min_version, int16_t max_version,
-                             Encoder encoder, RawHandler handler, bool expect_response) {
+                             Encoder encoder, RawHandler handler, bool expect_response, int64_t timeout_ms) {
   if (closed_) return handler(fail(ErrorCode::local_destroy, "client closing"), -1);
   Node* node = node_for(node_id);
   if (!node)
     return handler(fail(ErrorCode::leader_not_available, fmt::format("unknown broker node {}", node_id)), -1);
   Pending p{key, min_version, max_version, std::move(encoder), std::move(handler), expect_response,
-            io::steady_now_ms()};
+            io::steady_now_ms(), timeout_ms > 0 ? timeout_ms : config_.request_timeout_ms};
   if (node->state != Node::State::ready) {
     node->waiting.push_back(std::move(p));
     if (node->state == Node::State::disconnected && node->backoff_until_ms <= io::steady_now_ms()) connect(*node);
@@ -414,7 +416,7 @@ void NetworkClient::dispatch(Node& node, Pending p) {
     protocol::Reader empty{ByteView{}};
     return p.handler(&empty, version);
   }
-  node.in_flight.push_back(Node::InFlight{corr, p.key, version, io::steady_now_ms() + config_.request_timeout_ms,
+  node.in_flight.push_back(Node::InFlight{corr, p.key, version, io::steady_now_ms() + p.timeout_ms,
                                           std::move(p.handler)});
   Node* np = &node;
   uint64_t gen = node.generation;
@@ -441,11 +443,13 @@ void NetworkClient::tick() {
   int64_t now = io::steady_now_ms();
   for (auto& [id, node] : nodes_) {
     Node& n = *node;
-    if (!n.in_flight.empty() && n.in_flight.front().deadline_ms <= now) {
+    bool expired = false;
+    for (const auto& f : n.in_flight) expired |= f.deadline_ms <= now;
+    if (expired) {
       node_failed(n, Error{ErrorCode::request_timed_out,
                            fmt::format("request to {} timed out after {} ms", n.address(), config_.request_timeout_ms)});
     }
-    while (!n.waiting.empty() && n.waiting.front().enqueued_ms + config_.request_timeout_ms <= now) {
+    while (!n.waiting.empty() && n.waiting.front().enqueued_ms + n.waiting.front().timeout_ms <= now) {
       auto p = std::move(n.waiting.front());
       n.waiting.pop_front();
       p.handler(fail(ErrorCode::request_timed_out, fmt::format("no connection to {} in time", n.address())), -1);
@@ -457,6 +461,24 @@ void NetworkClient::tick() {
   tick_timer_ = loop_.schedule(kTickMs, [this, alive] {
     if (!alive.expired()) tick();
   });
+}
+
+int32_t NetworkClient::add_coordinator_node(int32_t broker_node_id, const std::string& host, uint16_t port) {
+  int32_t id = INT32_MAX - broker_node_id;
+  coordinator_ids_.insert(id);
+  auto it = nodes_.find(id);
+  if (it == nodes_.end()) {
+    auto n = std::make_unique<Node>();
+    n->id = id;
+    n->host = host;
+    n->port = port;
+    nodes_.emplace(id, std::move(n));
+  } else if (it->second->host != host || it->second->port != port) {
+    node_failed(*it->second, Error{ErrorCode::local_transport, "coordinator address changed"});
+    it->second->host = host;
+    it->second->port = port;
+  }
+  return id;
 }
 
 void NetworkClient::add_topics(const std::vector<std::string>& topics) {

@@ -84,13 +84,16 @@ class NetworkClient {
   // Errors to the handler: local_transport (connection lost), request_timed_out,
   // unsupported_version (no common version), local_all_brokers_down / leader_not_available
   // (unknown node), local_destroy (closing).
+  // timeout_ms > 0 replaces request.timeout.ms for this request (JoinGroup waits up to the
+  // rebalance timeout on the broker).
   void send_raw(int32_t node_id, protocol::ApiKey key, int16_t min_version, int16_t max_version,
-                Encoder encoder, RawHandler handler, bool expect_response = true);
+                Encoder encoder, RawHandler handler, bool expect_response = true, int64_t timeout_ms = -1);
 
   // Typed convenience: Req/Resp are generated messages.
   template <class Req, class Resp>
   void send(int32_t node_id, Req request, std::function<void(Result<Resp>, int16_t)> handler,
-            int16_t max_version = Req::kMaxVersion, int16_t min_version = Req::kMinVersion) {
+            int16_t max_version = Req::kMaxVersion, int16_t min_version = Req::kMinVersion,
+            int64_t timeout_ms = -1) {
     auto shared = std::make_shared<Req>(std::move(request));
     send_raw(
         node_id, Req::kApiKey, min_version, max_version,
@@ -100,8 +103,14 @@ class NetworkClient {
           Resp resp;
           if (auto d = resp.decode(**r, v); !d) return handler(fail(d.error()), v);
           handler(std::move(resp), v);
-        });
+        },
+        true, timeout_ms);
   }
+
+  // The group coordinator gets its own connection (as Java's client does), so a JoinGroup held
+  // by the broker does not delay fetches: registers host:port under a node id derived from the
+  // broker's (INT32_MAX - node_id) and returns that id. Re-registering moves the connection.
+  int32_t add_coordinator_node(int32_t broker_node_id, const std::string& host, uint16_t port);
 
   // Negotiated version range for a node (nullopt until ApiVersions completed).
   std::optional<std::pair<int16_t, int16_t>> broker_versions(int32_t node_id, protocol::ApiKey key) const;
@@ -150,6 +159,7 @@ class NetworkClient {
   int32_t next_correlation_id_ = 1;
   ClusterMetadata metadata_;
   std::set<std::string> topics_;
+  std::set<int32_t> coordinator_ids_;  // nodes added by add_coordinator_node (never "any node")
   bool metadata_in_flight_ = false;
   bool metadata_again_ = false;
   int64_t last_metadata_request_ms_ = 0;

@@ -1,13 +1,31 @@
 #pragma once
-// conveyor's Kafka consumer with manual partition assignment (groups come later: a group
-// membership layer will call assign()/seek() when partitions are assigned or revoked).
-// A background fetcher sends Fetch requests to each partition's leader and prefetches
-// records into a bounded queue; poll()/consume() take from that queue.
+// conveyor's Kafka consumer: manual partition assignment (assign) or consumer group
+// membership with Kafka's classic group protocol (subscribe). A background fetcher sends
+// Fetch requests to each partition's leader and prefetches records into a bounded queue;
+// poll()/consume() take from that queue. Group membership (FindCoordinator, JoinGroup,
+// SyncGroup, Heartbeat, LeaveGroup) runs on the same background thread; rebalance and commit
+// callbacks run only inside poll()/consume()/close() on the caller's thread (DESIGN.md §5).
 //
 // Configuration (Kafka's consumer property names):
 //   bootstrap.servers            host:port[,...] (required)
 //   client.id                    default "conveyor"
-//   group.id                     accepted; used by group membership (next issue)
+//   group.id                     consumer group; needed by subscribe() and commits
+//   group.instance.id            static membership (KIP-345): no LeaveGroup on close
+//   group.protocol               classic (the only one; KIP-848's "consumer" is refused)
+//   session.timeout.ms           default 45000
+//   heartbeat.interval.ms        default 3000 (must be < session.timeout.ms)
+//   max.poll.interval.ms         default 300000; also the rebalance timeout sent in JoinGroup.
+//                                A member that does not poll for this long leaves the group and
+//                                rejoins (getting partitions again) only when it polls again.
+//   partition.assignment.strategy  comma list in preference order: range, roundrobin,
+//                                cooperative-sticky (or Java class names); default
+//                                "range,cooperative-sticky" (Java 3.x+). The cooperative
+//                                protocol (KIP-429) is used only if every entry supports it.
+//   enable.auto.commit           default true: inside poll(), every auto.commit.interval.ms,
+//                                commit the positions (records returned by EARLIER polls);
+//                                also before revocation and on close
+//   auto.commit.interval.ms      default 5000
+//   exclude.internal.topics      default true: patterns never match internal topics
 //   auto.offset.reset            earliest | latest | none (default latest); none makes poll()
 //                                fail with offset_out_of_range / local_state
 //   fetch.min.bytes              default 1
@@ -19,7 +37,7 @@
 //   check.crcs                   default true
 //   queued.max.messages.kbytes   prefetch queue limit in KiB, default 65536
 //   request.timeout.ms           default 30000
-//   metadata.max.age.ms          default 300000
+//   metadata.max.age.ms          default 300000 (also how often a pattern is re-matched)
 //   reconnect.backoff.ms         default 50
 //   socket.connection.setup.timeout.ms default 10000
 // Accepted and ignored: see core/client/README.md. Unknown keys → invalid_config.
@@ -28,7 +46,9 @@
 // for one consuming thread at a time. wakeup() is the call for another thread.
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <string>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -39,12 +59,82 @@
 
 namespace conveyor::client {
 
+// Kafka's commitSync / commitAsync.
+enum class CommitMode { sync, async };
+
+// Rebalance callbacks (Java's ConsumerRebalanceListener), run inside poll()/consume()/close()/
+// unsubscribe() on the caller's thread, never with a lock held: they may call any Consumer
+// method (commit, seek, position, ...).
+//   on_revoked: partitions given up in a rebalance; runs BEFORE they leave the assignment, so
+//               their positions can still be committed. Eager protocols: every owned partition
+//               before each rebalance; cooperative: only the ones that move.
+//   on_assigned: partitions added by a rebalance (possibly none: it runs after every
+//               rebalance, as Java's); positions start at the committed offsets, or
+//               auto.offset.reset; seek() inside the callback overrides.
+//   on_lost:    the generation was lost (session expired, UNKNOWN_MEMBER_ID,
+//               ILLEGAL_GENERATION, max.poll.interval.ms exceeded, fenced): the partitions may
+//               already belong to someone else, nothing is committed. Unset: on_revoked runs.
+struct RebalanceCallbacks {
+  std::function<void(const std::vector<TopicPartition>&)> on_assigned;
+  std::function<void(const std::vector<TopicPartition>&)> on_revoked;
+  std::function<void(const std::vector<TopicPartition>&)> on_lost;
+};
+
+// Outcome of an asynchronous commit (and of auto-commits), run inside poll()/consume()/close().
+// error.code == ErrorCode::none on success; offsets are the ones that were sent.
+using CommitCallback = std::function<void(const Error& error, const std::vector<TopicPartitionOffset>& offsets)>;
+
 class Consumer {
  public:
   static const ConfigSchema& config_schema();
 
   // Validates the configuration and starts the fetcher thread. Errors: invalid_config.
   static Result<std::unique_ptr<Consumer>> create(const Properties& config);
+
+  // ---- consumer groups (Kafka's classic group protocol) ----
+
+  // Joins group.id subscribed to these topics (replaces an earlier subscription); partitions
+  // come from the group's assignor. The join happens in the background; assignments are
+  // applied (and callbacks run) inside poll(). Errors: invalid_group_id (no group.id),
+  // local_invalid_arg (empty list or empty name), local_state (partitions assigned manually —
+  // assign({}) first — or closed). Thread-safe.
+  Result<void> subscribe(const std::vector<std::string>& topics, RebalanceCallbacks callbacks = {});
+  // Subscribes to every topic whose whole name matches the ECMAScript regular expression
+  // (Java's Pattern.matches semantics); the cluster's topic list is re-read every
+  // metadata.max.age.ms and a change of the matching set rejoins the group. Errors as
+  // subscribe(), plus local_invalid_arg for a bad expression.
+  Result<void> subscribe_pattern(const std::string& regex, RebalanceCallbacks callbacks = {});
+  // Commits (if enable.auto.commit), runs on_revoked for the owned partitions, leaves the
+  // group (LeaveGroup, unless static) and clears the assignment. No-op if not subscribed.
+  Result<void> unsubscribe();
+  // Subscribed topic names (for a pattern: the topics it matches now); empty if not subscribed.
+  std::vector<std::string> subscription() const;
+  // Group member id and generation (-1 / "" when not a member right now).
+  std::string member_id() const;
+  int32_t generation() const;
+
+  // Callback for async commits and auto-commits (replaces the previous one).
+  void set_commit_callback(CommitCallback callback);
+
+  // Commits `offsets` (each = offset of the NEXT record to consume, Kafka convention) for the
+  // consumer's group; an empty vector commits the current positions of all assigned partitions.
+  // sync: waits up to timeout_ms (-1 = request.timeout.ms) for the broker's answer;
+  // async: returns at once, outcome reported through the commit callback inside poll.
+  // Uses the member's generation and member id when subscribed; generation -1 and an empty
+  // member id with manual assignment (Kafka allows both). Errors: invalid_group_id (no
+  // group.id), local_invalid_arg (offset < 0, empty topic), local_timed_out, the broker's
+  // per-partition error (e.g. illegal_generation, unknown_member_id — the member then rejoins —,
+  // rebalance_in_progress: commit again after the rebalance), local_state (closed).
+  // Kafka source: OffsetCommit v2-9, KafkaConsumer.commitSync/commitAsync.
+  Result<void> commit(const std::vector<TopicPartitionOffset>& offsets, CommitMode mode = CommitMode::sync,
+                      int timeout_ms = -1);
+  // Committed offsets of the group (OffsetFetch v1-9, require_stable); offset -1 if none; the
+  // committed metadata string and leader epoch are returned too. Errors: invalid_group_id,
+  // local_timed_out, broker errors.
+  Result<std::vector<TopicPartitionOffset>> committed(const std::vector<TopicPartition>& partitions, int timeout_ms);
+  // High watermark (last stable offset with read_committed, via ListOffsets) minus the
+  // position, >= 0. Errors: as position() and watermark_offsets().
+  Result<int64_t> lag(const TopicPartition& tp, int timeout_ms);
 
   // Replaces the whole assignment (Kafka's assign(), not incremental). Each offset is >= 0,
   // kOffsetBeginning, kOffsetEnd, or kOffsetInvalid (use auto.offset.reset). Records already
@@ -84,7 +174,8 @@ class Consumer {
   // Makes a poll()/consume() blocked in another thread return at once (empty). Thread-safe.
   void wakeup();
 
-  // Stops the fetcher and drops prefetched records. Idempotent; the destructor calls it.
+  // Commits (enable.auto.commit), runs on_revoked, leaves the group (unless static), then stops
+  // the fetcher and drops prefetched records. Idempotent; the destructor calls it.
   void close();
   ~Consumer();
 

@@ -33,8 +33,10 @@ struct TopicPartitionOffset {
   std::string topic;
   int32_t partition = 0;
   // >= 0: absolute offset; kOffsetBeginning, kOffsetEnd, or kOffsetInvalid (= use
-  // auto.offset.reset).
+  // auto.offset.reset). In commits: the offset of the NEXT record to consume (Kafka convention).
   int64_t offset = kOffsetInvalid;
+  std::string metadata;        // committed metadata string (OffsetCommit), "" by default
+  int32_t leader_epoch = -1;   // committed leader epoch, -1 = unknown
 };
 
 // One record to produce. Kafka source: ProducerRecord (Java), rd_kafka_producev (librdkafka).

@@ -692,3 +692,46 @@ TEST(Defaults, KafkaDefaults) {
 
 }  // namespace
 }  // namespace conveyor::protocol
+
+namespace conveyor::protocol {
+namespace {
+
+// OffsetDelete v0 (KIP-496), written from the protocol guide: request group_id, [name,
+// [partition_index]]; response error_code, throttle_time_ms, [name, [partition_index,
+// error_code]]. Not flexible.
+TEST(Golden, OffsetDeleteV0) {
+  OffsetDeleteRequest req;
+  req.group_id = "g";
+  auto& t = req.topics.emplace_back();
+  t.name = "t";
+  t.partitions.emplace_back().partition_index = 2;
+  Bytes want = hex("0001 'g' | 00000001 0001 't' | 00000001 00000002");
+  Bytes out;
+  Writer w(out);
+  req.encode(w, 0);
+  EXPECT_EQ(out, want);
+  OffsetDeleteResponse resp;
+  resp.error_code = 0;
+  resp.throttle_time_ms = 0;
+  auto& rt = resp.topics.emplace_back();
+  rt.name = "t";
+  auto& rp = rt.partitions.emplace_back();
+  rp.partition_index = 2;
+  rp.error_code = 86;
+  Bytes rwant = hex("0000 | 00000000 | 00000001 0001 't' | 00000001 00000002 0056");
+  Bytes rout;
+  Writer rw(rout);
+  resp.encode(rw, 0);
+  EXPECT_EQ(rout, rwant);
+  Reader r(rwant);
+  OffsetDeleteResponse back;
+  ASSERT_TRUE(back.decode(r, 0).has_value());
+  EXPECT_TRUE(back == resp);
+  auto versions = find_api_versions(ApiKey::offset_delete);
+  ASSERT_TRUE(versions.has_value());
+  EXPECT_EQ(versions->min_version, 0);
+  EXPECT_EQ(versions->max_version, 0);
+}
+
+}  // namespace
+}  // namespace conveyor::protocol

@@ -1,6 +1,7 @@
 // conveyor.h: producer, consumer and admin over conveyor::client.
 #include <algorithm>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <fmt/format.h>
@@ -154,6 +155,10 @@ extern "C" void conveyor_producer_destroy(conveyor_producer_t* p) {
 
 struct conveyor_consumer_s {
   std::unique_ptr<client::Consumer> consumer;
+  conveyor_rebalance_cb_t rebalance_cb = nullptr;  // consumer groups (below)
+  void* rebalance_opaque = nullptr;
+  conveyor_commit_cb_t commit_cb = nullptr;
+  void* commit_opaque = nullptr;
 };
 
 namespace {
@@ -329,6 +334,229 @@ extern "C" void conveyor_consumer_destroy(conveyor_consumer_t* c) {
   } catch (...) {
   }
   delete c;
+}
+
+// ---- consumer groups ------------------------------------------------------------------------
+
+struct conveyor_partition_list_s {
+  std::vector<std::string> topics;
+  std::vector<conveyor_topic_partition_t> entries;  // topic points into `topics`
+};
+
+namespace {
+
+// Borrowed C view of (topic, partition, offset) triples; topics stay owned by `src`.
+template <class T>
+std::vector<conveyor_topic_partition_t> c_view(const std::vector<T>& src) {
+  std::vector<conveyor_topic_partition_t> out;
+  out.reserve(src.size());
+  for (const auto& e : src) {
+    conveyor_topic_partition_t tp;
+    tp.topic = e.topic.c_str();
+    tp.partition = e.partition;
+    if constexpr (std::is_same_v<T, client::TopicPartitionOffset>)
+      tp.offset = e.offset;
+    else
+      tp.offset = client::kOffsetInvalid;
+    out.push_back(tp);
+  }
+  return out;
+}
+
+conveyor_partition_list_s* make_list(std::vector<std::pair<client::TopicPartition, int64_t>> items) {
+  auto* l = new conveyor_partition_list_s;
+  l->topics.reserve(items.size());
+  for (const auto& [tp, off] : items) l->topics.push_back(tp.topic);
+  for (size_t i = 0; i < items.size(); ++i)
+    l->entries.push_back(conveyor_topic_partition_t{l->topics[i].c_str(), items[i].first.partition, items[i].second});
+  return l;
+}
+
+client::RebalanceCallbacks c_rebalance_callbacks(conveyor_consumer_t* c) {
+  auto call = [c](int event, const std::vector<client::TopicPartition>& parts) {
+    if (!c->rebalance_cb) return;
+    auto view = c_view(parts);
+    c->rebalance_cb(c, event, view.data(), view.size(), c->rebalance_opaque);
+  };
+  client::RebalanceCallbacks cb;
+  cb.on_assigned = [call](const auto& p) { call(CONVEYOR_REBALANCE_ASSIGNED, p); };
+  cb.on_revoked = [call](const auto& p) { call(CONVEYOR_REBALANCE_REVOKED, p); };
+  cb.on_lost = [call](const auto& p) { call(CONVEYOR_REBALANCE_LOST, p); };
+  return cb;
+}
+
+}  // namespace
+
+extern "C" conveyor_err_t conveyor_consumer_set_rebalance_cb(conveyor_consumer_t* c, conveyor_rebalance_cb_t cb,
+                                                             void* opaque, conveyor_error_t** errp) {
+  if (!c) return null_arg(errp, "conveyor_consumer_set_rebalance_cb", "consumer");
+  if (errp) *errp = nullptr;
+  c->rebalance_cb = cb;
+  c->rebalance_opaque = opaque;
+  return CONVEYOR_OK;
+}
+
+extern "C" conveyor_err_t conveyor_consumer_subscribe(conveyor_consumer_t* c, const char* const* topics, size_t count,
+                                                      conveyor_error_t** errp) {
+  if (!c) return null_arg(errp, "conveyor_consumer_subscribe", "consumer");
+  if (count > 0 && !topics) return null_arg(errp, "conveyor_consumer_subscribe", "topics");
+  return guard(errp, [&]() -> Result<void> {
+    std::vector<std::string> names;
+    for (size_t i = 0; i < count; ++i) {
+      if (!topics[i])
+        return fail(ErrorCode::local_invalid_arg,
+                    fmt::format("conveyor_consumer_subscribe: topics[{}] must not be NULL", i));
+      names.emplace_back(topics[i]);
+    }
+    return c->consumer->subscribe(names, c_rebalance_callbacks(c));
+  });
+}
+
+extern "C" conveyor_err_t conveyor_consumer_subscribe_pattern(conveyor_consumer_t* c, const char* regex,
+                                                              conveyor_error_t** errp) {
+  if (!c) return null_arg(errp, "conveyor_consumer_subscribe_pattern", "consumer");
+  if (!regex) return null_arg(errp, "conveyor_consumer_subscribe_pattern", "regex");
+  return guard(errp, [&]() -> Result<void> { return c->consumer->subscribe_pattern(regex, c_rebalance_callbacks(c)); });
+}
+
+extern "C" conveyor_err_t conveyor_consumer_unsubscribe(conveyor_consumer_t* c, conveyor_error_t** errp) {
+  if (!c) return null_arg(errp, "conveyor_consumer_unsubscribe", "consumer");
+  return guard(errp, [&]() -> Result<void> { return c->consumer->unsubscribe(); });
+}
+
+extern "C" size_t conveyor_partition_list_count(const conveyor_partition_list_t* l) {
+  return l ? l->entries.size() : 0;
+}
+
+extern "C" const conveyor_topic_partition_t* conveyor_partition_list_get(const conveyor_partition_list_t* l,
+                                                                         size_t i) {
+  return l && i < l->entries.size() ? &l->entries[i] : nullptr;
+}
+
+extern "C" void conveyor_partition_list_destroy(conveyor_partition_list_t* l) { delete l; }
+
+extern "C" conveyor_err_t conveyor_consumer_assignment(conveyor_consumer_t* c, conveyor_partition_list_t** listp,
+                                                       conveyor_error_t** errp) {
+  if (!c) return null_arg(errp, "conveyor_consumer_assignment", "consumer");
+  if (!listp) return null_arg(errp, "conveyor_consumer_assignment", "listp");
+  *listp = nullptr;
+  return guard(errp, [&]() -> Result<void> {
+    std::vector<std::pair<client::TopicPartition, int64_t>> items;
+    for (const auto& tp : c->consumer->assignment()) {
+      auto pos = c->consumer->position(tp, 0);
+      items.emplace_back(tp, pos ? *pos : client::kOffsetInvalid);
+    }
+    *listp = make_list(std::move(items));
+    return {};
+  });
+}
+
+extern "C" conveyor_err_t conveyor_consumer_subscription(conveyor_consumer_t* c, conveyor_partition_list_t** listp,
+                                                         conveyor_error_t** errp) {
+  if (!c) return null_arg(errp, "conveyor_consumer_subscription", "consumer");
+  if (!listp) return null_arg(errp, "conveyor_consumer_subscription", "listp");
+  *listp = nullptr;
+  return guard(errp, [&]() -> Result<void> {
+    std::vector<std::pair<client::TopicPartition, int64_t>> items;
+    for (const auto& t : c->consumer->subscription()) items.emplace_back(client::TopicPartition{t, -1}, client::kOffsetInvalid);
+    *listp = make_list(std::move(items));
+    return {};
+  });
+}
+
+extern "C" conveyor_err_t conveyor_consumer_set_commit_cb(conveyor_consumer_t* c, conveyor_commit_cb_t cb,
+                                                          void* opaque, conveyor_error_t** errp) {
+  if (!c) return null_arg(errp, "conveyor_consumer_set_commit_cb", "consumer");
+  return guard(errp, [&]() -> Result<void> {
+    c->commit_cb = cb;
+    c->commit_opaque = opaque;
+    if (!cb) {
+      c->consumer->set_commit_callback(nullptr);
+      return {};
+    }
+    c->consumer->set_commit_callback([c](const Error& e, const std::vector<client::TopicPartitionOffset>& offsets) {
+      if (!c->commit_cb) return;
+      auto view = c_view(offsets);
+      if (e.code == ErrorCode::none) return c->commit_cb(c, nullptr, view.data(), view.size(), c->commit_opaque);
+      conveyor_error_t* err = nullptr;
+      set_error(&err, e);
+      c->commit_cb(c, err, view.data(), view.size(), c->commit_opaque);
+      conveyor_error_destroy(err);
+    });
+    return {};
+  });
+}
+
+extern "C" conveyor_err_t conveyor_consumer_commit(conveyor_consumer_t* c, const conveyor_topic_partition_t* offsets,
+                                                   size_t count, const char* const* metadata, int mode,
+                                                   int32_t timeout_ms, conveyor_error_t** errp) {
+  if (!c) return null_arg(errp, "conveyor_consumer_commit", "consumer");
+  if (count > 0 && !offsets) return null_arg(errp, "conveyor_consumer_commit", "offsets");
+  return guard(errp, [&]() -> Result<void> {
+    if (mode != CONVEYOR_COMMIT_SYNC && mode != CONVEYOR_COMMIT_ASYNC)
+      return fail(ErrorCode::local_invalid_arg, fmt::format("conveyor_consumer_commit: bad mode {}", mode));
+    std::vector<client::TopicPartitionOffset> list;
+    for (size_t i = 0; i < count; ++i) {
+      if (!offsets[i].topic)
+        return fail(ErrorCode::local_invalid_arg,
+                    fmt::format("conveyor_consumer_commit: offsets[{}].topic must not be NULL", i));
+      client::TopicPartitionOffset o;
+      o.topic = offsets[i].topic;
+      o.partition = offsets[i].partition;
+      o.offset = offsets[i].offset;
+      if (metadata && metadata[i]) o.metadata = metadata[i];
+      list.push_back(std::move(o));
+    }
+    return c->consumer->commit(list, mode == CONVEYOR_COMMIT_ASYNC ? client::CommitMode::async : client::CommitMode::sync,
+                               timeout_ms);
+  });
+}
+
+extern "C" conveyor_err_t conveyor_consumer_committed(conveyor_consumer_t* c, conveyor_topic_partition_t* partitions,
+                                                      size_t count, int32_t timeout_ms, conveyor_error_t** errp) {
+  if (!c) return null_arg(errp, "conveyor_consumer_committed", "consumer");
+  if (count > 0 && !partitions) return null_arg(errp, "conveyor_consumer_committed", "partitions");
+  return guard(errp, [&]() -> Result<void> {
+    std::vector<client::TopicPartition> tps;
+    for (size_t i = 0; i < count; ++i) {
+      if (!partitions[i].topic)
+        return fail(ErrorCode::local_invalid_arg,
+                    fmt::format("conveyor_consumer_committed: partitions[{}].topic must not be NULL", i));
+      tps.push_back({partitions[i].topic, partitions[i].partition});
+    }
+    auto r = c->consumer->committed(tps, timeout_ms);
+    if (!r) return fail(r.error());
+    for (size_t i = 0; i < count && i < r->size(); ++i) partitions[i].offset = (*r)[i].offset;
+    return {};
+  });
+}
+
+extern "C" conveyor_err_t conveyor_consumer_lag(conveyor_consumer_t* c, const char* topic, int32_t partition,
+                                                int32_t timeout_ms, int64_t* lagp, conveyor_error_t** errp) {
+  if (!c) return null_arg(errp, "conveyor_consumer_lag", "consumer");
+  if (!topic) return null_arg(errp, "conveyor_consumer_lag", "topic");
+  if (!lagp) return null_arg(errp, "conveyor_consumer_lag", "lagp");
+  return guard(errp, [&]() -> Result<void> {
+    auto r = c->consumer->lag(client::TopicPartition{topic, partition}, timeout_ms);
+    if (!r) return fail(r.error());
+    *lagp = *r;
+    return {};
+  });
+}
+
+extern "C" conveyor_err_t conveyor_consumer_group_member(conveyor_consumer_t* c, char* buf, size_t len,
+                                                         int32_t* generationp, conveyor_error_t** errp) {
+  if (!c) return null_arg(errp, "conveyor_consumer_group_member", "consumer");
+  return guard(errp, [&]() -> Result<void> {
+    if (buf && len > 0) {
+      std::string id = c->consumer->member_id();
+      size_t n = std::min(id.size(), len - 1);
+      std::copy_n(id.data(), n, buf);
+      buf[n] = '\0';
+    }
+    if (generationp) *generationp = c->consumer->generation();
+    return {};
+  });
 }
 
 // ---- admin --------------------------------------------------------------------------------

@@ -349,6 +349,122 @@ CONVEYOR_API conveyor_err_t conveyor_consumer_close(conveyor_consumer_t *consume
 CONVEYOR_API void conveyor_consumer_destroy(conveyor_consumer_t *consumer);
 
 /* ---------------------------------------------------------------------------------------- */
+/* Consumer groups (Kafka's classic group protocol; needs group.id)                         */
+/* ---------------------------------------------------------------------------------------- */
+/* Group configuration (Kafka's names): group.id, group.instance.id (static membership,
+ * KIP-345), session.timeout.ms (45000), heartbeat.interval.ms (3000), max.poll.interval.ms
+ * (300000), partition.assignment.strategy ("range,cooperative-sticky"; also roundrobin and
+ * the Java class names), enable.auto.commit (true), auto.commit.interval.ms (5000),
+ * group.protocol (classic only). Membership runs on the consumer's background thread; every
+ * callback below runs only inside _poll/_consume/_close/_unsubscribe on the caller's thread. */
+
+/* Rebalance events passed to conveyor_rebalance_cb_t. */
+#define CONVEYOR_REBALANCE_ASSIGNED 1 /* partitions added by a rebalance (may be none) */
+#define CONVEYOR_REBALANCE_REVOKED 2  /* partitions given up; still assigned during the call */
+#define CONVEYOR_REBALANCE_LOST 3     /* generation lost: partitions may be owned elsewhere */
+
+/* Rebalance callback (Java's ConsumerRebalanceListener). partitions[i].offset is -1001;
+ * partitions and their topic strings are borrowed for the call. The callback may call any
+ * consumer function except _destroy (e.g. _commit on REVOKED, _seek on ASSIGNED). */
+typedef void (*conveyor_rebalance_cb_t)(conveyor_consumer_t *consumer, int event,
+                                        const conveyor_topic_partition_t *partitions,
+                                        size_t count, void *opaque);
+
+/* Installs (cb != NULL) or removes the rebalance callback; it applies from the next event.
+ * Without a callback for LOST, REVOKED is reported instead (Java's default). Not concurrent
+ * with _poll/_consume. Errors: _INVALID_ARG. */
+CONVEYOR_API conveyor_err_t conveyor_consumer_set_rebalance_cb(conveyor_consumer_t *consumer,
+                                                               conveyor_rebalance_cb_t cb,
+                                                               void *opaque,
+                                                               conveyor_error_t **errp);
+
+/* Joins group.id subscribed to `count` topic names (copied); replaces an earlier subscription.
+ * Returns at once; partitions arrive through _poll (ASSIGNED). Errors: INVALID_GROUP_ID (no
+ * group.id), _INVALID_ARG (count 0, NULL or empty name), _STATE (partitions assigned with
+ * _assign: clear them first, or closed). Thread-safe. Kafka: KafkaConsumer.subscribe. */
+CONVEYOR_API conveyor_err_t conveyor_consumer_subscribe(conveyor_consumer_t *consumer,
+                                                        const char *const *topics,
+                                                        size_t count, conveyor_error_t **errp);
+/* Subscribes to every topic whose whole name matches the ECMAScript regular expression
+ * (Java's Pattern.matches); the topic list is re-read every metadata.max.age.ms and a change
+ * of the matching set rejoins. Internal topics never match (exclude.internal.topics). Errors
+ * as _subscribe, plus _INVALID_ARG for a bad expression. Thread-safe. */
+CONVEYOR_API conveyor_err_t conveyor_consumer_subscribe_pattern(conveyor_consumer_t *consumer,
+                                                                const char *regex,
+                                                                conveyor_error_t **errp);
+/* Commits (enable.auto.commit), reports REVOKED, leaves the group (LeaveGroup unless static)
+ * and clears the assignment. No-op if not subscribed. Not concurrent with _poll/_consume. */
+CONVEYOR_API conveyor_err_t conveyor_consumer_unsubscribe(conveyor_consumer_t *consumer,
+                                                          conveyor_error_t **errp);
+
+/* An immutable list of topic partitions handed out by the functions below. */
+typedef struct conveyor_partition_list_s conveyor_partition_list_t;
+CONVEYOR_API size_t conveyor_partition_list_count(const conveyor_partition_list_t *list);
+/* Entry i (NULL if out of range); valid, with its topic string, until _destroy. */
+CONVEYOR_API const conveyor_topic_partition_t *conveyor_partition_list_get(
+    const conveyor_partition_list_t *list, size_t i);
+/* Accepts NULL. */
+CONVEYOR_API void conveyor_partition_list_destroy(conveyor_partition_list_t *list);
+
+/* The current assignment (offset = position, or -1001 if not known yet), sorted. Thread-safe. */
+CONVEYOR_API conveyor_err_t conveyor_consumer_assignment(conveyor_consumer_t *consumer,
+                                                         conveyor_partition_list_t **listp,
+                                                         conveyor_error_t **errp);
+/* The subscribed topics (for a pattern: the topics it matches now), one entry per topic with
+ * partition -1 and offset -1001; empty if not subscribed. Thread-safe. */
+CONVEYOR_API conveyor_err_t conveyor_consumer_subscription(conveyor_consumer_t *consumer,
+                                                           conveyor_partition_list_t **listp,
+                                                           conveyor_error_t **errp);
+
+#define CONVEYOR_COMMIT_SYNC 0  /* wait for the broker's answer (commitSync) */
+#define CONVEYOR_COMMIT_ASYNC 1 /* return at once; outcome through the commit callback */
+
+/* Outcome of an async commit or an auto-commit: err is NULL on success (borrowed for the
+ * call); offsets are the ones sent (borrowed). Runs inside _poll/_consume/_close. */
+typedef void (*conveyor_commit_cb_t)(conveyor_consumer_t *consumer, const conveyor_error_t *err,
+                                     const conveyor_topic_partition_t *offsets, size_t count,
+                                     void *opaque);
+/* Installs (cb != NULL) or removes the commit callback. Not concurrent with _poll/_consume. */
+CONVEYOR_API conveyor_err_t conveyor_consumer_set_commit_cb(conveyor_consumer_t *consumer,
+                                                            conveyor_commit_cb_t cb, void *opaque,
+                                                            conveyor_error_t **errp);
+
+/* Commits offsets for the group (OffsetCommit). Each offset is that of the NEXT record to
+ * consume (Kafka convention). offsets NULL / count 0: the current positions of every assigned
+ * partition. metadata: NULL, or count strings (NULL entries = "") stored with the offsets.
+ * mode: CONVEYOR_COMMIT_SYNC waits up to timeout_ms (-1 = request.timeout.ms);
+ * CONVEYOR_COMMIT_ASYNC returns at once. Uses the member's generation when subscribed, or
+ * generation -1 with manual assignment. Errors: INVALID_GROUP_ID (no group.id), _INVALID_ARG
+ * (negative offset, NULL topic, bad mode), _TIMED_OUT, ILLEGAL_GENERATION / UNKNOWN_MEMBER_ID
+ * (the member rejoins), REBALANCE_IN_PROGRESS (commit again after the rebalance), broker
+ * errors. Thread-safe. Kafka: KafkaConsumer.commitSync / commitAsync. */
+CONVEYOR_API conveyor_err_t conveyor_consumer_commit(conveyor_consumer_t *consumer,
+                                                     const conveyor_topic_partition_t *offsets,
+                                                     size_t count, const char *const *metadata,
+                                                     int mode, int32_t timeout_ms,
+                                                     conveyor_error_t **errp);
+/* Fills partitions[i].offset with the group's committed offset (-1 if none), OffsetFetch with
+ * require_stable (KIP-447). Blocks up to timeout_ms (-1 = request.timeout.ms); all or nothing.
+ * Errors: INVALID_GROUP_ID, _INVALID_ARG, _TIMED_OUT, broker errors. Thread-safe. */
+CONVEYOR_API conveyor_err_t conveyor_consumer_committed(conveyor_consumer_t *consumer,
+                                                        conveyor_topic_partition_t *partitions,
+                                                        size_t count, int32_t timeout_ms,
+                                                        conveyor_error_t **errp);
+/* *lagp = high watermark (last stable offset with read_committed; ListOffsets) - position,
+ * >= 0, for an assigned partition. Blocks up to timeout_ms. Errors: _UNKNOWN_PARTITION (not
+ * assigned), _STATE (position not known yet), _TIMED_OUT. Thread-safe. */
+CONVEYOR_API conveyor_err_t conveyor_consumer_lag(conveyor_consumer_t *consumer,
+                                                  const char *topic, int32_t partition,
+                                                  int32_t timeout_ms, int64_t *lagp,
+                                                  conveyor_error_t **errp);
+/* The group member id (NUL-terminated, copied into buf of size len; "" when not a member)
+ * and generation (-1 when not a member). Either output may be NULL. Thread-safe. */
+CONVEYOR_API conveyor_err_t conveyor_consumer_group_member(conveyor_consumer_t *consumer,
+                                                           char *buf, size_t len,
+                                                           int32_t *generationp,
+                                                           conveyor_error_t **errp);
+
+/* ---------------------------------------------------------------------------------------- */
 /* Admin                                                                                    */
 /* ---------------------------------------------------------------------------------------- */
 

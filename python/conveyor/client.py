@@ -7,6 +7,7 @@ interrupted with Ctrl-C.
 """
 from __future__ import annotations
 
+import re
 import threading
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union, overload
 
@@ -93,16 +94,116 @@ class Producer(_conveyor.Producer):
         self.close()
 
 
+RebalanceCallback = Callable[["Consumer", List[TopicPartition]], Any]
+
+
 class Consumer(_conveyor.Consumer):
-    """Reads records from assigned partitions (manual assignment).
+    """Reads records from partitions assigned by hand (``assign``) or by a consumer group
+    (``subscribe``, needs ``group.id``).
 
     ``poll(timeout)`` returns a Record or None; ``consume(max_records, timeout)`` a list;
-    iterating yields records until ``wakeup()`` or ``close()``.
+    iterating yields records until ``wakeup()`` or ``close()``. Rebalance and commit
+    callbacks run inside ``poll()``/``consume()``/``unsubscribe()``/``close()`` on the
+    calling thread; an exception raised by a callback is raised again by that call.
     """
 
     def __init__(self, config: Config) -> None:
         super().__init__(config_to_strings(config))
         self._iter_lock = threading.Lock()
+        self._on_assign: Optional[RebalanceCallback] = None
+        self._on_revoke: Optional[RebalanceCallback] = None
+        self._on_lost: Optional[RebalanceCallback] = None
+        self._on_commit: Optional[Callable[[Optional[Exception], List[TopicPartition]], Any]] = None
+
+    # ---- consumer groups -------------------------------------------------------------
+
+    def subscribe(self, topics: Union[str, Sequence[str]], on_assign: Optional[RebalanceCallback] = None,  # type: ignore[override]
+                  on_revoke: Optional[RebalanceCallback] = None,
+                  on_lost: Optional[RebalanceCallback] = None) -> None:
+        """Joins ``group.id`` subscribed to ``topics`` (a name or a list). A name starting with
+        ``^`` is a regular expression matched against the whole topic name (re-checked every
+        ``metadata.max.age.ms``), as confluent-kafka spells patterns.
+
+        Callbacks get ``(consumer, [TopicPartition])``: ``on_assign`` after every rebalance
+        (partitions added; positions start at the committed offsets, ``seek`` overrides),
+        ``on_revoke`` before partitions are given up (commit here for at-least-once),
+        ``on_lost`` when the generation was lost (nothing can be committed; defaults to
+        ``on_revoke``). Raises InvalidGroupIdError without ``group.id``; StateError
+        while partitions are assigned by hand. Kafka: KafkaConsumer.subscribe."""
+        if isinstance(topics, str):
+            topics = [topics]
+        topics = list(topics)
+        self._on_assign, self._on_revoke, self._on_lost = on_assign, on_revoke, on_lost
+        self.set_rebalance_callback(self._dispatch_rebalance)
+        patterns = [t for t in topics if t.startswith("^")]
+        if not patterns:
+            super().subscribe(topics)
+            return
+        # One regular expression: patterns as given, plain names matched literally.
+        alternatives = [f"(?:{t})" if t.startswith("^") else f"(?:{re.escape(t)})" for t in topics]
+        self.subscribe_pattern("|".join(alternatives))
+
+    def _dispatch_rebalance(self, event: int, partitions: List[Tuple[str, int]]) -> None:
+        tps = [TopicPartition(t, p) for t, p in partitions]
+        if event == 1:
+            if self._on_assign is not None:
+                self._on_assign(self, tps)
+        elif event == 2:
+            if self._on_revoke is not None:
+                self._on_revoke(self, tps)
+        elif self._on_lost is not None:
+            self._on_lost(self, tps)
+        elif self._on_revoke is not None:
+            self._on_revoke(self, tps)
+
+    def assignment(self) -> List[TopicPartition]:  # type: ignore[override]
+        """The partitions assigned now (by assign() or by the group)."""
+        return [TopicPartition(t, p) for t, p in super().assignment()]
+
+    def on_commit(self, callback: Optional[Callable[[Optional[Exception], List[TopicPartition]], Any]]) -> None:
+        """Callback ``(err, [TopicPartition])`` for asynchronous commits and auto-commits; err
+        is None or a KafkaError. Runs inside poll()/consume()/close()."""
+        self._on_commit = callback
+        if callback is None:
+            self.set_commit_callback(None)
+        else:
+            self.set_commit_callback(
+                lambda err, offsets: callback(err, [TopicPartition(t, p, o) for t, p, o in offsets]))
+
+    def commit(self, offsets: Optional[Sequence[TopicPartition]] = None, asynchronous: bool = False,  # type: ignore[override]
+               *, message: Optional[Record] = None, timeout: Optional[float] = None) -> None:
+        """Commits offsets for the group: ``offsets`` (each TopicPartition's offset is the NEXT
+        record to read), or the offset after ``message``, or (neither) the current position of
+        every assigned partition. ``asynchronous=True`` returns at once and reports through
+        ``on_commit``. Raises on failure when synchronous: CommitFailedError-like KafkaErrors
+        (IllegalGenerationError, UnknownMemberIdError, RebalanceInProgressError), KafkaTimeoutError.
+        Kafka: commitSync / commitAsync."""
+        entries = None
+        if message is not None:
+            entries = [(message.topic, message.partition, message.offset + 1, "")]
+        elif offsets is not None:
+            entries = [(tp.topic, tp.partition, tp.offset, "") for tp in offsets]
+        super().commit(entries, asynchronous, timeout)
+
+    def committed(self, partitions: Sequence[TopicPartition], timeout: Optional[float] = None  # type: ignore[override]
+                  ) -> List[TopicPartition]:
+        """The group's committed offsets (offset -1 when none), as new TopicPartitions."""
+        offsets = super().committed([(tp.topic, tp.partition) for tp in partitions], timeout)
+        return [TopicPartition(tp.topic, tp.partition, off) for tp, off in zip(partitions, offsets)]
+
+    def lag(self, partition: TopicPartition, timeout: Optional[float] = None) -> int:  # type: ignore[override]
+        """High watermark (last stable offset with read_committed) minus the position."""
+        return super().lag(partition.topic, partition.partition, timeout)
+
+    @property
+    def member_id(self) -> str:
+        """The group member id ('' when not a member)."""
+        return self.group_member()[0]
+
+    @property
+    def generation(self) -> int:
+        """The group generation (-1 when not a member)."""
+        return self.group_member()[1]
 
     def assign(self, partitions: Iterable[TopicPartition]) -> None:  # type: ignore[override]
         super().assign([(tp.topic, tp.partition, tp.offset) for tp in partitions])

@@ -442,6 +442,9 @@ class Consumer {
   }
   ~Consumer() {
     if (!consumer_) return;
+    // Garbage collection: no Python callbacks from the destructor.
+    conveyor_consumer_set_rebalance_cb(consumer_, nullptr, nullptr, nullptr);
+    conveyor_consumer_set_commit_cb(consumer_, nullptr, nullptr, nullptr);
     py::gil_scoped_release nogil;
     conveyor_consumer_destroy(consumer_);
   }
@@ -484,6 +487,8 @@ class Consumer {
         py::gil_scoped_release nogil;
         rc = conveyor_consumer_poll(handle, slice, &msg, &err);
       }
+      if (callback_error_) conveyor_message_destroy(msg), msg = nullptr;
+      raise_callback_error();
       check(rc, err);
       if (msg) {
         py::object rec;
@@ -516,6 +521,11 @@ class Consumer {
         py::gil_scoped_release nogil;
         rc = conveyor_consumer_consume(handle, msgs.size(), slice, msgs.data(), &n, &err);
       }
+      if (callback_error_) {
+        for (size_t i = 0; i < n; ++i) conveyor_message_destroy(msgs[i]);
+        n = 0;
+      }
+      raise_callback_error();
       check(rc, err);
       if (n > 0) {
         size_t i = 0;
@@ -588,12 +598,156 @@ class Consumer {
   void close() {
     if (!consumer_) return;
     conveyor_consumer_t* c = consumer_;
+    {
+      // close() commits, revokes (callback) and leaves the group before freeing.
+      py::gil_scoped_release nogil;
+      conveyor_consumer_close(c, nullptr);
+      conveyor_consumer_destroy(c);
+    }
     consumer_ = nullptr;
-    py::gil_scoped_release nogil;
-    conveyor_consumer_destroy(c);
+    rebalance_cb_ = py::none();
+    commit_cb_ = py::none();
+    raise_callback_error();
   }
 
   bool closed() const { return consumer_ == nullptr; }
+
+  // ---- consumer groups (conveyor.h "Consumer groups") ----
+
+  // cb(event, [(topic, partition), ...]) with event 1 assigned, 2 revoked, 3 lost; runs inside
+  // poll()/consume()/unsubscribe()/close() on the calling thread. None removes it.
+  void set_rebalance_callback(py::object cb) {
+    auto* handle = live();
+    rebalance_cb_ = cb;
+    conveyor_error_t* err = nullptr;
+    check(conveyor_consumer_set_rebalance_cb(handle, cb.is_none() ? nullptr : &Consumer::rebalance_trampoline, this,
+                                             &err),
+          err);
+  }
+
+  // cb(error_or_None, [(topic, partition, offset), ...]) for async commits and auto-commits.
+  void set_commit_callback(py::object cb) {
+    auto* handle = live();
+    commit_cb_ = cb;
+    conveyor_error_t* err = nullptr;
+    check(conveyor_consumer_set_commit_cb(handle, cb.is_none() ? nullptr : &Consumer::commit_trampoline, this, &err),
+          err);
+  }
+
+  void subscribe(const std::vector<std::string>& topics) {
+    std::vector<const char*> names;
+    for (const auto& t : topics) names.push_back(t.c_str());
+    conveyor_error_t* err = nullptr;
+    conveyor_err_t rc = conveyor_consumer_subscribe(live(), names.data(), names.size(), &err);
+    check(rc, err);
+  }
+
+  void subscribe_pattern(const std::string& regex) {
+    conveyor_error_t* err = nullptr;
+    conveyor_err_t rc = conveyor_consumer_subscribe_pattern(live(), regex.c_str(), &err);
+    check(rc, err);
+  }
+
+  void unsubscribe() {
+    conveyor_error_t* err = nullptr;
+    conveyor_err_t rc;
+    {
+      auto* handle = live();
+      py::gil_scoped_release nogil;
+      rc = conveyor_consumer_unsubscribe(handle, &err);
+    }
+    raise_callback_error();
+    check(rc, err);
+  }
+
+  std::vector<std::pair<std::string, int32_t>> assignment() {
+    conveyor_partition_list_t* list = nullptr;
+    conveyor_error_t* err = nullptr;
+    check(conveyor_consumer_assignment(live(), &list, &err), err);
+    std::vector<std::pair<std::string, int32_t>> out;
+    for (size_t i = 0; i < conveyor_partition_list_count(list); ++i) {
+      const auto* tp = conveyor_partition_list_get(list, i);
+      out.emplace_back(tp->topic, tp->partition);
+    }
+    conveyor_partition_list_destroy(list);
+    return out;
+  }
+
+  std::vector<std::string> subscription() {
+    conveyor_partition_list_t* list = nullptr;
+    conveyor_error_t* err = nullptr;
+    check(conveyor_consumer_subscription(live(), &list, &err), err);
+    std::vector<std::string> out;
+    for (size_t i = 0; i < conveyor_partition_list_count(list); ++i) out.emplace_back(conveyor_partition_list_get(list, i)->topic);
+    conveyor_partition_list_destroy(list);
+    return out;
+  }
+
+  // offsets None: current positions. Each entry (topic, partition, offset, metadata).
+  void commit(const std::optional<std::vector<std::tuple<std::string, int32_t, int64_t, std::string>>>& offsets,
+              bool asynchronous, const py::object& timeout) {
+    std::vector<conveyor_topic_partition_t> tps;
+    std::vector<const char*> meta;
+    if (offsets)
+      for (const auto& [topic, partition, offset, metadata] : *offsets) {
+        tps.push_back(conveyor_topic_partition_t{topic.c_str(), partition, offset});
+        meta.push_back(metadata.c_str());
+      }
+    int64_t ms = to_ms(timeout);
+    conveyor_error_t* err = nullptr;
+    conveyor_err_t rc;
+    {
+      auto* handle = live();
+      py::gil_scoped_release nogil;
+      rc = conveyor_consumer_commit(handle, tps.empty() ? nullptr : tps.data(), tps.size(),
+                                    meta.empty() ? nullptr : meta.data(),
+                                    asynchronous ? CONVEYOR_COMMIT_ASYNC : CONVEYOR_COMMIT_SYNC,
+                                    static_cast<int32_t>(ms < 0 ? -1 : std::min<int64_t>(ms, INT32_MAX)), &err);
+    }
+    check(rc, err);
+  }
+
+  std::vector<int64_t> committed(const std::vector<std::pair<std::string, int32_t>>& partitions,
+                                 const py::object& timeout) {
+    std::vector<conveyor_topic_partition_t> tps;
+    for (const auto& [topic, partition] : partitions) tps.push_back(conveyor_topic_partition_t{topic.c_str(), partition, -1});
+    int64_t ms = to_ms(timeout);
+    conveyor_error_t* err = nullptr;
+    conveyor_err_t rc;
+    {
+      auto* handle = live();
+      py::gil_scoped_release nogil;
+      rc = conveyor_consumer_committed(handle, tps.data(), tps.size(),
+                                       static_cast<int32_t>(ms < 0 ? -1 : std::min<int64_t>(ms, INT32_MAX)), &err);
+    }
+    check(rc, err);
+    std::vector<int64_t> out;
+    for (const auto& tp : tps) out.push_back(tp.offset);
+    return out;
+  }
+
+  int64_t lag(const std::string& topic, int32_t partition, const py::object& timeout) {
+    int64_t ms = to_ms(timeout);
+    int64_t lag = 0;
+    conveyor_error_t* err = nullptr;
+    conveyor_err_t rc;
+    {
+      auto* handle = live();
+      py::gil_scoped_release nogil;
+      rc = conveyor_consumer_lag(handle, topic.c_str(), partition,
+                                 static_cast<int32_t>(ms < 0 ? INT32_MAX : std::min<int64_t>(ms, INT32_MAX)), &lag, &err);
+    }
+    check(rc, err);
+    return lag;
+  }
+
+  std::pair<std::string, int32_t> group_member() {
+    char buf[512];
+    int32_t generation = -1;
+    conveyor_error_t* err = nullptr;
+    check(conveyor_consumer_group_member(live(), buf, sizeof buf, &generation, &err), err);
+    return {std::string(buf), generation};
+  }
 
  private:
   conveyor_consumer_t* live() const {
@@ -608,8 +762,53 @@ class Consumer {
     return true;
   }
 
+  // Callback trampolines: called by libconveyor inside poll/consume/unsubscribe/close, on this
+  // thread, with the GIL released by us around the C call. An exception is kept and raised
+  // when that call returns (the first one wins).
+  static void rebalance_trampoline(conveyor_consumer_t*, int event, const conveyor_topic_partition_t* parts,
+                                   size_t count, void* opaque) {
+    auto* self = static_cast<Consumer*>(opaque);
+    py::gil_scoped_acquire gil;
+    if (self->rebalance_cb_.is_none()) return;
+    try {
+      py::list list;
+      for (size_t i = 0; i < count; ++i) list.append(py::make_tuple(py::str(parts[i].topic), parts[i].partition));
+      self->rebalance_cb_(event, list);
+    } catch (py::error_already_set& e) {
+      if (!self->callback_error_) self->callback_error_ = e.value();
+    }
+  }
+  static void commit_trampoline(conveyor_consumer_t*, const conveyor_error_t* err, const conveyor_topic_partition_t* parts,
+                                size_t count, void* opaque) {
+    auto* self = static_cast<Consumer*>(opaque);
+    py::gil_scoped_acquire gil;
+    if (self->commit_cb_.is_none()) return;
+    try {
+      py::object error = py::none();
+      if (err && g_error_factory)
+        error = g_error_factory(conveyor_error_code(err), conveyor_error_name(err), conveyor_error_message(err),
+                                static_cast<bool>(conveyor_error_retriable(err)), static_cast<bool>(conveyor_error_fatal(err)));
+      py::list list;
+      for (size_t i = 0; i < count; ++i)
+        list.append(py::make_tuple(py::str(parts[i].topic), parts[i].partition, parts[i].offset));
+      self->commit_cb_(error, list);
+    } catch (py::error_already_set& e) {
+      if (!self->callback_error_) self->callback_error_ = e.value();
+    }
+  }
+  void raise_callback_error() {
+    if (!callback_error_) return;
+    py::object exc = std::move(*callback_error_);
+    callback_error_.reset();
+    PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(exc.ptr())), exc.ptr());
+    throw py::error_already_set();
+  }
+
   conveyor_consumer_t* consumer_ = nullptr;
   std::atomic<int> wakeups_{0};
+  py::object rebalance_cb_ = py::none();
+  py::object commit_cb_ = py::none();
+  std::optional<py::object> callback_error_;  // touched only with the GIL held
 };
 
 // ---- admin ------------------------------------------------------------------------------
@@ -774,7 +973,20 @@ PYBIND11_MODULE(_conveyor, m) {
       .def("offsets_for_times", &Consumer::offsets_for_times, py::arg("partitions"), py::arg("timeout") = py::none())
       .def("wakeup", &Consumer::wakeup)
       .def("close", &Consumer::close)
-      .def_property_readonly("closed", &Consumer::closed);
+      .def_property_readonly("closed", &Consumer::closed)
+      // consumer groups
+      .def("set_rebalance_callback", &Consumer::set_rebalance_callback, py::arg("callback"))
+      .def("set_commit_callback", &Consumer::set_commit_callback, py::arg("callback"))
+      .def("subscribe", &Consumer::subscribe, py::arg("topics"))
+      .def("subscribe_pattern", &Consumer::subscribe_pattern, py::arg("regex"))
+      .def("unsubscribe", &Consumer::unsubscribe)
+      .def("assignment", &Consumer::assignment)
+      .def("subscription", &Consumer::subscription)
+      .def("commit", &Consumer::commit, py::arg("offsets") = py::none(), py::arg("asynchronous") = false,
+           py::arg("timeout") = py::none())
+      .def("committed", &Consumer::committed, py::arg("partitions"), py::arg("timeout") = py::none())
+      .def("lag", &Consumer::lag, py::arg("topic"), py::arg("partition"), py::arg("timeout") = py::none())
+      .def("group_member", &Consumer::group_member);
 
   py::class_<Admin>(m, "Admin")
       .def(py::init<const std::map<std::string, std::string>&>(), py::arg("config"))

@@ -117,6 +117,39 @@ TEST(CapiNull, HandlesAndArgumentsAreNamed) {
   EXPECT_EQ(conveyor_producer_outstanding(nullptr), 0u);
 }
 
+TEST(CapiNull, ConsumerGroupFunctionsNameTheirArguments) {
+  const auto inval = CONVEYOR_ERR__INVALID_ARG;
+  const char* topics[] = {"t"};
+  int64_t v = 0;
+  int32_t g = 0;
+  conveyor_partition_list_t* l = nullptr;
+  expect_error([](conveyor_error_t** e) { return conveyor_consumer_set_rebalance_cb(nullptr, nullptr, nullptr, e); }, inval, "consumer");
+  expect_error([](conveyor_error_t** e) { return conveyor_consumer_set_commit_cb(nullptr, nullptr, nullptr, e); }, inval, "consumer");
+  expect_error([&](conveyor_error_t** e) { return conveyor_consumer_subscribe(nullptr, topics, 1, e); }, inval, "consumer");
+  expect_error([](conveyor_error_t** e) { return conveyor_consumer_subscribe_pattern(nullptr, "x", e); }, inval, "consumer");
+  expect_error([](conveyor_error_t** e) { return conveyor_consumer_unsubscribe(nullptr, e); }, inval, "consumer");
+  expect_error([&](conveyor_error_t** e) { return conveyor_consumer_assignment(nullptr, &l, e); }, inval, "consumer");
+  expect_error([&](conveyor_error_t** e) { return conveyor_consumer_subscription(nullptr, &l, e); }, inval, "consumer");
+  expect_error([](conveyor_error_t** e) { return conveyor_consumer_commit(nullptr, nullptr, 0, nullptr, 0, -1, e); }, inval, "consumer");
+  expect_error([](conveyor_error_t** e) { return conveyor_consumer_committed(nullptr, nullptr, 0, -1, e); }, inval, "consumer");
+  expect_error([&](conveyor_error_t** e) { return conveyor_consumer_lag(nullptr, "t", 0, 0, &v, e); }, inval, "consumer");
+  expect_error([&](conveyor_error_t** e) { return conveyor_consumer_group_member(nullptr, nullptr, 0, &g, e); }, inval, "consumer");
+  EXPECT_EQ(conveyor_partition_list_count(nullptr), 0u);
+  EXPECT_EQ(conveyor_partition_list_get(nullptr, 0), nullptr);
+  conveyor_partition_list_destroy(nullptr);  // must not crash
+  // A real consumer: NULL required pointers are named too.
+  conveyor_config_t* conf = conveyor_config_new();
+  ASSERT_EQ(conveyor_config_set(conf, "bootstrap.servers", "127.0.0.1:1", nullptr), CONVEYOR_OK);
+  conveyor_consumer_t* c = nullptr;
+  ASSERT_EQ(conveyor_consumer_new(conf, &c, nullptr), CONVEYOR_OK);
+  expect_error([&](conveyor_error_t** e) { return conveyor_consumer_subscribe(c, nullptr, 1, e); }, inval, "topics");
+  expect_error([&](conveyor_error_t** e) { return conveyor_consumer_subscribe_pattern(c, nullptr, e); }, inval, "regex");
+  expect_error([&](conveyor_error_t** e) { return conveyor_consumer_lag(c, "t", 0, 0, nullptr, e); }, inval, "lagp");
+  expect_error([&](conveyor_error_t** e) { return conveyor_consumer_assignment(c, nullptr, e); }, inval, "listp");
+  conveyor_consumer_destroy(c);
+  conveyor_config_destroy(conf);
+}
+
 TEST(CapiErrors, NamesAndFlags) {
   EXPECT_STREQ(conveyor_err_name(CONVEYOR_OK), "NONE");
   EXPECT_STREQ(conveyor_err_name(CONVEYOR_ERR_UNKNOWN_TOPIC_OR_PARTITION), "UNKNOWN_TOPIC_OR_PARTITION");

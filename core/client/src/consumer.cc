@@ -100,6 +100,9 @@ struct Consumer::Impl {
   std::set<int32_t> busy_nodes;  // nodes with a Fetch in flight (loop thread)
   bool stopping = false;
   std::unique_ptr<GroupClient> group;  // when group.id is set (group_client.h)
+  // Epochs of partitions the group took away (mu): a partition assigned again continues from
+  // its old epoch, so a fetch still in flight from before cannot pass as current.
+  std::map<TopicPartition, uint64_t> retired_epochs;
 
   void wake_fetcher() {
     if (!fetch_posted.exchange(true)) loop->post([this] { maybe_fetch(); });
@@ -705,7 +708,12 @@ GroupHooks make_group_hooks(Consumer::Impl* im) {
   };
   h.unassign = [im](const std::vector<TopicPartition>& tps) {
     std::lock_guard lock(im->mu);
-    for (const auto& tp : tps) im->assignment.erase(tp);  // queued chunks become stale
+    for (const auto& tp : tps) {
+      auto it = im->assignment.find(tp);
+      if (it == im->assignment.end()) continue;
+      im->retired_epochs[tp] = it->second.epoch;
+      im->assignment.erase(it);  // queued chunks become stale
+    }
   };
   h.assign_more = [im](const std::vector<TopicPartitionOffset>& parts) {
     std::vector<std::string> topics;
@@ -714,7 +722,10 @@ GroupHooks make_group_hooks(Consumer::Impl* im) {
       for (const auto& p : parts) {
         TopicPartition tp{p.topic, p.partition};
         PartitionFetchState st;
-        if (auto old = im->assignment.find(tp); old != im->assignment.end()) st.epoch = old->second.epoch;
+        if (auto old = im->assignment.find(tp); old != im->assignment.end())
+          st.epoch = old->second.epoch;
+        else if (auto r = im->retired_epochs.find(tp); r != im->retired_epochs.end())
+          st.epoch = r->second;
         set_start(st, p.offset, im->auto_reset);
         im->assignment[tp] = std::move(st);
         topics.push_back(p.topic);
@@ -728,6 +739,7 @@ GroupHooks make_group_hooks(Consumer::Impl* im) {
   };
   h.clear_assignment = [im] {
     std::lock_guard lock(im->mu);
+    for (const auto& [tp, st] : im->assignment) im->retired_epochs[tp] = st.epoch;
     im->assignment.clear();
   };
   h.has_manual_assignment = [im] {

@@ -14,6 +14,7 @@ namespace {
 constexpr std::string_view kLog = "group";
 constexpr int64_t kTickMs = 100;
 constexpr size_t kMaxQueuedCommitResults = 10000;  // async outcomes waiting for poll()
+constexpr int64_t kPollReportMs = 50;               // poll activity sent to the loop at most this often
 
 bool retry_commit_error(ErrorCode c) {
   switch (c) {
@@ -682,7 +683,9 @@ void GroupClient::process_event(const RebalanceEvent& ev) {
 
 Result<void> GroupClient::before_poll() {
   int64_t now = io::steady_now_ms();
-  if (subscribed()) {
+  // Poll activity for max.poll.interval.ms, reported at most every kPollReportMs.
+  if (subscribed() && now - last_poll_report_ms_.load() >= kPollReportMs) {
+    last_poll_report_ms_ = now;
     loop_.post([this, now] {
       if (stopped_) return;
       membership_.poll_called(now);

@@ -183,3 +183,37 @@ def test_group_errors(gconf, names):
             c.subscribe([topic])
         with pytest.raises(conveyor.InvalidArgumentError):
             c.commit([conveyor.TopicPartition(topic, 0, -5)])
+
+
+def test_group_mixed_with_confluent_kafka(gconf, names):
+    """conveyor and confluent-kafka (librdkafka) consumers in one group, both `range`: each
+    side decodes the other's subscription/assignment; every record is read exactly once."""
+    confluent_kafka = pytest.importorskip("confluent_kafka")
+    group, topic = names
+    conveyor.Admin(gconf).create_topic(topic, partitions=6)
+    produce(gconf, topic, 6, 20)
+    common = {"group.id": group, "auto.offset.reset": "earliest", "partition.assignment.strategy": "range",
+              "session.timeout.ms": 6000, "heartbeat.interval.ms": 300}
+    cv = conveyor.Consumer({**gconf, **common})
+    ck = confluent_kafka.Consumer({**gconf, **common})
+    values = []
+    try:
+        cv.subscribe(topic)  # conveyor joins first: its member is the leader and assigns
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not cv.assignment():
+            values.extend(r.value for r in cv.consume(100, 0.05))
+        ck.subscribe([topic])
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and (len(values) < 120 or len(cv.assignment()) != 3
+                                               or len(ck.assignment()) != 3):
+            values.extend(r.value for r in cv.consume(100, 0.05))
+            m = ck.poll(0.05)
+            if m is not None and not m.error():
+                values.append(m.value())
+        # Member ids sort "conveyor-..." before "rdkafka-...": range gives conveyor 0-2.
+        assert sorted(tp.partition for tp in cv.assignment()) == [0, 1, 2]
+        assert sorted(tp.partition for tp in ck.assignment()) == [3, 4, 5]
+        assert len(values) == 120 and len(set(values)) == 120
+    finally:
+        ck.close()
+        cv.close()

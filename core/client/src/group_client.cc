@@ -15,6 +15,8 @@ constexpr std::string_view kLog = "group";
 constexpr int64_t kTickMs = 100;
 constexpr size_t kMaxQueuedCommitResults = 10000;  // async outcomes waiting for poll()
 constexpr int64_t kPollReportMs = 50;               // poll activity sent to the loop at most this often
+constexpr size_t kMaxCoordinatorWaiters = 10000;    // commits/fetches waiting for FindCoordinator
+constexpr int kLeaderMetadataAttempts = 20;         // leader's Metadata retries before using the cache
 
 bool retry_commit_error(ErrorCode c) {
   switch (c) {
@@ -152,6 +154,8 @@ void GroupClient::find_coordinator() {
 
 void GroupClient::with_coordinator(int64_t deadline_ms, std::function<void(Result<int32_t>)> fn) {
   if (auto c = membership_.coordinator()) return fn(*c);
+  if (coordinator_waiters_.size() >= kMaxCoordinatorWaiters)
+    return fn(fail(ErrorCode::local_queue_full, "too many requests waiting for the group coordinator"));
   coordinator_waiters_.push_back({deadline_ms, std::move(fn)});
   find_coordinator();
 }
@@ -228,7 +232,7 @@ void GroupClient::leader_metadata(std::vector<std::string> topics, int attempt) 
   auto copy = topics;
   net_.fetch_metadata(std::move(copy), false, [this, alive, topics, attempt](Result<protocol::MetadataResponse> r) {
     if (alive.expired() || stopped_) return;
-    if (!r && attempt < 20) {
+    if (!r && attempt < kLeaderMetadataAttempts) {
       loop_.schedule(config_.retry_backoff_ms, [this, alive, topics, attempt] {
         if (!alive.expired() && !stopped_) leader_metadata(topics, attempt + 1);
       });

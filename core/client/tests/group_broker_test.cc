@@ -334,3 +334,27 @@ TEST_F(GroupBrokerTest, ConfigurationAndUsageErrors) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(GroupBrokerTest, StaticMemberLeavesNoGapOnCloseAndGetsItsPartitionsBack) {
+  create_topic("static", 2);
+  auto a = member("g9", {{"group.instance.id", "instance-a"}});
+  auto b = member("g9", {{"group.instance.id", "instance-b"}});
+  ASSERT_TRUE(a->consumer->subscribe({"static"}, a->callbacks()).has_value());
+  ASSERT_TRUE(b->consumer->subscribe({"static"}, b->callbacks()).has_value());
+  ASSERT_TRUE(poll_until({a.get(), b.get()}, [&] { return a->owned.size() == 1 && b->owned.size() == 1; }));
+  auto a_owned = a->owned;
+  // KIP-345: a static member sends no LeaveGroup on close, so b is not rebalanced at once.
+  a->consumer->close();
+  auto until = std::chrono::steady_clock::now() + 1500ms;
+  while (std::chrono::steady_clock::now() < until) b->poll_once(50);
+  EXPECT_EQ(b->owned.size(), 1u);
+  // The same instance id comes back (within session.timeout.ms) and gets its partition again.
+  auto a2 = member("g9", {{"group.instance.id", "instance-a"}});
+  ASSERT_TRUE(a2->consumer->subscribe({"static"}, a2->callbacks()).has_value());
+  ASSERT_TRUE(poll_until({a2.get(), b.get()}, [&] { return a2->owned.size() == 1 && b->owned.size() == 1; }));
+  EXPECT_EQ(a2->owned, a_owned);
+}
+
+}  // namespace

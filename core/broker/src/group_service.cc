@@ -26,6 +26,10 @@ std::string client_host_of(const std::string& peer) {
 GroupService::GroupService(BrokerState& broker, group::CoordinatorConfig config)
     : broker_(broker), coordinator_([&] {
         config.random_seed = io::random_u64();
+        // Groups map to partitions by the count the topic has (as Kafka): changing
+        // offsets.topic.num.partitions later must not move existing groups.
+        if (auto info = broker.topics->find(group::kOffsetsTopic); info && !info->partitions.empty())
+          config.offsets_topic_num_partitions = static_cast<int32_t>(info->partitions.size());
         return config;
       }()) {}
 

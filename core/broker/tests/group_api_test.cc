@@ -101,7 +101,7 @@ class GroupApiTest : public ::testing::Test {
   void SetUp() override { start(); }
   void start(Properties props = {}) {
     props.set("group.initial.rebalance.delay.ms", "0");
-    props.set("offsets.topic.num.partitions", "5");
+    if (!props.contains("offsets.topic.num.partitions")) props.set("offsets.topic.num.partitions", "5");
     if (!data_dir_.empty()) props.set("log.dirs", data_dir_);
     broker_ = start_broker(props);
     ASSERT_NE(broker_, nullptr);
@@ -418,12 +418,25 @@ TEST_F(GroupApiTest, CommitsSurviveRestart) {
   auto c2 = client_->call<protocol::OffsetCommitResponse>(
       commit_request("durable", generation2, member2, "orders", 2, 555), 8);
   ASSERT_EQ(c2.topics.at(0).partitions.at(0).error_code, kNone);
+  // A restart with another offsets.topic.num.partitions keeps using the topic's count.
+  client_.reset();
+  broker_->stop();
+  broker_.reset();
+  {
+    Properties props;
+    props.set("offsets.topic.num.partitions", "7");
+    start(props);
+  }
+  EXPECT_EQ(fetch_committed(*client_, "durable", "orders", 2).offset, 555);
+  auto c3 = client_->call<protocol::OffsetCommitResponse>(commit_request("manual", -1, "", "orders", 1, 8), 8);
+  ASSERT_EQ(c3.topics.at(0).partitions.at(0).error_code, kNone);
   client_.reset();
   Broker* abandoned = broker_.release();
   (void)abandoned;  // leaked on purpose: its threads idle until the test process exits
   start();
   EXPECT_EQ(fetch_committed(*client_, "durable", "orders", 2).offset, 555);
   EXPECT_EQ(fetch_committed(*client_, "durable", "orders", 1).offset, 1234);
+  EXPECT_EQ(fetch_committed(*client_, "manual", "orders", 1).offset, 8);
   client_.reset();
   broker_.reset();
   std::filesystem::remove_all(dir);

@@ -442,6 +442,44 @@ TEST_F(GroupApiTest, CommitsSurviveRestart) {
   std::filesystem::remove_all(dir);
 }
 
+// The coordinator's timer: the initial rebalance delay completes a parked join, and a member
+// that stops heartbeating is removed after its session timeout.
+TEST(GroupTimers, InitialDelayAndSessionExpiryRunOnTheBrokerTimer) {
+  Properties props;
+  props.set("group.initial.rebalance.delay.ms", "300");
+  props.set("group.min.session.timeout.ms", "500");
+  props.set("offsets.topic.num.partitions", "1");
+  auto broker = start_broker(props);
+  ASSERT_NE(broker, nullptr);
+  TestClient c(broker->port());
+  auto req = join_request("timed", "", 1000);
+  int32_t id = c.send(req, 3);  // v3: no MEMBER_ID_REQUIRED; parked for the initial delay
+  auto j = c.receive<protocol::JoinGroupResponse>(3, id, 20000ms);
+  ASSERT_TRUE(j.has_value());
+  EXPECT_EQ(j->error_code, kNone);
+  EXPECT_EQ(j->generation_id, 1);
+  protocol::SyncGroupRequest sync;
+  sync.group_id = "timed";
+  sync.generation_id = j->generation_id;
+  sync.member_id = j->member_id;
+  EXPECT_EQ(c.call<protocol::SyncGroupResponse>(sync, 2).error_code, kNone);
+  // No more heartbeats: the session (1 s) expires and the group empties.
+  protocol::DescribeGroupsRequest d;
+  d.groups = {"timed"};
+  std::string state;
+  for (int i = 0; i < 200; ++i) {
+    state = c.call<protocol::DescribeGroupsResponse>(d, 0).groups.at(0).group_state;
+    if (state == "Empty") break;
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_EQ(state, "Empty");
+  protocol::HeartbeatRequest hb;
+  hb.group_id = "timed";
+  hb.generation_id = j->generation_id;
+  hb.member_id = j->member_id;
+  EXPECT_EQ(c.call<protocol::HeartbeatResponse>(hb, 2).error_code, code(ErrorCode::unknown_member_id));
+}
+
 TEST_F(GroupApiTest, OffsetForLeaderEpoch) {
   client_->call<protocol::ProduceResponse>(produce_request("orders", 0, make_batch(5)), 9);
   protocol::OffsetForLeaderEpochRequest req;

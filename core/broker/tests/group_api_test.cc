@@ -401,6 +401,9 @@ TEST_F(GroupApiTest, CommitsSurviveRestart) {
   EXPECT_EQ(got.offset, 1234);
   EXPECT_EQ(got.metadata.value_or(""), "keep me");
   EXPECT_EQ(fetch_committed(*client_, "manual", "orders", 0).offset, 7);
+  // Clients cannot append to the internal topic.
+  auto produced = client_->call<protocol::ProduceResponse>(produce_request("__consumer_offsets", 0, make_batch(1)), 9);
+  EXPECT_EQ(produced.responses.at(0).partition_responses.at(0).error_code, code(ErrorCode::invalid_topic_exception));
   // The group comes back Empty (members rejoin) with a generation that keeps increasing.
   protocol::DescribeGroupsRequest d;
   d.groups = {"durable"};

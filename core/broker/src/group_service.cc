@@ -268,6 +268,17 @@ protocol::OffsetDeleteResponse GroupService::offset_delete(const protocol::Offse
   return response;
 }
 
+void GroupService::topic_deleted(const std::string& topic) {
+  Sends sends;
+  {
+    std::lock_guard lock(mutex_);
+    group::Output out;
+    coordinator_.delete_topic_offsets(topic, out);
+    apply_locked(out, sends);
+  }
+  for (auto& s : sends) s();
+}
+
 protocol::ListGroupsResponse GroupService::list_groups(int16_t version, const protocol::ListGroupsRequest& request) {
   std::lock_guard lock(mutex_);
   return coordinator_.list_groups(version, request);

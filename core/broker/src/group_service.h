@@ -58,6 +58,9 @@ class GroupService {
   protocol::DescribeGroupsResponse describe_groups(int16_t version, const protocol::DescribeGroupsRequest& request);
   protocol::DeleteGroupsResponse delete_groups(int16_t version, const protocol::DeleteGroupsRequest& request);
 
+  // Removes the committed offsets of a deleted topic from every group.
+  void topic_deleted(const std::string& topic);
+
   size_t parked_count() const;
 
  private:

@@ -278,6 +278,16 @@ TEST_F(GroupApiTest, DeleteGroupsOnlyWhenEmpty) {
   EXPECT_TRUE(client_->call<protocol::ListGroupsResponse>(list, 4).groups.empty());
 }
 
+TEST_F(GroupApiTest, DeletingATopicDeletesItsCommittedOffsets) {
+  client_->call<protocol::OffsetCommitResponse>(commit_request("g", -1, "", "orders", 0, 9), 8);
+  ASSERT_EQ(fetch_committed(*client_, "g", "orders", 0).offset, 9);
+  protocol::DeleteTopicsRequest del;
+  del.timeout_ms = 5000;
+  del.topic_names = {"orders"};
+  client_->call<protocol::DeleteTopicsResponse>(del, 4);
+  EXPECT_EQ(fetch_committed(*client_, "g", "orders", 0).offset, -1);
+}
+
 TEST_F(GroupApiTest, ManualCommitWithoutGroupManagement) {
   // generation -1 and no member id: kcat/assign()-style commits into a group nobody joined.
   auto r = client_->call<protocol::OffsetCommitResponse>(commit_request("manual", -1, "", "orders", 2, 99, std::nullopt), 2);

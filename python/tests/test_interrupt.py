@@ -8,8 +8,12 @@ import time
 
 import pytest
 
+# A child started from a non-interactive shell's background job inherits SIGINT ignored,
+# and Python then keeps it ignored; the children restore Python's own Ctrl-C handler so the
+# test measures conveyor, not how the test runner was launched.
 CHILD = textwrap.dedent("""
-    import sys, time
+    import signal, sys, time
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     import conveyor
     with conveyor.Broker() as b:
         conf = {"bootstrap.servers": b.bootstrap_servers}

@@ -26,6 +26,10 @@ std::string client_host_of(const std::string& peer) {
 GroupService::GroupService(BrokerState& broker, group::CoordinatorConfig config)
     : broker_(broker), coordinator_([&] {
         config.random_seed = io::random_u64();
+        // Groups map to partitions by the count the topic has (as Kafka): changing
+        // offsets.topic.num.partitions later must not move existing groups.
+        if (auto info = broker.topics->find(group::kOffsetsTopic); info && !info->partitions.empty())
+          config.offsets_topic_num_partitions = static_cast<int32_t>(info->partitions.size());
         return config;
       }()) {}
 
@@ -262,6 +266,17 @@ protocol::OffsetDeleteResponse GroupService::offset_delete(const protocol::Offse
   }
   for (auto& s : sends) s();
   return response;
+}
+
+void GroupService::topic_deleted(const std::string& topic) {
+  Sends sends;
+  {
+    std::lock_guard lock(mutex_);
+    group::Output out;
+    coordinator_.delete_topic_offsets(topic, out);
+    apply_locked(out, sends);
+  }
+  for (auto& s : sends) s();
 }
 
 protocol::ListGroupsResponse GroupService::list_groups(int16_t version, const protocol::ListGroupsRequest& request) {

@@ -7,7 +7,8 @@
 //   same state).
 // - JoinGroup/SyncGroup requests are parked by token (their RequestContext is kept here) and
 //   answered when the coordinator completes them; a closed connection simply drops the answer.
-//   Parked requests are bounded by the members of the groups (one join or sync per member).
+//   Parked requests are bounded by max.connections (a connection has one request in flight)
+//   and by the members of the groups (one parked join and one parked sync per member).
 // - A timer ticks the coordinator every kGroupTickMs (sessions, rebalance deadlines, retention).
 // - `__consumer_offsets` (offsets.topic.num.partitions partitions, cleanup.policy=compact,
 //   offsets.topic.segment.bytes) is created on first use; on start it is replayed.
@@ -57,6 +58,9 @@ class GroupService {
   protocol::ListGroupsResponse list_groups(int16_t version, const protocol::ListGroupsRequest& request);
   protocol::DescribeGroupsResponse describe_groups(int16_t version, const protocol::DescribeGroupsRequest& request);
   protocol::DeleteGroupsResponse delete_groups(int16_t version, const protocol::DeleteGroupsRequest& request);
+
+  // Removes the committed offsets of a deleted topic from every group.
+  void topic_deleted(const std::string& topic);
 
   size_t parked_count() const;
 

@@ -18,6 +18,34 @@ TEST(BrokerConfig, DefaultsFollowKafka) {
   EXPECT_TRUE(c->log_dirs.empty());
 }
 
+TEST(BrokerConfig, GroupCoordinatorKeys) {
+  auto d = parse_broker_config(Properties{});
+  ASSERT_TRUE(d.has_value());
+  EXPECT_EQ(d->group.min_session_timeout_ms, 6000);
+  EXPECT_EQ(d->group.max_session_timeout_ms, 1800000);
+  EXPECT_EQ(d->group.initial_rebalance_delay_ms, 3000);
+  EXPECT_EQ(d->group.offset_metadata_max_bytes, 4096);
+  EXPECT_EQ(d->group.offsets_retention_ms, int64_t{10080} * 60 * 1000);
+  EXPECT_EQ(d->group.offsets_retention_check_interval_ms, 600000);
+  EXPECT_EQ(d->group.offsets_topic_num_partitions, 50);
+  auto c = parse_broker_config(Properties{{"group.initial.rebalance.delay.ms", "0"},
+                                          {"offsets.topic.num.partitions", "3"},
+                                          {"offsets.retention.minutes", "2"},
+                                          {"group.max.size", "10"}});
+  ASSERT_TRUE(c.has_value()) << c.error().to_string();
+  EXPECT_EQ(c->group.initial_rebalance_delay_ms, 0);
+  EXPECT_EQ(c->group.offsets_topic_num_partitions, 3);
+  EXPECT_EQ(c->group.offsets_retention_ms, 120000);
+  EXPECT_EQ(c->group.max_group_size, 10);
+  auto bad = parse_broker_config(Properties{{"offsets.topic.num.partitions", "0"}});
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.error().message.find("offsets.topic.num.partitions"), std::string::npos);
+  auto crossed = parse_broker_config(
+      Properties{{"group.min.session.timeout.ms", "10000"}, {"group.max.session.timeout.ms", "9000"}});
+  ASSERT_FALSE(crossed.has_value());
+  EXPECT_NE(crossed.error().message.find("group.min.session.timeout.ms"), std::string::npos);
+}
+
 TEST(BrokerConfig, UnknownKeyIsNamed) {
   auto c = parse_broker_config(Properties{{"log.dirz", "/tmp/x"}});
   ASSERT_FALSE(c.has_value());

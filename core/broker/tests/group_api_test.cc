@@ -101,7 +101,7 @@ class GroupApiTest : public ::testing::Test {
   void SetUp() override { start(); }
   void start(Properties props = {}) {
     props.set("group.initial.rebalance.delay.ms", "0");
-    props.set("offsets.topic.num.partitions", "5");
+    if (!props.contains("offsets.topic.num.partitions")) props.set("offsets.topic.num.partitions", "5");
     if (!data_dir_.empty()) props.set("log.dirs", data_dir_);
     broker_ = start_broker(props);
     ASSERT_NE(broker_, nullptr);
@@ -278,6 +278,16 @@ TEST_F(GroupApiTest, DeleteGroupsOnlyWhenEmpty) {
   EXPECT_TRUE(client_->call<protocol::ListGroupsResponse>(list, 4).groups.empty());
 }
 
+TEST_F(GroupApiTest, DeletingATopicDeletesItsCommittedOffsets) {
+  client_->call<protocol::OffsetCommitResponse>(commit_request("g", -1, "", "orders", 0, 9), 8);
+  ASSERT_EQ(fetch_committed(*client_, "g", "orders", 0).offset, 9);
+  protocol::DeleteTopicsRequest del;
+  del.timeout_ms = 5000;
+  del.topic_names = {"orders"};
+  client_->call<protocol::DeleteTopicsResponse>(del, 4);
+  EXPECT_EQ(fetch_committed(*client_, "g", "orders", 0).offset, -1);
+}
+
 TEST_F(GroupApiTest, ManualCommitWithoutGroupManagement) {
   // generation -1 and no member id: kcat/assign()-style commits into a group nobody joined.
   auto r = client_->call<protocol::OffsetCommitResponse>(commit_request("manual", -1, "", "orders", 2, 99, std::nullopt), 2);
@@ -401,6 +411,9 @@ TEST_F(GroupApiTest, CommitsSurviveRestart) {
   EXPECT_EQ(got.offset, 1234);
   EXPECT_EQ(got.metadata.value_or(""), "keep me");
   EXPECT_EQ(fetch_committed(*client_, "manual", "orders", 0).offset, 7);
+  // Clients cannot append to the internal topic.
+  auto produced = client_->call<protocol::ProduceResponse>(produce_request("__consumer_offsets", 0, make_batch(1)), 9);
+  EXPECT_EQ(produced.responses.at(0).partition_responses.at(0).error_code, code(ErrorCode::invalid_topic_exception));
   // The group comes back Empty (members rejoin) with a generation that keeps increasing.
   protocol::DescribeGroupsRequest d;
   d.groups = {"durable"};
@@ -418,15 +431,66 @@ TEST_F(GroupApiTest, CommitsSurviveRestart) {
   auto c2 = client_->call<protocol::OffsetCommitResponse>(
       commit_request("durable", generation2, member2, "orders", 2, 555), 8);
   ASSERT_EQ(c2.topics.at(0).partitions.at(0).error_code, kNone);
+  // A restart with another offsets.topic.num.partitions keeps using the topic's count.
+  client_.reset();
+  broker_->stop();
+  broker_.reset();
+  {
+    Properties props;
+    props.set("offsets.topic.num.partitions", "7");
+    start(props);
+  }
+  EXPECT_EQ(fetch_committed(*client_, "durable", "orders", 2).offset, 555);
+  auto c3 = client_->call<protocol::OffsetCommitResponse>(commit_request("manual", -1, "", "orders", 1, 8), 8);
+  ASSERT_EQ(c3.topics.at(0).partitions.at(0).error_code, kNone);
   client_.reset();
   Broker* abandoned = broker_.release();
   (void)abandoned;  // leaked on purpose: its threads idle until the test process exits
   start();
   EXPECT_EQ(fetch_committed(*client_, "durable", "orders", 2).offset, 555);
   EXPECT_EQ(fetch_committed(*client_, "durable", "orders", 1).offset, 1234);
+  EXPECT_EQ(fetch_committed(*client_, "manual", "orders", 1).offset, 8);
   client_.reset();
   broker_.reset();
   std::filesystem::remove_all(dir);
+}
+
+// The coordinator's timer: the initial rebalance delay completes a parked join, and a member
+// that stops heartbeating is removed after its session timeout.
+TEST(GroupTimers, InitialDelayAndSessionExpiryRunOnTheBrokerTimer) {
+  Properties props;
+  props.set("group.initial.rebalance.delay.ms", "300");
+  props.set("group.min.session.timeout.ms", "500");
+  props.set("offsets.topic.num.partitions", "1");
+  auto broker = start_broker(props);
+  ASSERT_NE(broker, nullptr);
+  TestClient c(broker->port());
+  auto req = join_request("timed", "", 1000);
+  int32_t id = c.send(req, 3);  // v3: no MEMBER_ID_REQUIRED; parked for the initial delay
+  auto j = c.receive<protocol::JoinGroupResponse>(3, id, 20000ms);
+  ASSERT_TRUE(j.has_value());
+  EXPECT_EQ(j->error_code, kNone);
+  EXPECT_EQ(j->generation_id, 1);
+  protocol::SyncGroupRequest sync;
+  sync.group_id = "timed";
+  sync.generation_id = j->generation_id;
+  sync.member_id = j->member_id;
+  EXPECT_EQ(c.call<protocol::SyncGroupResponse>(sync, 2).error_code, kNone);
+  // No more heartbeats: the session (1 s) expires and the group empties.
+  protocol::DescribeGroupsRequest d;
+  d.groups = {"timed"};
+  std::string state;
+  for (int i = 0; i < 200; ++i) {
+    state = c.call<protocol::DescribeGroupsResponse>(d, 0).groups.at(0).group_state;
+    if (state == "Empty") break;
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_EQ(state, "Empty");
+  protocol::HeartbeatRequest hb;
+  hb.group_id = "timed";
+  hb.generation_id = j->generation_id;
+  hb.member_id = j->member_id;
+  EXPECT_EQ(c.call<protocol::HeartbeatResponse>(hb, 2).error_code, code(ErrorCode::unknown_member_id));
 }
 
 TEST_F(GroupApiTest, OffsetForLeaderEpoch) {

@@ -961,6 +961,16 @@ protocol::DeleteGroupsResponse GroupCoordinator::delete_groups(int16_t version,
   return r;
 }
 
+void GroupCoordinator::delete_topic_offsets(const std::string& topic, Output& out) {
+  for (auto& [id, g] : groups_) {
+    const int32_t partition = partition_for(id);
+    for (auto it = g->offsets.lower_bound({topic, INT32_MIN}); it != g->offsets.end() && it->first.first == topic;) {
+      out.writes.push_back({partition, encode_offset_key({id, topic, it->first.second}), std::nullopt});
+      it = g->offsets.erase(it);
+    }
+  }
+}
+
 // ------------------------------------------------------------------------------------ Timeouts
 
 void GroupCoordinator::tick(int64_t now_ms, Output& out) {

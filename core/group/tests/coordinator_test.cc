@@ -611,6 +611,24 @@ TEST(Coordinator, ReplayRebuildsGroupsAndOffsets) {
   EXPECT_EQ(fresh.heartbeat(3, hb, h.now).error_code, code(ErrorCode::unknown_member_id));
 }
 
+TEST(Coordinator, DeletedTopicLosesItsOffsetsInEveryGroup) {
+  Harness h(no_delay());
+  h.commit("a", -1, "", "gone", 0, 1);
+  h.commit("a", -1, "", "gone", 3, 1);
+  h.commit("a", -1, "", "kept", 0, 1);
+  h.commit("b", -1, "", "gone", 1, 1);
+  Output out;
+  h.c.delete_topic_offsets("gone", out);
+  EXPECT_EQ(out.writes.size(), 3u);
+  for (const auto& w : out.writes) {
+    EXPECT_FALSE(w.value.has_value());
+    EXPECT_EQ(decode_record_key(w.key)->offset.topic, "gone");
+  }
+  EXPECT_FALSE(h.c.committed("a", "gone", 0).has_value());
+  EXPECT_FALSE(h.c.committed("b", "gone", 1).has_value());
+  EXPECT_TRUE(h.c.committed("a", "kept", 0).has_value());
+}
+
 TEST(Coordinator, ListAndDescribe) {
   Harness h(no_delay());
   make_stable_pair(h, "stable");

@@ -1,6 +1,7 @@
 // DeleteTopics (key 20), v1–6 (protocol guide "DeleteTopics"; v6 names topics by name or id,
 // KIP-516). delete.topic.enable=false → TOPIC_DELETION_DISABLED.
 #include "conveyor/protocol/messages.h"
+#include "group_service.h"
 #include "handlers/handlers.h"
 
 namespace conveyor::broker {
@@ -55,6 +56,7 @@ void handle_delete_topics(RequestContext ctx, protocol::Reader& body) {
       set_error(r.error().code, r.error().message);
       continue;
     }
+    b.groups->topic_deleted(info->name);  // committed offsets go with the topic
     out.error_code = 0;
   }
   ctx.respond(response);

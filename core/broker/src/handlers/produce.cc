@@ -4,6 +4,7 @@
 // the log (fsync follows the flush policy, as in Kafka). acks=0 gets no response at all.
 // Per-partition validation errors come from storage's append (CORRUPT_MESSAGE, INVALID_RECORD,
 // MESSAGE_TOO_LARGE, OUT_OF_ORDER_SEQUENCE_NUMBER, ...); zstd batches need v7+ (KIP-110).
+// Internal topics (__consumer_offsets) refuse client appends with INVALID_TOPIC_EXCEPTION.
 #include <fmt/format.h>
 
 #include "conveyor/base/log.h"
@@ -60,6 +61,10 @@ void handle_produce(RequestContext ctx, protocol::Reader& body) {
     } else if (auto valid = storage::validate_topic_name(topic.name); !valid) {
       topic_error = ErrorCode::invalid_topic_exception;
       topic_message = valid.error().message;
+    } else if (is_internal_topic(topic.name)) {
+      // Only the coordinators write their internal topics (as Kafka's ReplicaManager).
+      topic_error = ErrorCode::invalid_topic_exception;
+      topic_message = "Cannot append to internal topic " + topic.name;
     } else {
       info = b.topics->find(topic.name);
       if (!info && b.config.auto_create_topics_enable) {

@@ -170,6 +170,10 @@ class GroupCoordinator {
   protocol::DeleteGroupsResponse delete_groups(int16_t version, const protocol::DeleteGroupsRequest& request,
                                                int64_t now_ms, Output& out);
 
+  // A topic was deleted: its committed offsets are removed from every group (tombstones),
+  // as Kafka does (KAFKA-2000), so a re-created topic does not inherit stale positions.
+  void delete_topic_offsets(const std::string& topic, Output& out);
+
   // Timeouts: member sessions, pending (KIP-394) members, rebalance deadlines, the initial
   // rebalance delay, and every offsets.retention.check.interval.ms the offset retention.
   void tick(int64_t now_ms, Output& out);

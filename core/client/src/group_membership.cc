@@ -153,7 +153,7 @@ void GroupMembership::tick(int64_t now_ms) {
     rejoin(now_ms, true);
     return;
   }
-  if (active && generation_ >= 0 && coordinator_ && last_heartbeat_ok_ms_ > 0 &&
+  if (active && generation_ >= 0 && coordinator_ &&
       now_ms - last_heartbeat_ok_ms_ > config_.session_timeout_ms &&
       (state_ == State::stable || state_ == State::assigning || state_ == State::preparing)) {
     log::warn(kLog, "group {}: no successful heartbeat within session.timeout.ms, looking for the coordinator again",

@@ -422,5 +422,91 @@ TEST(GroupMembership, SubscriptionChangeRejoins) {
   EXPECT_EQ(sub->topics, (std::vector<std::string>{"t", "u"}));
 }
 
+
+TEST(GroupMembership, NoSuccessfulHeartbeatWithinSessionTimeoutRediscoversTheCoordinator) {
+  GroupMembership g(config());
+  join_alone(g, 0);
+  // Heartbeats are sent but never answered successfully (e.g. the coordinator hangs).
+  for (int64_t t = 3000; t <= 9000; t += 3000) {
+    g.tick(t);
+    g.take_actions();
+    g.on_heartbeat(fail(ErrorCode::unknown_server_error, "x"), t + 1);
+    g.take_actions();
+  }
+  EXPECT_TRUE(g.coordinator().has_value());
+  g.tick(10001);  // session.timeout.ms = 10000 since the last success (the sync at 0)
+  EXPECT_FALSE(g.coordinator().has_value());
+  EXPECT_EQ(of<membership::FindCoordinator>(g.take_actions()).size(), 1u);
+  EXPECT_EQ(g.generation(), 1);  // the generation is kept; heartbeats resume once found
+}
+
+TEST(GroupMembership, JoinErrors) {
+  // COORDINATOR_LOAD_IN_PROGRESS: the join is retried after retry.backoff.ms.
+  GroupMembership g(config());
+  g.subscribe({"t"}, 0);
+  g.take_actions();
+  g.on_find_coordinator(1, 0);
+  g.take_actions();
+  protocol::JoinGroupResponse loading;
+  loading.error_code = static_cast<int16_t>(ErrorCode::coordinator_load_in_progress);
+  g.on_join_group(loading, 0);
+  EXPECT_TRUE(of<membership::JoinGroup>(g.take_actions()).empty());
+  g.tick(50);
+  EXPECT_TRUE(of<membership::JoinGroup>(g.take_actions()).empty());
+  g.tick(100);
+  EXPECT_EQ(of<membership::JoinGroup>(g.take_actions()).size(), 1u);
+  // NOT_COORDINATOR: find the coordinator again, then join.
+  protocol::JoinGroupResponse moved;
+  moved.error_code = static_cast<int16_t>(ErrorCode::not_coordinator);
+  g.on_join_group(moved, 200);
+  EXPECT_EQ(of<membership::FindCoordinator>(g.take_actions()).size(), 1u);
+  g.on_find_coordinator(2, 201);
+  EXPECT_EQ(of<membership::JoinGroup>(g.take_actions()).size(), 1u);
+  // INVALID_SESSION_TIMEOUT is fatal and reported once.
+  protocol::JoinGroupResponse bad;
+  bad.error_code = static_cast<int16_t>(ErrorCode::invalid_session_timeout);
+  g.on_join_group(bad, 300);
+  auto errs = of<membership::ReportError>(g.take_actions());
+  ASSERT_EQ(errs.size(), 1u);
+  EXPECT_EQ(errs[0].error.code, ErrorCode::invalid_session_timeout);
+  EXPECT_EQ(g.state(), GroupMembership::State::failed);
+  g.tick(10000);
+  EXPECT_TRUE(g.take_actions().empty());
+}
+
+TEST(GroupMembership, PatternMatchingNothingStillJoins) {
+  GroupMembership g(config());
+  g.subscribe({}, 0, true);
+  g.take_actions();
+  g.on_find_coordinator(1, 0);
+  auto joins = of<membership::JoinGroup>(g.take_actions());
+  ASSERT_EQ(joins.size(), 1u);
+  auto sub = protocol::decode_consumer_subscription(joins[0].request.protocols[0].metadata);
+  ASSERT_TRUE(sub);
+  EXPECT_TRUE(sub->topics.empty());
+  // Plain subscribe({}) is no subscription at all.
+  GroupMembership h(config());
+  h.subscribe({}, 0);
+  EXPECT_TRUE(h.take_actions().empty());
+  EXPECT_EQ(h.state(), GroupMembership::State::idle);
+}
+
+TEST(GroupMembership, JoinAdvertisesEveryConfiguredAssignorInOrder) {
+  GroupMembership g(config("range,cooperative-sticky"));
+  EXPECT_FALSE(g.cooperative());  // range is eager: the group rebalances eagerly
+  g.subscribe({"t"}, 0);
+  g.take_actions();
+  g.on_find_coordinator(1, 0);
+  auto joins = of<membership::JoinGroup>(g.take_actions());
+  ASSERT_EQ(joins.size(), 1u);
+  ASSERT_EQ(joins[0].request.protocols.size(), 2u);
+  EXPECT_EQ(joins[0].request.protocols[0].name, "range");
+  EXPECT_EQ(joins[0].request.protocols[1].name, "cooperative-sticky");
+  auto sticky = protocol::decode_consumer_subscription(joins[0].request.protocols[1].metadata);
+  ASSERT_TRUE(sticky);
+  ASSERT_TRUE(sticky->user_data.has_value());
+  EXPECT_EQ(*sticky->user_data, (Bytes{0xff, 0xff, 0xff, 0xff}));  // generation -1
+}
+
 }  // namespace
 }  // namespace conveyor::client

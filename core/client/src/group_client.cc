@@ -306,9 +306,15 @@ void GroupClient::send_commit(std::vector<TopicPartitionOffset> offsets, int64_t
     req.group_id = config_.membership.group_id;
     bool member = membership_.state() != GroupMembership::State::idle;
     if (member) {
-      if (membership_.generation() < 0)
+      // Java commits only from a stable member (generationIfStable): between JoinGroup and
+      // the assignment the group is rebalancing. Revocation before the join and the callbacks
+      // after the sync still commit with the current generation.
+      auto st = membership_.state();
+      bool stable = st == GroupMembership::State::stable || st == GroupMembership::State::assigning ||
+                    st == GroupMembership::State::preparing;
+      if (!stable || membership_.generation() < 0)
         return done(fail(ErrorCode::rebalance_in_progress,
-                         "not a member of a generation yet (rebalance in progress): commit again after it"));
+                         "the group is rebalancing (no current generation): commit again after it"));
       req.generation_id_or_member_epoch = membership_.generation();
       req.member_id = membership_.member_id();
       req.group_instance_id = config_.membership.group_instance_id;

@@ -443,9 +443,9 @@ void NetworkClient::tick() {
   int64_t now = io::steady_now_ms();
   for (auto& [id, node] : nodes_) {
     Node& n = *node;
-    bool expired = false;
-    for (const auto& f : n.in_flight) expired |= f.deadline_ms <= now;
-    if (expired) {
+    // Answers come in order, so only the oldest request's deadline matters (a short request
+    // queued behind a JoinGroup held for the rebalance timeout waits with it).
+    if (!n.in_flight.empty() && n.in_flight.front().deadline_ms <= now) {
       node_failed(n, Error{ErrorCode::request_timed_out,
                            fmt::format("request to {} timed out after {} ms", n.address(), config_.request_timeout_ms)});
     }

@@ -224,6 +224,10 @@ void GroupClient::drive() {
     member_id_snapshot_ = membership_.member_id();
     generation_snapshot_ = membership_.generation();
   }
+  auto st = membership_.state();
+  stable_ = membership_.generation() >= 0 &&
+            (st == GroupMembership::State::stable || st == GroupMembership::State::assigning ||
+             st == GroupMembership::State::preparing);
   if (notify && hooks_.notify) hooks_.notify();
 }
 
@@ -737,7 +741,8 @@ Result<void> GroupClient::before_poll() {
     }
   }
   // Auto-commit of what earlier polls returned (Java: in poll, every auto.commit.interval.ms).
-  if (config_.enable_auto_commit && now >= next_auto_commit_ms_) {
+  // (While the group rebalances the commit would fail: wait for the next poll after it.)
+  if (config_.enable_auto_commit && now >= next_auto_commit_ms_ && (!subscribed() || stable_.load())) {
     next_auto_commit_ms_ = now + config_.auto_commit_interval_ms;
     auto offsets = hooks_.positions({});
     if (!offsets.empty()) (void)commit(offsets, CommitMode::async, -1);

@@ -122,6 +122,7 @@ class GroupClient {
   std::atomic<bool> pending_{false};
   int64_t next_auto_commit_ms_ = 0;
   std::atomic<int64_t> last_poll_report_ms_{0};
+  std::atomic<bool> stable_{false};  // a member of a generation, not rebalancing (drive())
   std::atomic<bool> processing_{false};  // inside before_poll (no re-entry from callbacks)
   int leaves_in_flight_ = 0;              // loop thread
   std::vector<std::function<void()>> leave_done_;  // loop thread: run when no LeaveGroup is in flight

@@ -96,6 +96,24 @@ TEST(Assignors, CooperativeStickyFreshGroupDealsRoundRobin) {
   EXPECT_EQ(a["b"], (TPs{{"t", 1}, {"t", 3}}));
 }
 
+TEST(Assignors, CooperativeStickyKafkaDocumentedExample) {
+  // Kafka's StickyAssignor javadoc: C0, C1, C2 subscribed to t0..t3 with 2 partitions each.
+  auto sticky = make_assignor("cooperative-sticky");
+  std::vector<std::string> all{"t0", "t1", "t2", "t3"};
+  std::map<std::string, int32_t> ppt{{"t0", 2}, {"t1", 2}, {"t2", 2}, {"t3", 2}};
+  auto a = sticky->assign(ppt, {member("C0", all), member("C1", all), member("C2", all)});
+  EXPECT_EQ(a["C0"], (TPs{{"t0", 0}, {"t1", 1}, {"t3", 0}}));
+  EXPECT_EQ(a["C1"], (TPs{{"t0", 1}, {"t2", 0}, {"t3", 1}}));
+  EXPECT_EQ(a["C2"], (TPs{{"t1", 0}, {"t2", 1}}));
+  // C1 leaves. Everything C0 and C2 own stays; C1's partitions (t0p1, t2p0, t3p1, in topic
+  // order) are dealt round robin to the members under quota sorted by id: C0 takes t0p1
+  // (reaching 4), C2 takes t2p0 and t3p1. (The javadoc shows the pre-3.x algorithm's answer,
+  // C0 t2p0 / C2 t0p1; Java 3.x's constrained builder computes this one.)
+  auto b = sticky->assign(ppt, {member("C0", all, a["C0"], 1), member("C2", all, a["C2"], 1)});
+  EXPECT_EQ(b["C0"], (TPs{{"t0", 0}, {"t0", 1}, {"t1", 1}, {"t3", 0}}));
+  EXPECT_EQ(b["C2"], (TPs{{"t1", 0}, {"t2", 0}, {"t2", 1}, {"t3", 1}}));
+}
+
 TEST(Assignors, CooperativeStickyKeepsOwnedAndDefersMoves) {
   // a owns 0-2, b owns 3-5 (generation 1); c joins. Quota 2 each: a keeps 0,1 and b keeps
   // 3,4 (owned sorted by partition); 2 and 5 would go to c, but KIP-429 withholds them this

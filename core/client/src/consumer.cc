@@ -808,7 +808,12 @@ Result<void> Consumer::seek(const TopicPartition& tp, int64_t offset) {
 
 Result<std::optional<ConsumerRecord>> Consumer::poll(int timeout_ms) {
   Impl& im = *impl_;
-  if (im.group && !im.closed) {
+  bool closed_now;
+  {
+    std::lock_guard lock(im.mu);
+    closed_now = im.closed;
+  }
+  if (im.group && !closed_now) {
     // Group work on the caller's thread: rebalance callbacks, commit callbacks, auto-commit.
     if (auto g = im.group->before_poll(); !g) return fail(g.error());
   }
@@ -935,17 +940,21 @@ void Consumer::close() {
 
 namespace {
 Error no_group() { return Error{ErrorCode::invalid_group_id, "group.id is not set: groups and commits need one"}; }
+bool is_closed(Consumer::Impl& im) {
+  std::lock_guard lock(im.mu);
+  return im.closed;
+}
 }  // namespace
 
 Result<void> Consumer::subscribe(const std::vector<std::string>& topics, RebalanceCallbacks callbacks) {
+  if (is_closed(*impl_)) return fail(ErrorCode::local_state, "consumer is closed");
   if (!impl_->group) return fail(no_group());
-  if (impl_->closed) return fail(ErrorCode::local_state, "consumer is closed");
   return impl_->group->subscribe(topics, std::nullopt, std::move(callbacks));
 }
 
 Result<void> Consumer::subscribe_pattern(const std::string& regex, RebalanceCallbacks callbacks) {
+  if (is_closed(*impl_)) return fail(ErrorCode::local_state, "consumer is closed");
   if (!impl_->group) return fail(no_group());
-  if (impl_->closed) return fail(ErrorCode::local_state, "consumer is closed");
   return impl_->group->subscribe({}, regex, std::move(callbacks));
 }
 
@@ -966,15 +975,15 @@ void Consumer::set_commit_callback(CommitCallback callback) {
 }
 
 Result<void> Consumer::commit(const std::vector<TopicPartitionOffset>& offsets, CommitMode mode, int timeout_ms) {
+  if (is_closed(*impl_)) return fail(ErrorCode::local_state, "consumer is closed");
   if (!impl_->group) return fail(no_group());
-  if (impl_->closed) return fail(ErrorCode::local_state, "consumer is closed");
   return impl_->group->commit(offsets, mode, timeout_ms);
 }
 
 Result<std::vector<TopicPartitionOffset>> Consumer::committed(const std::vector<TopicPartition>& partitions,
                                                              int timeout_ms) {
+  if (is_closed(*impl_)) return fail(ErrorCode::local_state, "consumer is closed");
   if (!impl_->group) return fail(no_group());
-  if (impl_->closed) return fail(ErrorCode::local_state, "consumer is closed");
   return impl_->group->committed(partitions, timeout_ms);
 }
 

@@ -388,12 +388,14 @@ CONVEYOR_API conveyor_err_t conveyor_consumer_subscribe(conveyor_consumer_t *con
 /* Subscribes to every topic whose whole name matches the ECMAScript regular expression
  * (Java's Pattern.matches); the topic list is re-read every metadata.max.age.ms and a change
  * of the matching set rejoins. Internal topics never match (exclude.internal.topics). Errors
- * as _subscribe, plus _INVALID_ARG for a bad expression. Thread-safe. */
+ * as _subscribe, plus _INVALID_ARG for a bad expression. Thread-safe.
+ * Kafka: KafkaConsumer.subscribe(Pattern). */
 CONVEYOR_API conveyor_err_t conveyor_consumer_subscribe_pattern(conveyor_consumer_t *consumer,
                                                                 const char *regex,
                                                                 conveyor_error_t **errp);
 /* Commits (enable.auto.commit), reports REVOKED, leaves the group (LeaveGroup unless static)
- * and clears the assignment. No-op if not subscribed. Not concurrent with _poll/_consume. */
+ * and clears the assignment. No-op if not subscribed. Not concurrent with _poll/_consume.
+ * Kafka: KafkaConsumer.unsubscribe, LeaveGroup. */
 CONVEYOR_API conveyor_err_t conveyor_consumer_unsubscribe(conveyor_consumer_t *consumer,
                                                           conveyor_error_t **errp);
 
@@ -406,12 +408,14 @@ CONVEYOR_API const conveyor_topic_partition_t *conveyor_partition_list_get(
 /* Accepts NULL. */
 CONVEYOR_API void conveyor_partition_list_destroy(conveyor_partition_list_t *list);
 
-/* The current assignment (offset = position, or -1001 if not known yet), sorted. Thread-safe. */
+/* The current assignment (offset = position, or -1001 if not known yet), sorted. *listp is
+ * freed with conveyor_partition_list_destroy(). Thread-safe. Kafka: KafkaConsumer.assignment. */
 CONVEYOR_API conveyor_err_t conveyor_consumer_assignment(conveyor_consumer_t *consumer,
                                                          conveyor_partition_list_t **listp,
                                                          conveyor_error_t **errp);
 /* The subscribed topics (for a pattern: the topics it matches now), one entry per topic with
- * partition -1 and offset -1001; empty if not subscribed. Thread-safe. */
+ * partition -1 and offset -1001; empty if not subscribed. *listp is freed with
+ * conveyor_partition_list_destroy(). Thread-safe. Kafka: KafkaConsumer.subscription. */
 CONVEYOR_API conveyor_err_t conveyor_consumer_subscription(conveyor_consumer_t *consumer,
                                                            conveyor_partition_list_t **listp,
                                                            conveyor_error_t **errp);
@@ -452,13 +456,15 @@ CONVEYOR_API conveyor_err_t conveyor_consumer_committed(conveyor_consumer_t *con
                                                         conveyor_error_t **errp);
 /* *lagp = high watermark (last stable offset with read_committed; ListOffsets) - position,
  * >= 0, for an assigned partition. Blocks up to timeout_ms. Errors: _UNKNOWN_PARTITION (not
- * assigned), _STATE (position not known yet), _TIMED_OUT. Thread-safe. */
+ * assigned), _STATE (position not known yet), _TIMED_OUT. Thread-safe. Kafka: the
+ * records-lag of KafkaConsumer.currentLag / kafka-consumer-groups LAG. */
 CONVEYOR_API conveyor_err_t conveyor_consumer_lag(conveyor_consumer_t *consumer,
                                                   const char *topic, int32_t partition,
                                                   int32_t timeout_ms, int64_t *lagp,
                                                   conveyor_error_t **errp);
-/* The group member id (NUL-terminated, copied into buf of size len; "" when not a member)
- * and generation (-1 when not a member). Either output may be NULL. Thread-safe. */
+/* The group member id (NUL-terminated, copied into buf of size len, truncated to fit; "" when
+ * not a member) and generation (-1 when not a member). Either output may be NULL.
+ * Thread-safe. Kafka: KafkaConsumer.groupMetadata (member id, generation). */
 CONVEYOR_API conveyor_err_t conveyor_consumer_group_member(conveyor_consumer_t *consumer,
                                                            char *buf, size_t len,
                                                            int32_t *generationp,

@@ -200,7 +200,7 @@ extern "C" conveyor_err_t conveyor_consumer_assign(conveyor_consumer_t* c,
       if (!partitions[i].topic)
         return fail(ErrorCode::local_invalid_arg,
                     fmt::format("conveyor_consumer_assign: partitions[{}].topic must not be NULL", i));
-      tps.push_back({partitions[i].topic, partitions[i].partition, partitions[i].offset});
+      tps.push_back({partitions[i].topic, partitions[i].partition, partitions[i].offset, "", -1});
     }
     return c->consumer->assign(tps);
   });

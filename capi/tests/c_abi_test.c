@@ -58,6 +58,184 @@ static void on_delivery(const conveyor_message_t *msg, const conveyor_error_t *e
   st->delivered++;
 }
 
+/* ---- consumer groups: subscribe, rebalance callback inside poll, commit, committed, lag ---- */
+
+#define SUB_TOPIC "c-abi-subscribe"
+#define SUB_RECORDS 10
+
+struct group_state {
+  int assigned_calls;
+  int assigned_partitions;
+  int revoked_partitions;
+  int lost_partitions;
+  int in_poll;            /* set around our poll calls: callbacks must see it set */
+  int outside_poll_calls; /* callbacks that ran outside poll/unsubscribe/close */
+  int commits_ok;
+  int commits_failed;
+};
+
+static void on_rebalance(conveyor_consumer_t *consumer, int event,
+                         const conveyor_topic_partition_t *partitions, size_t count,
+                         void *opaque) {
+  struct group_state *st = (struct group_state *)opaque;
+  size_t i;
+  (void)consumer;
+  if (!st->in_poll) st->outside_poll_calls++;
+  for (i = 0; i < count; ++i) CHECK(strcmp(partitions[i].topic, SUB_TOPIC) == 0);
+  if (event == CONVEYOR_REBALANCE_ASSIGNED) {
+    st->assigned_calls++;
+    st->assigned_partitions += (int)count;
+  } else if (event == CONVEYOR_REBALANCE_REVOKED) {
+    st->revoked_partitions += (int)count;
+  } else if (event == CONVEYOR_REBALANCE_LOST) {
+    st->lost_partitions += (int)count;
+  }
+}
+
+static void on_commit(conveyor_consumer_t *consumer, const conveyor_error_t *err,
+                      const conveyor_topic_partition_t *offsets, size_t count, void *opaque) {
+  struct group_state *st = (struct group_state *)opaque;
+  (void)consumer;
+  (void)offsets;
+  if (!st->in_poll) st->outside_poll_calls++;
+  if (err || count == 0)
+    st->commits_failed++;
+  else
+    st->commits_ok++;
+}
+
+static int poll_some(conveyor_consumer_t *consumer, struct group_state *st, int *records) {
+  conveyor_message_t *msg = NULL;
+  st->in_poll = 1;
+  REQUIRE_OK(conveyor_consumer_poll(consumer, 100, &msg, NULL));
+  st->in_poll = 0;
+  if (msg) {
+    (*records)++;
+    conveyor_message_destroy(msg);
+  }
+  return msg != NULL;
+}
+
+static void test_subscribe_commit(void) {
+  conveyor_broker_t *broker = NULL;
+  conveyor_config_t *bconf = conveyor_config_new();
+  conveyor_config_t *conf = conveyor_config_new();
+  conveyor_admin_t *admin = NULL;
+  conveyor_producer_t *producer = NULL;
+  conveyor_consumer_t *consumer = NULL;
+  conveyor_consumer_t *lonely = NULL;
+  conveyor_partition_list_t *list = NULL;
+  conveyor_error_t *err = NULL;
+  conveyor_topic_partition_t tps[2];
+  struct group_state st;
+  const char *topics[1];
+  const char *meta[1];
+  char member[256];
+  int32_t generation = -5;
+  int64_t lag = -5;
+  int records = 0, tries, i;
+
+  memset(&st, 0, sizeof st);
+  REQUIRE_OK(conveyor_config_set(bconf, "group.initial.rebalance.delay.ms", "0", NULL));
+  REQUIRE_OK(conveyor_config_set(bconf, "offsets.topic.num.partitions", "2", NULL));
+  REQUIRE_OK(conveyor_broker_new(bconf, &broker, NULL));
+  REQUIRE_OK(conveyor_config_set(conf, "bootstrap.servers",
+                                 conveyor_broker_bootstrap_servers(broker), NULL));
+  REQUIRE_OK(conveyor_admin_new(conf, &admin, NULL));
+  REQUIRE_OK(conveyor_admin_create_topic(admin, SUB_TOPIC, 2, 1, NULL, 10000, NULL));
+  REQUIRE_OK(conveyor_producer_new(conf, NULL, NULL, &producer, NULL));
+  for (i = 0; i < SUB_RECORDS; ++i)
+    REQUIRE_OK(conveyor_producer_produce(producer, SUB_TOPIC, i % 2, NULL, 0, "v", 1, NULL, 0,
+                                         0, NULL, NULL));
+  REQUIRE_OK(conveyor_producer_flush(producer, 30000, NULL));
+
+  /* Without group.id: subscribe and commit are refused with INVALID_GROUP_ID (24). */
+  REQUIRE_OK(conveyor_consumer_new(conf, &lonely, NULL));
+  topics[0] = SUB_TOPIC;
+  CHECK(conveyor_consumer_subscribe(lonely, topics, 1, &err) == 24);
+  conveyor_error_destroy(err);
+  err = NULL;
+  CHECK(conveyor_consumer_commit(lonely, NULL, 0, NULL, CONVEYOR_COMMIT_SYNC, 1000, NULL) == 24);
+  conveyor_consumer_destroy(lonely);
+
+  REQUIRE_OK(conveyor_config_set(conf, "group.id", "c-abi-subscribe-group", NULL));
+  REQUIRE_OK(conveyor_config_set(conf, "auto.offset.reset", "earliest", NULL));
+  REQUIRE_OK(conveyor_config_set(conf, "enable.auto.commit", "false", NULL));
+  REQUIRE_OK(conveyor_config_set(conf, "session.timeout.ms", "6000", NULL));
+  REQUIRE_OK(conveyor_config_set(conf, "heartbeat.interval.ms", "300", NULL));
+  REQUIRE_OK(conveyor_consumer_new(conf, &consumer, NULL));
+  REQUIRE_OK(conveyor_consumer_set_rebalance_cb(consumer, on_rebalance, &st, NULL));
+  REQUIRE_OK(conveyor_consumer_set_commit_cb(consumer, on_commit, &st, NULL));
+  REQUIRE_OK(conveyor_consumer_subscribe(consumer, topics, 1, NULL));
+  REQUIRE_OK(conveyor_consumer_subscription(consumer, &list, NULL));
+  CHECK(conveyor_partition_list_count(list) == 1);
+  CHECK(conveyor_partition_list_get(list, 0) &&
+        strcmp(conveyor_partition_list_get(list, 0)->topic, SUB_TOPIC) == 0);
+  CHECK(conveyor_partition_list_get(list, 1) == NULL);
+  conveyor_partition_list_destroy(list);
+
+  for (tries = 0; tries < 400 && records < SUB_RECORDS; ++tries) poll_some(consumer, &st, &records);
+  CHECK(records == SUB_RECORDS);
+  CHECK(st.assigned_calls == 1);
+  CHECK(st.assigned_partitions == 2);
+  CHECK(st.outside_poll_calls == 0);
+  REQUIRE_OK(conveyor_consumer_group_member(consumer, member, sizeof member, &generation, NULL));
+  CHECK(strlen(member) > 0);
+  CHECK(generation >= 1);
+  REQUIRE_OK(conveyor_consumer_assignment(consumer, &list, NULL));
+  CHECK(conveyor_partition_list_count(list) == 2);
+  conveyor_partition_list_destroy(list);
+
+  /* Sync commit of the current positions, then read them back. */
+  REQUIRE_OK(conveyor_consumer_commit(consumer, NULL, 0, NULL, CONVEYOR_COMMIT_SYNC, -1, NULL));
+  tps[0].topic = SUB_TOPIC;
+  tps[0].partition = 0;
+  tps[0].offset = -7;
+  tps[1].topic = SUB_TOPIC;
+  tps[1].partition = 1;
+  tps[1].offset = -7;
+  REQUIRE_OK(conveyor_consumer_committed(consumer, tps, 2, 10000, NULL));
+  CHECK(tps[0].offset == SUB_RECORDS / 2);
+  CHECK(tps[1].offset == SUB_RECORDS / 2);
+  REQUIRE_OK(conveyor_consumer_lag(consumer, SUB_TOPIC, 0, 10000, &lag, NULL));
+  CHECK(lag == 0);
+
+  /* Explicit offset with metadata, asynchronously: the callback runs inside poll. */
+  tps[0].offset = 3;
+  meta[0] = "from-c";
+  REQUIRE_OK(conveyor_consumer_commit(consumer, tps, 1, meta, CONVEYOR_COMMIT_ASYNC, -1, NULL));
+  for (tries = 0; tries < 100 && st.commits_ok == 0; ++tries) poll_some(consumer, &st, &records);
+  CHECK(st.commits_ok == 1);
+  CHECK(st.commits_failed == 0);
+  tps[0].offset = -7;
+  REQUIRE_OK(conveyor_consumer_committed(consumer, tps, 1, 10000, NULL));
+  CHECK(tps[0].offset == 3);
+  CHECK(conveyor_consumer_commit(consumer, tps, 1, NULL, 7, -1, NULL) == CONVEYOR_ERR__INVALID_ARG);
+  tps[0].offset = -3;
+  CHECK(conveyor_consumer_commit(consumer, tps, 1, NULL, CONVEYOR_COMMIT_SYNC, -1, NULL) ==
+        CONVEYOR_ERR__INVALID_ARG);
+
+  /* Unsubscribe revokes (callback) and leaves; the assignment is empty afterwards. */
+  st.in_poll = 1; /* callbacks may run inside _unsubscribe too */
+  REQUIRE_OK(conveyor_consumer_unsubscribe(consumer, NULL));
+  st.in_poll = 0;
+  CHECK(st.revoked_partitions == 2);
+  CHECK(st.lost_partitions == 0);
+  REQUIRE_OK(conveyor_consumer_assignment(consumer, &list, NULL));
+  CHECK(conveyor_partition_list_count(list) == 0);
+  conveyor_partition_list_destroy(list);
+  CHECK(st.outside_poll_calls == 0);
+
+  REQUIRE_OK(conveyor_consumer_close(consumer, NULL));
+  conveyor_consumer_destroy(consumer);
+  conveyor_producer_destroy(producer);
+  conveyor_admin_destroy(admin);
+  conveyor_config_destroy(conf);
+  conveyor_config_destroy(bconf);
+  REQUIRE_OK(conveyor_broker_stop(broker, NULL));
+  conveyor_broker_destroy(broker);
+}
+
 static void test_errors(void) {
   conveyor_config_t *conf = conveyor_config_new();
   conveyor_error_t *err = NULL;
@@ -276,190 +454,12 @@ static void test_round_trip(void) {
   conveyor_broker_destroy(broker);
 }
 
-/* ---- consumer groups: subscribe, rebalance callback inside poll, commit, committed, lag ---- */
-
-#define GROUP_TOPIC "c-abi-group"
-#define GROUP_RECORDS 10
-
-struct group_state {
-  int assigned_calls;
-  int assigned_partitions;
-  int revoked_partitions;
-  int lost_partitions;
-  int in_poll;            /* set around our poll calls: callbacks must see it set */
-  int outside_poll_calls; /* callbacks that ran outside poll/unsubscribe/close */
-  int commits_ok;
-  int commits_failed;
-};
-
-static void on_rebalance(conveyor_consumer_t *consumer, int event,
-                         const conveyor_topic_partition_t *partitions, size_t count,
-                         void *opaque) {
-  struct group_state *st = (struct group_state *)opaque;
-  size_t i;
-  (void)consumer;
-  if (!st->in_poll) st->outside_poll_calls++;
-  for (i = 0; i < count; ++i) CHECK(strcmp(partitions[i].topic, GROUP_TOPIC) == 0);
-  if (event == CONVEYOR_REBALANCE_ASSIGNED) {
-    st->assigned_calls++;
-    st->assigned_partitions += (int)count;
-  } else if (event == CONVEYOR_REBALANCE_REVOKED) {
-    st->revoked_partitions += (int)count;
-  } else if (event == CONVEYOR_REBALANCE_LOST) {
-    st->lost_partitions += (int)count;
-  }
-}
-
-static void on_commit(conveyor_consumer_t *consumer, const conveyor_error_t *err,
-                      const conveyor_topic_partition_t *offsets, size_t count, void *opaque) {
-  struct group_state *st = (struct group_state *)opaque;
-  (void)consumer;
-  (void)offsets;
-  if (!st->in_poll) st->outside_poll_calls++;
-  if (err || count == 0)
-    st->commits_failed++;
-  else
-    st->commits_ok++;
-}
-
-static int poll_some(conveyor_consumer_t *consumer, struct group_state *st, int *records) {
-  conveyor_message_t *msg = NULL;
-  st->in_poll = 1;
-  REQUIRE_OK(conveyor_consumer_poll(consumer, 100, &msg, NULL));
-  st->in_poll = 0;
-  if (msg) {
-    (*records)++;
-    conveyor_message_destroy(msg);
-  }
-  return msg != NULL;
-}
-
-static void test_group(void) {
-  conveyor_broker_t *broker = NULL;
-  conveyor_config_t *bconf = conveyor_config_new();
-  conveyor_config_t *conf = conveyor_config_new();
-  conveyor_admin_t *admin = NULL;
-  conveyor_producer_t *producer = NULL;
-  conveyor_consumer_t *consumer = NULL;
-  conveyor_consumer_t *lonely = NULL;
-  conveyor_partition_list_t *list = NULL;
-  conveyor_error_t *err = NULL;
-  conveyor_topic_partition_t tps[2];
-  struct group_state st;
-  const char *topics[1];
-  const char *meta[1];
-  char member[256];
-  int32_t generation = -5;
-  int64_t lag = -5;
-  int records = 0, tries, i;
-
-  memset(&st, 0, sizeof st);
-  REQUIRE_OK(conveyor_config_set(bconf, "group.initial.rebalance.delay.ms", "0", NULL));
-  REQUIRE_OK(conveyor_config_set(bconf, "offsets.topic.num.partitions", "2", NULL));
-  REQUIRE_OK(conveyor_broker_new(bconf, &broker, NULL));
-  REQUIRE_OK(conveyor_config_set(conf, "bootstrap.servers",
-                                 conveyor_broker_bootstrap_servers(broker), NULL));
-  REQUIRE_OK(conveyor_admin_new(conf, &admin, NULL));
-  REQUIRE_OK(conveyor_admin_create_topic(admin, GROUP_TOPIC, 2, 1, NULL, 10000, NULL));
-  REQUIRE_OK(conveyor_producer_new(conf, NULL, NULL, &producer, NULL));
-  for (i = 0; i < GROUP_RECORDS; ++i)
-    REQUIRE_OK(conveyor_producer_produce(producer, GROUP_TOPIC, i % 2, NULL, 0, "v", 1, NULL, 0,
-                                         0, NULL, NULL));
-  REQUIRE_OK(conveyor_producer_flush(producer, 30000, NULL));
-
-  /* Without group.id: subscribe and commit are refused with INVALID_GROUP_ID (24). */
-  REQUIRE_OK(conveyor_consumer_new(conf, &lonely, NULL));
-  topics[0] = GROUP_TOPIC;
-  CHECK(conveyor_consumer_subscribe(lonely, topics, 1, &err) == 24);
-  conveyor_error_destroy(err);
-  err = NULL;
-  CHECK(conveyor_consumer_commit(lonely, NULL, 0, NULL, CONVEYOR_COMMIT_SYNC, 1000, NULL) == 24);
-  conveyor_consumer_destroy(lonely);
-
-  REQUIRE_OK(conveyor_config_set(conf, "group.id", "c-abi-group-1", NULL));
-  REQUIRE_OK(conveyor_config_set(conf, "auto.offset.reset", "earliest", NULL));
-  REQUIRE_OK(conveyor_config_set(conf, "enable.auto.commit", "false", NULL));
-  REQUIRE_OK(conveyor_config_set(conf, "session.timeout.ms", "6000", NULL));
-  REQUIRE_OK(conveyor_config_set(conf, "heartbeat.interval.ms", "300", NULL));
-  REQUIRE_OK(conveyor_consumer_new(conf, &consumer, NULL));
-  REQUIRE_OK(conveyor_consumer_set_rebalance_cb(consumer, on_rebalance, &st, NULL));
-  REQUIRE_OK(conveyor_consumer_set_commit_cb(consumer, on_commit, &st, NULL));
-  REQUIRE_OK(conveyor_consumer_subscribe(consumer, topics, 1, NULL));
-  REQUIRE_OK(conveyor_consumer_subscription(consumer, &list, NULL));
-  CHECK(conveyor_partition_list_count(list) == 1);
-  CHECK(conveyor_partition_list_get(list, 0) &&
-        strcmp(conveyor_partition_list_get(list, 0)->topic, GROUP_TOPIC) == 0);
-  CHECK(conveyor_partition_list_get(list, 1) == NULL);
-  conveyor_partition_list_destroy(list);
-
-  for (tries = 0; tries < 400 && records < GROUP_RECORDS; ++tries) poll_some(consumer, &st, &records);
-  CHECK(records == GROUP_RECORDS);
-  CHECK(st.assigned_calls == 1);
-  CHECK(st.assigned_partitions == 2);
-  CHECK(st.outside_poll_calls == 0);
-  REQUIRE_OK(conveyor_consumer_group_member(consumer, member, sizeof member, &generation, NULL));
-  CHECK(strlen(member) > 0);
-  CHECK(generation >= 1);
-  REQUIRE_OK(conveyor_consumer_assignment(consumer, &list, NULL));
-  CHECK(conveyor_partition_list_count(list) == 2);
-  conveyor_partition_list_destroy(list);
-
-  /* Sync commit of the current positions, then read them back. */
-  REQUIRE_OK(conveyor_consumer_commit(consumer, NULL, 0, NULL, CONVEYOR_COMMIT_SYNC, -1, NULL));
-  tps[0].topic = GROUP_TOPIC;
-  tps[0].partition = 0;
-  tps[0].offset = -7;
-  tps[1].topic = GROUP_TOPIC;
-  tps[1].partition = 1;
-  tps[1].offset = -7;
-  REQUIRE_OK(conveyor_consumer_committed(consumer, tps, 2, 10000, NULL));
-  CHECK(tps[0].offset == GROUP_RECORDS / 2);
-  CHECK(tps[1].offset == GROUP_RECORDS / 2);
-  REQUIRE_OK(conveyor_consumer_lag(consumer, GROUP_TOPIC, 0, 10000, &lag, NULL));
-  CHECK(lag == 0);
-
-  /* Explicit offset with metadata, asynchronously: the callback runs inside poll. */
-  tps[0].offset = 3;
-  meta[0] = "from-c";
-  REQUIRE_OK(conveyor_consumer_commit(consumer, tps, 1, meta, CONVEYOR_COMMIT_ASYNC, -1, NULL));
-  for (tries = 0; tries < 100 && st.commits_ok == 0; ++tries) poll_some(consumer, &st, &records);
-  CHECK(st.commits_ok == 1);
-  CHECK(st.commits_failed == 0);
-  tps[0].offset = -7;
-  REQUIRE_OK(conveyor_consumer_committed(consumer, tps, 1, 10000, NULL));
-  CHECK(tps[0].offset == 3);
-  CHECK(conveyor_consumer_commit(consumer, tps, 1, NULL, 7, -1, NULL) == CONVEYOR_ERR__INVALID_ARG);
-  tps[0].offset = -3;
-  CHECK(conveyor_consumer_commit(consumer, tps, 1, NULL, CONVEYOR_COMMIT_SYNC, -1, NULL) ==
-        CONVEYOR_ERR__INVALID_ARG);
-
-  /* Unsubscribe revokes (callback) and leaves; the assignment is empty afterwards. */
-  st.in_poll = 1; /* callbacks may run inside _unsubscribe too */
-  REQUIRE_OK(conveyor_consumer_unsubscribe(consumer, NULL));
-  st.in_poll = 0;
-  CHECK(st.revoked_partitions == 2);
-  CHECK(st.lost_partitions == 0);
-  REQUIRE_OK(conveyor_consumer_assignment(consumer, &list, NULL));
-  CHECK(conveyor_partition_list_count(list) == 0);
-  conveyor_partition_list_destroy(list);
-  CHECK(st.outside_poll_calls == 0);
-
-  REQUIRE_OK(conveyor_consumer_close(consumer, NULL));
-  conveyor_consumer_destroy(consumer);
-  conveyor_producer_destroy(producer);
-  conveyor_admin_destroy(admin);
-  conveyor_config_destroy(conf);
-  conveyor_config_destroy(bconf);
-  REQUIRE_OK(conveyor_broker_stop(broker, NULL));
-  conveyor_broker_destroy(broker);
-}
-
 int main(void) {
   CHECK(strlen(conveyor_version()) >= 5);
+  test_subscribe_commit(); /* consumer groups: subscribe, callbacks, commit, committed, lag */
   CHECK(CONVEYOR_VERSION_NUMBER >= 0x000100);
   test_errors();
   test_round_trip();
-  test_group();
   if (failures) {
     fprintf(stderr, "%d check(s) failed\n", failures);
     return 1;

@@ -120,47 +120,6 @@ class NetworkError(KafkaError):
     code, default_name = 13, "NETWORK_EXCEPTION"
 
 
-# Consumer groups (the group coordinator's answers a member sees).
-class CoordinatorLoadInProgressError(KafkaError):
-    code, default_name = 14, "COORDINATOR_LOAD_IN_PROGRESS"
-
-
-class CoordinatorNotAvailableError(KafkaError):
-    code, default_name = 15, "COORDINATOR_NOT_AVAILABLE"
-
-
-class NotCoordinatorError(KafkaError):
-    code, default_name = 16, "NOT_COORDINATOR"
-
-
-class IllegalGenerationError(KafkaError):
-    """A commit from an old generation: the member rejoins; commit again after it."""
-    code, default_name = 22, "ILLEGAL_GENERATION"
-
-
-class InvalidGroupIdError(KafkaError, ValueError):
-    """No (or an invalid) ``group.id``: subscribe() and commits need one."""
-    code, default_name = 24, "INVALID_GROUP_ID"
-
-
-class UnknownMemberIdError(KafkaError):
-    code, default_name = 25, "UNKNOWN_MEMBER_ID"
-
-
-class InvalidSessionTimeoutError(KafkaError):
-    code, default_name = 26, "INVALID_SESSION_TIMEOUT"
-
-
-class RebalanceInProgressError(KafkaError):
-    """The group is rebalancing: commit again once poll() delivered the new assignment."""
-    code, default_name = 27, "REBALANCE_IN_PROGRESS"
-
-
-class FencedInstanceIdError(KafkaError):
-    """Another consumer took over this ``group.instance.id`` (KIP-345)."""
-    code, default_name = 82, "FENCED_INSTANCE_ID"
-
-
 # Local (client-side) codes; the values follow librdkafka's.
 class DestroyedError(KafkaError):
     code, default_name = -197, "LOCAL_DESTROY"
@@ -203,6 +162,47 @@ class QueueFullError(KafkaError, BufferError):
 class StateError(KafkaError):
     """The client is closed or in the wrong state for the call."""
     code, default_name = -172, "LOCAL_STATE"
+
+
+# Consumer groups (the group coordinator's answers a member sees).
+class CoordinatorLoadInProgressError(KafkaError):
+    code, default_name = 14, "COORDINATOR_LOAD_IN_PROGRESS"
+
+
+class CoordinatorNotAvailableError(KafkaError):
+    code, default_name = 15, "COORDINATOR_NOT_AVAILABLE"
+
+
+class NotCoordinatorError(KafkaError):
+    code, default_name = 16, "NOT_COORDINATOR"
+
+
+class IllegalGenerationError(KafkaError):
+    """A commit from an old generation: the member rejoins; commit again after it."""
+    code, default_name = 22, "ILLEGAL_GENERATION"
+
+
+class InvalidGroupIdError(KafkaError, ValueError):
+    """No (or an invalid) ``group.id``: subscribe() and commits need one."""
+    code, default_name = 24, "INVALID_GROUP_ID"
+
+
+class UnknownMemberIdError(KafkaError):
+    code, default_name = 25, "UNKNOWN_MEMBER_ID"
+
+
+class InvalidSessionTimeoutError(KafkaError):
+    code, default_name = 26, "INVALID_SESSION_TIMEOUT"
+
+
+class RebalanceInProgressError(KafkaError):
+    """The group is rebalancing: commit again once poll() delivered the new assignment."""
+    code, default_name = 27, "REBALANCE_IN_PROGRESS"
+
+
+class FencedInstanceIdError(KafkaError):
+    """Another consumer took over this ``group.instance.id`` (KIP-345)."""
+    code, default_name = 82, "FENCED_INSTANCE_ID"
 
 
 _BY_CODE: Dict[int, Type[KafkaError]] = {

@@ -12,6 +12,7 @@
 #include "conveyor/base/log.h"
 #include "conveyor/io/file.h"
 #include "dispatcher.h"
+#include "group_service.h"
 
 namespace conveyor::broker {
 
@@ -83,6 +84,7 @@ class BrokerImpl {
         }
         server->stop();
       }
+      if (state.groups) state.groups->stop();
       if (state.purgatory) state.purgatory->clear();
       if (state.logs) {
         if (auto r = state.logs->close(); !r) log::error(kLog, "closing the logs failed: {}", r.error().to_string());
@@ -150,6 +152,10 @@ Result<std::unique_ptr<Broker>> Broker::start(const Properties& props) {
   auto ids = ProducerIdManager::open(s.config.log_dirs.front(), s.config.producer_id_block_size);
   if (!ids) return undo(ids.error());
   s.producer_ids = std::move(*ids);
+  // The group coordinator rebuilds its groups and committed offsets from __consumer_offsets
+  // before the listener opens.
+  s.groups = std::make_unique<GroupService>(s, s.config.group);
+  if (auto r = s.groups->load(); !r) return undo(r.error());
 
   io::ServerOptions options;
   options.host = s.config.listener.host;
@@ -189,6 +195,7 @@ Result<std::unique_ptr<Broker>> Broker::start(const Properties& props) {
     if (v && *v > 0) impl->tick_ms = std::min<int64_t>(impl->tick_ms, *v);
   }
   impl->schedule_flush_tick();
+  s.groups->start();
   s.ready.store(true, std::memory_order_release);
   s.ready.notify_all();
 

@@ -1,6 +1,6 @@
 #pragma once
 // What the request handlers share: configuration, storage, topics, producer ids, the fetch
-// purgatory and the network server (for timers). Internal to the broker.
+// purgatory, the group coordinator and the network server (for timers). Internal to the broker.
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -16,6 +16,8 @@
 
 namespace conveyor::broker {
 
+class GroupService;  // group_service.h
+
 // Named limits of request handling.
 inline constexpr int32_t kMaxFetchWaitMs = 5 * 60 * 1000;  // a Fetch long-polls at most this long
 
@@ -28,6 +30,7 @@ struct BrokerState {
   std::unique_ptr<TopicManager> topics;
   std::unique_ptr<ProducerIdManager> producer_ids;
   std::unique_ptr<FetchPurgatory> purgatory;
+  std::unique_ptr<GroupService> groups;  // the group coordinator
   io::Server* server = nullptr;  // set once listening
   std::atomic<bool> ready{false};  // everything above is set (handlers wait for it)
 

@@ -94,6 +94,32 @@ ConfigSchema build_schema() {
   s.add(int_key("conveyor.producer.id.block.size", 1000,
                 "Producer ids reserved on disk at a time (the next block is persisted before use).", 1,
                 1000000));
+  // Group coordinator (core/group; Kafka's names, defaults and meaning).
+  s.add(int_key("group.min.session.timeout.ms", 6000,
+                "Smallest session.timeout.ms a JoinGroup may ask for; less gets INVALID_SESSION_TIMEOUT.", 1,
+                INT32_MAX));
+  s.add(int_key("group.max.session.timeout.ms", 1800000,
+                "Largest session.timeout.ms a JoinGroup may ask for; more gets INVALID_SESSION_TIMEOUT.", 1,
+                INT32_MAX));
+  s.add(int_key("group.initial.rebalance.delay.ms", 3000,
+                "How long the first rebalance of an empty group waits for more members; extended by this much "
+                "as members join, up to the rebalance timeout.",
+                0, INT32_MAX));
+  s.add(int_key("group.max.size", INT32_MAX,
+                "Most members one group may have; further joins get GROUP_MAX_SIZE_REACHED.", 1, INT32_MAX));
+  s.add(int_key("offset.metadata.max.bytes", 4096,
+                "Largest metadata string of one committed offset; more gets OFFSET_METADATA_TOO_LARGE.", 0,
+                INT32_MAX));
+  s.add(int_key("offsets.retention.minutes", 10080,
+                "Committed offsets of a group that has been empty this long (or, without group management, "
+                "committed this long ago) are deleted.",
+                1, INT32_MAX));
+  s.add(int_key("offsets.retention.check.interval.ms", 600000, "How often offset retention is checked.", 1,
+                INT64_MAX));
+  s.add(int_key("offsets.topic.num.partitions", 50,
+                "Partitions of the internal __consumer_offsets topic (fixed once it exists).", 1, 10000));
+  s.add(int_key("offsets.topic.segment.bytes", 104857600, "segment.bytes of the __consumer_offsets topic.", 14,
+                INT32_MAX));
   // Declared by storage; repeated here only in case its list lacks them.
   s.add(int_key("message.max.bytes", 1048588, "Largest record batch accepted (bytes, whole batch).", 0,
                 INT32_MAX));
@@ -106,8 +132,7 @@ ConfigSchema build_schema() {
                         "controller.listener.names", "listener.security.protocol.map",
                         "inter.broker.listener.name", "security.inter.broker.protocol", "zookeeper.connect",
                         "zookeeper.connection.timeout.ms", "cluster.id", "offsets.topic.replication.factor",
-                        "offsets.topic.num.partitions", "transaction.state.log.replication.factor",
-                        "transaction.state.log.min.isr", "group.initial.rebalance.delay.ms",
+                        "transaction.state.log.replication.factor", "transaction.state.log.min.isr",
                         "log.retention.check.interval.ms", "num.recovery.threads.per.data.dir",
                         "socket.send.buffer.bytes", "socket.receive.buffer.bytes", "min.insync.replicas",
                         "log.segment.delete.delay.ms", "unclean.leader.election.enable",
@@ -255,7 +280,21 @@ Result<BrokerConfig> parse_broker_config(const Properties& props) {
   CONVEYOR_GET(int, "log.flush.scheduler.interval.ms", c.flush_scheduler_interval_ms);
   CONVEYOR_GET(int, "max.connections", c.max_connections);
   CONVEYOR_GET(int, "conveyor.producer.id.block.size", c.producer_id_block_size);
+  CONVEYOR_GET(int, "group.min.session.timeout.ms", c.group.min_session_timeout_ms);
+  CONVEYOR_GET(int, "group.max.session.timeout.ms", c.group.max_session_timeout_ms);
+  CONVEYOR_GET(int, "group.initial.rebalance.delay.ms", c.group.initial_rebalance_delay_ms);
+  CONVEYOR_GET(int, "group.max.size", c.group.max_group_size);
+  CONVEYOR_GET(int, "offset.metadata.max.bytes", c.group.offset_metadata_max_bytes);
+  int64_t retention_minutes = 0;
+  CONVEYOR_GET(int, "offsets.retention.minutes", retention_minutes);
+  c.group.offsets_retention_ms = retention_minutes * 60 * 1000;
+  CONVEYOR_GET(int, "offsets.retention.check.interval.ms", c.group.offsets_retention_check_interval_ms);
+  CONVEYOR_GET(int, "offsets.topic.num.partitions", c.group.offsets_topic_num_partitions);
+  CONVEYOR_GET(int, "offsets.topic.segment.bytes", c.offsets_topic_segment_bytes);
 #undef CONVEYOR_GET
+  if (c.group.min_session_timeout_ms > c.group.max_session_timeout_ms)
+    return fail(ErrorCode::invalid_config,
+                "group.min.session.timeout.ms: must not exceed group.max.session.timeout.ms");
   if (c.default_replication_factor != 1)
     return fail(ErrorCode::invalid_config,
                 "default.replication.factor: a single-node broker supports only 1");

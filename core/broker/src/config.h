@@ -7,6 +7,7 @@
 
 #include "conveyor/base/properties.h"
 #include "conveyor/base/result.h"
+#include "conveyor/group/coordinator.h"
 
 namespace conveyor::broker {
 
@@ -39,6 +40,8 @@ struct BrokerConfig {
   int64_t flush_scheduler_interval_ms = 1000;  // log.flush.scheduler.interval.ms (tick)
   int32_t max_connections = 10000;       // max.connections
   int32_t producer_id_block_size = 1000;  // conveyor.producer.id.block.size
+  group::CoordinatorConfig group;        // group.*, offset.metadata.max.bytes, offsets.*
+  int32_t offsets_topic_segment_bytes = 104857600;  // offsets.topic.segment.bytes
   Properties properties;                 // everything as given (log keys go to storage)
 };
 

@@ -279,27 +279,56 @@ TEST(AdminApi, AdvertisedListenerIsReported) {
 namespace conveyor::broker {
 namespace {
 
-// Until the group coordinator lands, FindCoordinator is advertised (librdkafka needs v0 in
-// the range to enable lz4) and answers COORDINATOR_NOT_AVAILABLE in both response shapes.
-TEST_F(AdminApiTest, FindCoordinatorAdvertisedAndNotAvailableYet) {
+// FindCoordinator is advertised from v0 (librdkafka needs v0 in the range to enable lz4).
+// Group keys are answered with this broker in both response shapes; transaction keys with
+// COORDINATOR_NOT_AVAILABLE until transactions land.
+TEST_F(AdminApiTest, FindCoordinatorGroupIsThisBrokerTransactionNotYet) {
   auto versions = client_->call<protocol::ApiVersionsResponse>(protocol::ApiVersionsRequest{}, 3);
   auto* fc = find_key(versions, ApiKey::find_coordinator);
   ASSERT_NE(fc, nullptr);
   EXPECT_EQ(fc->min_version, 0);
   EXPECT_EQ(fc->max_version, 4);
 
-  protocol::FindCoordinatorRequest v0;
-  v0.key = "group-a";
-  auto old = client_->call<protocol::FindCoordinatorResponse>(v0, 0);
-  EXPECT_EQ(old.error_code, static_cast<int16_t>(ErrorCode::coordinator_not_available));
-  EXPECT_EQ(old.node_id, -1);
+  for (int16_t v = 0; v <= 3; ++v) {
+    protocol::FindCoordinatorRequest old;
+    old.key = "group-a";
+    auto r = client_->call<protocol::FindCoordinatorResponse>(old, v);
+    EXPECT_EQ(r.error_code, 0) << "v" << v;
+    EXPECT_EQ(r.node_id, 1);
+    EXPECT_EQ(r.host, "127.0.0.1");
+    EXPECT_EQ(r.port, broker_->port());
+  }
+  protocol::FindCoordinatorRequest txn;
+  txn.key = "txn-a";
+  txn.key_type = 1;
+  auto t = client_->call<protocol::FindCoordinatorResponse>(txn, 2);
+  EXPECT_EQ(t.error_code, static_cast<int16_t>(ErrorCode::coordinator_not_available));
+  EXPECT_EQ(t.node_id, -1);
 
   protocol::FindCoordinatorRequest v4;
   v4.coordinator_keys = {"group-a", "group-b"};
   auto batched = client_->call<protocol::FindCoordinatorResponse>(v4, 4);
   ASSERT_EQ(batched.coordinators.size(), 2u);
   EXPECT_EQ(batched.coordinators[1].key, "group-b");
-  EXPECT_EQ(batched.coordinators[1].error_code, static_cast<int16_t>(ErrorCode::coordinator_not_available));
+  EXPECT_EQ(batched.coordinators[1].error_code, 0);
+  EXPECT_EQ(batched.coordinators[1].port, broker_->port());
+  v4.key_type = 1;
+  batched = client_->call<protocol::FindCoordinatorResponse>(v4, 4);
+  ASSERT_EQ(batched.coordinators.size(), 2u);
+  EXPECT_EQ(batched.coordinators[0].error_code, static_cast<int16_t>(ErrorCode::coordinator_not_available));
+
+  // The lookup created the internal offsets topic, listed as internal (as Kafka does).
+  protocol::MetadataRequest all;
+  auto md = client_->call<protocol::MetadataResponse>(all, 12);
+  bool found = false;
+  for (const auto& topic : md.topics) {
+    if (topic.name == "__consumer_offsets") {
+      found = true;
+      EXPECT_TRUE(topic.is_internal);
+      EXPECT_EQ(topic.partitions.size(), 50u);
+    }
+  }
+  EXPECT_TRUE(found);
 }
 
 }  // namespace

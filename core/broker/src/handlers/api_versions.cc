@@ -20,6 +20,17 @@ constexpr BrokerApi kApis[] = {
     {ApiKey::delete_topics, 1, 1, 6, handle_delete_topics},
     {ApiKey::init_producer_id, 0, 0, 4, handle_init_producer_id},
     {ApiKey::find_coordinator, 0, 0, 4, handle_find_coordinator},
+    {ApiKey::join_group, 0, 0, 9, handle_join_group},
+    {ApiKey::sync_group, 0, 0, 5, handle_sync_group},
+    {ApiKey::heartbeat, 0, 0, 4, handle_heartbeat},
+    {ApiKey::leave_group, 0, 0, 5, handle_leave_group},
+    {ApiKey::offset_commit, 2, 2, 9, handle_offset_commit},
+    {ApiKey::offset_fetch, 1, 1, 9, handle_offset_fetch},
+    {ApiKey::list_groups, 0, 0, 4, handle_list_groups},
+    {ApiKey::describe_groups, 0, 0, 5, handle_describe_groups},
+    {ApiKey::delete_groups, 0, 0, 2, handle_delete_groups},
+    {ApiKey::offset_delete, 0, 0, 0, handle_offset_delete},
+    {ApiKey::offset_for_leader_epoch, 2, 2, 4, handle_offset_for_leader_epoch},
 };
 }  // namespace
 

@@ -19,6 +19,17 @@ void handle_create_topics(RequestContext ctx, protocol::Reader& body);
 void handle_delete_topics(RequestContext ctx, protocol::Reader& body);
 void handle_init_producer_id(RequestContext ctx, protocol::Reader& body);
 void handle_find_coordinator(RequestContext ctx, protocol::Reader& body);
+void handle_join_group(RequestContext ctx, protocol::Reader& body);
+void handle_sync_group(RequestContext ctx, protocol::Reader& body);
+void handle_heartbeat(RequestContext ctx, protocol::Reader& body);
+void handle_leave_group(RequestContext ctx, protocol::Reader& body);
+void handle_offset_commit(RequestContext ctx, protocol::Reader& body);
+void handle_offset_fetch(RequestContext ctx, protocol::Reader& body);
+void handle_offset_delete(RequestContext ctx, protocol::Reader& body);
+void handle_list_groups(RequestContext ctx, protocol::Reader& body);
+void handle_describe_groups(RequestContext ctx, protocol::Reader& body);
+void handle_delete_groups(RequestContext ctx, protocol::Reader& body);
+void handle_offset_for_leader_epoch(RequestContext ctx, protocol::Reader& body);
 
 // The versions this broker advertises in ApiVersions (PROTOCOL.md "Advertising rule") and the
 // versions it actually serves; a request outside [min_served, max] of a known key is answered

@@ -712,3 +712,334 @@ extern "C" const int32_t* conveyor_topic_list_partition_isr(const conveyor_topic
   return pd ? pd->isr.data() : nullptr;
 }
 extern "C" void conveyor_topic_list_destroy(conveyor_topic_list_t* l) { delete l; }
+
+// ---- admin: consumer groups and offsets ---------------------------------------------------
+
+struct conveyor_group_list_s {
+  std::vector<client::GroupListing> groups;
+};
+
+struct conveyor_group_description_s {
+  client::GroupDescription desc;
+};
+
+struct conveyor_group_offsets_s {
+  std::vector<client::GroupOffset> offsets;
+};
+
+struct conveyor_group_lag_s {
+  conveyor_group_description_s group;
+  std::vector<client::PartitionLag> rows;
+};
+
+namespace {
+
+template <class T>
+const T* at(const std::vector<T>* v, size_t i) {
+  return v && i < v->size() ? &(*v)[i] : nullptr;
+}
+
+// Copies a C array of topic partitions, rejecting NULL topics.
+Result<std::vector<client::TopicPartitionOffset>> copy_partitions(const char* function,
+                                                                  const conveyor_topic_partition_t* partitions,
+                                                                  size_t count) {
+  std::vector<client::TopicPartitionOffset> out;
+  out.reserve(count);
+  for (size_t i = 0; i < count; ++i) {
+    if (!partitions[i].topic)
+      return fail(ErrorCode::local_invalid_arg, fmt::format("{}: partitions[{}].topic must not be NULL", function, i));
+    out.push_back({partitions[i].topic, partitions[i].partition, partitions[i].offset});
+  }
+  return out;
+}
+
+std::vector<client::TopicPartition> without_offsets(const std::vector<client::TopicPartitionOffset>& v) {
+  std::vector<client::TopicPartition> out;
+  out.reserve(v.size());
+  for (const auto& t : v) out.push_back({t.topic, t.partition});
+  return out;
+}
+
+}  // namespace
+
+extern "C" conveyor_err_t conveyor_admin_list_offsets(conveyor_admin_t* a, conveyor_topic_partition_t* partitions,
+                                                      size_t count, int64_t spec, int32_t timeout_ms,
+                                                      conveyor_error_t** errp) {
+  if (!a) return null_arg(errp, "conveyor_admin_list_offsets", "admin");
+  if (count > 0 && !partitions) return null_arg(errp, "conveyor_admin_list_offsets", "partitions");
+  return guard(errp, [&]() -> Result<void> {
+    auto tps = copy_partitions("conveyor_admin_list_offsets", partitions, count);
+    if (!tps) return fail(tps.error());
+    auto r = a->admin->list_offsets(without_offsets(*tps), spec, timeout_ms);
+    if (!r) return fail(r.error());
+    for (const auto& po : *r)
+      if (po.error != ErrorCode::none)
+        return fail(po.error, fmt::format("ListOffsets {}-{}: {}", po.topic, po.partition, error_name(po.error)));
+    for (size_t i = 0; i < count && i < r->size(); ++i) partitions[i].offset = (*r)[i].offset;  // all or nothing
+    return {};
+  });
+}
+
+extern "C" conveyor_err_t conveyor_admin_list_groups(conveyor_admin_t* a, const char* const* states,
+                                                     size_t state_count, int32_t timeout_ms,
+                                                     conveyor_group_list_t** listp, conveyor_error_t** errp) {
+  if (listp) *listp = nullptr;
+  if (!a) return null_arg(errp, "conveyor_admin_list_groups", "admin");
+  if (!listp) return null_arg(errp, "conveyor_admin_list_groups", "listp");
+  if (state_count > 0 && !states) return null_arg(errp, "conveyor_admin_list_groups", "states");
+  return guard(errp, [&]() -> Result<void> {
+    std::vector<std::string> filter;
+    for (size_t i = 0; i < state_count; ++i) {
+      if (!states[i])
+        return fail(ErrorCode::local_invalid_arg,
+                    fmt::format("conveyor_admin_list_groups: states[{}] must not be NULL", i));
+      filter.emplace_back(states[i]);
+    }
+    auto r = a->admin->list_groups(filter, timeout_ms);
+    if (!r) return fail(r.error());
+    auto list = std::make_unique<conveyor_group_list_s>();
+    list->groups = std::move(*r);
+    *listp = list.release();
+    return {};
+  });
+}
+
+extern "C" size_t conveyor_group_list_count(const conveyor_group_list_t* l) { return l ? l->groups.size() : 0; }
+extern "C" const char* conveyor_group_list_group_id(const conveyor_group_list_t* l, size_t i) {
+  auto* g = at(l ? &l->groups : nullptr, i);
+  return g ? g->group_id.c_str() : nullptr;
+}
+extern "C" const char* conveyor_group_list_protocol_type(const conveyor_group_list_t* l, size_t i) {
+  auto* g = at(l ? &l->groups : nullptr, i);
+  return g ? g->protocol_type.c_str() : nullptr;
+}
+extern "C" const char* conveyor_group_list_state(const conveyor_group_list_t* l, size_t i) {
+  auto* g = at(l ? &l->groups : nullptr, i);
+  return g ? g->state.c_str() : nullptr;
+}
+extern "C" void conveyor_group_list_destroy(conveyor_group_list_t* l) { delete l; }
+
+extern "C" conveyor_err_t conveyor_admin_describe_group(conveyor_admin_t* a, const char* group, int32_t timeout_ms,
+                                                        conveyor_group_description_t** descp,
+                                                        conveyor_error_t** errp) {
+  if (descp) *descp = nullptr;
+  if (!a) return null_arg(errp, "conveyor_admin_describe_group", "admin");
+  if (!group) return null_arg(errp, "conveyor_admin_describe_group", "group");
+  if (!descp) return null_arg(errp, "conveyor_admin_describe_group", "descp");
+  return guard(errp, [&]() -> Result<void> {
+    auto r = a->admin->describe_groups({group}, timeout_ms);
+    if (!r) return fail(r.error());
+    auto& d = r->front();
+    if (d.error != ErrorCode::none)
+      return fail(d.error, fmt::format("describe group {}: {}", group, error_name(d.error)));
+    auto out = std::make_unique<conveyor_group_description_s>();
+    out->desc = std::move(d);
+    *descp = out.release();
+    return {};
+  });
+}
+
+namespace {
+const client::MemberDescription* member_at(const conveyor_group_description_t* d, size_t m) {
+  return at(d ? &d->desc.members : nullptr, m);
+}
+}  // namespace
+
+extern "C" const char* conveyor_group_description_group_id(const conveyor_group_description_t* d) {
+  return d ? d->desc.group_id.c_str() : nullptr;
+}
+extern "C" const char* conveyor_group_description_state(const conveyor_group_description_t* d) {
+  return d ? d->desc.state.c_str() : nullptr;
+}
+extern "C" const char* conveyor_group_description_protocol_type(const conveyor_group_description_t* d) {
+  return d ? d->desc.protocol_type.c_str() : nullptr;
+}
+extern "C" const char* conveyor_group_description_protocol(const conveyor_group_description_t* d) {
+  return d ? d->desc.protocol.c_str() : nullptr;
+}
+extern "C" int32_t conveyor_group_description_coordinator(const conveyor_group_description_t* d) {
+  return d ? d->desc.coordinator.node_id : -1;
+}
+extern "C" size_t conveyor_group_description_member_count(const conveyor_group_description_t* d) {
+  return d ? d->desc.members.size() : 0;
+}
+extern "C" const char* conveyor_group_description_member_id(const conveyor_group_description_t* d, size_t m) {
+  auto* md = member_at(d, m);
+  return md ? md->member_id.c_str() : nullptr;
+}
+extern "C" const char* conveyor_group_description_member_instance_id(const conveyor_group_description_t* d,
+                                                                     size_t m) {
+  auto* md = member_at(d, m);
+  return md && md->group_instance_id ? md->group_instance_id->c_str() : nullptr;
+}
+extern "C" const char* conveyor_group_description_member_client_id(const conveyor_group_description_t* d,
+                                                                   size_t m) {
+  auto* md = member_at(d, m);
+  return md ? md->client_id.c_str() : nullptr;
+}
+extern "C" const char* conveyor_group_description_member_host(const conveyor_group_description_t* d, size_t m) {
+  auto* md = member_at(d, m);
+  return md ? md->host.c_str() : nullptr;
+}
+extern "C" size_t conveyor_group_description_member_partition_count(const conveyor_group_description_t* d,
+                                                                    size_t m) {
+  auto* md = member_at(d, m);
+  return md ? md->assignment.size() : 0;
+}
+extern "C" conveyor_err_t conveyor_group_description_member_partition(const conveyor_group_description_t* d,
+                                                                      size_t m, size_t i, const char** topicp,
+                                                                      int32_t* partitionp) {
+  auto* md = member_at(d, m);
+  auto* tp = at(md ? &md->assignment : nullptr, i);
+  if (!tp) return CONVEYOR_ERR__INVALID_ARG;
+  if (topicp) *topicp = tp->topic.c_str();
+  if (partitionp) *partitionp = tp->partition;
+  return CONVEYOR_OK;
+}
+extern "C" void conveyor_group_description_destroy(conveyor_group_description_t* d) { delete d; }
+
+extern "C" conveyor_err_t conveyor_admin_list_group_offsets(conveyor_admin_t* a, const char* group,
+                                                            const conveyor_topic_partition_t* partitions,
+                                                            size_t count, int32_t timeout_ms,
+                                                            conveyor_group_offsets_t** offsetsp,
+                                                            conveyor_error_t** errp) {
+  if (offsetsp) *offsetsp = nullptr;
+  if (!a) return null_arg(errp, "conveyor_admin_list_group_offsets", "admin");
+  if (!group) return null_arg(errp, "conveyor_admin_list_group_offsets", "group");
+  if (!offsetsp) return null_arg(errp, "conveyor_admin_list_group_offsets", "offsetsp");
+  if (count > 0 && !partitions) return null_arg(errp, "conveyor_admin_list_group_offsets", "partitions");
+  return guard(errp, [&]() -> Result<void> {
+    std::optional<std::vector<client::TopicPartition>> which;
+    if (count > 0) {
+      auto tps = copy_partitions("conveyor_admin_list_group_offsets", partitions, count);
+      if (!tps) return fail(tps.error());
+      which = without_offsets(*tps);
+    }
+    auto r = a->admin->list_group_offsets(group, which, timeout_ms);
+    if (!r) return fail(r.error());
+    auto out = std::make_unique<conveyor_group_offsets_s>();
+    out->offsets = std::move(*r);
+    *offsetsp = out.release();
+    return {};
+  });
+}
+
+namespace {
+const client::GroupOffset* offset_at(const conveyor_group_offsets_t* o, size_t i) {
+  return at(o ? &o->offsets : nullptr, i);
+}
+const client::PartitionLag* lag_at(const conveyor_group_lag_t* l, size_t i) { return at(l ? &l->rows : nullptr, i); }
+}  // namespace
+
+extern "C" size_t conveyor_group_offsets_count(const conveyor_group_offsets_t* o) {
+  return o ? o->offsets.size() : 0;
+}
+extern "C" const char* conveyor_group_offsets_topic(const conveyor_group_offsets_t* o, size_t i) {
+  auto* e = offset_at(o, i);
+  return e ? e->topic.c_str() : nullptr;
+}
+extern "C" int32_t conveyor_group_offsets_partition(const conveyor_group_offsets_t* o, size_t i) {
+  auto* e = offset_at(o, i);
+  return e ? e->partition : -1;
+}
+extern "C" int64_t conveyor_group_offsets_offset(const conveyor_group_offsets_t* o, size_t i) {
+  auto* e = offset_at(o, i);
+  return e ? e->offset : -1;
+}
+extern "C" int32_t conveyor_group_offsets_leader_epoch(const conveyor_group_offsets_t* o, size_t i) {
+  auto* e = offset_at(o, i);
+  return e ? e->leader_epoch : -1;
+}
+extern "C" const char* conveyor_group_offsets_metadata(const conveyor_group_offsets_t* o, size_t i) {
+  auto* e = offset_at(o, i);
+  return e ? e->metadata.c_str() : nullptr;
+}
+extern "C" conveyor_err_t conveyor_group_offsets_error(const conveyor_group_offsets_t* o, size_t i) {
+  auto* e = offset_at(o, i);
+  return e ? static_cast<conveyor_err_t>(e->error) : CONVEYOR_ERR__INVALID_ARG;
+}
+extern "C" void conveyor_group_offsets_destroy(conveyor_group_offsets_t* o) { delete o; }
+
+extern "C" conveyor_err_t conveyor_admin_group_lag(conveyor_admin_t* a, const char* group, int32_t timeout_ms,
+                                                   conveyor_group_lag_t** lagp, conveyor_error_t** errp) {
+  if (lagp) *lagp = nullptr;
+  if (!a) return null_arg(errp, "conveyor_admin_group_lag", "admin");
+  if (!group) return null_arg(errp, "conveyor_admin_group_lag", "group");
+  if (!lagp) return null_arg(errp, "conveyor_admin_group_lag", "lagp");
+  return guard(errp, [&]() -> Result<void> {
+    auto r = a->admin->group_lag(group, timeout_ms);
+    if (!r) return fail(r.error());
+    auto out = std::make_unique<conveyor_group_lag_s>();
+    out->group.desc = std::move(r->group);
+    out->rows = std::move(r->partitions);
+    *lagp = out.release();
+    return {};
+  });
+}
+
+extern "C" const conveyor_group_description_t* conveyor_group_lag_group(const conveyor_group_lag_t* l) {
+  return l ? &l->group : nullptr;
+}
+extern "C" size_t conveyor_group_lag_count(const conveyor_group_lag_t* l) { return l ? l->rows.size() : 0; }
+extern "C" const char* conveyor_group_lag_topic(const conveyor_group_lag_t* l, size_t i) {
+  auto* r = lag_at(l, i);
+  return r ? r->topic.c_str() : nullptr;
+}
+extern "C" int32_t conveyor_group_lag_partition(const conveyor_group_lag_t* l, size_t i) {
+  auto* r = lag_at(l, i);
+  return r ? r->partition : -1;
+}
+extern "C" int64_t conveyor_group_lag_current_offset(const conveyor_group_lag_t* l, size_t i) {
+  auto* r = lag_at(l, i);
+  return r ? r->current_offset : -1;
+}
+extern "C" int64_t conveyor_group_lag_log_end_offset(const conveyor_group_lag_t* l, size_t i) {
+  auto* r = lag_at(l, i);
+  return r ? r->log_end_offset : -1;
+}
+extern "C" int64_t conveyor_group_lag_lag(const conveyor_group_lag_t* l, size_t i) {
+  auto* r = lag_at(l, i);
+  return r ? r->lag : -1;
+}
+extern "C" const char* conveyor_group_lag_consumer_id(const conveyor_group_lag_t* l, size_t i) {
+  auto* r = lag_at(l, i);
+  return r ? r->consumer_id.c_str() : nullptr;
+}
+extern "C" const char* conveyor_group_lag_host(const conveyor_group_lag_t* l, size_t i) {
+  auto* r = lag_at(l, i);
+  return r ? r->host.c_str() : nullptr;
+}
+extern "C" const char* conveyor_group_lag_client_id(const conveyor_group_lag_t* l, size_t i) {
+  auto* r = lag_at(l, i);
+  return r ? r->client_id.c_str() : nullptr;
+}
+extern "C" conveyor_err_t conveyor_group_lag_error(const conveyor_group_lag_t* l, size_t i) {
+  auto* r = lag_at(l, i);
+  return r ? static_cast<conveyor_err_t>(r->error) : CONVEYOR_ERR__INVALID_ARG;
+}
+extern "C" void conveyor_group_lag_destroy(conveyor_group_lag_t* l) { delete l; }
+
+extern "C" conveyor_err_t conveyor_admin_alter_group_offsets(conveyor_admin_t* a, const char* group,
+                                                             const conveyor_topic_partition_t* offsets, size_t count,
+                                                             int32_t timeout_ms, conveyor_error_t** errp) {
+  if (!a) return null_arg(errp, "conveyor_admin_alter_group_offsets", "admin");
+  if (!group) return null_arg(errp, "conveyor_admin_alter_group_offsets", "group");
+  if (count > 0 && !offsets) return null_arg(errp, "conveyor_admin_alter_group_offsets", "offsets");
+  return guard(errp, [&]() -> Result<void> {
+    auto tps = copy_partitions("conveyor_admin_alter_group_offsets", offsets, count);
+    if (!tps) return fail(tps.error());
+    return a->admin->alter_group_offsets(group, *tps, timeout_ms);
+  });
+}
+
+extern "C" conveyor_err_t conveyor_admin_delete_group(conveyor_admin_t* a, const char* group, int32_t timeout_ms,
+                                                      conveyor_error_t** errp) {
+  if (!a) return null_arg(errp, "conveyor_admin_delete_group", "admin");
+  if (!group) return null_arg(errp, "conveyor_admin_delete_group", "group");
+  return guard(errp, [&]() -> Result<void> {
+    auto r = a->admin->delete_groups({group}, timeout_ms);
+    if (!r) return fail(r.error());
+    if (r->front().error.code != ErrorCode::none) return fail(r->front().error);
+    return {};
+  });
+}

@@ -178,3 +178,80 @@ TEST(CapiBroker, BadConfigIsNamed) {
 }
 
 }  // namespace
+
+// ---- admin: consumer groups and offsets ---------------------------------------------------
+
+TEST(CapiGroups, NullArgumentsAreNamed) {
+  expect_error([](conveyor_error_t** e) { return conveyor_admin_list_groups(nullptr, nullptr, 0, 0, nullptr, e); },
+               CONVEYOR_ERR__INVALID_ARG, "admin");
+  expect_error([](conveyor_error_t** e) { return conveyor_admin_describe_group(nullptr, "g", 0, nullptr, e); },
+               CONVEYOR_ERR__INVALID_ARG, "admin");
+  expect_error([](conveyor_error_t** e) { return conveyor_admin_group_lag(nullptr, "g", 0, nullptr, e); },
+               CONVEYOR_ERR__INVALID_ARG, "admin");
+  expect_error(
+      [](conveyor_error_t** e) { return conveyor_admin_list_group_offsets(nullptr, "g", nullptr, 0, 0, nullptr, e); },
+      CONVEYOR_ERR__INVALID_ARG, "admin");
+  expect_error(
+      [](conveyor_error_t** e) { return conveyor_admin_alter_group_offsets(nullptr, "g", nullptr, 0, 0, e); },
+      CONVEYOR_ERR__INVALID_ARG, "admin");
+  expect_error([](conveyor_error_t** e) { return conveyor_admin_delete_group(nullptr, "g", 0, e); },
+               CONVEYOR_ERR__INVALID_ARG, "admin");
+  expect_error([](conveyor_error_t** e) { return conveyor_admin_list_offsets(nullptr, nullptr, 0, -1, 0, e); },
+               CONVEYOR_ERR__INVALID_ARG, "admin");
+
+  // With a real (unconnected) admin handle: NULL group / outputs / arrays.
+  conveyor_config_t* conf = conveyor_config_new();
+  ASSERT_EQ(conveyor_config_set(conf, "bootstrap.servers", "127.0.0.1:1", nullptr), CONVEYOR_OK);
+  conveyor_admin_t* admin = nullptr;
+  ASSERT_EQ(conveyor_admin_new(conf, &admin, nullptr), CONVEYOR_OK);
+  conveyor_config_destroy(conf);
+  conveyor_group_description_t* desc = reinterpret_cast<conveyor_group_description_t*>(&conf);
+  expect_error([&](conveyor_error_t** e) { return conveyor_admin_describe_group(admin, nullptr, 0, &desc, e); },
+               CONVEYOR_ERR__INVALID_ARG, "group");
+  EXPECT_EQ(desc, nullptr);  // outputs are reset even on failure
+  expect_error([&](conveyor_error_t** e) { return conveyor_admin_describe_group(admin, "g", 0, nullptr, e); },
+               CONVEYOR_ERR__INVALID_ARG, "descp");
+  expect_error([&](conveyor_error_t** e) { return conveyor_admin_group_lag(admin, nullptr, 0, nullptr, e); },
+               CONVEYOR_ERR__INVALID_ARG, "group");
+  expect_error([&](conveyor_error_t** e) { return conveyor_admin_list_groups(admin, nullptr, 2, 0, nullptr, e); },
+               CONVEYOR_ERR__INVALID_ARG, "listp");
+  conveyor_group_list_t* list = nullptr;
+  expect_error([&](conveyor_error_t** e) { return conveyor_admin_list_groups(admin, nullptr, 2, 0, &list, e); },
+               CONVEYOR_ERR__INVALID_ARG, "states");
+  expect_error(
+      [&](conveyor_error_t** e) { return conveyor_admin_alter_group_offsets(admin, "g", nullptr, 1, 0, e); },
+      CONVEYOR_ERR__INVALID_ARG, "offsets");
+  conveyor_topic_partition_t bad[1] = {{nullptr, 0, 5}};
+  expect_error([&](conveyor_error_t** e) { return conveyor_admin_alter_group_offsets(admin, "g", bad, 1, 0, e); },
+               CONVEYOR_ERR__INVALID_ARG, "partitions[0].topic");
+  conveyor_topic_partition_t negative[1] = {{"t", 0, -2}};
+  expect_error(
+      [&](conveyor_error_t** e) { return conveyor_admin_alter_group_offsets(admin, "g", negative, 1, 0, e); },
+      CONVEYOR_ERR__INVALID_ARG, "must be >= 0");
+  expect_error([&](conveyor_error_t** e) { return conveyor_admin_describe_group(admin, "", 0, &desc, e); },
+               CONVEYOR_ERR__INVALID_ARG, "empty group id");
+  expect_error([&](conveyor_error_t** e) { return conveyor_admin_list_offsets(admin, bad, 1, -1, 0, e); },
+               CONVEYOR_ERR__INVALID_ARG, "partitions[0].topic");
+  conveyor_admin_destroy(admin);
+}
+
+TEST(CapiGroups, AccessorsOfNullObjectsAreSafe) {
+  EXPECT_EQ(conveyor_group_list_count(nullptr), 0u);
+  EXPECT_EQ(conveyor_group_list_group_id(nullptr, 0), nullptr);
+  EXPECT_EQ(conveyor_group_description_state(nullptr), nullptr);
+  EXPECT_EQ(conveyor_group_description_member_count(nullptr), 0u);
+  EXPECT_EQ(conveyor_group_description_member_id(nullptr, 0), nullptr);
+  EXPECT_EQ(conveyor_group_description_coordinator(nullptr), -1);
+  EXPECT_EQ(conveyor_group_description_member_partition(nullptr, 0, 0, nullptr, nullptr), CONVEYOR_ERR__INVALID_ARG);
+  EXPECT_EQ(conveyor_group_offsets_count(nullptr), 0u);
+  EXPECT_EQ(conveyor_group_offsets_offset(nullptr, 0), -1);
+  EXPECT_EQ(conveyor_group_offsets_error(nullptr, 0), CONVEYOR_ERR__INVALID_ARG);
+  EXPECT_EQ(conveyor_group_lag_group(nullptr), nullptr);
+  EXPECT_EQ(conveyor_group_lag_count(nullptr), 0u);
+  EXPECT_EQ(conveyor_group_lag_lag(nullptr, 0), -1);
+  EXPECT_EQ(conveyor_group_lag_topic(nullptr, 0), nullptr);
+  conveyor_group_list_destroy(nullptr);
+  conveyor_group_description_destroy(nullptr);
+  conveyor_group_offsets_destroy(nullptr);
+  conveyor_group_lag_destroy(nullptr);
+}

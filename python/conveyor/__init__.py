@@ -15,6 +15,8 @@ from ._conveyor import Record
 from ._types import (OFFSET_BEGINNING, OFFSET_END, OFFSET_INVALID, TIMESTAMP_CREATE_TIME,
                      TIMESTAMP_LOG_APPEND_TIME, PartitionDescription, TopicDescription,
                      TopicPartition)
+from ._types import (GroupDescription, GroupLag, GroupListing, GroupOffset, MemberDescription,
+                     PartitionLag)
 from .errors import *  # noqa: F401,F403  (the KafkaError hierarchy)
 from .errors import KafkaError, error_from_native
 from .client import Admin, Broker, Consumer, Producer
@@ -33,4 +35,5 @@ __all__ = [
     "Admin", "Broker", "Consumer", "Producer", "Record", "TopicPartition", "TopicDescription",
     "PartitionDescription", "KafkaError", "OFFSET_BEGINNING", "OFFSET_END", "OFFSET_INVALID",
     "TIMESTAMP_CREATE_TIME", "TIMESTAMP_LOG_APPEND_TIME", "version",
+    "GroupDescription", "GroupLag", "GroupListing", "GroupOffset", "MemberDescription", "PartitionLag",
 ] + [n for n in dir() if n.endswith("Error") and n != "KafkaError"]

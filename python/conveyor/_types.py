@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import List
+from typing import Iterator, List, Optional
 
 #: Special offsets (Kafka ListOffsets timestamps; librdkafka's RD_KAFKA_OFFSET_*).
 OFFSET_BEGINNING = -2
@@ -52,3 +52,84 @@ class TopicDescription:
     topic_id: str
     is_internal: bool
     partitions: List[PartitionDescription]
+
+
+# ---- consumer groups (Admin.list_groups / describe_group / list_group_offsets / group_lag) ----
+
+@dataclass
+class GroupListing:
+    """A group as ListGroups reports it. state is "" when the broker is older than
+    ListGroups v4 (KIP-518)."""
+    group_id: str
+    protocol_type: str
+    state: str
+
+
+@dataclass
+class MemberDescription:
+    """One member of a group. assignment: the (topic, partition) pairs it owns, decoded from
+    its consumer-protocol assignment; host is the address the coordinator saw, e.g.
+    "/127.0.0.1"."""
+    member_id: str
+    group_instance_id: Optional[str]
+    client_id: str
+    host: str
+    assignment: List[TopicPartition] = field(default_factory=list)
+
+
+@dataclass
+class GroupDescription:
+    """A group as DescribeGroups reports it. An unknown group is state "Dead" with no members
+    (Kafka's answer). protocol is the chosen assignor (e.g. "range"), "" unless Stable;
+    coordinator is the node id of the group's coordinator."""
+    group_id: str
+    state: str
+    protocol_type: str
+    protocol: str
+    coordinator: int
+    members: List[MemberDescription] = field(default_factory=list)
+
+
+@dataclass
+class GroupOffset:
+    """A committed offset (OffsetFetch). offset is None when the group has committed nothing
+    for the partition; metadata is the committed string exactly as committed."""
+    topic: str
+    partition: int
+    offset: Optional[int]
+    leader_epoch: int = -1
+    metadata: str = ""
+
+
+@dataclass
+class PartitionLag:
+    """One row of `conveyor group describe` / kafka-consumer-groups --describe.
+    current_offset: committed offset (None if nothing is committed); log_end_offset: high
+    watermark (None if it could not be read); lag = log_end_offset - current_offset (None when
+    either is unknown). consumer_id/host/client_id are None when no member owns the partition."""
+    topic: str
+    partition: int
+    current_offset: Optional[int]
+    log_end_offset: Optional[int]
+    lag: Optional[int]
+    consumer_id: Optional[str]
+    host: Optional[str]
+    client_id: Optional[str]
+
+
+@dataclass
+class GroupLag:
+    """A group's description and its per-partition lag rows (sorted by topic, partition).
+    Iterating yields the rows; total_lag sums the known lags."""
+    group: GroupDescription
+    partitions: List[PartitionLag]
+
+    def __iter__(self) -> Iterator[PartitionLag]:
+        return iter(self.partitions)
+
+    def __len__(self) -> int:
+        return len(self.partitions)
+
+    @property
+    def total_lag(self) -> int:
+        return sum(r.lag for r in self.partitions if r.lag is not None)

@@ -1,4 +1,4 @@
-"""The `conveyor` command line: broker, topic, produce, consume, demo.
+"""The `conveyor` command line: broker, topic, group, produce, consume, demo.
 
 Flag spellings follow Kafka's tools (kafka-server-start.sh --override, kafka-topics.sh
 --partitions/--replication-factor/--config, kafka-console-*.sh --bootstrap-server,
@@ -187,6 +187,184 @@ def cmd_topic(args: argparse.Namespace) -> int:
                     print(f"\tTopic: {t.name}\tPartition: {p.partition}\tLeader: {p.leader}\t"
                           f"Replicas: {','.join(map(str, p.replicas))}\tIsr: {','.join(map(str, p.isr))}")
     return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# conveyor group (kafka-consumer-groups.sh's --list / --describe / --reset-offsets / --delete)
+
+
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[object]], out=None) -> None:
+    """Left-aligned columns separated by two spaces, as wide as their widest cell."""
+    out = out or sys.stdout
+    cells = [[str(h) for h in headers]] + [["-" if c is None else str(c) for c in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    for r in cells:
+        out.write("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() + "\n")
+    out.flush()
+
+
+def parse_topic_partitions(spec: str):
+    """'orders' → ('orders', None); 'orders:0,2' → ('orders', [0, 2])."""
+    if ":" not in spec:
+        return spec, None
+    topic, parts = spec.rsplit(":", 1)
+    try:
+        partitions = sorted({int(p) for p in parts.split(",") if p.strip() != ""})
+    except ValueError:
+        raise SystemExit(f"conveyor group: --topic expects TOPIC or TOPIC:P[,P...], got {spec!r}")
+    if not topic or not partitions:
+        raise SystemExit(f"conveyor group: --topic expects TOPIC or TOPIC:P[,P...], got {spec!r}")
+    return topic, partitions
+
+
+def parse_datetime_ms(text: str) -> int:
+    """ISO-8601 date-time → epoch ms. Without a zone it is local time (as kafka-consumer-groups
+    reads --to-datetime); 'Z' or +HH:MM set the zone."""
+    import datetime as _dt
+    t = text.strip()
+    if t.endswith("Z") or t.endswith("z"):
+        t = t[:-1] + "+00:00"
+    try:
+        when = _dt.datetime.fromisoformat(t)
+    except ValueError:
+        raise SystemExit(f"conveyor group: --to-datetime expects ISO-8601 such as 2024-05-01T12:00:00 "
+                         f"or 2024-05-01T12:00:00.000+02:00, got {text!r}")
+    if when.tzinfo is None:
+        when = when.astimezone()  # local time zone
+    return int(when.timestamp() * 1000)
+
+
+def cmd_group(args: argparse.Namespace) -> int:
+    import conveyor
+
+    timeout = args.timeout
+    with conveyor.Admin(_client_config(args)) as admin:
+        if args.group_command == "list":
+            groups = admin.list_groups(states=args.state or None, timeout=timeout)
+            if args.state is not None:
+                print_table(["GROUP", "STATE"], [(g.group_id, g.state or "-") for g in groups])
+            else:
+                for g in groups:
+                    print(g.group_id)
+            return 0
+        if args.group_command == "describe":
+            return _group_describe(admin, args.group, timeout)
+        if args.group_command == "delete":
+            try:
+                admin.delete_group(args.group, timeout=timeout)
+            except conveyor.NonEmptyGroupError:
+                log(f"conveyor group delete: group '{args.group}' is not empty: it has active members "
+                    f"(stop its consumers first)")
+                return 1
+            except conveyor.GroupIdNotFoundError:
+                log(f"conveyor group delete: group '{args.group}' does not exist")
+                return 1
+            print(f"Deletion of requested consumer groups ('{args.group}') was successful.")
+            return 0
+        if args.group_command == "reset-offsets":
+            return _group_reset(admin, args, timeout)
+    return 2
+
+
+def _group_describe(admin, group: str, timeout: float) -> int:
+    lag = admin.group_lag(group, timeout=timeout)
+    g = lag.group
+    if g.state == "Dead" and not lag.partitions:
+        log(f"Consumer group '{group}' does not exist.")
+        return 1
+    print(f"GROUP: {g.group_id}  STATE: {g.state}  PROTOCOL: {g.protocol or '-'}  "
+          f"PROTOCOL-TYPE: {g.protocol_type or '-'}  MEMBERS: {len(g.members)}  COORDINATOR: {g.coordinator}")
+    if not g.members:
+        log(f"Consumer group '{group}' has no active members.")
+    elif g.state in ("PreparingRebalance", "CompletingRebalance"):
+        log(f"Warning: consumer group '{group}' is rebalancing.")
+    print()
+    rows = [(r.topic, r.partition, r.current_offset, r.log_end_offset, r.lag, r.consumer_id, r.host, r.client_id)
+            for r in lag.partitions]
+    owners = {r.consumer_id for r in lag.partitions if r.consumer_id}
+    for m in g.members:  # members that own nothing still show up, as in kafka-consumer-groups
+        if m.member_id not in owners:
+            rows.append((None, None, None, None, None, m.member_id, m.host, m.client_id))
+    print_table(["TOPIC", "PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG", "CONSUMER-ID", "HOST", "CLIENT-ID"],
+                rows)
+    return 0
+
+
+def _group_reset(admin, args: argparse.Namespace, timeout: float) -> int:
+    import conveyor
+
+    group = args.group
+    desc = admin.describe_group(group, timeout=timeout)
+    if desc.members or desc.state not in ("Empty", "Dead", ""):
+        log(f"conveyor group reset-offsets: offsets of group '{group}' can only be reset while the group is "
+            f"inactive, but it has {len(desc.members)} member(s) and state {desc.state}: stop its consumers first")
+        return 1
+    # Which partitions.
+    partitions: List[conveyor.TopicPartition] = []
+    if args.all_topics:
+        partitions = [conveyor.TopicPartition(o.topic, o.partition)
+                      for o in admin.list_group_offsets(group, timeout=timeout)]
+        if not partitions:
+            log(f"conveyor group reset-offsets: group '{group}' has no committed offsets; name the topics with --topic")
+            return 1
+    else:
+        for spec in args.topic:
+            topic, chosen = parse_topic_partitions(spec)
+            existing = [p.partition for p in admin.describe_topic(topic, timeout=timeout).partitions]
+            for p in chosen if chosen is not None else existing:
+                if p not in existing:
+                    log(f"conveyor group reset-offsets: topic {topic} has no partition {p}")
+                    return 1
+                partitions.append(conveyor.TopicPartition(topic, p))
+    partitions = sorted(set(partitions))
+    earliest = {(tp.topic, tp.partition): tp.offset
+                for tp in admin.list_offsets(partitions, conveyor.OFFSET_BEGINNING, timeout=timeout)}
+    latest = {(tp.topic, tp.partition): tp.offset
+              for tp in admin.list_offsets(partitions, conveyor.OFFSET_END, timeout=timeout)}
+    # Where to.
+    target: Dict[tuple, int] = {}
+    if args.to_earliest:
+        target = dict(earliest)
+    elif args.to_latest:
+        target = dict(latest)
+    elif args.to_offset is not None:
+        target = {k: args.to_offset for k in earliest}
+    elif args.to_datetime is not None:
+        ts = parse_datetime_ms(args.to_datetime)
+        for tp in admin.list_offsets(partitions, ts, timeout=timeout):
+            key = (tp.topic, tp.partition)
+            target[key] = tp.offset if tp.offset >= 0 else latest[key]  # nothing that late: the end
+    elif args.shift_by is not None:
+        committed = {(o.topic, o.partition): o.offset for o in admin.list_group_offsets(group, partitions, timeout=timeout)}
+        for key in earliest:
+            if committed.get(key) is None:
+                log(f"conveyor group reset-offsets: cannot shift {key[0]}-{key[1]}: group '{group}' has no committed "
+                    f"offset for it (use --to-earliest, --to-latest or --to-offset)")
+                return 1
+            target[key] = committed[key] + args.shift_by
+    plan = []
+    for key in sorted(target):
+        new = target[key]
+        low, high = earliest[key], latest[key]
+        if new < low:
+            log(f"New offset ({new}) is lower than the earliest offset for {key[0]}-{key[1]}; using {low}.")
+            new = low
+        elif new > high:
+            log(f"New offset ({new}) is higher than the latest offset for {key[0]}-{key[1]}; using {high}.")
+            new = high
+        plan.append((key[0], key[1], new))
+    print_table(["TOPIC", "PARTITION", "NEW-OFFSET"], plan)
+    if not args.execute:
+        log("Dry run: nothing was changed. Add --execute to reset the offsets.")
+        return 0
+    try:
+        admin.alter_group_offsets(group, [conveyor.TopicPartition(t, p, o) for t, p, o in plan], timeout=timeout)
+    except conveyor.NonEmptyGroupError as e:
+        log(f"conveyor group reset-offsets: {e.message}")
+        return 1
+    log(f"Offsets of group '{group}' reset for {len(plan)} partition(s).")
+    return 0
+
 
 
 # ---------------------------------------------------------------------------------------------
@@ -409,6 +587,7 @@ EPILOG_MAIN = """\
 examples:
   conveyor broker --data-dir ./data                  # a broker on :9092 for any Kafka client
   conveyor topic create orders --partitions 6
+  conveyor group describe billing                    # members, committed offsets, lag
   seq 10 | conveyor produce orders
   conveyor consume orders --offset earliest --max-records 10 --format '%p:%o %k=%v'
   conveyor demo --records 100000
@@ -493,6 +672,86 @@ def build_parser() -> argparse.ArgumentParser:
         _add_bootstrap(t)
         t.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for the broker (default %(default)s)")
     p.set_defaults(func=cmd_topic)
+
+    # group
+    p = sub.add_parser(
+        "group", formatter_class=_Formatter, help="list, describe, reset or delete consumer groups",
+        description="Consumer group administration through the Kafka Admin APIs (ListGroups, DescribeGroups, "
+                    "OffsetFetch, ListOffsets, OffsetCommit, DeleteGroups), like kafka-consumer-groups.sh. "
+                    "Works against conveyor and Apache Kafka brokers.",
+        epilog="examples:\n"
+               "  conveyor group list\n"
+               "  conveyor group describe billing\n"
+               "  conveyor group reset-offsets billing --topic orders --to-earliest            # dry run: show the plan\n"
+               "  conveyor group reset-offsets billing --topic orders:0,1 --shift-by -10 --execute\n"
+               "  conveyor group delete billing\n")
+    gsub = p.add_subparsers(dest="group_command", metavar="ACTION")
+    gsub.required = True
+    gp = gsub.add_parser(
+        "list", help="list consumer groups", formatter_class=_Formatter,
+        description="Prints every group id the brokers know, one per line, sorted (ListGroups on every broker). "
+                    "With --state, prints GROUP and STATE columns, keeping only groups in the given states.",
+        epilog="examples:\n"
+               "  conveyor group list\n"
+               "  conveyor group list --state             # every group with its state\n"
+               "  conveyor group list --state Stable Empty\n")
+    gp.add_argument("--state", nargs="*", metavar="STATE",
+                    help="show states; with names (Stable, Empty, PreparingRebalance, CompletingRebalance, Dead), "
+                         "only groups in those states (needs ListGroups v4, KIP-518)")
+    gp = gsub.add_parser(
+        "describe", help="show a group's members, committed offsets and lag", formatter_class=_Formatter,
+        description="Prints the group's state, assignor (protocol), protocol type and member count, then one row "
+                    "per partition that a member owns or the group has committed:\n"
+                    "  TOPIC PARTITION CURRENT-OFFSET LOG-END-OFFSET LAG CONSUMER-ID HOST CLIENT-ID\n"
+                    "CURRENT-OFFSET is the committed offset, LOG-END-OFFSET the partition's high watermark and "
+                    "LAG their difference; '-' where there is none (nothing committed, no owner). Members that "
+                    "own no partition get a row with '-' for the partition columns. Exit status 1 if the group "
+                    "does not exist.",
+        epilog="examples:\n"
+               "  conveyor group describe billing\n"
+               "  conveyor group describe billing --bootstrap-server kafka1:9092\n")
+    gp.add_argument("group", help="group id")
+    gp = gsub.add_parser(
+        "reset-offsets", help="reset a group's committed offsets", formatter_class=_Formatter,
+        description="Computes new committed offsets for the group and prints the plan as TOPIC PARTITION "
+                    "NEW-OFFSET. Nothing changes unless --execute is given (--dry-run is the default). The group "
+                    "must be inactive (no members): the command refuses otherwise, and so does the broker. New "
+                    "offsets are clamped to [log start offset, log end offset] of each partition.\n\n"
+                    "Scope (one is required): --topic TOPIC (all its partitions) or TOPIC:P[,P...] (repeatable), "
+                    "or --all-topics (every partition the group has committed).\n"
+                    "Target (one is required): --to-earliest, --to-latest, --to-offset N, --to-datetime T (the "
+                    "first offset whose timestamp is >= T; the log end if none), --shift-by N (committed offset "
+                    "+ N; N may be negative).",
+        epilog="examples:\n"
+               "  conveyor group reset-offsets billing --topic orders --to-earliest\n"
+               "  conveyor group reset-offsets billing --topic orders --to-earliest --execute\n"
+               "  conveyor group reset-offsets billing --topic orders:0,2 --to-offset 1000 --execute\n"
+               "  conveyor group reset-offsets billing --all-topics --to-datetime 2024-05-01T12:00:00Z --execute\n"
+               "  conveyor group reset-offsets billing --all-topics --shift-by -100 --execute\n")
+    gp.add_argument("group", help="group id")
+    scope = gp.add_mutually_exclusive_group(required=True)
+    scope.add_argument("--topic", action="append", metavar="TOPIC[:P,...]", help="topic, optionally with partitions")
+    scope.add_argument("--all-topics", action="store_true", help="every partition the group has committed")
+    to = gp.add_mutually_exclusive_group(required=True)
+    to.add_argument("--to-earliest", action="store_true", help="the log start offset")
+    to.add_argument("--to-latest", action="store_true", help="the log end offset")
+    to.add_argument("--to-offset", type=int, metavar="N", help="this offset")
+    to.add_argument("--to-datetime", metavar="T",
+                    help="ISO-8601 date-time, e.g. 2024-05-01T12:00:00 (local time) or 2024-05-01T12:00:00Z")
+    to.add_argument("--shift-by", type=int, metavar="N", help="the committed offset plus N (may be negative)")
+    mode = gp.add_mutually_exclusive_group()
+    mode.add_argument("--dry-run", action="store_true", help="only print the plan (the default)")
+    mode.add_argument("--execute", action="store_true", help="commit the new offsets")
+    gp = gsub.add_parser(
+        "delete", help="delete a consumer group", formatter_class=_Formatter,
+        description="Deletes an inactive group and its committed offsets (DeleteGroups). Exit status 1 if the "
+                    "group still has members or does not exist.",
+        epilog="example:\n  conveyor group delete billing\n")
+    gp.add_argument("group", help="group id")
+    for g in gsub.choices.values():
+        _add_bootstrap(g)
+        g.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for the broker (default %(default)s)")
+    p.set_defaults(func=cmd_group)
 
     # produce
     p = sub.add_parser(

@@ -13,8 +13,9 @@ from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optio
 
 from . import _conveyor
 from ._conveyor import Record
-from ._types import PartitionDescription, TopicDescription, TopicPartition
-from .errors import UnknownTopicOrPartitionError
+from ._types import (OFFSET_END, GroupDescription, GroupLag, GroupListing, GroupOffset, MemberDescription,
+                     PartitionDescription, PartitionLag, TopicDescription, TopicPartition)
+from .errors import UnknownTopicOrPartitionError, error_from_native
 
 ConfigValue = Union[str, int, bool]
 Config = Mapping[str, ConfigValue]
@@ -252,8 +253,16 @@ class Consumer(_conveyor.Consumer):
         self.close()
 
 
+def _group_description(d: Dict[str, Any]) -> GroupDescription:
+    members = [MemberDescription(m["member_id"], m["group_instance_id"], m["client_id"], m["host"],
+                                 [TopicPartition(t, p) for t, p in m["assignment"]]) for m in d["members"]]
+    return GroupDescription(d["group_id"], d["state"], d["protocol_type"], d["protocol"], d["coordinator"], members)
+
+
 class Admin:
-    """Topic administration: create, delete, list and describe topics."""
+    """Administration: topics (create, delete, list, describe), partition offsets and consumer
+    groups (list, describe, committed offsets, lag, reset, delete). Thread-safe; every call
+    blocks up to its timeout (seconds)."""
 
     def __init__(self, config: Config) -> None:
         self._native = _conveyor.Admin(config_to_strings(config))
@@ -292,6 +301,78 @@ class Admin:
     def describe_topic(self, name: str, timeout: Optional[float] = 30.0) -> TopicDescription:
         """One topic's description (partitions with leader, replicas, ISR)."""
         return self.describe_topics([name], timeout)[0]
+
+    # ---- offsets and consumer groups ---------------------------------------------------
+    # Group calls go to the group's coordinator (FindCoordinator) and retry coordinator
+    # errors (COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR) with
+    # backoff until the timeout, then raise KafkaTimeoutError naming the last error.
+
+    def list_offsets(self, partitions: Sequence[TopicPartition], spec: int = OFFSET_END,
+                     timeout: Optional[float] = 30.0) -> List[TopicPartition]:
+        """ListOffsets for each partition (its offset field is ignored). spec: OFFSET_END (-1)
+        log end offset, OFFSET_BEGINNING (-2) log start offset, or a timestamp in epoch ms
+        (the earliest offset whose timestamp is >= it; -1 when none). Returns new
+        TopicPartitions with the offsets. Raises UnknownTopicOrPartitionError, ..."""
+        offsets = self._native.list_offsets([(tp.topic, tp.partition) for tp in partitions], int(spec),
+                                            _timeout_ms(timeout))
+        return [TopicPartition(tp.topic, tp.partition, off) for tp, off in zip(partitions, offsets)]
+
+    def list_groups(self, states: Optional[Iterable[str]] = None,
+                    timeout: Optional[float] = 30.0) -> List[GroupListing]:
+        """Every group the brokers know (ListGroups on each broker), sorted by group id.
+        states: keep only groups in these states ("Stable", "Empty", ...; ListGroups v4,
+        KIP-518)."""
+        return [GroupListing(g, pt, st) for g, pt, st in self._native.list_groups(list(states or []), _timeout_ms(timeout))]
+
+    def describe_group(self, group: str, timeout: Optional[float] = 30.0) -> GroupDescription:
+        """DescribeGroups: state, protocol type, assignor and members with their assigned
+        partitions. A group nobody knows is state "Dead" with no members."""
+        return _group_description(self._native.describe_group(group, _timeout_ms(timeout)))
+
+    def list_group_offsets(self, group: str, partitions: Optional[Sequence[TopicPartition]] = None,
+                           timeout: Optional[float] = 30.0) -> List[GroupOffset]:
+        """OffsetFetch: the group's committed offsets for `partitions` (offset None where it
+        committed nothing), or for every partition it has committed (partitions=None)."""
+        which = None if partitions is None else [(tp.topic, tp.partition) for tp in partitions]
+        rows = self._native.list_group_offsets(group, which, _timeout_ms(timeout))
+        out = []
+        for topic, partition, offset, epoch, metadata, err in rows:
+            if err:
+                raise error_from_native(err, _conveyor.err_name(err),
+                                        f"committed offset of {topic}-{partition}: {_conveyor.err_name(err)}",
+                                        _conveyor.err_retriable(err), False)
+            out.append(GroupOffset(topic, partition, offset if offset >= 0 else None, epoch, metadata))
+        return out
+
+    def group_lag(self, group: str, timeout: Optional[float] = 30.0) -> GroupLag:
+        """The group's description and one row per partition that a member owns or the group
+        has committed: current (committed) offset, log end offset, lag, and the owner's
+        consumer id, host and client id (what kafka-consumer-groups --describe shows)."""
+        desc, rows = self._native.group_lag(group, _timeout_ms(timeout))
+        out = []
+        for topic, partition, current, end, lag, consumer, host, client, _err in rows:
+            out.append(PartitionLag(topic, partition, current if current >= 0 else None, end if end >= 0 else None,
+                                    lag if lag >= 0 else None, consumer or None, host or None, client or None))
+        return GroupLag(_group_description(desc), out)
+
+    def alter_group_offsets(self, group: str,
+                            offsets: Union[Sequence[TopicPartition], Mapping[Tuple[str, int], int]],
+                            timeout: Optional[float] = 30.0) -> None:
+        """Sets the group's committed offsets (OffsetCommit with generation -1, as Kafka's
+        AdminClient does): a list of TopicPartition(topic, partition, offset) or a dict
+        {(topic, partition): offset}; offsets >= 0. Raises NonEmptyGroupError while the group
+        has members (stop its consumers first)."""
+        if isinstance(offsets, Mapping):
+            items = [(t, int(p), int(o)) for (t, p), o in offsets.items()]
+        else:
+            items = [(tp.topic, tp.partition, tp.offset) for tp in offsets]
+        self._native.alter_group_offsets(group, items, _timeout_ms(timeout))
+
+    def delete_group(self, group: str, timeout: Optional[float] = 30.0) -> None:
+        """DeleteGroups: removes the group and its committed offsets. Raises
+        NonEmptyGroupError while it has members, GroupIdNotFoundError if there is no such
+        group."""
+        self._native.delete_group(group, _timeout_ms(timeout))
 
     def close(self) -> None:
         self._native.close()

@@ -120,6 +120,21 @@ class NetworkError(KafkaError):
     code, default_name = 13, "NETWORK_EXCEPTION"
 
 
+# Consumer group administration (Admin group calls, `conveyor group`).
+class NonEmptyGroupError(KafkaError):
+    """The group still has members: stop its consumers before deleting it or resetting its
+    offsets."""
+    code, default_name = 68, "NON_EMPTY_GROUP"
+
+
+class GroupIdNotFoundError(KafkaError):
+    code, default_name = 69, "GROUP_ID_NOT_FOUND"
+
+
+class GroupSubscribedToTopicError(KafkaError):
+    code, default_name = 86, "GROUP_SUBSCRIBED_TO_TOPIC"
+
+
 # Local (client-side) codes; the values follow librdkafka's.
 class DestroyedError(KafkaError):
     code, default_name = -197, "LOCAL_DESTROY"

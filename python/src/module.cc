@@ -899,6 +899,180 @@ class Admin {
     return out;
   }
 
+  // ---- consumer groups and offsets (tuples/dicts; conveyor/client.py builds the types) ----
+
+  // [(topic, partition)] → [offset] (spec -1 latest, -2 earliest, >= 0 timestamp ms).
+  std::vector<int64_t> list_offsets(const std::vector<std::tuple<std::string, int32_t>>& partitions, int64_t spec,
+                                    int32_t timeout_ms) {
+    std::vector<conveyor_topic_partition_t> tps;
+    for (const auto& [topic, partition] : partitions) tps.push_back(conveyor_topic_partition_t{topic.c_str(), partition, -1});
+    conveyor_error_t* err = nullptr;
+    conveyor_err_t rc;
+    {
+      auto* handle = live();  // may raise: needs the GIL
+      py::gil_scoped_release nogil;
+      rc = conveyor_admin_list_offsets(handle, tps.data(), tps.size(), spec, timeout_ms, &err);
+    }
+    check(rc, err);
+    std::vector<int64_t> out;
+    for (const auto& tp : tps) out.push_back(tp.offset);
+    return out;
+  }
+
+  // [(group_id, protocol_type, state)]
+  std::vector<std::tuple<std::string, std::string, std::string>> list_groups(const std::vector<std::string>& states,
+                                                                             int32_t timeout_ms) {
+    std::vector<const char*> ptrs;
+    for (const auto& st : states) ptrs.push_back(st.c_str());
+    conveyor_group_list_t* list = nullptr;
+    conveyor_error_t* err = nullptr;
+    conveyor_err_t rc;
+    {
+      auto* handle = live();  // may raise: needs the GIL
+      py::gil_scoped_release nogil;
+      rc = conveyor_admin_list_groups(handle, ptrs.data(), ptrs.size(), timeout_ms, &list, &err);
+    }
+    check(rc, err);
+    std::vector<std::tuple<std::string, std::string, std::string>> out;
+    for (size_t i = 0; i < conveyor_group_list_count(list); ++i)
+      out.emplace_back(conveyor_group_list_group_id(list, i), conveyor_group_list_protocol_type(list, i),
+                       conveyor_group_list_state(list, i));
+    conveyor_group_list_destroy(list);
+    return out;
+  }
+
+  py::dict describe_group(const std::string& group, int32_t timeout_ms) {
+    conveyor_group_description_t* desc = nullptr;
+    conveyor_error_t* err = nullptr;
+    conveyor_err_t rc;
+    {
+      auto* handle = live();  // may raise: needs the GIL
+      py::gil_scoped_release nogil;
+      rc = conveyor_admin_describe_group(handle, group.c_str(), timeout_ms, &desc, &err);
+    }
+    check(rc, err);
+    py::dict out;
+    try {
+      out = description_to_python(desc);
+    } catch (...) {
+      conveyor_group_description_destroy(desc);
+      throw;
+    }
+    conveyor_group_description_destroy(desc);
+    return out;
+  }
+
+  // [(topic, partition, offset, leader_epoch, metadata, error)]; partitions None = all committed.
+  std::vector<std::tuple<std::string, int32_t, int64_t, int32_t, std::string, int>> list_group_offsets(
+      const std::string& group, const std::optional<std::vector<std::tuple<std::string, int32_t>>>& partitions,
+      int32_t timeout_ms) {
+    std::vector<conveyor_topic_partition_t> tps;
+    if (partitions)
+      for (const auto& [topic, partition] : *partitions)
+        tps.push_back(conveyor_topic_partition_t{topic.c_str(), partition, -1});
+    std::vector<std::tuple<std::string, int32_t, int64_t, int32_t, std::string, int>> out;
+    if (partitions && partitions->empty()) return out;
+    conveyor_group_offsets_t* offsets = nullptr;
+    conveyor_error_t* err = nullptr;
+    conveyor_err_t rc;
+    {
+      auto* handle = live();  // may raise: needs the GIL
+      py::gil_scoped_release nogil;
+      rc = conveyor_admin_list_group_offsets(handle, group.c_str(), tps.data(), tps.size(), timeout_ms, &offsets, &err);
+    }
+    check(rc, err);
+    for (size_t i = 0; i < conveyor_group_offsets_count(offsets); ++i)
+      out.emplace_back(conveyor_group_offsets_topic(offsets, i), conveyor_group_offsets_partition(offsets, i),
+                       conveyor_group_offsets_offset(offsets, i), conveyor_group_offsets_leader_epoch(offsets, i),
+                       conveyor_group_offsets_metadata(offsets, i), conveyor_group_offsets_error(offsets, i));
+    conveyor_group_offsets_destroy(offsets);
+    return out;
+  }
+
+  // (description dict, [(topic, partition, current, log_end, lag, consumer_id, host, client_id, error)])
+  py::tuple group_lag(const std::string& group, int32_t timeout_ms) {
+    conveyor_group_lag_t* lag = nullptr;
+    conveyor_error_t* err = nullptr;
+    conveyor_err_t rc;
+    {
+      auto* handle = live();  // may raise: needs the GIL
+      py::gil_scoped_release nogil;
+      rc = conveyor_admin_group_lag(handle, group.c_str(), timeout_ms, &lag, &err);
+    }
+    check(rc, err);
+    py::list rows;
+    py::dict desc;
+    try {
+      desc = description_to_python(conveyor_group_lag_group(lag));
+      for (size_t i = 0; i < conveyor_group_lag_count(lag); ++i)
+        rows.append(py::make_tuple(conveyor_group_lag_topic(lag, i), conveyor_group_lag_partition(lag, i),
+                                   conveyor_group_lag_current_offset(lag, i), conveyor_group_lag_log_end_offset(lag, i),
+                                   conveyor_group_lag_lag(lag, i), conveyor_group_lag_consumer_id(lag, i),
+                                   conveyor_group_lag_host(lag, i), conveyor_group_lag_client_id(lag, i),
+                                   conveyor_group_lag_error(lag, i)));
+    } catch (...) {
+      conveyor_group_lag_destroy(lag);
+      throw;
+    }
+    conveyor_group_lag_destroy(lag);
+    return py::make_tuple(desc, rows);
+  }
+
+  void alter_group_offsets(const std::string& group,
+                           const std::vector<std::tuple<std::string, int32_t, int64_t>>& offsets, int32_t timeout_ms) {
+    std::vector<conveyor_topic_partition_t> tps;
+    for (const auto& [topic, partition, offset] : offsets)
+      tps.push_back(conveyor_topic_partition_t{topic.c_str(), partition, offset});
+    conveyor_error_t* err = nullptr;
+    conveyor_err_t rc;
+    {
+      auto* handle = live();  // may raise: needs the GIL
+      py::gil_scoped_release nogil;
+      rc = conveyor_admin_alter_group_offsets(handle, group.c_str(), tps.data(), tps.size(), timeout_ms, &err);
+    }
+    check(rc, err);
+  }
+
+  void delete_group(const std::string& group, int32_t timeout_ms) {
+    conveyor_error_t* err = nullptr;
+    conveyor_err_t rc;
+    {
+      auto* handle = live();  // may raise: needs the GIL
+      py::gil_scoped_release nogil;
+      rc = conveyor_admin_delete_group(handle, group.c_str(), timeout_ms, &err);
+    }
+    check(rc, err);
+  }
+
+  static py::dict description_to_python(const conveyor_group_description_t* d) {
+    py::list members;
+    for (size_t m = 0; m < conveyor_group_description_member_count(d); ++m) {
+      py::list assignment;
+      for (size_t i = 0; i < conveyor_group_description_member_partition_count(d, m); ++i) {
+        const char* topic = nullptr;
+        int32_t partition = -1;
+        conveyor_group_description_member_partition(d, m, i, &topic, &partition);
+        assignment.append(py::make_tuple(topic, partition));
+      }
+      const char* instance = conveyor_group_description_member_instance_id(d, m);
+      py::dict member;
+      member["member_id"] = conveyor_group_description_member_id(d, m);
+      member["group_instance_id"] = instance ? py::object(py::str(instance)) : py::object(py::none());
+      member["client_id"] = conveyor_group_description_member_client_id(d, m);
+      member["host"] = conveyor_group_description_member_host(d, m);
+      member["assignment"] = assignment;
+      members.append(member);
+    }
+    py::dict out;
+    out["group_id"] = conveyor_group_description_group_id(d);
+    out["state"] = conveyor_group_description_state(d);
+    out["protocol_type"] = conveyor_group_description_protocol_type(d);
+    out["protocol"] = conveyor_group_description_protocol(d);
+    out["coordinator"] = conveyor_group_description_coordinator(d);
+    out["members"] = members;
+    return out;
+  }
+
   void close() {
     if (!admin_) return;
     conveyor_admin_t* a = admin_;
@@ -994,5 +1168,14 @@ PYBIND11_MODULE(_conveyor, m) {
            py::arg("replication_factor"), py::arg("config"), py::arg("timeout_ms"))
       .def("delete_topic", &Admin::delete_topic, py::arg("name"), py::arg("timeout_ms"))
       .def("describe_topics", &Admin::describe_topics, py::arg("names"), py::arg("timeout_ms"))
+      .def("list_offsets", &Admin::list_offsets, py::arg("partitions"), py::arg("spec"), py::arg("timeout_ms"))
+      .def("list_groups", &Admin::list_groups, py::arg("states"), py::arg("timeout_ms"))
+      .def("describe_group", &Admin::describe_group, py::arg("group"), py::arg("timeout_ms"))
+      .def("list_group_offsets", &Admin::list_group_offsets, py::arg("group"), py::arg("partitions"),
+           py::arg("timeout_ms"))
+      .def("group_lag", &Admin::group_lag, py::arg("group"), py::arg("timeout_ms"))
+      .def("alter_group_offsets", &Admin::alter_group_offsets, py::arg("group"), py::arg("offsets"),
+           py::arg("timeout_ms"))
+      .def("delete_group", &Admin::delete_group, py::arg("group"), py::arg("timeout_ms"))
       .def("close", &Admin::close);
 }

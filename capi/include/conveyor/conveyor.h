@@ -538,6 +538,175 @@ CONVEYOR_API const int32_t *conveyor_topic_list_partition_isr(const conveyor_top
                                                               size_t *countp);
 CONVEYOR_API void conveyor_topic_list_destroy(conveyor_topic_list_t *list);
 
+/* ---------------------------------------------------------------------------------------- */
+/* Admin: consumer groups and offsets                                                       */
+/* ---------------------------------------------------------------------------------------- */
+
+/* Kafka codes the group calls return (protocol guide "Error Codes"). */
+#define CONVEYOR_ERR_COORDINATOR_NOT_AVAILABLE 15
+#define CONVEYOR_ERR_NOT_COORDINATOR 16
+#define CONVEYOR_ERR_NON_EMPTY_GROUP 68
+#define CONVEYOR_ERR_GROUP_ID_NOT_FOUND 69
+#define CONVEYOR_ERR_GROUP_SUBSCRIBED_TO_TOPIC 86
+
+/* Every group call goes to the group's coordinator (FindCoordinator, key type GROUP) and
+ * retries COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR and lost
+ * connections with exponential backoff (retry.backoff.ms doubling, capped at 1 s) until
+ * timeout_ms, then fails with _TIMED_OUT naming the last error. All calls are blocking and
+ * thread-safe. Result objects are immutable (safe to read from several threads); every string
+ * or array they hand out stays valid until the object's _destroy(), which accepts NULL.
+ * Out-of-range indexes return NULL / -1 / 0. */
+
+/* ListOffsets to each partition's leader. spec: CONVEYOR_OFFSET_END (-1) = log end offset,
+ * CONVEYOR_OFFSET_BEGINNING (-2) = log start offset, >= 0 = a timestamp in epoch ms (the
+ * earliest offset whose timestamp is >= it, or -1 if none). On success every entry's offset
+ * field is replaced with the answer; on failure none is (the error names the first partition
+ * that failed, e.g. UNKNOWN_TOPIC_OR_PARTITION). Read-uncommitted, like Kafka's AdminClient. */
+CONVEYOR_API conveyor_err_t conveyor_admin_list_offsets(conveyor_admin_t *admin,
+                                                        conveyor_topic_partition_t *partitions,
+                                                        size_t count, int64_t spec,
+                                                        int32_t timeout_ms,
+                                                        conveyor_error_t **errp);
+
+/* Groups known to the cluster (ListGroups on every broker, sorted by group id). */
+typedef struct conveyor_group_list_s conveyor_group_list_t;
+
+/* states: state_count names ("Stable", "Empty", "PreparingRebalance", "CompletingRebalance",
+ * "Dead") to keep only groups in those states (KIP-518, ListGroups v4; UNSUPPORTED_VERSION
+ * from older brokers); NULL / 0 = every group. *listp is freed with
+ * conveyor_group_list_destroy(). */
+CONVEYOR_API conveyor_err_t conveyor_admin_list_groups(conveyor_admin_t *admin,
+                                                       const char *const *states,
+                                                       size_t state_count, int32_t timeout_ms,
+                                                       conveyor_group_list_t **listp,
+                                                       conveyor_error_t **errp);
+CONVEYOR_API size_t conveyor_group_list_count(const conveyor_group_list_t *list);
+CONVEYOR_API const char *conveyor_group_list_group_id(const conveyor_group_list_t *list, size_t i);
+/* "consumer" for consumer groups; "" for groups that only hold committed offsets. */
+CONVEYOR_API const char *conveyor_group_list_protocol_type(const conveyor_group_list_t *list,
+                                                           size_t i);
+/* The group's state; "" when the broker answers ListGroups older than v4. */
+CONVEYOR_API const char *conveyor_group_list_state(const conveyor_group_list_t *list, size_t i);
+CONVEYOR_API void conveyor_group_list_destroy(conveyor_group_list_t *list);
+
+/* One group as DescribeGroups reports it. A group the coordinator does not know is described
+ * with state "Dead" and no members (not an error), as Kafka does. */
+typedef struct conveyor_group_description_s conveyor_group_description_t;
+
+/* *descp is freed with conveyor_group_description_destroy(). Errors: the group-level error
+ * (e.g. GROUP_AUTHORIZATION_FAILED), _TIMED_OUT, _INVALID_ARG (empty group id). */
+CONVEYOR_API conveyor_err_t conveyor_admin_describe_group(conveyor_admin_t *admin,
+                                                          const char *group, int32_t timeout_ms,
+                                                          conveyor_group_description_t **descp,
+                                                          conveyor_error_t **errp);
+CONVEYOR_API const char *conveyor_group_description_group_id(
+    const conveyor_group_description_t *desc);
+/* "Empty", "PreparingRebalance", "CompletingRebalance", "Stable" or "Dead". */
+CONVEYOR_API const char *conveyor_group_description_state(const conveyor_group_description_t *desc);
+/* "consumer" for consumer groups, "" while it has no members. */
+CONVEYOR_API const char *conveyor_group_description_protocol_type(
+    const conveyor_group_description_t *desc);
+/* The assignor chosen by the group (e.g. "range"); "" unless Stable. */
+CONVEYOR_API const char *conveyor_group_description_protocol(
+    const conveyor_group_description_t *desc);
+/* Node id of the group's coordinator. */
+CONVEYOR_API int32_t conveyor_group_description_coordinator(
+    const conveyor_group_description_t *desc);
+CONVEYOR_API size_t conveyor_group_description_member_count(
+    const conveyor_group_description_t *desc);
+CONVEYOR_API const char *conveyor_group_description_member_id(
+    const conveyor_group_description_t *desc, size_t m);
+/* group.instance.id of a static member (KIP-345), or NULL for a dynamic one. */
+CONVEYOR_API const char *conveyor_group_description_member_instance_id(
+    const conveyor_group_description_t *desc, size_t m);
+CONVEYOR_API const char *conveyor_group_description_member_client_id(
+    const conveyor_group_description_t *desc, size_t m);
+/* The member's address as the coordinator saw it, e.g. "/127.0.0.1". */
+CONVEYOR_API const char *conveyor_group_description_member_host(
+    const conveyor_group_description_t *desc, size_t m);
+/* The member's assigned partitions, decoded from its assignment (consumer protocol), sorted. */
+CONVEYOR_API size_t conveyor_group_description_member_partition_count(
+    const conveyor_group_description_t *desc, size_t m);
+/* The i-th assigned partition: *topicp (valid until destroy) and *partitionp; either output
+ * may be NULL. Errors: _INVALID_ARG for out-of-range m or i. */
+CONVEYOR_API conveyor_err_t conveyor_group_description_member_partition(
+    const conveyor_group_description_t *desc, size_t m, size_t i, const char **topicp,
+    int32_t *partitionp);
+CONVEYOR_API void conveyor_group_description_destroy(conveyor_group_description_t *desc);
+
+/* A group's committed offsets (OffsetFetch), sorted by topic and partition. */
+typedef struct conveyor_group_offsets_s conveyor_group_offsets_t;
+
+/* partitions: the partitions to look up (offset fields ignored), or NULL / 0 for every
+ * partition the group has committed. *offsetsp is freed with conveyor_group_offsets_destroy().
+ * Errors: the group-level error, _TIMED_OUT. */
+CONVEYOR_API conveyor_err_t conveyor_admin_list_group_offsets(
+    conveyor_admin_t *admin, const char *group, const conveyor_topic_partition_t *partitions,
+    size_t count, int32_t timeout_ms, conveyor_group_offsets_t **offsetsp,
+    conveyor_error_t **errp);
+CONVEYOR_API size_t conveyor_group_offsets_count(const conveyor_group_offsets_t *offsets);
+CONVEYOR_API const char *conveyor_group_offsets_topic(const conveyor_group_offsets_t *offsets,
+                                                      size_t i);
+CONVEYOR_API int32_t conveyor_group_offsets_partition(const conveyor_group_offsets_t *offsets,
+                                                      size_t i);
+/* The committed offset, or -1 when the group has committed nothing for the partition. */
+CONVEYOR_API int64_t conveyor_group_offsets_offset(const conveyor_group_offsets_t *offsets,
+                                                   size_t i);
+CONVEYOR_API int32_t conveyor_group_offsets_leader_epoch(const conveyor_group_offsets_t *offsets,
+                                                         size_t i);
+/* The committed metadata string exactly as committed ("" if none). */
+CONVEYOR_API const char *conveyor_group_offsets_metadata(const conveyor_group_offsets_t *offsets,
+                                                         size_t i);
+/* Per-partition error (e.g. UNKNOWN_TOPIC_OR_PARTITION), 0 if none. */
+CONVEYOR_API conveyor_err_t conveyor_group_offsets_error(const conveyor_group_offsets_t *offsets,
+                                                         size_t i);
+CONVEYOR_API void conveyor_group_offsets_destroy(conveyor_group_offsets_t *offsets);
+
+/* A group's lag: its description and one row per partition a member owns or the group has
+ * committed (what kafka-consumer-groups --describe prints), sorted by topic and partition. */
+typedef struct conveyor_group_lag_s conveyor_group_lag_t;
+
+/* DescribeGroups + OffsetFetch + ListOffsets(latest). *lagp is freed with
+ * conveyor_group_lag_destroy(). */
+CONVEYOR_API conveyor_err_t conveyor_admin_group_lag(conveyor_admin_t *admin, const char *group,
+                                                     int32_t timeout_ms,
+                                                     conveyor_group_lag_t **lagp,
+                                                     conveyor_error_t **errp);
+/* The group's description; borrowed, valid until conveyor_group_lag_destroy(lag) (do not
+ * destroy it). */
+CONVEYOR_API const conveyor_group_description_t *conveyor_group_lag_group(
+    const conveyor_group_lag_t *lag);
+CONVEYOR_API size_t conveyor_group_lag_count(const conveyor_group_lag_t *lag);
+CONVEYOR_API const char *conveyor_group_lag_topic(const conveyor_group_lag_t *lag, size_t i);
+CONVEYOR_API int32_t conveyor_group_lag_partition(const conveyor_group_lag_t *lag, size_t i);
+/* Committed offset, or -1 if nothing is committed. */
+CONVEYOR_API int64_t conveyor_group_lag_current_offset(const conveyor_group_lag_t *lag, size_t i);
+/* Log end offset (high watermark), or -1 if ListOffsets failed (see _error). */
+CONVEYOR_API int64_t conveyor_group_lag_log_end_offset(const conveyor_group_lag_t *lag, size_t i);
+/* log end offset - committed offset, or -1 when either is unknown. */
+CONVEYOR_API int64_t conveyor_group_lag_lag(const conveyor_group_lag_t *lag, size_t i);
+/* The owning member's id, host and client id; "" when no member owns the partition. */
+CONVEYOR_API const char *conveyor_group_lag_consumer_id(const conveyor_group_lag_t *lag, size_t i);
+CONVEYOR_API const char *conveyor_group_lag_host(const conveyor_group_lag_t *lag, size_t i);
+CONVEYOR_API const char *conveyor_group_lag_client_id(const conveyor_group_lag_t *lag, size_t i);
+CONVEYOR_API conveyor_err_t conveyor_group_lag_error(const conveyor_group_lag_t *lag, size_t i);
+CONVEYOR_API void conveyor_group_lag_destroy(conveyor_group_lag_t *lag);
+
+/* Sets (resets) the group's committed offsets: OffsetCommit with generation -1 and an empty
+ * member id, as Kafka's AdminClient alterConsumerGroupOffsets does. offsets: count entries with
+ * absolute offsets >= 0. Refused with NON_EMPTY_GROUP while the group has members (the broker
+ * refuses such commits too). Errors: NON_EMPTY_GROUP, the first per-partition error,
+ * _INVALID_ARG (negative offset, NULL topic), _TIMED_OUT. */
+CONVEYOR_API conveyor_err_t conveyor_admin_alter_group_offsets(
+    conveyor_admin_t *admin, const char *group, const conveyor_topic_partition_t *offsets,
+    size_t count, int32_t timeout_ms, conveyor_error_t **errp);
+
+/* DeleteGroups for one group (its committed offsets go with it). Errors: NON_EMPTY_GROUP
+ * (it has members), GROUP_ID_NOT_FOUND, _TIMED_OUT. */
+CONVEYOR_API conveyor_err_t conveyor_admin_delete_group(conveyor_admin_t *admin,
+                                                        const char *group, int32_t timeout_ms,
+                                                        conveyor_error_t **errp);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -1,5 +1,7 @@
 #pragma once
-// conveyor's Kafka admin client: topics (CreateTopics, DeleteTopics, Metadata).
+// conveyor's Kafka admin client: topics (CreateTopics, DeleteTopics, Metadata), partition
+// offsets (ListOffsets) and consumer groups (ListGroups, DescribeGroups, OffsetFetch,
+// OffsetCommit, DeleteGroups, OffsetDelete), as Kafka's AdminClient does them.
 //
 // Configuration: bootstrap.servers (required), client.id, request.timeout.ms,
 // metadata.max.age.ms, reconnect.backoff.ms, socket.connection.setup.timeout.ms; accepted and
@@ -10,6 +12,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +21,85 @@
 #include "conveyor/client/types.h"
 
 namespace conveyor::client {
+
+// One group as ListGroups reports it. Kafka source: ConsumerGroupListing (Java AdminClient).
+struct GroupListing {
+  std::string group_id;
+  std::string protocol_type;  // "consumer" for consumer groups; "" for offsets-only groups
+  std::string state;          // "Stable", "Empty", ...; "" when the broker answers ListGroups < v4
+  int32_t coordinator = -1;   // node id of the broker that listed it
+};
+
+// One member of a group (DescribeGroups). `assignment` is decoded from member_assignment with
+// the embedded consumer protocol (protocol/consumer_protocol.h) when the group's protocol type
+// is "consumer"; it is empty otherwise or when the bytes do not decode.
+struct MemberDescription {
+  std::string member_id;
+  std::optional<std::string> group_instance_id;  // static membership (KIP-345); DescribeGroups v4+
+  std::string client_id;
+  std::string host;  // the client's address as the coordinator saw it, e.g. "/127.0.0.1"
+  std::vector<TopicPartition> assignment;  // sorted
+};
+
+// A group as DescribeGroups reports it. A group the coordinator does not know has state
+// "Dead", no members and error none (Kafka's behaviour); a group-level error (e.g.
+// group_authorization_failed) is in `error`.
+struct GroupDescription {
+  std::string group_id;
+  ErrorCode error = ErrorCode::none;
+  std::string state;          // Empty, PreparingRebalance, CompletingRebalance, Stable, Dead
+  std::string protocol_type;  // "consumer", or "" (no members yet)
+  std::string protocol;       // the chosen assignor (e.g. "range"), "" when not Stable
+  std::vector<MemberDescription> members;
+  BrokerDescription coordinator;
+};
+
+// A group's committed offset for one partition (OffsetFetch). offset -1 = nothing committed.
+struct GroupOffset {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t offset = -1;
+  int32_t leader_epoch = -1;
+  std::string metadata;  // the committed metadata string, exactly as committed
+  ErrorCode error = ErrorCode::none;
+};
+
+// One row of a group's lag (what kafka-consumer-groups --describe prints per partition).
+// lag = log_end_offset - current_offset; -1 when either is unknown (nothing committed, or
+// ListOffsets failed for the partition: see `error`). consumer_id/host/client_id are "" for
+// a partition no member owns.
+struct PartitionLag {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t current_offset = -1;
+  int64_t log_end_offset = -1;
+  int64_t lag = -1;
+  std::string consumer_id;
+  std::string host;
+  std::string client_id;
+  ErrorCode error = ErrorCode::none;
+};
+
+struct GroupLag {
+  GroupDescription group;
+  std::vector<PartitionLag> partitions;  // sorted by topic, partition
+};
+
+// ListOffsets answer for one partition: `offset` is -1 when no record has a timestamp >=
+// the one asked for; timestamp_ms -1 for the earliest/latest specs.
+struct PartitionOffset {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t offset = -1;
+  int64_t timestamp_ms = -1;
+  ErrorCode error = ErrorCode::none;
+};
+
+// Per-group outcome of delete_groups.
+struct GroupResult {
+  std::string group_id;
+  Error error{ErrorCode::none, {}};
+};
 
 class Admin {
  public:
@@ -47,6 +129,55 @@ class Admin {
 
   // Brokers from the latest Metadata response (node id, host, port, rack).
   Result<std::vector<BrokerDescription>> describe_cluster(int timeout_ms);
+
+  // ---- offsets -------------------------------------------------------------------------
+
+  // ListOffsets (v1+) to each partition's leader. spec: kOffsetEnd (-1) = log end offset,
+  // kOffsetBeginning (-2) = log start offset, >= 0 = the earliest offset whose timestamp is
+  // >= spec (epoch ms; offset -1 when none). Per-partition errors (unknown_topic_or_partition,
+  // ...) are in the entries; leader changes are retried until the timeout. Same order as
+  // `partitions`. isolation: read_uncommitted (Kafka's AdminClient default).
+  Result<std::vector<PartitionOffset>> list_offsets(const std::vector<TopicPartition>& partitions, int64_t spec,
+                                                    int timeout_ms);
+
+  // ---- consumer groups ---------------------------------------------------------------------
+  // Every group call goes to the group's coordinator (FindCoordinator, key type GROUP);
+  // COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR and lost
+  // connections are retried with exponential backoff (retry.backoff.ms doubling, capped at
+  // kCoordinatorBackoffMaxMs) until timeout_ms, then local_timed_out naming the last error.
+
+  // ListGroups (v0–4) on every broker, merged and sorted by group id. states: only groups in
+  // one of these states (KIP-518, needs ListGroups v4; empty = all).
+  Result<std::vector<GroupListing>> list_groups(const std::vector<std::string>& states, int timeout_ms);
+
+  // DescribeGroups (v0–5), one entry per requested group in order.
+  Result<std::vector<GroupDescription>> describe_groups(const std::vector<std::string>& groups, int timeout_ms);
+
+  // OffsetFetch (v1–9): the group's committed offsets for `partitions`, or for every partition
+  // it has committed when `partitions` is nullopt (needs v2+). Sorted by topic, partition.
+  // Errors: the group-level error (group_authorization_failed, ...), local_timed_out.
+  Result<std::vector<GroupOffset>> list_group_offsets(const std::string& group,
+                                                      const std::optional<std::vector<TopicPartition>>& partitions,
+                                                      int timeout_ms);
+
+  // describe_groups + list_group_offsets + list_offsets(kOffsetEnd): one row per partition
+  // that a member owns or the group has committed (kafka-consumer-groups --describe).
+  Result<GroupLag> group_lag(const std::string& group, int timeout_ms);
+
+  // Resets the group's committed offsets (OffsetCommit v2–9 with generation -1 and an empty
+  // member id, as Kafka's AdminClient alterConsumerGroupOffsets does; metadata "" and leader
+  // epoch -1 unless given). Refused locally with non_empty_group while DescribeGroups shows
+  // members (the broker refuses such a commit too, with unknown_member_id or
+  // illegal_generation). Offsets must be >= 0 (invalid_arg otherwise). Errors: the first
+  // per-partition error (e.g. unknown_topic_or_partition), non_empty_group, local_timed_out.
+  Result<void> alter_group_offsets(const std::string& group, const std::vector<TopicPartitionOffset>& offsets,
+                                   int timeout_ms);
+
+  // DeleteGroups (v0–2): per-group outcome (non_empty_group, group_id_not_found, ...), in the
+  // order given. The call fails only when no answer could be had.
+  Result<std::vector<GroupResult>> delete_groups(const std::vector<std::string>& groups, int timeout_ms);
+
+  static constexpr int64_t kCoordinatorBackoffMaxMs = 1000;
 
   void close();
   ~Admin();

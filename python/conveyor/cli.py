@@ -810,7 +810,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Starts an embedded broker, produces order events (BUY/SELL, symbol as key, JSON values) "
                     "into a 6-partition 'orders' topic and the lines of readable text logs under /var/log into "
                     "'logs', reads everything back, verifies count, per-key order and content, prints "
-                    "throughput, and cross-checks with kcat when it is installed. Exit status 1 if a check fails.",
+                    "throughput, and cross-checks with kcat when it is installed. Then four consumer groups read the "
+                    "orders: 'risk', 'position' and 'audit' each receive every order (pub/sub) and 'matching' "
+                    "shares them among three members (a queue), one of which is killed midway; the demo shows its "
+                    "partitions moving to the survivors and counts per group the records received, duplicates "
+                    "and records lost (zero). Exit status 1 if a check fails.",
         epilog="examples:\n"
                "  conveyor demo\n"
                "  conveyor demo --records 100000 --no-kcat\n"
@@ -821,6 +825,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bootstrap-server", metavar="HOST:PORT",
                    help="use this broker instead of starting an embedded one")
     p.add_argument("--data-dir", metavar="DIR", help="embedded broker's data directory (default: temporary)")
+    p.add_argument("--no-pipeline", action="store_true",
+                   help="skip the consumer-group pipeline (risk/position/audit pub/sub groups and the "
+                        "3-member 'matching' queue with a member killed midway)")
+    p.add_argument("--pipeline-seconds", type=float, default=8.0, metavar="S",
+                   help="how long the 'matching' members take for their share, so the kill lands midway "
+                        "(default %(default)s)")
     p.set_defaults(func=lambda a: __import__("conveyor.demo", fromlist=["run"]).run(a))
     return parser
 

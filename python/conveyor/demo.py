@@ -8,7 +8,10 @@
    numbers arrive as 1, 2, 3, ...; log lines arrive in file order), that each key stays on one
    partition, and the content (a BLAKE2 hash over each key's values, in order, on both sides).
 4. Print produce and consume throughput (records/s, MB/s).
-5. If kcat is on PATH (and not --no-kcat), `kcat -C -b ... -t orders -e -o beginning -q` must
+5. Consumer groups (demo_pipeline.py, skipped with --no-pipeline): `risk`, `position` and
+   `audit` each receive every order (pub/sub); `matching` is a queue of three members, one of
+   which is killed midway; every group must have lost nothing.
+6. If kcat is on PATH (and not --no-kcat), `kcat -C -b ... -t orders -e -o beginning -q` must
    read the same count (and likewise for `logs`).
 Exit status 0 only if every check passed.
 """
@@ -315,6 +318,22 @@ def run(args) -> int:
                    "; ".join(problems[:3]))
         checks.add("orders: content (BLAKE2 per symbol)", got.digest() == produced_orders.digest(),
                    f"{len(produced_orders.hashes)} symbols")
+
+        # ---- consumer groups: pub/sub and a queue with a member killed midway -------------
+        if getattr(args, "no_pipeline", False):
+            out("consumer-group pipeline: skipped (--no-pipeline)")
+        else:
+            from conveyor import demo_pipeline
+            with conveyor.Consumer(conf) as consumer:
+                end_offsets = {p: consumer.get_watermark_offsets(conveyor.TopicPartition(ORDERS_TOPIC, p),
+                                                                 timeout=30.0)[1]
+                               for p in range(ORDERS_PARTITIONS)}
+            started = time.perf_counter()
+            results, _ = demo_pipeline.run_pipeline(bootstrap, ORDERS_TOPIC, end_offsets,
+                                                    getattr(args, "pipeline_seconds", 8.0), out)
+            out(f"  pipeline finished in {time.perf_counter() - started:.1f}s")
+            for name, ok, detail in results:
+                checks.add(name, ok, detail)
 
         out(f"consuming '{LOGS_TOPIC}' ...")
         with conveyor.Consumer(cconf) as consumer:

@@ -93,7 +93,8 @@ def conveyor_member(bootstrap: str, group: str, topic: str, name: str) -> Member
                                "partition.assignment.strategy": "range", "heartbeat.interval.ms": 100,
                                "session.timeout.ms": 6000, "enable.auto.commit": False,
                                "auto.offset.reset": "earliest"})
-        c.subscribe([topic], on_assign=m.on_assign, on_revoke=m.on_revoke, on_lost=m.on_revoke)
+        c.subscribe([topic], on_assign=lambda *a: m.on_assign(a[-1]), on_revoke=lambda *a: m.on_revoke(a[-1]),
+                    on_lost=lambda *a: m.on_revoke(a[-1]))
         return c
     return Member(make, name)
 

@@ -79,9 +79,9 @@ def worker_main(args: argparse.Namespace) -> int:
 
     consumer = conveyor.Consumer(conf)
     consumer.subscribe([args.topic],
-                       on_assign=lambda tps: _emit({"ev": "assigned", "partitions": parts(tps)}),
-                       on_revoke=lambda tps: _emit({"ev": "revoked", "partitions": parts(tps)}),
-                       on_lost=lambda tps: _emit({"ev": "lost", "partitions": parts(tps)}))
+                       on_assign=lambda *a: _emit({"ev": "assigned", "partitions": parts(a[-1])}),
+                       on_revoke=lambda *a: _emit({"ev": "revoked", "partitions": parts(a[-1])}),
+                       on_lost=lambda *a: _emit({"ev": "lost", "partitions": parts(a[-1])}))
     _emit({"ev": "started", "pid": os.getpid()})
     rate = args.rate  # records/s this member allows itself; 0 = as fast as it can
     started = time.monotonic()

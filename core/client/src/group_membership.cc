@@ -315,7 +315,13 @@ void GroupMembership::handle_group_error(ErrorCode code, int64_t now_ms, const c
     case ErrorCode::unsupported_version:
       return fatal(Error{code, fmt::format("{} for group {} failed: {}", api, config_.group_id, error_name(code))});
     default:
-      if (coordinator_error(code)) return coordinator_lost(now_ms);
+      if (coordinator_error(code)) {
+        // The coordinator we found refused the group (Kafka answers COORDINATOR_NOT_AVAILABLE
+        // while it creates __consumer_offsets): look it up again after retry.backoff.ms, as
+        // Java's joinGroupIfNeeded sleeps after a retriable failure, not at once in a loop.
+        find_after_ms_ = now_ms + config_.retry_backoff_ms;
+        return coordinator_lost(now_ms);
+      }
       log::warn(kLog, "group {}: {} failed: {}, retrying", config_.group_id, api, error_name(code));
       state_ = State::unjoined;
       join_after_ms_ = now_ms + config_.retry_backoff_ms;

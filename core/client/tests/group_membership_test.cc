@@ -477,13 +477,17 @@ TEST(GroupMembership, JoinErrors) {
   protocol::JoinGroupResponse moved;
   moved.error_code = static_cast<int16_t>(ErrorCode::not_coordinator);
   g.on_join_group(moved, 200);
+  EXPECT_TRUE(of<membership::FindCoordinator>(g.take_actions()).empty());  // retry.backoff.ms first
+  g.tick(250);
+  EXPECT_TRUE(of<membership::FindCoordinator>(g.take_actions()).empty());
+  g.tick(300);
   EXPECT_EQ(of<membership::FindCoordinator>(g.take_actions()).size(), 1u);
-  g.on_find_coordinator(2, 201);
+  g.on_find_coordinator(2, 301);
   EXPECT_EQ(of<membership::JoinGroup>(g.take_actions()).size(), 1u);
   // INVALID_SESSION_TIMEOUT is fatal and reported once.
   protocol::JoinGroupResponse bad;
   bad.error_code = static_cast<int16_t>(ErrorCode::invalid_session_timeout);
-  g.on_join_group(bad, 300);
+  g.on_join_group(bad, 400);
   auto errs = of<membership::ReportError>(g.take_actions());
   ASSERT_EQ(errs.size(), 1u);
   EXPECT_EQ(errs[0].error.code, ErrorCode::invalid_session_timeout);

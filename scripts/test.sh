@@ -7,7 +7,8 @@
 # One CMake build directory ($CONVEYOR_BUILD_DIR, default build/) serves ctest and the wheel:
 # `pip install .` reuses it, so nothing compiles twice; ccache makes re-runs fast.
 # Environment: PYTHON (python3), CONVEYOR_BUILD_DIR (build), CONVEYOR_JOBS (nproc),
-# CONVEYOR_SKIP_DEPS=1 to skip scripts/install-deps.sh, PYTEST_ARGS (extra pytest flags).
+# CONVEYOR_SKIP_DEPS=1 to skip scripts/install-deps.sh, CONVEYOR_SKIP_REFERENCE_KAFKA=1 to skip the
+# interop pass against Apache Kafka (tests/reference_kafka.py), PYTEST_ARGS (extra pytest flags).
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cd "$CONVEYOR_ROOT"
@@ -88,5 +89,12 @@ if step "pip install . (reusing $BUILD_DIR)" install_wheel; then
         -rfEs ${PYTEST_ARGS:-} "$d"
     fi
   done
+  # The same interop tests against Apache Kafka (KRaft, from Maven Central), so conveyor's
+  # clients are shown to work with the real broker too, not only with conveyor.
+  if [ "${CONVEYOR_SKIP_REFERENCE_KAFKA:-0}" != 1 ]; then
+    step "pytest tests/interop against Apache Kafka" "$PYTHON" tests/reference_kafka.py -- \
+      "$PYTHON" -m pytest -q -p no:cacheprovider --timeout "$PYTEST_TIMEOUT" -rfEs \
+      ${PYTEST_ARGS:-} tests/interop
+  fi
 fi
 finish

@@ -1,0 +1,3 @@
+module conveyor.dev/conveyor
+
+go 1.22

@@ -1,0 +1,225 @@
+package conveyor
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"conveyor.dev/conveyor/internal/cabi"
+)
+
+// DeliveryFunc receives the outcome of one Produce: the record with Partition, Offset and
+// Timestamp filled in, and nil or the error (e.g. ErrLocalMessageTimedOut after
+// delivery.timeout.ms, ErrMessageTooLarge).
+type DeliveryFunc func(rec *Record, err error)
+
+// Producer sends records to Kafka topics (Kafka's Producer: batching by linger.ms and
+// batch.size, compression.type, acks, retries, enable.idempotence on by default).
+//
+// Delivery callbacks run on the producer's internal poller goroutine (or inside Flush), one
+// at a time and in order per partition; they must not block for long. Produce, Send, Flush
+// and Close are safe for concurrent use.
+type Producer struct {
+	id uintptr
+
+	mu     sync.RWMutex // guards h against Close; Produce holds it shared
+	h      cabi.Struct_SS_conveyor_producer_s
+	pollMu sync.Mutex // conveyor_producer_poll/_flush: one caller at a time
+
+	pending registry[*pendingRecord]
+	stop    chan struct{}
+	done    chan struct{}
+}
+
+type pendingRecord struct {
+	rec *Record
+	cb  DeliveryFunc
+}
+
+var producers registry[*Producer]
+
+func init() {
+	cabi.OnDelivery = func(producerID, recordID uintptr, partition int32, offset, timestamp int64, code int32, message string) {
+		p, ok := producers.get(producerID)
+		if !ok {
+			return
+		}
+		pr, ok := p.pending.take(recordID)
+		if !ok {
+			return
+		}
+		pr.rec.Partition = partition
+		pr.rec.Offset = offset
+		if timestamp > 0 {
+			pr.rec.Timestamp = time.UnixMilli(timestamp)
+		}
+		if pr.cb != nil {
+			pr.cb(pr.rec, codeError(code, message))
+		}
+	}
+}
+
+// NewProducer creates a producer from Kafka producer properties; "bootstrap.servers" is
+// required. Connecting is lazy: an unreachable broker shows up as delivery errors. Errors:
+// ErrInvalidConfig naming the key.
+func NewProducer(cfg Config) (*Producer, error) {
+	conf, err := cfg.toC()
+	if err != nil {
+		return nil, err
+	}
+	defer cabi.Conveyor_config_destroy(conf)
+	p := &Producer{stop: make(chan struct{}), done: make(chan struct{})}
+	p.id = producers.add(p)
+	out := cabi.New_producerpp()
+	defer cabi.Delete_producerpp(out)
+	slot := newErrSlot()
+	if err := slot.result(cabi.Cvgo_producer_new(conf, uint(p.id), out, slot.p)); err != nil {
+		producers.remove(p.id)
+		return nil, err
+	}
+	p.h = cabi.Producerpp_value(out)
+	go p.pollLoop()
+	return p, nil
+}
+
+// pollLoop serves delivery reports until Close.
+func (p *Producer) pollLoop() {
+	defer close(p.done)
+	served := cabi.New_sizep()
+	defer cabi.Delete_sizep(served)
+	for {
+		select {
+		case <-p.stop:
+			return
+		default:
+		}
+		p.mu.RLock()
+		if p.h == nil {
+			p.mu.RUnlock()
+			return
+		}
+		p.pollMu.Lock()
+		cabi.Conveyor_producer_poll(p.h, 50, served, nil)
+		p.pollMu.Unlock()
+		p.mu.RUnlock()
+	}
+}
+
+// Produce queues rec for sending and returns at once; cb (may be nil) gets the outcome.
+// rec.Topic is required; rec.Partition PartitionAny (-1) lets the partitioner choose — set
+// it explicitly, the zero value 0 means partition 0. Key, Value and Headers are copied before
+// Produce returns. Errors: ErrLocalQueueFull (buffer.memory reached; retry after deliveries
+// drain), ErrMessageTooLarge, ErrLocalInvalidArgument, ErrClosed. ctx is checked before
+// queueing only.
+func (p *Producer) Produce(ctx context.Context, rec *Record, cb DeliveryFunc) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if rec == nil {
+		return &Error{Code: ErrLocalInvalidArgument, Name: "LOCAL_INVALID_ARG", Message: "nil record"}
+	}
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if p.h == nil {
+		return ErrClosed
+	}
+	var hdrs cabi.Struct_SS_conveyor_header_s = cabi.SwigcptrStruct_SS_conveyor_header_s(0)
+	if len(rec.Headers) > 0 {
+		hdrs = cabi.Cvgo_headers_new(int64(len(rec.Headers)))
+		for i, h := range rec.Headers {
+			cabi.Cvgo_headers_set(hdrs, int64(i), h.Key, h.Value)
+		}
+		defer cabi.Cvgo_headers_free(hdrs, int64(len(rec.Headers)))
+	}
+	rid := p.pending.add(&pendingRecord{rec: rec, cb: cb})
+	slot := newErrSlot()
+	rc := cabi.Cvgo_produce(p.h, rec.Topic, int(rec.Partition), rec.Key, rec.Value, hdrs,
+		int64(len(rec.Headers)), millis(rec.Timestamp), uint(rid), slot.p)
+	if err := slot.result(rc); err != nil {
+		p.pending.remove(rid)
+		return err
+	}
+	return nil
+}
+
+// Send produces rec and waits for its delivery report (Java's send(...).get()). It returns
+// the record with Partition and Offset set. Cancelling ctx stops the wait, not the send.
+func (p *Producer) Send(ctx context.Context, rec *Record) (*Record, error) {
+	done := make(chan error, 1)
+	if err := p.Produce(ctx, rec, func(r *Record, err error) { done <- err }); err != nil {
+		return nil, err
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			return nil, err
+		}
+		return rec, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// Flush sends everything queued (ignoring linger.ms) and waits until every delivery report
+// ran or ctx is done (its deadline bounds the wait; without one Flush waits as long as it
+// takes). Errors: ErrLocalTimedOut with records still outstanding, ctx.Err(), ErrClosed.
+func (p *Producer) Flush(ctx context.Context) error {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if p.h == nil {
+		return ErrClosed
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		step := 200
+		if d, ok := ctx.Deadline(); ok {
+			left := time.Until(d).Milliseconds()
+			if left < int64(step) {
+				step = int(max(left, 0))
+			}
+		}
+		p.pollMu.Lock()
+		slot := newErrSlot()
+		err := slot.result(cabi.Conveyor_producer_flush(p.h, step, slot.p))
+		p.pollMu.Unlock()
+		if err == nil {
+			return nil
+		}
+		if e, ok := err.(*Error); !ok || e.Code != ErrLocalTimedOut {
+			return err
+		}
+		if _, ok := ctx.Deadline(); ok && step == 0 {
+			return err
+		}
+	}
+}
+
+// Outstanding is the number of records queued or in flight whose report has not run yet.
+func (p *Producer) Outstanding() int {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if p.h == nil {
+		return 0
+	}
+	return int(cabi.Conveyor_producer_outstanding(p.h))
+}
+
+// Close stops the poller and frees the producer without waiting for deliveries: call Flush
+// first. Reports still pending are dropped (their callbacks never run). Idempotent.
+func (p *Producer) Close() error {
+	p.mu.Lock()
+	if p.h == nil {
+		p.mu.Unlock()
+		return nil
+	}
+	close(p.stop)
+	h := p.h
+	p.h = nil
+	p.mu.Unlock()
+	<-p.done
+	cabi.Conveyor_producer_destroy(h)
+	producers.remove(p.id)
+	return nil
+}

@@ -22,8 +22,8 @@ type BrokerConfig struct {
 // Broker is a single-node Kafka-compatible broker running on its own threads inside this
 // process (conveyor_broker_new). Methods are safe for concurrent use.
 type Broker struct {
-	mu sync.Mutex
-	h  cabi.Struct_SS_conveyor_broker_s
+	mu                 sync.Mutex
+	h                  cabi.Struct_SS_conveyor_broker_s
 	bootstrap, dataDir string
 	port               int
 }

@@ -22,42 +22,42 @@ func (c ErrorCode) Retriable() bool { return cabi.Conveyor_err_retriable(int(c))
 // Sentinels for the codes Go callers test most. Any other code compares equal to
 // ErrorCode(n) through errors.Is as well.
 const (
-	ErrUnknown                   ErrorCode = -1
-	ErrOffsetOutOfRange          ErrorCode = 1
-	ErrCorruptMessage            ErrorCode = 2
-	ErrUnknownTopicOrPartition   ErrorCode = 3
-	ErrLeaderNotAvailable        ErrorCode = 5
-	ErrNotLeaderOrFollower       ErrorCode = 6
-	ErrRequestTimedOut           ErrorCode = 7
-	ErrMessageTooLarge           ErrorCode = 10
-	ErrCoordinatorNotAvailable   ErrorCode = 15
-	ErrNotCoordinator            ErrorCode = 16
-	ErrInvalidTopic              ErrorCode = 17
-	ErrNotEnoughReplicas         ErrorCode = 19
-	ErrIllegalGeneration         ErrorCode = 22
-	ErrUnknownMemberID           ErrorCode = 25
-	ErrInvalidSessionTimeout     ErrorCode = 26
-	ErrRebalanceInProgress       ErrorCode = 27
-	ErrTopicAlreadyExists        ErrorCode = 36
-	ErrInvalidPartitions         ErrorCode = 37
-	ErrInvalidReplicationFactor  ErrorCode = 38
-	ErrInvalidConfig             ErrorCode = 40
-	ErrNonEmptyGroup             ErrorCode = 68
-	ErrGroupIDNotFound           ErrorCode = 69
-	ErrOutOfOrderSequenceNumber  ErrorCode = 45
-	ErrKafkaStorageError         ErrorCode = 56
-	ErrFencedInstanceID          ErrorCode = 82
-	ErrLocalDestroy              ErrorCode = -197
-	ErrLocalFail                 ErrorCode = -196
-	ErrLocalTransport            ErrorCode = -195
-	ErrLocalMessageTimedOut      ErrorCode = -192
-	ErrLocalPartitionEOF         ErrorCode = -191
-	ErrLocalUnknownPartition     ErrorCode = -190
-	ErrLocalAllBrokersDown       ErrorCode = -187
-	ErrLocalInvalidArgument      ErrorCode = -186
-	ErrLocalTimedOut             ErrorCode = -185
-	ErrLocalQueueFull            ErrorCode = -184
-	ErrLocalState                ErrorCode = -172
+	ErrUnknown                  ErrorCode = -1
+	ErrOffsetOutOfRange         ErrorCode = 1
+	ErrCorruptMessage           ErrorCode = 2
+	ErrUnknownTopicOrPartition  ErrorCode = 3
+	ErrLeaderNotAvailable       ErrorCode = 5
+	ErrNotLeaderOrFollower      ErrorCode = 6
+	ErrRequestTimedOut          ErrorCode = 7
+	ErrMessageTooLarge          ErrorCode = 10
+	ErrCoordinatorNotAvailable  ErrorCode = 15
+	ErrNotCoordinator           ErrorCode = 16
+	ErrInvalidTopic             ErrorCode = 17
+	ErrNotEnoughReplicas        ErrorCode = 19
+	ErrIllegalGeneration        ErrorCode = 22
+	ErrUnknownMemberID          ErrorCode = 25
+	ErrInvalidSessionTimeout    ErrorCode = 26
+	ErrRebalanceInProgress      ErrorCode = 27
+	ErrTopicAlreadyExists       ErrorCode = 36
+	ErrInvalidPartitions        ErrorCode = 37
+	ErrInvalidReplicationFactor ErrorCode = 38
+	ErrInvalidConfig            ErrorCode = 40
+	ErrNonEmptyGroup            ErrorCode = 68
+	ErrGroupIDNotFound          ErrorCode = 69
+	ErrOutOfOrderSequenceNumber ErrorCode = 45
+	ErrKafkaStorageError        ErrorCode = 56
+	ErrFencedInstanceID         ErrorCode = 82
+	ErrLocalDestroy             ErrorCode = -197
+	ErrLocalFail                ErrorCode = -196
+	ErrLocalTransport           ErrorCode = -195
+	ErrLocalMessageTimedOut     ErrorCode = -192
+	ErrLocalPartitionEOF        ErrorCode = -191
+	ErrLocalUnknownPartition    ErrorCode = -190
+	ErrLocalAllBrokersDown      ErrorCode = -187
+	ErrLocalInvalidArgument     ErrorCode = -186
+	ErrLocalTimedOut            ErrorCode = -185
+	ErrLocalQueueFull           ErrorCode = -184
+	ErrLocalState               ErrorCode = -172
 )
 
 // ErrClosed is returned (wrapped in *Error with code ErrLocalState) by any call on a handle
@@ -128,7 +128,9 @@ func codeError(code int32, message string) error {
 }
 
 // errSlot is a C slot for the conveyor_error_t** out-parameter of one call.
-type errSlot struct{ p cabi.Struct_SS_conveyor_error_s }
+type errSlot struct {
+	p cabi.Struct_SS_conveyor_error_s
+}
 
 func newErrSlot() errSlot { return errSlot{cabi.New_errorpp()} }
 

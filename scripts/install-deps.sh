@@ -16,6 +16,7 @@ APT_PACKAGES=(
   kcat zstd procps
   # benchmark timing (bench/kcat_vs_mock.sh; falls back to /usr/bin/time without it)
   hyperfine
+  swig            # the Go binding's cgo layer (scripts/go-generate.sh --check)
   openjdk-17-jdk-headless maven   # the Apache Kafka reference broker (tests/reference_kafka.py)
 )
 # Python modules the build and tests import (PyPI names in the table below).

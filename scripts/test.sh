@@ -73,6 +73,20 @@ step "ctest" ctest --test-dir "$BUILD_DIR" --output-on-failure -j2 --timeout "$C
   -LE '^python$'
 
 # The wheel, built from the same build directory (only the install step is new work).
+# Go: the SWIG-generated cgo layer is current, vet is clean, the package's tests (race
+# detector on), franz-go against an embedded broker, and examples/go-embedded built for the
+# pytest interop run. All link the libconveyor.so of this build.
+go_tests() {
+  bash scripts/go-generate.sh --check || return 1
+  local build; build="$(cd "$BUILD_DIR" && pwd)"
+  local lib="$build/capi"
+  export CGO_LDFLAGS="-L$lib -Wl,-rpath,$lib"
+  (cd go && go vet ./... && go test -race -count=1 ./...) || return 1
+  (cd go/interop && go vet ./... && go test -race -count=1 ./...) || return 1
+  (cd examples/go-embedded && go vet ./... && go build -o "$build/go-embedded" .)
+}
+step "go vet + go test -race (go/, go/interop, examples/go-embedded)" go_tests
+
 install_wheel() {
   CONVEYOR_BUILD_TESTS=ON "$PYTHON" -m pip install "${pip_flags[@]}" --no-build-isolation \
     --force-reinstall --no-deps -C build-dir="$BUILD_DIR" -C cmake.build-type=Release .

@@ -2,6 +2,7 @@ package conveyor
 
 import (
 	"fmt"
+	"sync"
 
 	"conveyor.dev/conveyor/internal/cabi"
 )
@@ -94,22 +95,20 @@ func (e *Error) Is(target error) bool {
 }
 
 // errorFrom turns a C ABI result into a Go error: nil for CONVEYOR_OK, else an *Error built
-// from the error object (if any; it is destroyed here) or from the code alone.
+// from the error object in the slot (if any; it is destroyed here) or from the code alone.
+// On success the library sets the slot to NULL (conveyor.h), so nothing is read then.
 func errorFrom(rc int, errp cabi.Struct_SS_conveyor_error_s) error {
-	var cerr cabi.Struct_SS_conveyor_error_s
-	if errp != nil && errp.Swigcptr() != 0 {
-		cerr = cabi.Errorpp_value(errp)
-		cabi.Errorpp_assign(errp, cabi.SwigcptrStruct_SS_conveyor_error_s(0))
-	}
 	if rc == 0 {
-		if cerr != nil && cerr.Swigcptr() != 0 {
-			cabi.Conveyor_error_destroy(cerr)
-		}
 		return nil
 	}
 	code := ErrorCode(rc)
 	e := &Error{Code: code, Name: cabi.Conveyor_err_name(rc), Retriable: code.Retriable()}
+	if errp == nil || errp.Swigcptr() == 0 {
+		return e
+	}
+	cerr := cabi.Errorpp_value(errp)
 	if cerr != nil && cerr.Swigcptr() != 0 {
+		cabi.Errorpp_assign(errp, cabi.SwigcptrStruct_SS_conveyor_error_s(0))
 		e.Name = cabi.Conveyor_error_name(cerr)
 		e.Message = cabi.Conveyor_error_message(cerr)
 		e.Retriable = cabi.Conveyor_error_retriable(cerr) != 0
@@ -127,16 +126,35 @@ func codeError(code int32, message string) error {
 	return &Error{Code: c, Name: c.Error(), Message: message, Retriable: c.Retriable()}
 }
 
-// errSlot is a C slot for the conveyor_error_t** out-parameter of one call.
+// errSlot is a C slot for the conveyor_error_t** out-parameter of one call. Slots are
+// allocated once and reused (a free list that never shrinks: at most one slot per call in
+// flight), so a successful call costs no extra cgo round trips.
 type errSlot struct {
 	p cabi.Struct_SS_conveyor_error_s
 }
 
-func newErrSlot() errSlot { return errSlot{cabi.New_errorpp()} }
+var slots struct {
+	sync.Mutex
+	free []cabi.Struct_SS_conveyor_error_s
+}
 
-// result converts rc and frees the slot.
+func newErrSlot() errSlot {
+	slots.Lock()
+	if n := len(slots.free); n > 0 {
+		p := slots.free[n-1]
+		slots.free = slots.free[:n-1]
+		slots.Unlock()
+		return errSlot{p}
+	}
+	slots.Unlock()
+	return errSlot{cabi.New_errorpp()}
+}
+
+// result converts rc and gives the slot back.
 func (s errSlot) result(rc int) error {
 	err := errorFrom(rc, s.p)
-	cabi.Delete_errorpp(s.p)
+	slots.Lock()
+	slots.free = append(slots.free, s.p)
+	slots.Unlock()
 	return err
 }

@@ -20,7 +20,8 @@ type DeliveryFunc func(rec *Record, err error)
 // at a time and in order per partition; they must not block for long. Produce, Send, Flush
 // and Close are safe for concurrent use.
 type Producer struct {
-	id uintptr
+	reports cabi.Struct_SS_cvgo_reports_s // filled inside poll/flush, drained under pollMu
+	drain   []int64
 
 	mu     sync.RWMutex // guards h against Close; Produce holds it shared
 	h      cabi.Struct_SS_conveyor_producer_s
@@ -36,26 +37,33 @@ type pendingRecord struct {
 	cb  DeliveryFunc
 }
 
-var producers registry[*Producer]
-
-func init() {
-	cabi.OnDelivery = func(producerID, recordID uintptr, partition int32, offset, timestamp int64, code int32, message string) {
-		p, ok := producers.get(producerID)
-		if !ok {
-			return
+// deliverQueued runs the callbacks of the reports the last poll/flush queued. Called with
+// pollMu held, so reports run one at a time and in the library's order.
+func (p *Producer) deliverQueued() {
+	n := cabi.Cvgo_reports_count(p.reports)
+	for from := int64(0); from < n; {
+		k := cabi.Cvgo_reports_copy(p.reports, from, p.drain)
+		for i := int64(0); i < k; i++ {
+			r := p.drain[i*5 : i*5+5]
+			pr, ok := p.pending.take(uintptr(r[0]))
+			if !ok {
+				continue
+			}
+			pr.rec.Partition = int32(r[1])
+			pr.rec.Offset = r[2]
+			if r[3] > 0 {
+				pr.rec.Timestamp = time.UnixMilli(r[3])
+			}
+			var err error
+			if r[4] != 0 {
+				err = codeError(int32(r[4]), cabi.Cvgo_reports_message(p.reports, from+i))
+			}
+			pr.cb(pr.rec, err)
 		}
-		pr, ok := p.pending.take(recordID)
-		if !ok {
-			return
-		}
-		pr.rec.Partition = partition
-		pr.rec.Offset = offset
-		if timestamp > 0 {
-			pr.rec.Timestamp = time.UnixMilli(timestamp)
-		}
-		if pr.cb != nil {
-			pr.cb(pr.rec, codeError(code, message))
-		}
+		from += k
+	}
+	if n > 0 {
+		cabi.Cvgo_reports_clear(p.reports)
 	}
 }
 
@@ -68,13 +76,13 @@ func NewProducer(cfg Config) (*Producer, error) {
 		return nil, err
 	}
 	defer cabi.Conveyor_config_destroy(conf)
-	p := &Producer{stop: make(chan struct{}), done: make(chan struct{})}
-	p.id = producers.add(p)
+	p := &Producer{stop: make(chan struct{}), done: make(chan struct{}), reports: cabi.Cvgo_reports_new(),
+		drain: make([]int64, 5*1024)}
 	out := cabi.New_producerpp()
 	defer cabi.Delete_producerpp(out)
 	slot := newErrSlot()
-	if err := slot.result(cabi.Cvgo_producer_new(conf, uint(p.id), out, slot.p)); err != nil {
-		producers.remove(p.id)
+	if err := slot.result(cabi.Cvgo_producer_new(conf, p.reports, out, slot.p)); err != nil {
+		cabi.Cvgo_reports_free(p.reports)
 		return nil, err
 	}
 	p.h = cabi.Producerpp_value(out)
@@ -100,6 +108,7 @@ func (p *Producer) pollLoop() {
 		}
 		p.pollMu.Lock()
 		cabi.Conveyor_producer_poll(p.h, 50, served, nil)
+		p.deliverQueued()
 		p.pollMu.Unlock()
 		p.mu.RUnlock()
 	}
@@ -131,15 +140,105 @@ func (p *Producer) Produce(ctx context.Context, rec *Record, cb DeliveryFunc) er
 		}
 		defer cabi.Cvgo_headers_free(hdrs, int64(len(rec.Headers)))
 	}
-	rid := p.pending.add(&pendingRecord{rec: rec, cb: cb})
+	var rid uintptr // 0: nobody waits for this record's report
+	if cb != nil {
+		rid = p.pending.add(&pendingRecord{rec: rec, cb: cb})
+	}
 	slot := newErrSlot()
 	rc := cabi.Cvgo_produce(p.h, rec.Topic, int(rec.Partition), rec.Key, rec.Value, hdrs,
 		int64(len(rec.Headers)), millis(rec.Timestamp), uint(rid), slot.p)
 	if err := slot.result(rc); err != nil {
-		p.pending.remove(rid)
+		if rid != 0 {
+			p.pending.remove(rid)
+		}
 		return err
 	}
 	return nil
+}
+
+// ProduceBatch queues many records with one crossing into the C library per run of records
+// with the same topic, instead of one per record: the fast path for high rates of small
+// records. Records with headers are queued one by one. cb (may be nil) gets each record's
+// outcome as with Produce. Returns how many of recs were queued, in order; on an error (e.g.
+// ErrLocalQueueFull: let deliveries drain, then call again with recs[n:]) the rest were not.
+func (p *Producer) ProduceBatch(ctx context.Context, recs []*Record, cb DeliveryFunc) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	done := 0
+	for done < len(recs) {
+		if recs[done] == nil {
+			return done, &Error{Code: ErrLocalInvalidArgument, Name: "LOCAL_INVALID_ARG", Message: "nil record"}
+		}
+		if len(recs[done].Headers) > 0 {
+			if err := p.Produce(ctx, recs[done], cb); err != nil {
+				return done, err
+			}
+			done++
+			continue
+		}
+		end := done + 1
+		for end < len(recs) && recs[end] != nil && recs[end].Topic == recs[done].Topic && len(recs[end].Headers) == 0 {
+			end++
+		}
+		n, err := p.produceRun(recs[done:end], cb)
+		done += n
+		if err != nil {
+			return done, err
+		}
+	}
+	return done, nil
+}
+
+// produceRun queues records of one topic, without headers, in one call.
+func (p *Producer) produceRun(recs []*Record, cb DeliveryFunc) (int, error) {
+	size := 0
+	for _, r := range recs {
+		size += len(r.Key) + len(r.Value)
+	}
+	data := make([]byte, 0, size)
+	meta := make([]int64, 5*len(recs))
+	var first uintptr
+	if cb != nil {
+		pend := make([]*pendingRecord, len(recs))
+		for i, r := range recs {
+			pend[i] = &pendingRecord{rec: r, cb: cb}
+		}
+		first = p.pending.addAll(pend)
+	}
+	for i, r := range recs {
+		m := meta[i*5 : i*5+5]
+		m[0] = int64(r.Partition)
+		m[1], m[2] = -1, -1
+		if r.Key != nil {
+			m[1] = int64(len(r.Key))
+			data = append(data, r.Key...)
+		}
+		if r.Value != nil {
+			m[2] = int64(len(r.Value))
+			data = append(data, r.Value...)
+		}
+		m[3] = millis(r.Timestamp)
+		if cb != nil {
+			m[4] = int64(first) + int64(i)
+		}
+	}
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if p.h == nil {
+		return 0, ErrClosed
+	}
+	queued := cabi.New_sizep()
+	defer cabi.Delete_sizep(queued)
+	slot := newErrSlot()
+	err := slot.result(cabi.Cvgo_produce_batch(p.h, recs[0].Topic, meta, data, queued, slot.p))
+	n := int(cabi.Sizep_value(queued))
+	if cb != nil {
+		for i := n; i < len(recs); i++ {
+			p.pending.remove(first + uintptr(i))
+		}
+	}
+	return n, err
 }
 
 // Send produces rec and waits for its delivery report (Java's send(...).get()). It returns
@@ -183,6 +282,7 @@ func (p *Producer) Flush(ctx context.Context) error {
 		p.pollMu.Lock()
 		slot := newErrSlot()
 		err := slot.result(cabi.Conveyor_producer_flush(p.h, step, slot.p))
+		p.deliverQueued()
 		p.pollMu.Unlock()
 		if err == nil {
 			return nil
@@ -220,6 +320,6 @@ func (p *Producer) Close() error {
 	p.mu.Unlock()
 	<-p.done
 	cabi.Conveyor_producer_destroy(h)
-	producers.remove(p.id)
+	cabi.Cvgo_reports_free(p.reports)
 	return nil
 }

@@ -1,39 +1,60 @@
 package conveyor
 
-import (
-	"sync"
-	"sync/atomic"
-)
+import "sync"
 
-// registry maps the integer ids handed to C as callback opaques to Go objects: C never holds
-// a Go pointer (cgo's pointer-passing rules).
+// registry maps the integer ids handed to C (callback opaques, record ids) to Go objects:
+// C never holds a Go pointer (cgo's pointer-passing rules). Ids start at 1; 0 means none.
 type registry[T any] struct {
-	next atomic.Uintptr
-	m    sync.Map // uintptr -> T
+	mu   sync.Mutex
+	next uintptr
+	m    map[uintptr]T
 }
 
 func (r *registry[T]) add(v T) uintptr {
-	id := r.next.Add(1)
-	r.m.Store(id, v)
-	return id
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.m == nil {
+		r.m = make(map[uintptr]T)
+	}
+	r.next++
+	r.m[r.next] = v
+	return r.next
+}
+
+// addAll registers vs under consecutive ids and returns the first.
+func (r *registry[T]) addAll(vs []T) uintptr {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.m == nil {
+		r.m = make(map[uintptr]T)
+	}
+	first := r.next + 1
+	for _, v := range vs {
+		r.next++
+		r.m[r.next] = v
+	}
+	return first
 }
 
 func (r *registry[T]) get(id uintptr) (T, bool) {
-	v, ok := r.m.Load(id)
-	if !ok {
-		var zero T
-		return zero, false
-	}
-	return v.(T), true
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	v, ok := r.m[id]
+	return v, ok
 }
 
 func (r *registry[T]) take(id uintptr) (T, bool) {
-	v, ok := r.m.LoadAndDelete(id)
-	if !ok {
-		var zero T
-		return zero, false
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	v, ok := r.m[id]
+	if ok {
+		delete(r.m, id)
 	}
-	return v.(T), true
+	return v, ok
 }
 
-func (r *registry[T]) remove(id uintptr) { r.m.Delete(id) }
+func (r *registry[T]) remove(id uintptr) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.m, id)
+}

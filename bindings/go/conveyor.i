@@ -36,9 +36,9 @@
   $1 = ($1_ltype)$input.array;
   $2 = ($2_ltype)$input.len;
 %}
-/* []int64 out: a slice the adapter fills. */
-%typemap(gotype) (int64_t *OUT64, size_t LEN) "[]int64"
-%typemap(in) (int64_t *OUT64, size_t LEN) %{
+/* []int64: a slice the adapter fills (OUT64) or reads (IN64). */
+%typemap(gotype) (long long *OUT64, size_t LEN), (const long long *IN64, size_t IN_LEN) "[]int64"
+%typemap(in) (long long *OUT64, size_t LEN), (const long long *IN64, size_t IN_LEN) %{
   $1 = ($1_ltype)$input.array;
   $2 = ($2_ltype)$input.len;
 %}
@@ -120,19 +120,39 @@
 /* Not wrapped: the C side of the callbacks. */
 %{
 /* ---- callbacks into Go (exported from go/internal/cabi/callbacks.go) ---- */
-extern void cvgoDelivery(uintptr_t producer_id, uintptr_t record_id, int32_t partition,
-                         int64_t offset, int64_t timestamp, int32_t code, char *message);
 extern void cvgoRebalance(uintptr_t consumer_id, int event, conveyor_topic_partition_t *parts,
                           size_t count);
 extern void cvgoCommitted(uintptr_t consumer_id, int32_t code, char *message,
                           conveyor_topic_partition_t *parts, size_t count);
 
+/* Delivery reports are queued here by the callback (inside conveyor_producer_poll/_flush,
+ * which the Go side serialises) and drained by Go after the call: one cgo call per batch
+ * instead of a C-to-Go callback per record. */
+struct cvgo_reports_s {
+  int64_t *v;          /* 5 per report: record id, partition, offset, timestamp, code */
+  char **messages;     /* per report: the error message (NULL on success) */
+  size_t n, cap;
+};
 static void cvgo_delivery_tramp(const conveyor_message_t *msg, const conveyor_error_t *err,
                                 void *opaque) {
-  cvgoDelivery((uintptr_t)opaque, (uintptr_t)conveyor_message_opaque(msg),
-               conveyor_message_partition(msg), conveyor_message_offset(msg),
-               conveyor_message_timestamp(msg), err ? conveyor_error_code(err) : 0,
-               err ? (char *)conveyor_error_message(err) : NULL);
+  struct cvgo_reports_s *q = (struct cvgo_reports_s *)opaque;
+  if (q->n == q->cap) {
+    size_t cap = q->cap ? q->cap * 2 : 1024;
+    int64_t *v = (int64_t *)realloc(q->v, cap * 5 * sizeof(int64_t));
+    char **m = (char **)realloc(q->messages, cap * sizeof(char *));
+    if (v) q->v = v;
+    if (m) q->messages = m;
+    if (!v || !m) return; /* out of memory: the report is lost, the record stays pending */
+    q->cap = cap;
+  }
+  int64_t *r = q->v + q->n * 5;
+  r[0] = (int64_t)(uintptr_t)conveyor_message_opaque(msg);
+  r[1] = conveyor_message_partition(msg);
+  r[2] = conveyor_message_offset(msg);
+  r[3] = conveyor_message_timestamp(msg);
+  r[4] = err ? conveyor_error_code(err) : 0;
+  q->messages[q->n] = err ? strdup(conveyor_error_message(err)) : NULL;
+  q->n++;
 }
 static void cvgo_rebalance_tramp(conveyor_consumer_t *consumer, int event,
                                  const conveyor_topic_partition_t *parts, size_t count,
@@ -159,10 +179,39 @@ typedef struct cvgo_strings_s { char **v; size_t n; } cvgo_strings_t;
 %}
 
 %inline %{
-/* A producer whose delivery reports go to cvgoDelivery(producer_id, record_id, ...). */
-conveyor_err_t cvgo_producer_new(const conveyor_config_t *conf, uintptr_t producer_id,
+/* A queue of delivery reports for one producer. */
+typedef struct cvgo_reports_s cvgo_reports_t;
+cvgo_reports_t *cvgo_reports_new(void) {
+  return (cvgo_reports_t *)calloc(1, sizeof(cvgo_reports_t));
+}
+size_t cvgo_reports_count(const cvgo_reports_t *q) { return q->n; }
+/* Copies report i's 5 numbers (record id, partition, offset, timestamp, code) for
+ * i in [from, from + LEN/5) into OUT64; returns how many reports were copied. */
+size_t cvgo_reports_copy(const cvgo_reports_t *q, size_t from, long long *OUT64, size_t LEN) {
+  size_t k = 0;
+  for (size_t i = from; i < q->n && (k + 1) * 5 <= LEN; i++, k++)
+    memcpy(OUT64 + k * 5, q->v + i * 5, 5 * sizeof(int64_t));
+  return k;
+}
+const char *cvgo_reports_message(const cvgo_reports_t *q, size_t i) {
+  return i < q->n && q->messages[i] ? q->messages[i] : "";
+}
+void cvgo_reports_clear(cvgo_reports_t *q) {
+  for (size_t i = 0; i < q->n; i++) free(q->messages[i]);
+  q->n = 0;
+}
+void cvgo_reports_free(cvgo_reports_t *q) {
+  if (!q) return;
+  cvgo_reports_clear(q);
+  free(q->v);
+  free(q->messages);
+  free(q);
+}
+
+/* A producer whose delivery reports are queued in q (drained after each poll/flush). */
+conveyor_err_t cvgo_producer_new(const conveyor_config_t *conf, cvgo_reports_t *q,
                                  conveyor_producer_t **producerp, conveyor_error_t **errp) {
-  return conveyor_producer_new(conf, cvgo_delivery_tramp, (void *)producer_id, producerp, errp);
+  return conveyor_producer_new(conf, cvgo_delivery_tramp, q, producerp, errp);
 }
 
 /* Produce with byte slices; headers (may be NULL) from cvgo_headers_new. */
@@ -172,6 +221,33 @@ conveyor_err_t cvgo_produce(conveyor_producer_t *producer, const char *topic, in
                             int64_t timestamp_ms, uintptr_t record_id, conveyor_error_t **errp) {
   return conveyor_producer_produce(producer, topic, partition, BYTES, LEN, value, value_len,
                                    headers, header_count, timestamp_ms, (void *)record_id, errp);
+}
+
+/* Queues records of one topic from packed arrays in one call (the binding's batch path).
+ * IN64: 5 numbers per record: partition, key length (-1 = null key), value length (-1 = null
+ * value), timestamp ms (0 = now), record id (the delivery report's). BYTES: every record's key
+ * then value, back to back in record order. Stops at the first record the producer refuses
+ * (e.g. _QUEUE_FULL) and returns its code with *errp; *queuedp gets how many were queued. */
+conveyor_err_t cvgo_produce_batch(conveyor_producer_t *producer, const char *topic,
+                                  const long long *IN64, size_t IN_LEN, const void *BYTES,
+                                  size_t LEN, size_t *queuedp, conveyor_error_t **errp) {
+  const char *data = (const char *)BYTES;
+  size_t pos = 0, n = IN_LEN / 5;
+  *queuedp = 0;
+  for (size_t i = 0; i < n; i++) {
+    const long long *m = IN64 + i * 5;
+    size_t klen = m[1] < 0 ? 0 : (size_t)m[1], vlen = m[2] < 0 ? 0 : (size_t)m[2];
+    if (pos + klen + vlen > LEN) return CONVEYOR_ERR__INVALID_ARG;
+    const void *key = m[1] < 0 ? NULL : (const void *)(data + pos);
+    const void *value = m[2] < 0 ? NULL : (const void *)(data + pos + klen);
+    conveyor_err_t rc = conveyor_producer_produce(producer, topic, (int32_t)m[0], key, klen, value,
+                                                  vlen, NULL, 0, m[3], (void *)(uintptr_t)m[4],
+                                                  errp);
+    if (rc != CONVEYOR_OK) return rc;
+    pos += klen + vlen;
+    *queuedp = i + 1;
+  }
+  return CONVEYOR_OK;
 }
 
 /* Rebalance and commit callbacks of a consumer go to cvgoRebalance / cvgoCommitted. */
@@ -311,7 +387,7 @@ conveyor_err_t cvgo_consume(conveyor_consumer_t *c, size_t max, int32_t timeout_
 /* A consumed message's scalars in one call: out[0] partition, [1] offset, [2] timestamp,
  * [3] timestamp type, [4] key length (-1 = null key), [5] value length (-1 = null value),
  * [6] header count, [7] total bytes of header keys and values. */
-void cvgo_message_meta(const conveyor_message_t *m, int64_t *OUT64, size_t LEN) {
+void cvgo_message_meta(const conveyor_message_t *m, long long *OUT64, size_t LEN) {
   size_t klen = 0, vlen = 0, n = conveyor_message_header_count(m), hbytes = 0;
   const void *k = conveyor_message_key(m, &klen);
   const void *v = conveyor_message_value(m, &vlen);
@@ -343,7 +419,7 @@ void cvgo_message_copy_kv(const conveyor_message_t *m, void *BYTES, size_t LEN) 
 }
 /* Header i: its key length, value length (-1 = null) into lens[0..1]; key then value bytes
  * into dst. */
-void cvgo_message_header_lens(const conveyor_message_t *m, size_t i, int64_t *OUT64, size_t LEN) {
+void cvgo_message_header_lens(const conveyor_message_t *m, size_t i, long long *OUT64, size_t LEN) {
   const char *hk = NULL;
   const void *hv = NULL;
   size_t hl = 0;

@@ -72,213 +72,229 @@ typedef long long swig_type_36;
 typedef long long swig_type_37;
 typedef long long swig_type_38;
 typedef long long swig_type_39;
-typedef _gostring_ swig_type_40;
-typedef _goslice_ swig_type_41;
-typedef _goslice_ swig_type_42;
-typedef long long swig_type_43;
-typedef long long swig_type_44;
+typedef long long swig_type_40;
+typedef long long swig_type_41;
+typedef long long swig_type_42;
+typedef _goslice_ swig_type_43;
+typedef _gostring_ swig_type_44;
 typedef long long swig_type_45;
-typedef long long swig_type_46;
-typedef _gostring_ swig_type_47;
-typedef long long swig_type_48;
-typedef _gostring_ swig_type_49;
+typedef _gostring_ swig_type_46;
+typedef _goslice_ swig_type_47;
+typedef _goslice_ swig_type_48;
+typedef long long swig_type_49;
 typedef long long swig_type_50;
-typedef long long swig_type_51;
-typedef long long swig_type_52;
-typedef long long swig_type_53;
+typedef _gostring_ swig_type_51;
+typedef _goslice_ swig_type_52;
+typedef _goslice_ swig_type_53;
 typedef long long swig_type_54;
-typedef _gostring_ swig_type_55;
-typedef long long swig_type_56;
+typedef long long swig_type_55;
+typedef _gostring_ swig_type_56;
 typedef long long swig_type_57;
-typedef long long swig_type_58;
+typedef _gostring_ swig_type_58;
 typedef long long swig_type_59;
 typedef long long swig_type_60;
 typedef long long swig_type_61;
-typedef _gostring_ swig_type_62;
+typedef long long swig_type_62;
 typedef long long swig_type_63;
-typedef long long swig_type_64;
-typedef _gostring_ swig_type_65;
-typedef _goslice_ swig_type_66;
+typedef _gostring_ swig_type_64;
+typedef long long swig_type_65;
+typedef long long swig_type_66;
 typedef long long swig_type_67;
 typedef long long swig_type_68;
 typedef long long swig_type_69;
 typedef long long swig_type_70;
-typedef long long swig_type_71;
+typedef _gostring_ swig_type_71;
 typedef long long swig_type_72;
-typedef _gostring_ swig_type_73;
-typedef long long swig_type_74;
-typedef long long swig_type_75;
+typedef long long swig_type_73;
+typedef _gostring_ swig_type_74;
+typedef _goslice_ swig_type_75;
 typedef long long swig_type_76;
-typedef _goslice_ swig_type_77;
-typedef _goslice_ swig_type_78;
+typedef long long swig_type_77;
+typedef long long swig_type_78;
 typedef long long swig_type_79;
-typedef _goslice_ swig_type_80;
+typedef long long swig_type_80;
 typedef long long swig_type_81;
-typedef _goslice_ swig_type_82;
-extern void _wrap_Swig_free_cabi_654287e8504f969f(uintptr_t arg1);
-extern uintptr_t _wrap_Swig_malloc_cabi_654287e8504f969f(swig_intgo arg1);
-extern uintptr_t _wrap_new_errorpp_cabi_654287e8504f969f(void);
-extern uintptr_t _wrap_copy_errorpp_cabi_654287e8504f969f(uintptr_t arg1);
-extern void _wrap_delete_errorpp_cabi_654287e8504f969f(uintptr_t arg1);
-extern void _wrap_errorpp_assign_cabi_654287e8504f969f(uintptr_t arg1, uintptr_t arg2);
-extern uintptr_t _wrap_errorpp_value_cabi_654287e8504f969f(uintptr_t arg1);
-extern uintptr_t _wrap_new_brokerpp_cabi_654287e8504f969f(void);
-extern uintptr_t _wrap_copy_brokerpp_cabi_654287e8504f969f(uintptr_t arg1);
-extern void _wrap_delete_brokerpp_cabi_654287e8504f969f(uintptr_t arg1);
-extern void _wrap_brokerpp_assign_cabi_654287e8504f969f(uintptr_t arg1, uintptr_t arg2);
-extern uintptr_t _wrap_brokerpp_value_cabi_654287e8504f969f(uintptr_t arg1);
-extern uintptr_t _wrap_new_producerpp_cabi_654287e8504f969f(void);
-extern uintptr_t _wrap_copy_producerpp_cabi_654287e8504f969f(uintptr_t arg1);
-extern void _wrap_delete_producerpp_cabi_654287e8504f969f(uintptr_t arg1);
-extern void _wrap_producerpp_assign_cabi_654287e8504f969f(uintptr_t arg1, uintptr_t arg2);
-extern uintptr_t _wrap_producerpp_value_cabi_654287e8504f969f(uintptr_t arg1);
-extern uintptr_t _wrap_new_consumerpp_cabi_654287e8504f969f(void);
-extern uintptr_t _wrap_copy_consumerpp_cabi_654287e8504f969f(uintptr_t arg1);
-extern void _wrap_delete_consumerpp_cabi_654287e8504f969f(uintptr_t arg1);
-extern void _wrap_consumerpp_assign_cabi_654287e8504f969f(uintptr_t arg1, uintptr_t arg2);
-extern uintptr_t _wrap_consumerpp_value_cabi_654287e8504f969f(uintptr_t arg1);
-extern uintptr_t _wrap_new_adminpp_cabi_654287e8504f969f(void);
-extern uintptr_t _wrap_copy_adminpp_cabi_654287e8504f969f(uintptr_t arg1);
-extern void _wrap_delete_adminpp_cabi_654287e8504f969f(uintptr_t arg1);
-extern void _wrap_adminpp_assign_cabi_654287e8504f969f(uintptr_t arg1, uintptr_t arg2);
-extern uintptr_t _wrap_adminpp_value_cabi_654287e8504f969f(uintptr_t arg1);
-extern uintptr_t _wrap_new_messagepp_cabi_654287e8504f969f(void);
-extern uintptr_t _wrap_copy_messagepp_cabi_654287e8504f969f(uintptr_t arg1);
-extern void _wrap_delete_messagepp_cabi_654287e8504f969f(uintptr_t arg1);
-extern void _wrap_messagepp_assign_cabi_654287e8504f969f(uintptr_t arg1, uintptr_t arg2);
-extern uintptr_t _wrap_messagepp_value_cabi_654287e8504f969f(uintptr_t arg1);
-extern uintptr_t _wrap_new_partitionlistpp_cabi_654287e8504f969f(void);
-extern uintptr_t _wrap_copy_partitionlistpp_cabi_654287e8504f969f(uintptr_t arg1);
-extern void _wrap_delete_partitionlistpp_cabi_654287e8504f969f(uintptr_t arg1);
-extern void _wrap_partitionlistpp_assign_cabi_654287e8504f969f(uintptr_t arg1, uintptr_t arg2);
-extern uintptr_t _wrap_partitionlistpp_value_cabi_654287e8504f969f(uintptr_t arg1);
-extern uintptr_t _wrap_new_topiclistpp_cabi_654287e8504f969f(void);
-extern uintptr_t _wrap_copy_topiclistpp_cabi_654287e8504f969f(uintptr_t arg1);
-extern void _wrap_delete_topiclistpp_cabi_654287e8504f969f(uintptr_t arg1);
-extern void _wrap_topiclistpp_assign_cabi_654287e8504f969f(uintptr_t arg1, uintptr_t arg2);
-extern uintptr_t _wrap_topiclistpp_value_cabi_654287e8504f969f(uintptr_t arg1);
-extern swig_voidp _wrap_new_int64p_cabi_654287e8504f969f(void);
-extern swig_voidp _wrap_copy_int64p_cabi_654287e8504f969f(swig_type_1 arg1);
-extern void _wrap_delete_int64p_cabi_654287e8504f969f(swig_voidp arg1);
-extern void _wrap_int64p_assign_cabi_654287e8504f969f(swig_voidp arg1, swig_type_2 arg2);
-extern swig_type_3 _wrap_int64p_value_cabi_654287e8504f969f(swig_voidp arg1);
-extern swig_voidp _wrap_new_sizep_cabi_654287e8504f969f(void);
-extern swig_voidp _wrap_copy_sizep_cabi_654287e8504f969f(swig_type_4 arg1);
-extern void _wrap_delete_sizep_cabi_654287e8504f969f(swig_voidp arg1);
-extern void _wrap_sizep_assign_cabi_654287e8504f969f(swig_voidp arg1, swig_type_5 arg2);
-extern swig_type_6 _wrap_sizep_value_cabi_654287e8504f969f(swig_voidp arg1);
-extern swig_voidp _wrap_new_int32p_cabi_654287e8504f969f(void);
-extern swig_voidp _wrap_copy_int32p_cabi_654287e8504f969f(swig_intgo arg1);
-extern void _wrap_delete_int32p_cabi_654287e8504f969f(swig_voidp arg1);
-extern void _wrap_int32p_assign_cabi_654287e8504f969f(swig_voidp arg1, swig_intgo arg2);
-extern swig_intgo _wrap_int32p_value_cabi_654287e8504f969f(swig_voidp arg1);
-extern swig_type_7 _wrap_conveyor_version_cabi_654287e8504f969f(void);
-extern swig_intgo _wrap_CONVEYOR_ERR__DESTROY_cabi_654287e8504f969f(void);
-extern swig_intgo _wrap_CONVEYOR_ERR__FAIL_cabi_654287e8504f969f(void);
-extern swig_intgo _wrap_CONVEYOR_ERR__TRANSPORT_cabi_654287e8504f969f(void);
-extern swig_intgo _wrap_CONVEYOR_ERR__MSG_TIMED_OUT_cabi_654287e8504f969f(void);
-extern swig_intgo _wrap_CONVEYOR_ERR__PARTITION_EOF_cabi_654287e8504f969f(void);
-extern swig_intgo _wrap_CONVEYOR_ERR__UNKNOWN_PARTITION_cabi_654287e8504f969f(void);
-extern swig_intgo _wrap_CONVEYOR_ERR__ALL_BROKERS_DOWN_cabi_654287e8504f969f(void);
-extern swig_intgo _wrap_CONVEYOR_ERR__INVALID_ARG_cabi_654287e8504f969f(void);
-extern swig_intgo _wrap_CONVEYOR_ERR__TIMED_OUT_cabi_654287e8504f969f(void);
-extern swig_intgo _wrap_CONVEYOR_ERR__QUEUE_FULL_cabi_654287e8504f969f(void);
-extern swig_intgo _wrap_CONVEYOR_ERR__STATE_cabi_654287e8504f969f(void);
-extern swig_intgo _wrap_CONVEYOR_ERR_UNKNOWN_cabi_654287e8504f969f(void);
-extern swig_type_8 _wrap_conveyor_err_name_cabi_654287e8504f969f(swig_intgo arg1);
-extern swig_intgo _wrap_conveyor_err_retriable_cabi_654287e8504f969f(swig_intgo arg1);
-extern swig_intgo _wrap_conveyor_error_code_cabi_654287e8504f969f(uintptr_t arg1);
-extern swig_type_9 _wrap_conveyor_error_name_cabi_654287e8504f969f(uintptr_t arg1);
-extern swig_type_10 _wrap_conveyor_error_message_cabi_654287e8504f969f(uintptr_t arg1);
-extern swig_intgo _wrap_conveyor_error_retriable_cabi_654287e8504f969f(uintptr_t arg1);
-extern swig_intgo _wrap_conveyor_error_fatal_cabi_654287e8504f969f(uintptr_t arg1);
-extern void _wrap_conveyor_error_destroy_cabi_654287e8504f969f(uintptr_t arg1);
-extern uintptr_t _wrap_conveyor_config_new_cabi_654287e8504f969f(void);
-extern void _wrap_conveyor_config_destroy_cabi_654287e8504f969f(uintptr_t arg1);
-extern swig_intgo _wrap_conveyor_config_set_cabi_654287e8504f969f(uintptr_t arg1, swig_type_11 arg2, swig_type_12 arg3, uintptr_t arg4);
-extern swig_intgo _wrap_conveyor_broker_new_cabi_654287e8504f969f(uintptr_t arg1, uintptr_t arg2, uintptr_t arg3);
-extern swig_type_13 _wrap_conveyor_broker_bootstrap_servers_cabi_654287e8504f969f(uintptr_t arg1);
-extern swig_intgo _wrap_conveyor_broker_port_cabi_654287e8504f969f(uintptr_t arg1);
-extern swig_type_14 _wrap_conveyor_broker_data_dir_cabi_654287e8504f969f(uintptr_t arg1);
-extern swig_intgo _wrap_conveyor_broker_stop_cabi_654287e8504f969f(uintptr_t arg1, uintptr_t arg2);
-extern void _wrap_conveyor_broker_destroy_cabi_654287e8504f969f(uintptr_t arg1);
-extern swig_intgo _wrap_CONVEYOR_PARTITION_ANY_cabi_654287e8504f969f(void);
-extern swig_intgo _wrap_CONVEYOR_OFFSET_BEGINNING_cabi_654287e8504f969f(void);
-extern swig_intgo _wrap_CONVEYOR_OFFSET_END_cabi_654287e8504f969f(void);
-extern swig_intgo _wrap_CONVEYOR_OFFSET_INVALID_cabi_654287e8504f969f(void);
-extern swig_type_15 _wrap_conveyor_message_topic_cabi_654287e8504f969f(uintptr_t arg1);
-extern void _wrap_conveyor_message_destroy_cabi_654287e8504f969f(uintptr_t arg1);
-extern swig_intgo _wrap_conveyor_producer_poll_cabi_654287e8504f969f(uintptr_t arg1, swig_intgo arg2, swig_voidp arg3, uintptr_t arg4);
-extern swig_intgo _wrap_conveyor_producer_flush_cabi_654287e8504f969f(uintptr_t arg1, swig_intgo arg2, uintptr_t arg3);
-extern swig_type_16 _wrap_conveyor_producer_outstanding_cabi_654287e8504f969f(uintptr_t arg1);
-extern void _wrap_conveyor_producer_destroy_cabi_654287e8504f969f(uintptr_t arg1);
-extern swig_intgo _wrap_conveyor_consumer_new_cabi_654287e8504f969f(uintptr_t arg1, uintptr_t arg2, uintptr_t arg3);
-extern swig_intgo _wrap_conveyor_consumer_seek_cabi_654287e8504f969f(uintptr_t arg1, swig_type_17 arg2, swig_intgo arg3, swig_type_18 arg4, uintptr_t arg5);
-extern swig_intgo _wrap_conveyor_consumer_poll_cabi_654287e8504f969f(uintptr_t arg1, swig_intgo arg2, uintptr_t arg3, uintptr_t arg4);
-extern swig_intgo _wrap_conveyor_consumer_position_cabi_654287e8504f969f(uintptr_t arg1, swig_type_19 arg2, swig_intgo arg3, swig_voidp arg4, uintptr_t arg5);
-extern swig_intgo _wrap_conveyor_consumer_watermark_offsets_cabi_654287e8504f969f(uintptr_t arg1, swig_type_20 arg2, swig_intgo arg3, swig_intgo arg4, swig_voidp arg5, swig_voidp arg6, uintptr_t arg7);
-extern void _wrap_conveyor_consumer_wakeup_cabi_654287e8504f969f(uintptr_t arg1);
-extern swig_intgo _wrap_conveyor_consumer_close_cabi_654287e8504f969f(uintptr_t arg1, uintptr_t arg2);
-extern void _wrap_conveyor_consumer_destroy_cabi_654287e8504f969f(uintptr_t arg1);
-extern swig_intgo _wrap_conveyor_consumer_subscribe_pattern_cabi_654287e8504f969f(uintptr_t arg1, swig_type_21 arg2, uintptr_t arg3);
-extern swig_intgo _wrap_conveyor_consumer_unsubscribe_cabi_654287e8504f969f(uintptr_t arg1, uintptr_t arg2);
-extern swig_type_22 _wrap_conveyor_partition_list_count_cabi_654287e8504f969f(uintptr_t arg1);
-extern void _wrap_conveyor_partition_list_destroy_cabi_654287e8504f969f(uintptr_t arg1);
-extern swig_intgo _wrap_conveyor_consumer_assignment_cabi_654287e8504f969f(uintptr_t arg1, uintptr_t arg2, uintptr_t arg3);
-extern swig_intgo _wrap_conveyor_consumer_lag_cabi_654287e8504f969f(uintptr_t arg1, swig_type_23 arg2, swig_intgo arg3, swig_intgo arg4, swig_voidp arg5, uintptr_t arg6);
-extern swig_intgo _wrap_conveyor_admin_new_cabi_654287e8504f969f(uintptr_t arg1, uintptr_t arg2, uintptr_t arg3);
-extern swig_intgo _wrap_conveyor_admin_create_topic_cabi_654287e8504f969f(uintptr_t arg1, swig_type_24 arg2, swig_intgo arg3, short arg4, uintptr_t arg5, swig_intgo arg6, uintptr_t arg7);
-extern swig_intgo _wrap_conveyor_admin_delete_topic_cabi_654287e8504f969f(uintptr_t arg1, swig_type_25 arg2, swig_intgo arg3, uintptr_t arg4);
-extern swig_intgo _wrap_conveyor_admin_list_topics_cabi_654287e8504f969f(uintptr_t arg1, swig_intgo arg2, uintptr_t arg3, uintptr_t arg4);
-extern void _wrap_conveyor_admin_destroy_cabi_654287e8504f969f(uintptr_t arg1);
-extern swig_type_26 _wrap_conveyor_topic_list_count_cabi_654287e8504f969f(uintptr_t arg1);
-extern swig_type_27 _wrap_conveyor_topic_list_name_cabi_654287e8504f969f(uintptr_t arg1, swig_type_28 arg2);
-extern swig_type_29 _wrap_conveyor_topic_list_topic_id_cabi_654287e8504f969f(uintptr_t arg1, swig_type_30 arg2);
-extern swig_intgo _wrap_conveyor_topic_list_error_cabi_654287e8504f969f(uintptr_t arg1, swig_type_31 arg2);
-extern swig_intgo _wrap_conveyor_topic_list_is_internal_cabi_654287e8504f969f(uintptr_t arg1, swig_type_32 arg2);
-extern swig_intgo _wrap_conveyor_topic_list_partition_count_cabi_654287e8504f969f(uintptr_t arg1, swig_type_33 arg2);
-extern swig_intgo _wrap_conveyor_topic_list_partition_id_cabi_654287e8504f969f(uintptr_t arg1, swig_type_34 arg2, swig_type_35 arg3);
-extern swig_intgo _wrap_conveyor_topic_list_partition_leader_cabi_654287e8504f969f(uintptr_t arg1, swig_type_36 arg2, swig_type_37 arg3);
-extern void _wrap_conveyor_topic_list_destroy_cabi_654287e8504f969f(uintptr_t arg1);
-extern void _wrap_cvgo_strings_t_v_set_cabi_654287e8504f969f(uintptr_t arg1, swig_voidp arg2);
-extern swig_voidp _wrap_cvgo_strings_t_v_get_cabi_654287e8504f969f(uintptr_t arg1);
-extern void _wrap_cvgo_strings_t_n_set_cabi_654287e8504f969f(uintptr_t arg1, swig_type_38 arg2);
-extern swig_type_39 _wrap_cvgo_strings_t_n_get_cabi_654287e8504f969f(uintptr_t arg1);
-extern uintptr_t _wrap_new_cvgo_strings_t_cabi_654287e8504f969f(void);
-extern void _wrap_delete_cvgo_strings_t_cabi_654287e8504f969f(uintptr_t arg1);
-extern swig_intgo _wrap_cvgo_producer_new_cabi_654287e8504f969f(uintptr_t arg1, swig_intgo arg2, uintptr_t arg3, uintptr_t arg4);
-extern swig_intgo _wrap_cvgo_produce_cabi_654287e8504f969f(uintptr_t arg1, swig_type_40 arg2, swig_intgo arg3, swig_type_41 arg4, swig_type_42 arg5, uintptr_t arg6, swig_type_43 arg7, swig_type_44 arg8, swig_intgo arg9, uintptr_t arg10);
-extern swig_intgo _wrap_cvgo_consumer_callbacks_cabi_654287e8504f969f(uintptr_t arg1, swig_intgo arg2, uintptr_t arg3);
-extern uintptr_t _wrap_cvgo_tps_new_cabi_654287e8504f969f(swig_type_45 arg1);
-extern void _wrap_cvgo_tps_set_cabi_654287e8504f969f(uintptr_t arg1, swig_type_46 arg2, swig_type_47 arg3, swig_intgo arg4, swig_type_48 arg5);
-extern swig_type_49 _wrap_cvgo_tps_topic_cabi_654287e8504f969f(uintptr_t arg1, swig_type_50 arg2);
-extern swig_intgo _wrap_cvgo_tps_partition_cabi_654287e8504f969f(uintptr_t arg1, swig_type_51 arg2);
-extern swig_type_52 _wrap_cvgo_tps_offset_cabi_654287e8504f969f(uintptr_t arg1, swig_type_53 arg2);
-extern void _wrap_cvgo_tps_free_cabi_654287e8504f969f(uintptr_t arg1, swig_type_54 arg2);
-extern swig_type_55 _wrap_cvgo_list_topic_cabi_654287e8504f969f(uintptr_t arg1, swig_type_56 arg2);
-extern swig_intgo _wrap_cvgo_list_partition_cabi_654287e8504f969f(uintptr_t arg1, swig_type_57 arg2);
-extern swig_type_58 _wrap_cvgo_list_offset_cabi_654287e8504f969f(uintptr_t arg1, swig_type_59 arg2);
-extern uintptr_t _wrap_cvgo_strings_new_cabi_654287e8504f969f(swig_type_60 arg1);
-extern void _wrap_cvgo_strings_set_cabi_654287e8504f969f(uintptr_t arg1, swig_type_61 arg2, swig_type_62 arg3);
-extern void _wrap_cvgo_strings_free_cabi_654287e8504f969f(uintptr_t arg1);
-extern uintptr_t _wrap_cvgo_headers_new_cabi_654287e8504f969f(swig_type_63 arg1);
-extern void _wrap_cvgo_headers_set_cabi_654287e8504f969f(uintptr_t arg1, swig_type_64 arg2, swig_type_65 arg3, swig_type_66 arg4);
-extern void _wrap_cvgo_headers_free_cabi_654287e8504f969f(uintptr_t arg1, swig_type_67 arg2);
-extern swig_intgo _wrap_cvgo_subscribe_cabi_654287e8504f969f(uintptr_t arg1, uintptr_t arg2, uintptr_t arg3);
-extern swig_intgo _wrap_cvgo_assign_cabi_654287e8504f969f(uintptr_t arg1, uintptr_t arg2, swig_type_68 arg3, uintptr_t arg4);
-extern swig_intgo _wrap_cvgo_commit_cabi_654287e8504f969f(uintptr_t arg1, uintptr_t arg2, swig_type_69 arg3, swig_intgo arg4, swig_intgo arg5, uintptr_t arg6);
-extern swig_intgo _wrap_cvgo_committed_cabi_654287e8504f969f(uintptr_t arg1, uintptr_t arg2, swig_type_70 arg3, swig_intgo arg4, uintptr_t arg5);
-extern swig_intgo _wrap_cvgo_describe_topics_cabi_654287e8504f969f(uintptr_t arg1, uintptr_t arg2, swig_intgo arg3, uintptr_t arg4, uintptr_t arg5);
-extern swig_intgo _wrap_cvgo_list_offsets_cabi_654287e8504f969f(uintptr_t arg1, uintptr_t arg2, swig_type_71 arg3, swig_type_72 arg4, swig_intgo arg5, uintptr_t arg6);
-extern swig_type_73 _wrap_cvgo_member_id_cabi_654287e8504f969f(uintptr_t arg1, swig_voidp arg2);
-extern uintptr_t _wrap_cvgo_msgs_new_cabi_654287e8504f969f(swig_type_74 arg1);
-extern uintptr_t _wrap_cvgo_msgs_get_cabi_654287e8504f969f(uintptr_t arg1, swig_type_75 arg2);
-extern void _wrap_cvgo_msgs_free_cabi_654287e8504f969f(uintptr_t arg1);
-extern swig_intgo _wrap_cvgo_consume_cabi_654287e8504f969f(uintptr_t arg1, swig_type_76 arg2, swig_intgo arg3, uintptr_t arg4, swig_voidp arg5, uintptr_t arg6);
-extern void _wrap_cvgo_message_meta_cabi_654287e8504f969f(uintptr_t arg1, swig_type_77 arg2);
-extern void _wrap_cvgo_message_copy_kv_cabi_654287e8504f969f(uintptr_t arg1, swig_type_78 arg2);
-extern void _wrap_cvgo_message_header_lens_cabi_654287e8504f969f(uintptr_t arg1, swig_type_79 arg2, swig_type_80 arg3);
-extern void _wrap_cvgo_message_header_copy_cabi_654287e8504f969f(uintptr_t arg1, swig_type_81 arg2, swig_type_82 arg3);
+typedef _gostring_ swig_type_82;
+typedef long long swig_type_83;
+typedef long long swig_type_84;
+typedef long long swig_type_85;
+typedef _goslice_ swig_type_86;
+typedef _goslice_ swig_type_87;
+typedef long long swig_type_88;
+typedef _goslice_ swig_type_89;
+typedef long long swig_type_90;
+typedef _goslice_ swig_type_91;
+extern void _wrap_Swig_free_cabi_60f5c606a9fca665(uintptr_t arg1);
+extern uintptr_t _wrap_Swig_malloc_cabi_60f5c606a9fca665(swig_intgo arg1);
+extern uintptr_t _wrap_new_errorpp_cabi_60f5c606a9fca665(void);
+extern uintptr_t _wrap_copy_errorpp_cabi_60f5c606a9fca665(uintptr_t arg1);
+extern void _wrap_delete_errorpp_cabi_60f5c606a9fca665(uintptr_t arg1);
+extern void _wrap_errorpp_assign_cabi_60f5c606a9fca665(uintptr_t arg1, uintptr_t arg2);
+extern uintptr_t _wrap_errorpp_value_cabi_60f5c606a9fca665(uintptr_t arg1);
+extern uintptr_t _wrap_new_brokerpp_cabi_60f5c606a9fca665(void);
+extern uintptr_t _wrap_copy_brokerpp_cabi_60f5c606a9fca665(uintptr_t arg1);
+extern void _wrap_delete_brokerpp_cabi_60f5c606a9fca665(uintptr_t arg1);
+extern void _wrap_brokerpp_assign_cabi_60f5c606a9fca665(uintptr_t arg1, uintptr_t arg2);
+extern uintptr_t _wrap_brokerpp_value_cabi_60f5c606a9fca665(uintptr_t arg1);
+extern uintptr_t _wrap_new_producerpp_cabi_60f5c606a9fca665(void);
+extern uintptr_t _wrap_copy_producerpp_cabi_60f5c606a9fca665(uintptr_t arg1);
+extern void _wrap_delete_producerpp_cabi_60f5c606a9fca665(uintptr_t arg1);
+extern void _wrap_producerpp_assign_cabi_60f5c606a9fca665(uintptr_t arg1, uintptr_t arg2);
+extern uintptr_t _wrap_producerpp_value_cabi_60f5c606a9fca665(uintptr_t arg1);
+extern uintptr_t _wrap_new_consumerpp_cabi_60f5c606a9fca665(void);
+extern uintptr_t _wrap_copy_consumerpp_cabi_60f5c606a9fca665(uintptr_t arg1);
+extern void _wrap_delete_consumerpp_cabi_60f5c606a9fca665(uintptr_t arg1);
+extern void _wrap_consumerpp_assign_cabi_60f5c606a9fca665(uintptr_t arg1, uintptr_t arg2);
+extern uintptr_t _wrap_consumerpp_value_cabi_60f5c606a9fca665(uintptr_t arg1);
+extern uintptr_t _wrap_new_adminpp_cabi_60f5c606a9fca665(void);
+extern uintptr_t _wrap_copy_adminpp_cabi_60f5c606a9fca665(uintptr_t arg1);
+extern void _wrap_delete_adminpp_cabi_60f5c606a9fca665(uintptr_t arg1);
+extern void _wrap_adminpp_assign_cabi_60f5c606a9fca665(uintptr_t arg1, uintptr_t arg2);
+extern uintptr_t _wrap_adminpp_value_cabi_60f5c606a9fca665(uintptr_t arg1);
+extern uintptr_t _wrap_new_messagepp_cabi_60f5c606a9fca665(void);
+extern uintptr_t _wrap_copy_messagepp_cabi_60f5c606a9fca665(uintptr_t arg1);
+extern void _wrap_delete_messagepp_cabi_60f5c606a9fca665(uintptr_t arg1);
+extern void _wrap_messagepp_assign_cabi_60f5c606a9fca665(uintptr_t arg1, uintptr_t arg2);
+extern uintptr_t _wrap_messagepp_value_cabi_60f5c606a9fca665(uintptr_t arg1);
+extern uintptr_t _wrap_new_partitionlistpp_cabi_60f5c606a9fca665(void);
+extern uintptr_t _wrap_copy_partitionlistpp_cabi_60f5c606a9fca665(uintptr_t arg1);
+extern void _wrap_delete_partitionlistpp_cabi_60f5c606a9fca665(uintptr_t arg1);
+extern void _wrap_partitionlistpp_assign_cabi_60f5c606a9fca665(uintptr_t arg1, uintptr_t arg2);
+extern uintptr_t _wrap_partitionlistpp_value_cabi_60f5c606a9fca665(uintptr_t arg1);
+extern uintptr_t _wrap_new_topiclistpp_cabi_60f5c606a9fca665(void);
+extern uintptr_t _wrap_copy_topiclistpp_cabi_60f5c606a9fca665(uintptr_t arg1);
+extern void _wrap_delete_topiclistpp_cabi_60f5c606a9fca665(uintptr_t arg1);
+extern void _wrap_topiclistpp_assign_cabi_60f5c606a9fca665(uintptr_t arg1, uintptr_t arg2);
+extern uintptr_t _wrap_topiclistpp_value_cabi_60f5c606a9fca665(uintptr_t arg1);
+extern swig_voidp _wrap_new_int64p_cabi_60f5c606a9fca665(void);
+extern swig_voidp _wrap_copy_int64p_cabi_60f5c606a9fca665(swig_type_1 arg1);
+extern void _wrap_delete_int64p_cabi_60f5c606a9fca665(swig_voidp arg1);
+extern void _wrap_int64p_assign_cabi_60f5c606a9fca665(swig_voidp arg1, swig_type_2 arg2);
+extern swig_type_3 _wrap_int64p_value_cabi_60f5c606a9fca665(swig_voidp arg1);
+extern swig_voidp _wrap_new_sizep_cabi_60f5c606a9fca665(void);
+extern swig_voidp _wrap_copy_sizep_cabi_60f5c606a9fca665(swig_type_4 arg1);
+extern void _wrap_delete_sizep_cabi_60f5c606a9fca665(swig_voidp arg1);
+extern void _wrap_sizep_assign_cabi_60f5c606a9fca665(swig_voidp arg1, swig_type_5 arg2);
+extern swig_type_6 _wrap_sizep_value_cabi_60f5c606a9fca665(swig_voidp arg1);
+extern swig_voidp _wrap_new_int32p_cabi_60f5c606a9fca665(void);
+extern swig_voidp _wrap_copy_int32p_cabi_60f5c606a9fca665(swig_intgo arg1);
+extern void _wrap_delete_int32p_cabi_60f5c606a9fca665(swig_voidp arg1);
+extern void _wrap_int32p_assign_cabi_60f5c606a9fca665(swig_voidp arg1, swig_intgo arg2);
+extern swig_intgo _wrap_int32p_value_cabi_60f5c606a9fca665(swig_voidp arg1);
+extern swig_type_7 _wrap_conveyor_version_cabi_60f5c606a9fca665(void);
+extern swig_intgo _wrap_CONVEYOR_ERR__DESTROY_cabi_60f5c606a9fca665(void);
+extern swig_intgo _wrap_CONVEYOR_ERR__FAIL_cabi_60f5c606a9fca665(void);
+extern swig_intgo _wrap_CONVEYOR_ERR__TRANSPORT_cabi_60f5c606a9fca665(void);
+extern swig_intgo _wrap_CONVEYOR_ERR__MSG_TIMED_OUT_cabi_60f5c606a9fca665(void);
+extern swig_intgo _wrap_CONVEYOR_ERR__PARTITION_EOF_cabi_60f5c606a9fca665(void);
+extern swig_intgo _wrap_CONVEYOR_ERR__UNKNOWN_PARTITION_cabi_60f5c606a9fca665(void);
+extern swig_intgo _wrap_CONVEYOR_ERR__ALL_BROKERS_DOWN_cabi_60f5c606a9fca665(void);
+extern swig_intgo _wrap_CONVEYOR_ERR__INVALID_ARG_cabi_60f5c606a9fca665(void);
+extern swig_intgo _wrap_CONVEYOR_ERR__TIMED_OUT_cabi_60f5c606a9fca665(void);
+extern swig_intgo _wrap_CONVEYOR_ERR__QUEUE_FULL_cabi_60f5c606a9fca665(void);
+extern swig_intgo _wrap_CONVEYOR_ERR__STATE_cabi_60f5c606a9fca665(void);
+extern swig_intgo _wrap_CONVEYOR_ERR_UNKNOWN_cabi_60f5c606a9fca665(void);
+extern swig_type_8 _wrap_conveyor_err_name_cabi_60f5c606a9fca665(swig_intgo arg1);
+extern swig_intgo _wrap_conveyor_err_retriable_cabi_60f5c606a9fca665(swig_intgo arg1);
+extern swig_intgo _wrap_conveyor_error_code_cabi_60f5c606a9fca665(uintptr_t arg1);
+extern swig_type_9 _wrap_conveyor_error_name_cabi_60f5c606a9fca665(uintptr_t arg1);
+extern swig_type_10 _wrap_conveyor_error_message_cabi_60f5c606a9fca665(uintptr_t arg1);
+extern swig_intgo _wrap_conveyor_error_retriable_cabi_60f5c606a9fca665(uintptr_t arg1);
+extern swig_intgo _wrap_conveyor_error_fatal_cabi_60f5c606a9fca665(uintptr_t arg1);
+extern void _wrap_conveyor_error_destroy_cabi_60f5c606a9fca665(uintptr_t arg1);
+extern uintptr_t _wrap_conveyor_config_new_cabi_60f5c606a9fca665(void);
+extern void _wrap_conveyor_config_destroy_cabi_60f5c606a9fca665(uintptr_t arg1);
+extern swig_intgo _wrap_conveyor_config_set_cabi_60f5c606a9fca665(uintptr_t arg1, swig_type_11 arg2, swig_type_12 arg3, uintptr_t arg4);
+extern swig_intgo _wrap_conveyor_broker_new_cabi_60f5c606a9fca665(uintptr_t arg1, uintptr_t arg2, uintptr_t arg3);
+extern swig_type_13 _wrap_conveyor_broker_bootstrap_servers_cabi_60f5c606a9fca665(uintptr_t arg1);
+extern swig_intgo _wrap_conveyor_broker_port_cabi_60f5c606a9fca665(uintptr_t arg1);
+extern swig_type_14 _wrap_conveyor_broker_data_dir_cabi_60f5c606a9fca665(uintptr_t arg1);
+extern swig_intgo _wrap_conveyor_broker_stop_cabi_60f5c606a9fca665(uintptr_t arg1, uintptr_t arg2);
+extern void _wrap_conveyor_broker_destroy_cabi_60f5c606a9fca665(uintptr_t arg1);
+extern swig_intgo _wrap_CONVEYOR_PARTITION_ANY_cabi_60f5c606a9fca665(void);
+extern swig_intgo _wrap_CONVEYOR_OFFSET_BEGINNING_cabi_60f5c606a9fca665(void);
+extern swig_intgo _wrap_CONVEYOR_OFFSET_END_cabi_60f5c606a9fca665(void);
+extern swig_intgo _wrap_CONVEYOR_OFFSET_INVALID_cabi_60f5c606a9fca665(void);
+extern swig_type_15 _wrap_conveyor_message_topic_cabi_60f5c606a9fca665(uintptr_t arg1);
+extern void _wrap_conveyor_message_destroy_cabi_60f5c606a9fca665(uintptr_t arg1);
+extern swig_intgo _wrap_conveyor_producer_poll_cabi_60f5c606a9fca665(uintptr_t arg1, swig_intgo arg2, swig_voidp arg3, uintptr_t arg4);
+extern swig_intgo _wrap_conveyor_producer_flush_cabi_60f5c606a9fca665(uintptr_t arg1, swig_intgo arg2, uintptr_t arg3);
+extern swig_type_16 _wrap_conveyor_producer_outstanding_cabi_60f5c606a9fca665(uintptr_t arg1);
+extern void _wrap_conveyor_producer_destroy_cabi_60f5c606a9fca665(uintptr_t arg1);
+extern swig_intgo _wrap_conveyor_consumer_new_cabi_60f5c606a9fca665(uintptr_t arg1, uintptr_t arg2, uintptr_t arg3);
+extern swig_intgo _wrap_conveyor_consumer_seek_cabi_60f5c606a9fca665(uintptr_t arg1, swig_type_17 arg2, swig_intgo arg3, swig_type_18 arg4, uintptr_t arg5);
+extern swig_intgo _wrap_conveyor_consumer_poll_cabi_60f5c606a9fca665(uintptr_t arg1, swig_intgo arg2, uintptr_t arg3, uintptr_t arg4);
+extern swig_intgo _wrap_conveyor_consumer_position_cabi_60f5c606a9fca665(uintptr_t arg1, swig_type_19 arg2, swig_intgo arg3, swig_voidp arg4, uintptr_t arg5);
+extern swig_intgo _wrap_conveyor_consumer_watermark_offsets_cabi_60f5c606a9fca665(uintptr_t arg1, swig_type_20 arg2, swig_intgo arg3, swig_intgo arg4, swig_voidp arg5, swig_voidp arg6, uintptr_t arg7);
+extern void _wrap_conveyor_consumer_wakeup_cabi_60f5c606a9fca665(uintptr_t arg1);
+extern swig_intgo _wrap_conveyor_consumer_close_cabi_60f5c606a9fca665(uintptr_t arg1, uintptr_t arg2);
+extern void _wrap_conveyor_consumer_destroy_cabi_60f5c606a9fca665(uintptr_t arg1);
+extern swig_intgo _wrap_conveyor_consumer_subscribe_pattern_cabi_60f5c606a9fca665(uintptr_t arg1, swig_type_21 arg2, uintptr_t arg3);
+extern swig_intgo _wrap_conveyor_consumer_unsubscribe_cabi_60f5c606a9fca665(uintptr_t arg1, uintptr_t arg2);
+extern swig_type_22 _wrap_conveyor_partition_list_count_cabi_60f5c606a9fca665(uintptr_t arg1);
+extern void _wrap_conveyor_partition_list_destroy_cabi_60f5c606a9fca665(uintptr_t arg1);
+extern swig_intgo _wrap_conveyor_consumer_assignment_cabi_60f5c606a9fca665(uintptr_t arg1, uintptr_t arg2, uintptr_t arg3);
+extern swig_intgo _wrap_conveyor_consumer_lag_cabi_60f5c606a9fca665(uintptr_t arg1, swig_type_23 arg2, swig_intgo arg3, swig_intgo arg4, swig_voidp arg5, uintptr_t arg6);
+extern swig_intgo _wrap_conveyor_admin_new_cabi_60f5c606a9fca665(uintptr_t arg1, uintptr_t arg2, uintptr_t arg3);
+extern swig_intgo _wrap_conveyor_admin_create_topic_cabi_60f5c606a9fca665(uintptr_t arg1, swig_type_24 arg2, swig_intgo arg3, short arg4, uintptr_t arg5, swig_intgo arg6, uintptr_t arg7);
+extern swig_intgo _wrap_conveyor_admin_delete_topic_cabi_60f5c606a9fca665(uintptr_t arg1, swig_type_25 arg2, swig_intgo arg3, uintptr_t arg4);
+extern swig_intgo _wrap_conveyor_admin_list_topics_cabi_60f5c606a9fca665(uintptr_t arg1, swig_intgo arg2, uintptr_t arg3, uintptr_t arg4);
+extern void _wrap_conveyor_admin_destroy_cabi_60f5c606a9fca665(uintptr_t arg1);
+extern swig_type_26 _wrap_conveyor_topic_list_count_cabi_60f5c606a9fca665(uintptr_t arg1);
+extern swig_type_27 _wrap_conveyor_topic_list_name_cabi_60f5c606a9fca665(uintptr_t arg1, swig_type_28 arg2);
+extern swig_type_29 _wrap_conveyor_topic_list_topic_id_cabi_60f5c606a9fca665(uintptr_t arg1, swig_type_30 arg2);
+extern swig_intgo _wrap_conveyor_topic_list_error_cabi_60f5c606a9fca665(uintptr_t arg1, swig_type_31 arg2);
+extern swig_intgo _wrap_conveyor_topic_list_is_internal_cabi_60f5c606a9fca665(uintptr_t arg1, swig_type_32 arg2);
+extern swig_intgo _wrap_conveyor_topic_list_partition_count_cabi_60f5c606a9fca665(uintptr_t arg1, swig_type_33 arg2);
+extern swig_intgo _wrap_conveyor_topic_list_partition_id_cabi_60f5c606a9fca665(uintptr_t arg1, swig_type_34 arg2, swig_type_35 arg3);
+extern swig_intgo _wrap_conveyor_topic_list_partition_leader_cabi_60f5c606a9fca665(uintptr_t arg1, swig_type_36 arg2, swig_type_37 arg3);
+extern void _wrap_conveyor_topic_list_destroy_cabi_60f5c606a9fca665(uintptr_t arg1);
+extern void _wrap_cvgo_strings_t_v_set_cabi_60f5c606a9fca665(uintptr_t arg1, swig_voidp arg2);
+extern swig_voidp _wrap_cvgo_strings_t_v_get_cabi_60f5c606a9fca665(uintptr_t arg1);
+extern void _wrap_cvgo_strings_t_n_set_cabi_60f5c606a9fca665(uintptr_t arg1, swig_type_38 arg2);
+extern swig_type_39 _wrap_cvgo_strings_t_n_get_cabi_60f5c606a9fca665(uintptr_t arg1);
+extern uintptr_t _wrap_new_cvgo_strings_t_cabi_60f5c606a9fca665(void);
+extern void _wrap_delete_cvgo_strings_t_cabi_60f5c606a9fca665(uintptr_t arg1);
+extern uintptr_t _wrap_cvgo_reports_new_cabi_60f5c606a9fca665(void);
+extern swig_type_40 _wrap_cvgo_reports_count_cabi_60f5c606a9fca665(uintptr_t arg1);
+extern swig_type_41 _wrap_cvgo_reports_copy_cabi_60f5c606a9fca665(uintptr_t arg1, swig_type_42 arg2, swig_type_43 arg3);
+extern swig_type_44 _wrap_cvgo_reports_message_cabi_60f5c606a9fca665(uintptr_t arg1, swig_type_45 arg2);
+extern void _wrap_cvgo_reports_clear_cabi_60f5c606a9fca665(uintptr_t arg1);
+extern void _wrap_cvgo_reports_free_cabi_60f5c606a9fca665(uintptr_t arg1);
+extern swig_intgo _wrap_cvgo_producer_new_cabi_60f5c606a9fca665(uintptr_t arg1, uintptr_t arg2, uintptr_t arg3, uintptr_t arg4);
+extern swig_intgo _wrap_cvgo_produce_cabi_60f5c606a9fca665(uintptr_t arg1, swig_type_46 arg2, swig_intgo arg3, swig_type_47 arg4, swig_type_48 arg5, uintptr_t arg6, swig_type_49 arg7, swig_type_50 arg8, swig_intgo arg9, uintptr_t arg10);
+extern swig_intgo _wrap_cvgo_produce_batch_cabi_60f5c606a9fca665(uintptr_t arg1, swig_type_51 arg2, swig_type_52 arg3, swig_type_53 arg4, swig_voidp arg5, uintptr_t arg6);
+extern swig_intgo _wrap_cvgo_consumer_callbacks_cabi_60f5c606a9fca665(uintptr_t arg1, swig_intgo arg2, uintptr_t arg3);
+extern uintptr_t _wrap_cvgo_tps_new_cabi_60f5c606a9fca665(swig_type_54 arg1);
+extern void _wrap_cvgo_tps_set_cabi_60f5c606a9fca665(uintptr_t arg1, swig_type_55 arg2, swig_type_56 arg3, swig_intgo arg4, swig_type_57 arg5);
+extern swig_type_58 _wrap_cvgo_tps_topic_cabi_60f5c606a9fca665(uintptr_t arg1, swig_type_59 arg2);
+extern swig_intgo _wrap_cvgo_tps_partition_cabi_60f5c606a9fca665(uintptr_t arg1, swig_type_60 arg2);
+extern swig_type_61 _wrap_cvgo_tps_offset_cabi_60f5c606a9fca665(uintptr_t arg1, swig_type_62 arg2);
+extern void _wrap_cvgo_tps_free_cabi_60f5c606a9fca665(uintptr_t arg1, swig_type_63 arg2);
+extern swig_type_64 _wrap_cvgo_list_topic_cabi_60f5c606a9fca665(uintptr_t arg1, swig_type_65 arg2);
+extern swig_intgo _wrap_cvgo_list_partition_cabi_60f5c606a9fca665(uintptr_t arg1, swig_type_66 arg2);
+extern swig_type_67 _wrap_cvgo_list_offset_cabi_60f5c606a9fca665(uintptr_t arg1, swig_type_68 arg2);
+extern uintptr_t _wrap_cvgo_strings_new_cabi_60f5c606a9fca665(swig_type_69 arg1);
+extern void _wrap_cvgo_strings_set_cabi_60f5c606a9fca665(uintptr_t arg1, swig_type_70 arg2, swig_type_71 arg3);
+extern void _wrap_cvgo_strings_free_cabi_60f5c606a9fca665(uintptr_t arg1);
+extern uintptr_t _wrap_cvgo_headers_new_cabi_60f5c606a9fca665(swig_type_72 arg1);
+extern void _wrap_cvgo_headers_set_cabi_60f5c606a9fca665(uintptr_t arg1, swig_type_73 arg2, swig_type_74 arg3, swig_type_75 arg4);
+extern void _wrap_cvgo_headers_free_cabi_60f5c606a9fca665(uintptr_t arg1, swig_type_76 arg2);
+extern swig_intgo _wrap_cvgo_subscribe_cabi_60f5c606a9fca665(uintptr_t arg1, uintptr_t arg2, uintptr_t arg3);
+extern swig_intgo _wrap_cvgo_assign_cabi_60f5c606a9fca665(uintptr_t arg1, uintptr_t arg2, swig_type_77 arg3, uintptr_t arg4);
+extern swig_intgo _wrap_cvgo_commit_cabi_60f5c606a9fca665(uintptr_t arg1, uintptr_t arg2, swig_type_78 arg3, swig_intgo arg4, swig_intgo arg5, uintptr_t arg6);
+extern swig_intgo _wrap_cvgo_committed_cabi_60f5c606a9fca665(uintptr_t arg1, uintptr_t arg2, swig_type_79 arg3, swig_intgo arg4, uintptr_t arg5);
+extern swig_intgo _wrap_cvgo_describe_topics_cabi_60f5c606a9fca665(uintptr_t arg1, uintptr_t arg2, swig_intgo arg3, uintptr_t arg4, uintptr_t arg5);
+extern swig_intgo _wrap_cvgo_list_offsets_cabi_60f5c606a9fca665(uintptr_t arg1, uintptr_t arg2, swig_type_80 arg3, swig_type_81 arg4, swig_intgo arg5, uintptr_t arg6);
+extern swig_type_82 _wrap_cvgo_member_id_cabi_60f5c606a9fca665(uintptr_t arg1, swig_voidp arg2);
+extern uintptr_t _wrap_cvgo_msgs_new_cabi_60f5c606a9fca665(swig_type_83 arg1);
+extern uintptr_t _wrap_cvgo_msgs_get_cabi_60f5c606a9fca665(uintptr_t arg1, swig_type_84 arg2);
+extern void _wrap_cvgo_msgs_free_cabi_60f5c606a9fca665(uintptr_t arg1);
+extern swig_intgo _wrap_cvgo_consume_cabi_60f5c606a9fca665(uintptr_t arg1, swig_type_85 arg2, swig_intgo arg3, uintptr_t arg4, swig_voidp arg5, uintptr_t arg6);
+extern void _wrap_cvgo_message_meta_cabi_60f5c606a9fca665(uintptr_t arg1, swig_type_86 arg2);
+extern void _wrap_cvgo_message_copy_kv_cabi_60f5c606a9fca665(uintptr_t arg1, swig_type_87 arg2);
+extern void _wrap_cvgo_message_header_lens_cabi_60f5c606a9fca665(uintptr_t arg1, swig_type_88 arg2, swig_type_89 arg3);
+extern void _wrap_cvgo_message_header_copy_cabi_60f5c606a9fca665(uintptr_t arg1, swig_type_90 arg2, swig_type_91 arg3);
 #undef intgo
 */
 import "C"
@@ -315,360 +331,360 @@ func swigCopyString(s string) string {
 
 func Swig_free(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_Swig_free_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0))
+	C._wrap_Swig_free_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0))
 }
 
 func Swig_malloc(arg1 int) (_swig_ret uintptr) {
 	var swig_r uintptr
 	_swig_i_0 := arg1
-	swig_r = (uintptr)(C._wrap_Swig_malloc_cabi_654287e8504f969f(C.swig_intgo(_swig_i_0)))
+	swig_r = (uintptr)(C._wrap_Swig_malloc_cabi_60f5c606a9fca665(C.swig_intgo(_swig_i_0)))
 	return swig_r
 }
 
 func New_errorpp() (_swig_ret Struct_SS_conveyor_error_s) {
 	var swig_r Struct_SS_conveyor_error_s
-	swig_r = (Struct_SS_conveyor_error_s)(SwigcptrStruct_SS_conveyor_error_s(C._wrap_new_errorpp_cabi_654287e8504f969f()))
+	swig_r = (Struct_SS_conveyor_error_s)(SwigcptrStruct_SS_conveyor_error_s(C._wrap_new_errorpp_cabi_60f5c606a9fca665()))
 	return swig_r
 }
 
 func Copy_errorpp(arg1 Struct_SS_conveyor_error_s) (_swig_ret Struct_SS_conveyor_error_s) {
 	var swig_r Struct_SS_conveyor_error_s
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (Struct_SS_conveyor_error_s)(SwigcptrStruct_SS_conveyor_error_s(C._wrap_copy_errorpp_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0))))
+	swig_r = (Struct_SS_conveyor_error_s)(SwigcptrStruct_SS_conveyor_error_s(C._wrap_copy_errorpp_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0))))
 	return swig_r
 }
 
 func Delete_errorpp(arg1 Struct_SS_conveyor_error_s) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_errorpp_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_errorpp_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0))
 }
 
 func Errorpp_assign(arg1 Struct_SS_conveyor_error_s, arg2 Struct_SS_conveyor_error_s) {
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := getSwigcptr(arg2)
-	C._wrap_errorpp_assign_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1))
+	C._wrap_errorpp_assign_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1))
 }
 
 func Errorpp_value(arg1 Struct_SS_conveyor_error_s) (_swig_ret Struct_SS_conveyor_error_s) {
 	var swig_r Struct_SS_conveyor_error_s
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (Struct_SS_conveyor_error_s)(SwigcptrStruct_SS_conveyor_error_s(C._wrap_errorpp_value_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0))))
+	swig_r = (Struct_SS_conveyor_error_s)(SwigcptrStruct_SS_conveyor_error_s(C._wrap_errorpp_value_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0))))
 	return swig_r
 }
 
 func New_brokerpp() (_swig_ret Struct_SS_conveyor_broker_s) {
 	var swig_r Struct_SS_conveyor_broker_s
-	swig_r = (Struct_SS_conveyor_broker_s)(SwigcptrStruct_SS_conveyor_broker_s(C._wrap_new_brokerpp_cabi_654287e8504f969f()))
+	swig_r = (Struct_SS_conveyor_broker_s)(SwigcptrStruct_SS_conveyor_broker_s(C._wrap_new_brokerpp_cabi_60f5c606a9fca665()))
 	return swig_r
 }
 
 func Copy_brokerpp(arg1 Struct_SS_conveyor_broker_s) (_swig_ret Struct_SS_conveyor_broker_s) {
 	var swig_r Struct_SS_conveyor_broker_s
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (Struct_SS_conveyor_broker_s)(SwigcptrStruct_SS_conveyor_broker_s(C._wrap_copy_brokerpp_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0))))
+	swig_r = (Struct_SS_conveyor_broker_s)(SwigcptrStruct_SS_conveyor_broker_s(C._wrap_copy_brokerpp_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0))))
 	return swig_r
 }
 
 func Delete_brokerpp(arg1 Struct_SS_conveyor_broker_s) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_brokerpp_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_brokerpp_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0))
 }
 
 func Brokerpp_assign(arg1 Struct_SS_conveyor_broker_s, arg2 Struct_SS_conveyor_broker_s) {
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := getSwigcptr(arg2)
-	C._wrap_brokerpp_assign_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1))
+	C._wrap_brokerpp_assign_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1))
 }
 
 func Brokerpp_value(arg1 Struct_SS_conveyor_broker_s) (_swig_ret Struct_SS_conveyor_broker_s) {
 	var swig_r Struct_SS_conveyor_broker_s
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (Struct_SS_conveyor_broker_s)(SwigcptrStruct_SS_conveyor_broker_s(C._wrap_brokerpp_value_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0))))
+	swig_r = (Struct_SS_conveyor_broker_s)(SwigcptrStruct_SS_conveyor_broker_s(C._wrap_brokerpp_value_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0))))
 	return swig_r
 }
 
 func New_producerpp() (_swig_ret Struct_SS_conveyor_producer_s) {
 	var swig_r Struct_SS_conveyor_producer_s
-	swig_r = (Struct_SS_conveyor_producer_s)(SwigcptrStruct_SS_conveyor_producer_s(C._wrap_new_producerpp_cabi_654287e8504f969f()))
+	swig_r = (Struct_SS_conveyor_producer_s)(SwigcptrStruct_SS_conveyor_producer_s(C._wrap_new_producerpp_cabi_60f5c606a9fca665()))
 	return swig_r
 }
 
 func Copy_producerpp(arg1 Struct_SS_conveyor_producer_s) (_swig_ret Struct_SS_conveyor_producer_s) {
 	var swig_r Struct_SS_conveyor_producer_s
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (Struct_SS_conveyor_producer_s)(SwigcptrStruct_SS_conveyor_producer_s(C._wrap_copy_producerpp_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0))))
+	swig_r = (Struct_SS_conveyor_producer_s)(SwigcptrStruct_SS_conveyor_producer_s(C._wrap_copy_producerpp_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0))))
 	return swig_r
 }
 
 func Delete_producerpp(arg1 Struct_SS_conveyor_producer_s) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_producerpp_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_producerpp_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0))
 }
 
 func Producerpp_assign(arg1 Struct_SS_conveyor_producer_s, arg2 Struct_SS_conveyor_producer_s) {
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := getSwigcptr(arg2)
-	C._wrap_producerpp_assign_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1))
+	C._wrap_producerpp_assign_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1))
 }
 
 func Producerpp_value(arg1 Struct_SS_conveyor_producer_s) (_swig_ret Struct_SS_conveyor_producer_s) {
 	var swig_r Struct_SS_conveyor_producer_s
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (Struct_SS_conveyor_producer_s)(SwigcptrStruct_SS_conveyor_producer_s(C._wrap_producerpp_value_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0))))
+	swig_r = (Struct_SS_conveyor_producer_s)(SwigcptrStruct_SS_conveyor_producer_s(C._wrap_producerpp_value_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0))))
 	return swig_r
 }
 
 func New_consumerpp() (_swig_ret Struct_SS_conveyor_consumer_s) {
 	var swig_r Struct_SS_conveyor_consumer_s
-	swig_r = (Struct_SS_conveyor_consumer_s)(SwigcptrStruct_SS_conveyor_consumer_s(C._wrap_new_consumerpp_cabi_654287e8504f969f()))
+	swig_r = (Struct_SS_conveyor_consumer_s)(SwigcptrStruct_SS_conveyor_consumer_s(C._wrap_new_consumerpp_cabi_60f5c606a9fca665()))
 	return swig_r
 }
 
 func Copy_consumerpp(arg1 Struct_SS_conveyor_consumer_s) (_swig_ret Struct_SS_conveyor_consumer_s) {
 	var swig_r Struct_SS_conveyor_consumer_s
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (Struct_SS_conveyor_consumer_s)(SwigcptrStruct_SS_conveyor_consumer_s(C._wrap_copy_consumerpp_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0))))
+	swig_r = (Struct_SS_conveyor_consumer_s)(SwigcptrStruct_SS_conveyor_consumer_s(C._wrap_copy_consumerpp_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0))))
 	return swig_r
 }
 
 func Delete_consumerpp(arg1 Struct_SS_conveyor_consumer_s) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_consumerpp_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_consumerpp_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0))
 }
 
 func Consumerpp_assign(arg1 Struct_SS_conveyor_consumer_s, arg2 Struct_SS_conveyor_consumer_s) {
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := getSwigcptr(arg2)
-	C._wrap_consumerpp_assign_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1))
+	C._wrap_consumerpp_assign_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1))
 }
 
 func Consumerpp_value(arg1 Struct_SS_conveyor_consumer_s) (_swig_ret Struct_SS_conveyor_consumer_s) {
 	var swig_r Struct_SS_conveyor_consumer_s
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (Struct_SS_conveyor_consumer_s)(SwigcptrStruct_SS_conveyor_consumer_s(C._wrap_consumerpp_value_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0))))
+	swig_r = (Struct_SS_conveyor_consumer_s)(SwigcptrStruct_SS_conveyor_consumer_s(C._wrap_consumerpp_value_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0))))
 	return swig_r
 }
 
 func New_adminpp() (_swig_ret Struct_SS_conveyor_admin_s) {
 	var swig_r Struct_SS_conveyor_admin_s
-	swig_r = (Struct_SS_conveyor_admin_s)(SwigcptrStruct_SS_conveyor_admin_s(C._wrap_new_adminpp_cabi_654287e8504f969f()))
+	swig_r = (Struct_SS_conveyor_admin_s)(SwigcptrStruct_SS_conveyor_admin_s(C._wrap_new_adminpp_cabi_60f5c606a9fca665()))
 	return swig_r
 }
 
 func Copy_adminpp(arg1 Struct_SS_conveyor_admin_s) (_swig_ret Struct_SS_conveyor_admin_s) {
 	var swig_r Struct_SS_conveyor_admin_s
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (Struct_SS_conveyor_admin_s)(SwigcptrStruct_SS_conveyor_admin_s(C._wrap_copy_adminpp_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0))))
+	swig_r = (Struct_SS_conveyor_admin_s)(SwigcptrStruct_SS_conveyor_admin_s(C._wrap_copy_adminpp_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0))))
 	return swig_r
 }
 
 func Delete_adminpp(arg1 Struct_SS_conveyor_admin_s) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_adminpp_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_adminpp_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0))
 }
 
 func Adminpp_assign(arg1 Struct_SS_conveyor_admin_s, arg2 Struct_SS_conveyor_admin_s) {
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := getSwigcptr(arg2)
-	C._wrap_adminpp_assign_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1))
+	C._wrap_adminpp_assign_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1))
 }
 
 func Adminpp_value(arg1 Struct_SS_conveyor_admin_s) (_swig_ret Struct_SS_conveyor_admin_s) {
 	var swig_r Struct_SS_conveyor_admin_s
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (Struct_SS_conveyor_admin_s)(SwigcptrStruct_SS_conveyor_admin_s(C._wrap_adminpp_value_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0))))
+	swig_r = (Struct_SS_conveyor_admin_s)(SwigcptrStruct_SS_conveyor_admin_s(C._wrap_adminpp_value_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0))))
 	return swig_r
 }
 
 func New_messagepp() (_swig_ret Struct_SS_conveyor_message_s) {
 	var swig_r Struct_SS_conveyor_message_s
-	swig_r = (Struct_SS_conveyor_message_s)(SwigcptrStruct_SS_conveyor_message_s(C._wrap_new_messagepp_cabi_654287e8504f969f()))
+	swig_r = (Struct_SS_conveyor_message_s)(SwigcptrStruct_SS_conveyor_message_s(C._wrap_new_messagepp_cabi_60f5c606a9fca665()))
 	return swig_r
 }
 
 func Copy_messagepp(arg1 Struct_SS_conveyor_message_s) (_swig_ret Struct_SS_conveyor_message_s) {
 	var swig_r Struct_SS_conveyor_message_s
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (Struct_SS_conveyor_message_s)(SwigcptrStruct_SS_conveyor_message_s(C._wrap_copy_messagepp_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0))))
+	swig_r = (Struct_SS_conveyor_message_s)(SwigcptrStruct_SS_conveyor_message_s(C._wrap_copy_messagepp_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0))))
 	return swig_r
 }
 
 func Delete_messagepp(arg1 Struct_SS_conveyor_message_s) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_messagepp_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_messagepp_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0))
 }
 
 func Messagepp_assign(arg1 Struct_SS_conveyor_message_s, arg2 Struct_SS_conveyor_message_s) {
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := getSwigcptr(arg2)
-	C._wrap_messagepp_assign_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1))
+	C._wrap_messagepp_assign_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1))
 }
 
 func Messagepp_value(arg1 Struct_SS_conveyor_message_s) (_swig_ret Struct_SS_conveyor_message_s) {
 	var swig_r Struct_SS_conveyor_message_s
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (Struct_SS_conveyor_message_s)(SwigcptrStruct_SS_conveyor_message_s(C._wrap_messagepp_value_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0))))
+	swig_r = (Struct_SS_conveyor_message_s)(SwigcptrStruct_SS_conveyor_message_s(C._wrap_messagepp_value_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0))))
 	return swig_r
 }
 
 func New_partitionlistpp() (_swig_ret Struct_SS_conveyor_partition_list_s) {
 	var swig_r Struct_SS_conveyor_partition_list_s
-	swig_r = (Struct_SS_conveyor_partition_list_s)(SwigcptrStruct_SS_conveyor_partition_list_s(C._wrap_new_partitionlistpp_cabi_654287e8504f969f()))
+	swig_r = (Struct_SS_conveyor_partition_list_s)(SwigcptrStruct_SS_conveyor_partition_list_s(C._wrap_new_partitionlistpp_cabi_60f5c606a9fca665()))
 	return swig_r
 }
 
 func Copy_partitionlistpp(arg1 Struct_SS_conveyor_partition_list_s) (_swig_ret Struct_SS_conveyor_partition_list_s) {
 	var swig_r Struct_SS_conveyor_partition_list_s
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (Struct_SS_conveyor_partition_list_s)(SwigcptrStruct_SS_conveyor_partition_list_s(C._wrap_copy_partitionlistpp_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0))))
+	swig_r = (Struct_SS_conveyor_partition_list_s)(SwigcptrStruct_SS_conveyor_partition_list_s(C._wrap_copy_partitionlistpp_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0))))
 	return swig_r
 }
 
 func Delete_partitionlistpp(arg1 Struct_SS_conveyor_partition_list_s) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_partitionlistpp_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_partitionlistpp_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0))
 }
 
 func Partitionlistpp_assign(arg1 Struct_SS_conveyor_partition_list_s, arg2 Struct_SS_conveyor_partition_list_s) {
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := getSwigcptr(arg2)
-	C._wrap_partitionlistpp_assign_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1))
+	C._wrap_partitionlistpp_assign_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1))
 }
 
 func Partitionlistpp_value(arg1 Struct_SS_conveyor_partition_list_s) (_swig_ret Struct_SS_conveyor_partition_list_s) {
 	var swig_r Struct_SS_conveyor_partition_list_s
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (Struct_SS_conveyor_partition_list_s)(SwigcptrStruct_SS_conveyor_partition_list_s(C._wrap_partitionlistpp_value_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0))))
+	swig_r = (Struct_SS_conveyor_partition_list_s)(SwigcptrStruct_SS_conveyor_partition_list_s(C._wrap_partitionlistpp_value_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0))))
 	return swig_r
 }
 
 func New_topiclistpp() (_swig_ret Struct_SS_conveyor_topic_list_s) {
 	var swig_r Struct_SS_conveyor_topic_list_s
-	swig_r = (Struct_SS_conveyor_topic_list_s)(SwigcptrStruct_SS_conveyor_topic_list_s(C._wrap_new_topiclistpp_cabi_654287e8504f969f()))
+	swig_r = (Struct_SS_conveyor_topic_list_s)(SwigcptrStruct_SS_conveyor_topic_list_s(C._wrap_new_topiclistpp_cabi_60f5c606a9fca665()))
 	return swig_r
 }
 
 func Copy_topiclistpp(arg1 Struct_SS_conveyor_topic_list_s) (_swig_ret Struct_SS_conveyor_topic_list_s) {
 	var swig_r Struct_SS_conveyor_topic_list_s
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (Struct_SS_conveyor_topic_list_s)(SwigcptrStruct_SS_conveyor_topic_list_s(C._wrap_copy_topiclistpp_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0))))
+	swig_r = (Struct_SS_conveyor_topic_list_s)(SwigcptrStruct_SS_conveyor_topic_list_s(C._wrap_copy_topiclistpp_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0))))
 	return swig_r
 }
 
 func Delete_topiclistpp(arg1 Struct_SS_conveyor_topic_list_s) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_topiclistpp_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_topiclistpp_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0))
 }
 
 func Topiclistpp_assign(arg1 Struct_SS_conveyor_topic_list_s, arg2 Struct_SS_conveyor_topic_list_s) {
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := getSwigcptr(arg2)
-	C._wrap_topiclistpp_assign_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1))
+	C._wrap_topiclistpp_assign_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1))
 }
 
 func Topiclistpp_value(arg1 Struct_SS_conveyor_topic_list_s) (_swig_ret Struct_SS_conveyor_topic_list_s) {
 	var swig_r Struct_SS_conveyor_topic_list_s
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (Struct_SS_conveyor_topic_list_s)(SwigcptrStruct_SS_conveyor_topic_list_s(C._wrap_topiclistpp_value_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0))))
+	swig_r = (Struct_SS_conveyor_topic_list_s)(SwigcptrStruct_SS_conveyor_topic_list_s(C._wrap_topiclistpp_value_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0))))
 	return swig_r
 }
 
 func New_int64p() (_swig_ret *int64) {
 	var swig_r *int64
-	swig_r = (*int64)(C._wrap_new_int64p_cabi_654287e8504f969f())
+	swig_r = (*int64)(C._wrap_new_int64p_cabi_60f5c606a9fca665())
 	return swig_r
 }
 
 func Copy_int64p(arg1 int64) (_swig_ret *int64) {
 	var swig_r *int64
 	_swig_i_0 := arg1
-	swig_r = (*int64)(C._wrap_copy_int64p_cabi_654287e8504f969f(C.swig_type_1(_swig_i_0)))
+	swig_r = (*int64)(C._wrap_copy_int64p_cabi_60f5c606a9fca665(C.swig_type_1(_swig_i_0)))
 	return swig_r
 }
 
 func Delete_int64p(arg1 *int64) {
 	_swig_i_0 := arg1
-	C._wrap_delete_int64p_cabi_654287e8504f969f(C.swig_voidp(_swig_i_0))
+	C._wrap_delete_int64p_cabi_60f5c606a9fca665(C.swig_voidp(_swig_i_0))
 }
 
 func Int64p_assign(arg1 *int64, arg2 int64) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_int64p_assign_cabi_654287e8504f969f(C.swig_voidp(_swig_i_0), C.swig_type_2(_swig_i_1))
+	C._wrap_int64p_assign_cabi_60f5c606a9fca665(C.swig_voidp(_swig_i_0), C.swig_type_2(_swig_i_1))
 }
 
 func Int64p_value(arg1 *int64) (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := arg1
-	swig_r = (int64)(C._wrap_int64p_value_cabi_654287e8504f969f(C.swig_voidp(_swig_i_0)))
+	swig_r = (int64)(C._wrap_int64p_value_cabi_60f5c606a9fca665(C.swig_voidp(_swig_i_0)))
 	return swig_r
 }
 
 func New_sizep() (_swig_ret *int64) {
 	var swig_r *int64
-	swig_r = (*int64)(C._wrap_new_sizep_cabi_654287e8504f969f())
+	swig_r = (*int64)(C._wrap_new_sizep_cabi_60f5c606a9fca665())
 	return swig_r
 }
 
 func Copy_sizep(arg1 int64) (_swig_ret *int64) {
 	var swig_r *int64
 	_swig_i_0 := arg1
-	swig_r = (*int64)(C._wrap_copy_sizep_cabi_654287e8504f969f(C.swig_type_4(_swig_i_0)))
+	swig_r = (*int64)(C._wrap_copy_sizep_cabi_60f5c606a9fca665(C.swig_type_4(_swig_i_0)))
 	return swig_r
 }
 
 func Delete_sizep(arg1 *int64) {
 	_swig_i_0 := arg1
-	C._wrap_delete_sizep_cabi_654287e8504f969f(C.swig_voidp(_swig_i_0))
+	C._wrap_delete_sizep_cabi_60f5c606a9fca665(C.swig_voidp(_swig_i_0))
 }
 
 func Sizep_assign(arg1 *int64, arg2 int64) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_sizep_assign_cabi_654287e8504f969f(C.swig_voidp(_swig_i_0), C.swig_type_5(_swig_i_1))
+	C._wrap_sizep_assign_cabi_60f5c606a9fca665(C.swig_voidp(_swig_i_0), C.swig_type_5(_swig_i_1))
 }
 
 func Sizep_value(arg1 *int64) (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := arg1
-	swig_r = (int64)(C._wrap_sizep_value_cabi_654287e8504f969f(C.swig_voidp(_swig_i_0)))
+	swig_r = (int64)(C._wrap_sizep_value_cabi_60f5c606a9fca665(C.swig_voidp(_swig_i_0)))
 	return swig_r
 }
 
 func New_int32p() (_swig_ret *int) {
 	var swig_r *int
-	swig_r = (*int)(C._wrap_new_int32p_cabi_654287e8504f969f())
+	swig_r = (*int)(C._wrap_new_int32p_cabi_60f5c606a9fca665())
 	return swig_r
 }
 
 func Copy_int32p(arg1 int) (_swig_ret *int) {
 	var swig_r *int
 	_swig_i_0 := arg1
-	swig_r = (*int)(C._wrap_copy_int32p_cabi_654287e8504f969f(C.swig_intgo(_swig_i_0)))
+	swig_r = (*int)(C._wrap_copy_int32p_cabi_60f5c606a9fca665(C.swig_intgo(_swig_i_0)))
 	return swig_r
 }
 
 func Delete_int32p(arg1 *int) {
 	_swig_i_0 := arg1
-	C._wrap_delete_int32p_cabi_654287e8504f969f(C.swig_voidp(_swig_i_0))
+	C._wrap_delete_int32p_cabi_60f5c606a9fca665(C.swig_voidp(_swig_i_0))
 }
 
 func Int32p_assign(arg1 *int, arg2 int) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_int32p_assign_cabi_654287e8504f969f(C.swig_voidp(_swig_i_0), C.swig_intgo(_swig_i_1))
+	C._wrap_int32p_assign_cabi_60f5c606a9fca665(C.swig_voidp(_swig_i_0), C.swig_intgo(_swig_i_1))
 }
 
 func Int32p_value(arg1 *int) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := arg1
-	swig_r = (int)(C._wrap_int32p_value_cabi_654287e8504f969f(C.swig_voidp(_swig_i_0)))
+	swig_r = (int)(C._wrap_int32p_value_cabi_60f5c606a9fca665(C.swig_voidp(_swig_i_0)))
 	return swig_r
 }
 
 func Conveyor_version() (_swig_ret string) {
 	var swig_r string
-	swig_r_p := C._wrap_conveyor_version_cabi_654287e8504f969f()
+	swig_r_p := C._wrap_conveyor_version_cabi_60f5c606a9fca665()
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 	swig_r_1 = swigCopyString(swig_r)
@@ -679,7 +695,7 @@ const CONVEYOR_OK int = 0
 
 func _swig_getCONVEYOR_ERR__DESTROY() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_CONVEYOR_ERR__DESTROY_cabi_654287e8504f969f())
+	swig_r = (int)(C._wrap_CONVEYOR_ERR__DESTROY_cabi_60f5c606a9fca665())
 	return swig_r
 }
 
@@ -687,7 +703,7 @@ var CONVEYOR_ERR__DESTROY int = _swig_getCONVEYOR_ERR__DESTROY()
 
 func _swig_getCONVEYOR_ERR__FAIL() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_CONVEYOR_ERR__FAIL_cabi_654287e8504f969f())
+	swig_r = (int)(C._wrap_CONVEYOR_ERR__FAIL_cabi_60f5c606a9fca665())
 	return swig_r
 }
 
@@ -695,7 +711,7 @@ var CONVEYOR_ERR__FAIL int = _swig_getCONVEYOR_ERR__FAIL()
 
 func _swig_getCONVEYOR_ERR__TRANSPORT() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_CONVEYOR_ERR__TRANSPORT_cabi_654287e8504f969f())
+	swig_r = (int)(C._wrap_CONVEYOR_ERR__TRANSPORT_cabi_60f5c606a9fca665())
 	return swig_r
 }
 
@@ -703,7 +719,7 @@ var CONVEYOR_ERR__TRANSPORT int = _swig_getCONVEYOR_ERR__TRANSPORT()
 
 func _swig_getCONVEYOR_ERR__MSG_TIMED_OUT() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_CONVEYOR_ERR__MSG_TIMED_OUT_cabi_654287e8504f969f())
+	swig_r = (int)(C._wrap_CONVEYOR_ERR__MSG_TIMED_OUT_cabi_60f5c606a9fca665())
 	return swig_r
 }
 
@@ -711,7 +727,7 @@ var CONVEYOR_ERR__MSG_TIMED_OUT int = _swig_getCONVEYOR_ERR__MSG_TIMED_OUT()
 
 func _swig_getCONVEYOR_ERR__PARTITION_EOF() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_CONVEYOR_ERR__PARTITION_EOF_cabi_654287e8504f969f())
+	swig_r = (int)(C._wrap_CONVEYOR_ERR__PARTITION_EOF_cabi_60f5c606a9fca665())
 	return swig_r
 }
 
@@ -719,7 +735,7 @@ var CONVEYOR_ERR__PARTITION_EOF int = _swig_getCONVEYOR_ERR__PARTITION_EOF()
 
 func _swig_getCONVEYOR_ERR__UNKNOWN_PARTITION() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_CONVEYOR_ERR__UNKNOWN_PARTITION_cabi_654287e8504f969f())
+	swig_r = (int)(C._wrap_CONVEYOR_ERR__UNKNOWN_PARTITION_cabi_60f5c606a9fca665())
 	return swig_r
 }
 
@@ -727,7 +743,7 @@ var CONVEYOR_ERR__UNKNOWN_PARTITION int = _swig_getCONVEYOR_ERR__UNKNOWN_PARTITI
 
 func _swig_getCONVEYOR_ERR__ALL_BROKERS_DOWN() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_CONVEYOR_ERR__ALL_BROKERS_DOWN_cabi_654287e8504f969f())
+	swig_r = (int)(C._wrap_CONVEYOR_ERR__ALL_BROKERS_DOWN_cabi_60f5c606a9fca665())
 	return swig_r
 }
 
@@ -735,7 +751,7 @@ var CONVEYOR_ERR__ALL_BROKERS_DOWN int = _swig_getCONVEYOR_ERR__ALL_BROKERS_DOWN
 
 func _swig_getCONVEYOR_ERR__INVALID_ARG() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_CONVEYOR_ERR__INVALID_ARG_cabi_654287e8504f969f())
+	swig_r = (int)(C._wrap_CONVEYOR_ERR__INVALID_ARG_cabi_60f5c606a9fca665())
 	return swig_r
 }
 
@@ -743,7 +759,7 @@ var CONVEYOR_ERR__INVALID_ARG int = _swig_getCONVEYOR_ERR__INVALID_ARG()
 
 func _swig_getCONVEYOR_ERR__TIMED_OUT() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_CONVEYOR_ERR__TIMED_OUT_cabi_654287e8504f969f())
+	swig_r = (int)(C._wrap_CONVEYOR_ERR__TIMED_OUT_cabi_60f5c606a9fca665())
 	return swig_r
 }
 
@@ -751,7 +767,7 @@ var CONVEYOR_ERR__TIMED_OUT int = _swig_getCONVEYOR_ERR__TIMED_OUT()
 
 func _swig_getCONVEYOR_ERR__QUEUE_FULL() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_CONVEYOR_ERR__QUEUE_FULL_cabi_654287e8504f969f())
+	swig_r = (int)(C._wrap_CONVEYOR_ERR__QUEUE_FULL_cabi_60f5c606a9fca665())
 	return swig_r
 }
 
@@ -759,7 +775,7 @@ var CONVEYOR_ERR__QUEUE_FULL int = _swig_getCONVEYOR_ERR__QUEUE_FULL()
 
 func _swig_getCONVEYOR_ERR__STATE() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_CONVEYOR_ERR__STATE_cabi_654287e8504f969f())
+	swig_r = (int)(C._wrap_CONVEYOR_ERR__STATE_cabi_60f5c606a9fca665())
 	return swig_r
 }
 
@@ -767,7 +783,7 @@ var CONVEYOR_ERR__STATE int = _swig_getCONVEYOR_ERR__STATE()
 
 func _swig_getCONVEYOR_ERR_UNKNOWN() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_CONVEYOR_ERR_UNKNOWN_cabi_654287e8504f969f())
+	swig_r = (int)(C._wrap_CONVEYOR_ERR_UNKNOWN_cabi_60f5c606a9fca665())
 	return swig_r
 }
 
@@ -785,7 +801,7 @@ const CONVEYOR_ERR_INVALID_CONFIG int = 40
 func Conveyor_err_name(arg1 int) (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := arg1
-	swig_r_p := C._wrap_conveyor_err_name_cabi_654287e8504f969f(C.swig_intgo(_swig_i_0))
+	swig_r_p := C._wrap_conveyor_err_name_cabi_60f5c606a9fca665(C.swig_intgo(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 	swig_r_1 = swigCopyString(swig_r)
@@ -795,21 +811,21 @@ func Conveyor_err_name(arg1 int) (_swig_ret string) {
 func Conveyor_err_retriable(arg1 int) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := arg1
-	swig_r = (int)(C._wrap_conveyor_err_retriable_cabi_654287e8504f969f(C.swig_intgo(_swig_i_0)))
+	swig_r = (int)(C._wrap_conveyor_err_retriable_cabi_60f5c606a9fca665(C.swig_intgo(_swig_i_0)))
 	return swig_r
 }
 
 func Conveyor_error_code(arg1 Struct_SS_conveyor_error_s) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (int)(C._wrap_conveyor_error_code_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0)))
+	swig_r = (int)(C._wrap_conveyor_error_code_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func Conveyor_error_name(arg1 Struct_SS_conveyor_error_s) (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r_p := C._wrap_conveyor_error_name_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_conveyor_error_name_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 	swig_r_1 = swigCopyString(swig_r)
@@ -819,7 +835,7 @@ func Conveyor_error_name(arg1 Struct_SS_conveyor_error_s) (_swig_ret string) {
 func Conveyor_error_message(arg1 Struct_SS_conveyor_error_s) (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r_p := C._wrap_conveyor_error_message_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_conveyor_error_message_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 	swig_r_1 = swigCopyString(swig_r)
@@ -829,31 +845,31 @@ func Conveyor_error_message(arg1 Struct_SS_conveyor_error_s) (_swig_ret string) 
 func Conveyor_error_retriable(arg1 Struct_SS_conveyor_error_s) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (int)(C._wrap_conveyor_error_retriable_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0)))
+	swig_r = (int)(C._wrap_conveyor_error_retriable_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func Conveyor_error_fatal(arg1 Struct_SS_conveyor_error_s) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (int)(C._wrap_conveyor_error_fatal_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0)))
+	swig_r = (int)(C._wrap_conveyor_error_fatal_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func Conveyor_error_destroy(arg1 Struct_SS_conveyor_error_s) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_conveyor_error_destroy_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0))
+	C._wrap_conveyor_error_destroy_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0))
 }
 
 func Conveyor_config_new() (_swig_ret Struct_SS_conveyor_config_s) {
 	var swig_r Struct_SS_conveyor_config_s
-	swig_r = (Struct_SS_conveyor_config_s)(SwigcptrStruct_SS_conveyor_config_s(C._wrap_conveyor_config_new_cabi_654287e8504f969f()))
+	swig_r = (Struct_SS_conveyor_config_s)(SwigcptrStruct_SS_conveyor_config_s(C._wrap_conveyor_config_new_cabi_60f5c606a9fca665()))
 	return swig_r
 }
 
 func Conveyor_config_destroy(arg1 Struct_SS_conveyor_config_s) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_conveyor_config_destroy_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0))
+	C._wrap_conveyor_config_destroy_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0))
 }
 
 func Conveyor_config_set(arg1 Struct_SS_conveyor_config_s, arg2 string, arg3 string, arg4 Struct_SS_conveyor_error_s) (_swig_ret int) {
@@ -862,7 +878,7 @@ func Conveyor_config_set(arg1 Struct_SS_conveyor_config_s, arg2 string, arg3 str
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := getSwigcptr(arg4)
-	swig_r = (int)(C._wrap_conveyor_config_set_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0), *(*C.swig_type_11)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_12)(unsafe.Pointer(&_swig_i_2)), C.uintptr_t(_swig_i_3)))
+	swig_r = (int)(C._wrap_conveyor_config_set_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0), *(*C.swig_type_11)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_12)(unsafe.Pointer(&_swig_i_2)), C.uintptr_t(_swig_i_3)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -877,14 +893,14 @@ func Conveyor_broker_new(arg1 Struct_SS_conveyor_config_s, arg2 Struct_SS_convey
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := getSwigcptr(arg2)
 	_swig_i_2 := getSwigcptr(arg3)
-	swig_r = (int)(C._wrap_conveyor_broker_new_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1), C.uintptr_t(_swig_i_2)))
+	swig_r = (int)(C._wrap_conveyor_broker_new_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1), C.uintptr_t(_swig_i_2)))
 	return swig_r
 }
 
 func Conveyor_broker_bootstrap_servers(arg1 Struct_SS_conveyor_broker_s) (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r_p := C._wrap_conveyor_broker_bootstrap_servers_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_conveyor_broker_bootstrap_servers_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 	swig_r_1 = swigCopyString(swig_r)
@@ -894,14 +910,14 @@ func Conveyor_broker_bootstrap_servers(arg1 Struct_SS_conveyor_broker_s) (_swig_
 func Conveyor_broker_port(arg1 Struct_SS_conveyor_broker_s) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (int)(C._wrap_conveyor_broker_port_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0)))
+	swig_r = (int)(C._wrap_conveyor_broker_port_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func Conveyor_broker_data_dir(arg1 Struct_SS_conveyor_broker_s) (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r_p := C._wrap_conveyor_broker_data_dir_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_conveyor_broker_data_dir_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 	swig_r_1 = swigCopyString(swig_r)
@@ -912,18 +928,18 @@ func Conveyor_broker_stop(arg1 Struct_SS_conveyor_broker_s, arg2 Struct_SS_conve
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := getSwigcptr(arg2)
-	swig_r = (int)(C._wrap_conveyor_broker_stop_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1)))
+	swig_r = (int)(C._wrap_conveyor_broker_stop_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1)))
 	return swig_r
 }
 
 func Conveyor_broker_destroy(arg1 Struct_SS_conveyor_broker_s) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_conveyor_broker_destroy_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0))
+	C._wrap_conveyor_broker_destroy_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0))
 }
 
 func _swig_getCONVEYOR_PARTITION_ANY() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_CONVEYOR_PARTITION_ANY_cabi_654287e8504f969f())
+	swig_r = (int)(C._wrap_CONVEYOR_PARTITION_ANY_cabi_60f5c606a9fca665())
 	return swig_r
 }
 
@@ -931,7 +947,7 @@ var CONVEYOR_PARTITION_ANY int = _swig_getCONVEYOR_PARTITION_ANY()
 
 func _swig_getCONVEYOR_OFFSET_BEGINNING() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_CONVEYOR_OFFSET_BEGINNING_cabi_654287e8504f969f())
+	swig_r = (int)(C._wrap_CONVEYOR_OFFSET_BEGINNING_cabi_60f5c606a9fca665())
 	return swig_r
 }
 
@@ -939,7 +955,7 @@ var CONVEYOR_OFFSET_BEGINNING int = _swig_getCONVEYOR_OFFSET_BEGINNING()
 
 func _swig_getCONVEYOR_OFFSET_END() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_CONVEYOR_OFFSET_END_cabi_654287e8504f969f())
+	swig_r = (int)(C._wrap_CONVEYOR_OFFSET_END_cabi_60f5c606a9fca665())
 	return swig_r
 }
 
@@ -947,7 +963,7 @@ var CONVEYOR_OFFSET_END int = _swig_getCONVEYOR_OFFSET_END()
 
 func _swig_getCONVEYOR_OFFSET_INVALID() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_CONVEYOR_OFFSET_INVALID_cabi_654287e8504f969f())
+	swig_r = (int)(C._wrap_CONVEYOR_OFFSET_INVALID_cabi_60f5c606a9fca665())
 	return swig_r
 }
 
@@ -959,7 +975,7 @@ const CONVEYOR_TIMESTAMP_LOG_APPEND_TIME int = 1
 func Conveyor_message_topic(arg1 Struct_SS_conveyor_message_s) (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r_p := C._wrap_conveyor_message_topic_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_conveyor_message_topic_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 	swig_r_1 = swigCopyString(swig_r)
@@ -968,7 +984,7 @@ func Conveyor_message_topic(arg1 Struct_SS_conveyor_message_s) (_swig_ret string
 
 func Conveyor_message_destroy(arg1 Struct_SS_conveyor_message_s) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_conveyor_message_destroy_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0))
+	C._wrap_conveyor_message_destroy_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0))
 }
 
 func Conveyor_producer_poll(arg1 Struct_SS_conveyor_producer_s, arg2 int, arg3 *int64, arg4 Struct_SS_conveyor_error_s) (_swig_ret int) {
@@ -977,7 +993,7 @@ func Conveyor_producer_poll(arg1 Struct_SS_conveyor_producer_s, arg2 int, arg3 *
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := getSwigcptr(arg4)
-	swig_r = (int)(C._wrap_conveyor_producer_poll_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), C.swig_voidp(_swig_i_2), C.uintptr_t(_swig_i_3)))
+	swig_r = (int)(C._wrap_conveyor_producer_poll_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), C.swig_voidp(_swig_i_2), C.uintptr_t(_swig_i_3)))
 	return swig_r
 }
 
@@ -986,20 +1002,20 @@ func Conveyor_producer_flush(arg1 Struct_SS_conveyor_producer_s, arg2 int, arg3 
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := getSwigcptr(arg3)
-	swig_r = (int)(C._wrap_conveyor_producer_flush_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), C.uintptr_t(_swig_i_2)))
+	swig_r = (int)(C._wrap_conveyor_producer_flush_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), C.uintptr_t(_swig_i_2)))
 	return swig_r
 }
 
 func Conveyor_producer_outstanding(arg1 Struct_SS_conveyor_producer_s) (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (int64)(C._wrap_conveyor_producer_outstanding_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0)))
+	swig_r = (int64)(C._wrap_conveyor_producer_outstanding_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func Conveyor_producer_destroy(arg1 Struct_SS_conveyor_producer_s) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_conveyor_producer_destroy_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0))
+	C._wrap_conveyor_producer_destroy_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0))
 }
 
 func Conveyor_consumer_new(arg1 Struct_SS_conveyor_config_s, arg2 Struct_SS_conveyor_consumer_s, arg3 Struct_SS_conveyor_error_s) (_swig_ret int) {
@@ -1007,7 +1023,7 @@ func Conveyor_consumer_new(arg1 Struct_SS_conveyor_config_s, arg2 Struct_SS_conv
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := getSwigcptr(arg2)
 	_swig_i_2 := getSwigcptr(arg3)
-	swig_r = (int)(C._wrap_conveyor_consumer_new_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1), C.uintptr_t(_swig_i_2)))
+	swig_r = (int)(C._wrap_conveyor_consumer_new_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1), C.uintptr_t(_swig_i_2)))
 	return swig_r
 }
 
@@ -1018,7 +1034,7 @@ func Conveyor_consumer_seek(arg1 Struct_SS_conveyor_consumer_s, arg2 string, arg
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
 	_swig_i_4 := getSwigcptr(arg5)
-	swig_r = (int)(C._wrap_conveyor_consumer_seek_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0), *(*C.swig_type_17)(unsafe.Pointer(&_swig_i_1)), C.swig_intgo(_swig_i_2), C.swig_type_18(_swig_i_3), C.uintptr_t(_swig_i_4)))
+	swig_r = (int)(C._wrap_conveyor_consumer_seek_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0), *(*C.swig_type_17)(unsafe.Pointer(&_swig_i_1)), C.swig_intgo(_swig_i_2), C.swig_type_18(_swig_i_3), C.uintptr_t(_swig_i_4)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1031,7 +1047,7 @@ func Conveyor_consumer_poll(arg1 Struct_SS_conveyor_consumer_s, arg2 int, arg3 S
 	_swig_i_1 := arg2
 	_swig_i_2 := getSwigcptr(arg3)
 	_swig_i_3 := getSwigcptr(arg4)
-	swig_r = (int)(C._wrap_conveyor_consumer_poll_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), C.uintptr_t(_swig_i_2), C.uintptr_t(_swig_i_3)))
+	swig_r = (int)(C._wrap_conveyor_consumer_poll_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), C.uintptr_t(_swig_i_2), C.uintptr_t(_swig_i_3)))
 	return swig_r
 }
 
@@ -1042,7 +1058,7 @@ func Conveyor_consumer_position(arg1 Struct_SS_conveyor_consumer_s, arg2 string,
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
 	_swig_i_4 := getSwigcptr(arg5)
-	swig_r = (int)(C._wrap_conveyor_consumer_position_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0), *(*C.swig_type_19)(unsafe.Pointer(&_swig_i_1)), C.swig_intgo(_swig_i_2), C.swig_voidp(_swig_i_3), C.uintptr_t(_swig_i_4)))
+	swig_r = (int)(C._wrap_conveyor_consumer_position_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0), *(*C.swig_type_19)(unsafe.Pointer(&_swig_i_1)), C.swig_intgo(_swig_i_2), C.swig_voidp(_swig_i_3), C.uintptr_t(_swig_i_4)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1058,7 +1074,7 @@ func Conveyor_consumer_watermark_offsets(arg1 Struct_SS_conveyor_consumer_s, arg
 	_swig_i_4 := arg5
 	_swig_i_5 := arg6
 	_swig_i_6 := getSwigcptr(arg7)
-	swig_r = (int)(C._wrap_conveyor_consumer_watermark_offsets_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0), *(*C.swig_type_20)(unsafe.Pointer(&_swig_i_1)), C.swig_intgo(_swig_i_2), C.swig_intgo(_swig_i_3), C.swig_voidp(_swig_i_4), C.swig_voidp(_swig_i_5), C.uintptr_t(_swig_i_6)))
+	swig_r = (int)(C._wrap_conveyor_consumer_watermark_offsets_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0), *(*C.swig_type_20)(unsafe.Pointer(&_swig_i_1)), C.swig_intgo(_swig_i_2), C.swig_intgo(_swig_i_3), C.swig_voidp(_swig_i_4), C.swig_voidp(_swig_i_5), C.uintptr_t(_swig_i_6)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1067,20 +1083,20 @@ func Conveyor_consumer_watermark_offsets(arg1 Struct_SS_conveyor_consumer_s, arg
 
 func Conveyor_consumer_wakeup(arg1 Struct_SS_conveyor_consumer_s) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_conveyor_consumer_wakeup_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0))
+	C._wrap_conveyor_consumer_wakeup_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0))
 }
 
 func Conveyor_consumer_close(arg1 Struct_SS_conveyor_consumer_s, arg2 Struct_SS_conveyor_error_s) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := getSwigcptr(arg2)
-	swig_r = (int)(C._wrap_conveyor_consumer_close_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1)))
+	swig_r = (int)(C._wrap_conveyor_consumer_close_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1)))
 	return swig_r
 }
 
 func Conveyor_consumer_destroy(arg1 Struct_SS_conveyor_consumer_s) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_conveyor_consumer_destroy_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0))
+	C._wrap_conveyor_consumer_destroy_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0))
 }
 
 const CONVEYOR_REBALANCE_ASSIGNED int = 1
@@ -1092,7 +1108,7 @@ func Conveyor_consumer_subscribe_pattern(arg1 Struct_SS_conveyor_consumer_s, arg
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := getSwigcptr(arg3)
-	swig_r = (int)(C._wrap_conveyor_consumer_subscribe_pattern_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0), *(*C.swig_type_21)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2)))
+	swig_r = (int)(C._wrap_conveyor_consumer_subscribe_pattern_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0), *(*C.swig_type_21)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1103,20 +1119,20 @@ func Conveyor_consumer_unsubscribe(arg1 Struct_SS_conveyor_consumer_s, arg2 Stru
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := getSwigcptr(arg2)
-	swig_r = (int)(C._wrap_conveyor_consumer_unsubscribe_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1)))
+	swig_r = (int)(C._wrap_conveyor_consumer_unsubscribe_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1)))
 	return swig_r
 }
 
 func Conveyor_partition_list_count(arg1 Struct_SS_conveyor_partition_list_s) (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (int64)(C._wrap_conveyor_partition_list_count_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0)))
+	swig_r = (int64)(C._wrap_conveyor_partition_list_count_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func Conveyor_partition_list_destroy(arg1 Struct_SS_conveyor_partition_list_s) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_conveyor_partition_list_destroy_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0))
+	C._wrap_conveyor_partition_list_destroy_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0))
 }
 
 func Conveyor_consumer_assignment(arg1 Struct_SS_conveyor_consumer_s, arg2 Struct_SS_conveyor_partition_list_s, arg3 Struct_SS_conveyor_error_s) (_swig_ret int) {
@@ -1124,7 +1140,7 @@ func Conveyor_consumer_assignment(arg1 Struct_SS_conveyor_consumer_s, arg2 Struc
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := getSwigcptr(arg2)
 	_swig_i_2 := getSwigcptr(arg3)
-	swig_r = (int)(C._wrap_conveyor_consumer_assignment_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1), C.uintptr_t(_swig_i_2)))
+	swig_r = (int)(C._wrap_conveyor_consumer_assignment_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1), C.uintptr_t(_swig_i_2)))
 	return swig_r
 }
 
@@ -1139,7 +1155,7 @@ func Conveyor_consumer_lag(arg1 Struct_SS_conveyor_consumer_s, arg2 string, arg3
 	_swig_i_3 := arg4
 	_swig_i_4 := arg5
 	_swig_i_5 := getSwigcptr(arg6)
-	swig_r = (int)(C._wrap_conveyor_consumer_lag_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0), *(*C.swig_type_23)(unsafe.Pointer(&_swig_i_1)), C.swig_intgo(_swig_i_2), C.swig_intgo(_swig_i_3), C.swig_voidp(_swig_i_4), C.uintptr_t(_swig_i_5)))
+	swig_r = (int)(C._wrap_conveyor_consumer_lag_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0), *(*C.swig_type_23)(unsafe.Pointer(&_swig_i_1)), C.swig_intgo(_swig_i_2), C.swig_intgo(_swig_i_3), C.swig_voidp(_swig_i_4), C.uintptr_t(_swig_i_5)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1151,7 +1167,7 @@ func Conveyor_admin_new(arg1 Struct_SS_conveyor_config_s, arg2 Struct_SS_conveyo
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := getSwigcptr(arg2)
 	_swig_i_2 := getSwigcptr(arg3)
-	swig_r = (int)(C._wrap_conveyor_admin_new_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1), C.uintptr_t(_swig_i_2)))
+	swig_r = (int)(C._wrap_conveyor_admin_new_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1), C.uintptr_t(_swig_i_2)))
 	return swig_r
 }
 
@@ -1164,7 +1180,7 @@ func Conveyor_admin_create_topic(arg1 Struct_SS_conveyor_admin_s, arg2 string, a
 	_swig_i_4 := getSwigcptr(arg5)
 	_swig_i_5 := arg6
 	_swig_i_6 := getSwigcptr(arg7)
-	swig_r = (int)(C._wrap_conveyor_admin_create_topic_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0), *(*C.swig_type_24)(unsafe.Pointer(&_swig_i_1)), C.swig_intgo(_swig_i_2), C.short(_swig_i_3), C.uintptr_t(_swig_i_4), C.swig_intgo(_swig_i_5), C.uintptr_t(_swig_i_6)))
+	swig_r = (int)(C._wrap_conveyor_admin_create_topic_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0), *(*C.swig_type_24)(unsafe.Pointer(&_swig_i_1)), C.swig_intgo(_swig_i_2), C.short(_swig_i_3), C.uintptr_t(_swig_i_4), C.swig_intgo(_swig_i_5), C.uintptr_t(_swig_i_6)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1177,7 +1193,7 @@ func Conveyor_admin_delete_topic(arg1 Struct_SS_conveyor_admin_s, arg2 string, a
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := getSwigcptr(arg4)
-	swig_r = (int)(C._wrap_conveyor_admin_delete_topic_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0), *(*C.swig_type_25)(unsafe.Pointer(&_swig_i_1)), C.swig_intgo(_swig_i_2), C.uintptr_t(_swig_i_3)))
+	swig_r = (int)(C._wrap_conveyor_admin_delete_topic_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0), *(*C.swig_type_25)(unsafe.Pointer(&_swig_i_1)), C.swig_intgo(_swig_i_2), C.uintptr_t(_swig_i_3)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1190,19 +1206,19 @@ func Conveyor_admin_list_topics(arg1 Struct_SS_conveyor_admin_s, arg2 int, arg3 
 	_swig_i_1 := arg2
 	_swig_i_2 := getSwigcptr(arg3)
 	_swig_i_3 := getSwigcptr(arg4)
-	swig_r = (int)(C._wrap_conveyor_admin_list_topics_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), C.uintptr_t(_swig_i_2), C.uintptr_t(_swig_i_3)))
+	swig_r = (int)(C._wrap_conveyor_admin_list_topics_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), C.uintptr_t(_swig_i_2), C.uintptr_t(_swig_i_3)))
 	return swig_r
 }
 
 func Conveyor_admin_destroy(arg1 Struct_SS_conveyor_admin_s) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_conveyor_admin_destroy_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0))
+	C._wrap_conveyor_admin_destroy_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0))
 }
 
 func Conveyor_topic_list_count(arg1 Struct_SS_conveyor_topic_list_s) (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (int64)(C._wrap_conveyor_topic_list_count_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0)))
+	swig_r = (int64)(C._wrap_conveyor_topic_list_count_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
@@ -1210,7 +1226,7 @@ func Conveyor_topic_list_name(arg1 Struct_SS_conveyor_topic_list_s, arg2 int64) 
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_conveyor_topic_list_name_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0), C.swig_type_28(_swig_i_1))
+	swig_r_p := C._wrap_conveyor_topic_list_name_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0), C.swig_type_28(_swig_i_1))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 	swig_r_1 = swigCopyString(swig_r)
@@ -1221,7 +1237,7 @@ func Conveyor_topic_list_topic_id(arg1 Struct_SS_conveyor_topic_list_s, arg2 int
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_conveyor_topic_list_topic_id_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0), C.swig_type_30(_swig_i_1))
+	swig_r_p := C._wrap_conveyor_topic_list_topic_id_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0), C.swig_type_30(_swig_i_1))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 	swig_r_1 = swigCopyString(swig_r)
@@ -1232,7 +1248,7 @@ func Conveyor_topic_list_error(arg1 Struct_SS_conveyor_topic_list_s, arg2 int64)
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int)(C._wrap_conveyor_topic_list_error_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0), C.swig_type_31(_swig_i_1)))
+	swig_r = (int)(C._wrap_conveyor_topic_list_error_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0), C.swig_type_31(_swig_i_1)))
 	return swig_r
 }
 
@@ -1240,7 +1256,7 @@ func Conveyor_topic_list_is_internal(arg1 Struct_SS_conveyor_topic_list_s, arg2 
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int)(C._wrap_conveyor_topic_list_is_internal_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0), C.swig_type_32(_swig_i_1)))
+	swig_r = (int)(C._wrap_conveyor_topic_list_is_internal_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0), C.swig_type_32(_swig_i_1)))
 	return swig_r
 }
 
@@ -1248,7 +1264,7 @@ func Conveyor_topic_list_partition_count(arg1 Struct_SS_conveyor_topic_list_s, a
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int)(C._wrap_conveyor_topic_list_partition_count_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0), C.swig_type_33(_swig_i_1)))
+	swig_r = (int)(C._wrap_conveyor_topic_list_partition_count_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0), C.swig_type_33(_swig_i_1)))
 	return swig_r
 }
 
@@ -1257,7 +1273,7 @@ func Conveyor_topic_list_partition_id(arg1 Struct_SS_conveyor_topic_list_s, arg2
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int)(C._wrap_conveyor_topic_list_partition_id_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0), C.swig_type_34(_swig_i_1), C.swig_type_35(_swig_i_2)))
+	swig_r = (int)(C._wrap_conveyor_topic_list_partition_id_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0), C.swig_type_34(_swig_i_1), C.swig_type_35(_swig_i_2)))
 	return swig_r
 }
 
@@ -1266,13 +1282,13 @@ func Conveyor_topic_list_partition_leader(arg1 Struct_SS_conveyor_topic_list_s, 
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int)(C._wrap_conveyor_topic_list_partition_leader_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0), C.swig_type_36(_swig_i_1), C.swig_type_37(_swig_i_2)))
+	swig_r = (int)(C._wrap_conveyor_topic_list_partition_leader_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0), C.swig_type_36(_swig_i_1), C.swig_type_37(_swig_i_2)))
 	return swig_r
 }
 
 func Conveyor_topic_list_destroy(arg1 Struct_SS_conveyor_topic_list_s) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_conveyor_topic_list_destroy_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0))
+	C._wrap_conveyor_topic_list_destroy_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0))
 }
 
 const CONVEYOR_ERR_COORDINATOR_NOT_AVAILABLE int = 15
@@ -1293,38 +1309,38 @@ func (p SwigcptrCvgo_strings_t) SwigIsCvgo_strings_t() {
 func (arg1 SwigcptrCvgo_strings_t) SetV(arg2 *string) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_cvgo_strings_t_v_set_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0), C.swig_voidp(_swig_i_1))
+	C._wrap_cvgo_strings_t_v_set_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0), C.swig_voidp(_swig_i_1))
 }
 
 func (arg1 SwigcptrCvgo_strings_t) GetV() (_swig_ret *string) {
 	var swig_r *string
 	_swig_i_0 := arg1
-	swig_r = (*string)(C._wrap_cvgo_strings_t_v_get_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0)))
+	swig_r = (*string)(C._wrap_cvgo_strings_t_v_get_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrCvgo_strings_t) SetN(arg2 int64) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_cvgo_strings_t_n_set_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0), C.swig_type_38(_swig_i_1))
+	C._wrap_cvgo_strings_t_n_set_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0), C.swig_type_38(_swig_i_1))
 }
 
 func (arg1 SwigcptrCvgo_strings_t) GetN() (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := arg1
-	swig_r = (int64)(C._wrap_cvgo_strings_t_n_get_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0)))
+	swig_r = (int64)(C._wrap_cvgo_strings_t_n_get_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func NewCvgo_strings_t() (_swig_ret Cvgo_strings_t) {
 	var swig_r Cvgo_strings_t
-	swig_r = (Cvgo_strings_t)(SwigcptrCvgo_strings_t(C._wrap_new_cvgo_strings_t_cabi_654287e8504f969f()))
+	swig_r = (Cvgo_strings_t)(SwigcptrCvgo_strings_t(C._wrap_new_cvgo_strings_t_cabi_60f5c606a9fca665()))
 	return swig_r
 }
 
 func DeleteCvgo_strings_t(arg1 Cvgo_strings_t) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_cvgo_strings_t_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_cvgo_strings_t_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0))
 }
 
 type Cvgo_strings_t interface {
@@ -1336,13 +1352,59 @@ type Cvgo_strings_t interface {
 	GetN() (_swig_ret int64)
 }
 
-func Cvgo_producer_new(arg1 Struct_SS_conveyor_config_s, arg2 uint, arg3 Struct_SS_conveyor_producer_s, arg4 Struct_SS_conveyor_error_s) (_swig_ret int) {
-	var swig_r int
+func Cvgo_reports_new() (_swig_ret Struct_SS_cvgo_reports_s) {
+	var swig_r Struct_SS_cvgo_reports_s
+	swig_r = (Struct_SS_cvgo_reports_s)(SwigcptrStruct_SS_cvgo_reports_s(C._wrap_cvgo_reports_new_cabi_60f5c606a9fca665()))
+	return swig_r
+}
+
+func Cvgo_reports_count(arg1 Struct_SS_cvgo_reports_s) (_swig_ret int64) {
+	var swig_r int64
+	_swig_i_0 := getSwigcptr(arg1)
+	swig_r = (int64)(C._wrap_cvgo_reports_count_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0)))
+	return swig_r
+}
+
+func Cvgo_reports_copy(arg1 Struct_SS_cvgo_reports_s, arg2 int64, arg3 []int64) (_swig_ret int64) {
+	var swig_r int64
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	swig_r = (int64)(C._wrap_cvgo_reports_copy_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0), C.swig_type_42(_swig_i_1), *(*C.swig_type_43)(unsafe.Pointer(&_swig_i_2))))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg3
+	}
+	return swig_r
+}
+
+func Cvgo_reports_message(arg1 Struct_SS_cvgo_reports_s, arg2 int64) (_swig_ret string) {
+	var swig_r string
+	_swig_i_0 := getSwigcptr(arg1)
+	_swig_i_1 := arg2
+	swig_r_p := C._wrap_cvgo_reports_message_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0), C.swig_type_45(_swig_i_1))
+	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
+	var swig_r_1 string
+	swig_r_1 = swigCopyString(swig_r)
+	return swig_r_1
+}
+
+func Cvgo_reports_clear(arg1 Struct_SS_cvgo_reports_s) {
+	_swig_i_0 := getSwigcptr(arg1)
+	C._wrap_cvgo_reports_clear_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0))
+}
+
+func Cvgo_reports_free(arg1 Struct_SS_cvgo_reports_s) {
+	_swig_i_0 := getSwigcptr(arg1)
+	C._wrap_cvgo_reports_free_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0))
+}
+
+func Cvgo_producer_new(arg1 Struct_SS_conveyor_config_s, arg2 Struct_SS_cvgo_reports_s, arg3 Struct_SS_conveyor_producer_s, arg4 Struct_SS_conveyor_error_s) (_swig_ret int) {
+	var swig_r int
+	_swig_i_0 := getSwigcptr(arg1)
+	_swig_i_1 := getSwigcptr(arg2)
 	_swig_i_2 := getSwigcptr(arg3)
 	_swig_i_3 := getSwigcptr(arg4)
-	swig_r = (int)(C._wrap_cvgo_producer_new_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), C.uintptr_t(_swig_i_2), C.uintptr_t(_swig_i_3)))
+	swig_r = (int)(C._wrap_cvgo_producer_new_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1), C.uintptr_t(_swig_i_2), C.uintptr_t(_swig_i_3)))
 	return swig_r
 }
 
@@ -1358,7 +1420,7 @@ func Cvgo_produce(arg1 Struct_SS_conveyor_producer_s, arg2 string, arg3 int, arg
 	_swig_i_7 := arg8
 	_swig_i_8 := arg9
 	_swig_i_9 := getSwigcptr(arg10)
-	swig_r = (int)(C._wrap_cvgo_produce_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0), *(*C.swig_type_40)(unsafe.Pointer(&_swig_i_1)), C.swig_intgo(_swig_i_2), *(*C.swig_type_41)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_42)(unsafe.Pointer(&_swig_i_4)), C.uintptr_t(_swig_i_5), C.swig_type_43(_swig_i_6), C.swig_type_44(_swig_i_7), C.swig_intgo(_swig_i_8), C.uintptr_t(_swig_i_9)))
+	swig_r = (int)(C._wrap_cvgo_produce_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0), *(*C.swig_type_46)(unsafe.Pointer(&_swig_i_1)), C.swig_intgo(_swig_i_2), *(*C.swig_type_47)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_48)(unsafe.Pointer(&_swig_i_4)), C.uintptr_t(_swig_i_5), C.swig_type_49(_swig_i_6), C.swig_type_50(_swig_i_7), C.swig_intgo(_swig_i_8), C.uintptr_t(_swig_i_9)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1371,19 +1433,40 @@ func Cvgo_produce(arg1 Struct_SS_conveyor_producer_s, arg2 string, arg3 int, arg
 	return swig_r
 }
 
+func Cvgo_produce_batch(arg1 Struct_SS_conveyor_producer_s, arg2 string, arg3 []int64, arg4 []byte, arg5 *int64, arg6 Struct_SS_conveyor_error_s) (_swig_ret int) {
+	var swig_r int
+	_swig_i_0 := getSwigcptr(arg1)
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	_swig_i_3 := arg4
+	_swig_i_4 := arg5
+	_swig_i_5 := getSwigcptr(arg6)
+	swig_r = (int)(C._wrap_cvgo_produce_batch_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0), *(*C.swig_type_51)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_52)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_53)(unsafe.Pointer(&_swig_i_3)), C.swig_voidp(_swig_i_4), C.uintptr_t(_swig_i_5)))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg2
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg3
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg4
+	}
+	return swig_r
+}
+
 func Cvgo_consumer_callbacks(arg1 Struct_SS_conveyor_consumer_s, arg2 uint, arg3 Struct_SS_conveyor_error_s) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := getSwigcptr(arg3)
-	swig_r = (int)(C._wrap_cvgo_consumer_callbacks_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), C.uintptr_t(_swig_i_2)))
+	swig_r = (int)(C._wrap_cvgo_consumer_callbacks_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), C.uintptr_t(_swig_i_2)))
 	return swig_r
 }
 
 func Cvgo_tps_new(arg1 int64) (_swig_ret Struct_SS_conveyor_topic_partition_s) {
 	var swig_r Struct_SS_conveyor_topic_partition_s
 	_swig_i_0 := arg1
-	swig_r = (Struct_SS_conveyor_topic_partition_s)(SwigcptrStruct_SS_conveyor_topic_partition_s(C._wrap_cvgo_tps_new_cabi_654287e8504f969f(C.swig_type_45(_swig_i_0))))
+	swig_r = (Struct_SS_conveyor_topic_partition_s)(SwigcptrStruct_SS_conveyor_topic_partition_s(C._wrap_cvgo_tps_new_cabi_60f5c606a9fca665(C.swig_type_54(_swig_i_0))))
 	return swig_r
 }
 
@@ -1393,7 +1476,7 @@ func Cvgo_tps_set(arg1 Struct_SS_conveyor_topic_partition_s, arg2 int64, arg3 st
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
 	_swig_i_4 := arg5
-	C._wrap_cvgo_tps_set_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0), C.swig_type_46(_swig_i_1), *(*C.swig_type_47)(unsafe.Pointer(&_swig_i_2)), C.swig_intgo(_swig_i_3), C.swig_type_48(_swig_i_4))
+	C._wrap_cvgo_tps_set_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0), C.swig_type_55(_swig_i_1), *(*C.swig_type_56)(unsafe.Pointer(&_swig_i_2)), C.swig_intgo(_swig_i_3), C.swig_type_57(_swig_i_4))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg3
 	}
@@ -1403,7 +1486,7 @@ func Cvgo_tps_topic(arg1 Struct_SS_conveyor_topic_partition_s, arg2 int64) (_swi
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_cvgo_tps_topic_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0), C.swig_type_50(_swig_i_1))
+	swig_r_p := C._wrap_cvgo_tps_topic_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0), C.swig_type_59(_swig_i_1))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 	swig_r_1 = swigCopyString(swig_r)
@@ -1414,7 +1497,7 @@ func Cvgo_tps_partition(arg1 Struct_SS_conveyor_topic_partition_s, arg2 int64) (
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int)(C._wrap_cvgo_tps_partition_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0), C.swig_type_51(_swig_i_1)))
+	swig_r = (int)(C._wrap_cvgo_tps_partition_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0), C.swig_type_60(_swig_i_1)))
 	return swig_r
 }
 
@@ -1422,21 +1505,21 @@ func Cvgo_tps_offset(arg1 Struct_SS_conveyor_topic_partition_s, arg2 int64) (_sw
 	var swig_r int64
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int64)(C._wrap_cvgo_tps_offset_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0), C.swig_type_53(_swig_i_1)))
+	swig_r = (int64)(C._wrap_cvgo_tps_offset_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0), C.swig_type_62(_swig_i_1)))
 	return swig_r
 }
 
 func Cvgo_tps_free(arg1 Struct_SS_conveyor_topic_partition_s, arg2 int64) {
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	C._wrap_cvgo_tps_free_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0), C.swig_type_54(_swig_i_1))
+	C._wrap_cvgo_tps_free_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0), C.swig_type_63(_swig_i_1))
 }
 
 func Cvgo_list_topic(arg1 Struct_SS_conveyor_partition_list_s, arg2 int64) (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_cvgo_list_topic_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0), C.swig_type_56(_swig_i_1))
+	swig_r_p := C._wrap_cvgo_list_topic_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0), C.swig_type_65(_swig_i_1))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 	swig_r_1 = swigCopyString(swig_r)
@@ -1447,7 +1530,7 @@ func Cvgo_list_partition(arg1 Struct_SS_conveyor_partition_list_s, arg2 int64) (
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int)(C._wrap_cvgo_list_partition_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0), C.swig_type_57(_swig_i_1)))
+	swig_r = (int)(C._wrap_cvgo_list_partition_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0), C.swig_type_66(_swig_i_1)))
 	return swig_r
 }
 
@@ -1455,14 +1538,14 @@ func Cvgo_list_offset(arg1 Struct_SS_conveyor_partition_list_s, arg2 int64) (_sw
 	var swig_r int64
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int64)(C._wrap_cvgo_list_offset_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0), C.swig_type_59(_swig_i_1)))
+	swig_r = (int64)(C._wrap_cvgo_list_offset_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0), C.swig_type_68(_swig_i_1)))
 	return swig_r
 }
 
 func Cvgo_strings_new(arg1 int64) (_swig_ret Cvgo_strings_t) {
 	var swig_r Cvgo_strings_t
 	_swig_i_0 := arg1
-	swig_r = (Cvgo_strings_t)(SwigcptrCvgo_strings_t(C._wrap_cvgo_strings_new_cabi_654287e8504f969f(C.swig_type_60(_swig_i_0))))
+	swig_r = (Cvgo_strings_t)(SwigcptrCvgo_strings_t(C._wrap_cvgo_strings_new_cabi_60f5c606a9fca665(C.swig_type_69(_swig_i_0))))
 	return swig_r
 }
 
@@ -1470,7 +1553,7 @@ func Cvgo_strings_set(arg1 Cvgo_strings_t, arg2 int64, arg3 string) {
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	C._wrap_cvgo_strings_set_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0), C.swig_type_61(_swig_i_1), *(*C.swig_type_62)(unsafe.Pointer(&_swig_i_2)))
+	C._wrap_cvgo_strings_set_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0), C.swig_type_70(_swig_i_1), *(*C.swig_type_71)(unsafe.Pointer(&_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg3
 	}
@@ -1478,13 +1561,13 @@ func Cvgo_strings_set(arg1 Cvgo_strings_t, arg2 int64, arg3 string) {
 
 func Cvgo_strings_free(arg1 Cvgo_strings_t) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_cvgo_strings_free_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0))
+	C._wrap_cvgo_strings_free_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0))
 }
 
 func Cvgo_headers_new(arg1 int64) (_swig_ret Struct_SS_conveyor_header_s) {
 	var swig_r Struct_SS_conveyor_header_s
 	_swig_i_0 := arg1
-	swig_r = (Struct_SS_conveyor_header_s)(SwigcptrStruct_SS_conveyor_header_s(C._wrap_cvgo_headers_new_cabi_654287e8504f969f(C.swig_type_63(_swig_i_0))))
+	swig_r = (Struct_SS_conveyor_header_s)(SwigcptrStruct_SS_conveyor_header_s(C._wrap_cvgo_headers_new_cabi_60f5c606a9fca665(C.swig_type_72(_swig_i_0))))
 	return swig_r
 }
 
@@ -1493,7 +1576,7 @@ func Cvgo_headers_set(arg1 Struct_SS_conveyor_header_s, arg2 int64, arg3 string,
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	C._wrap_cvgo_headers_set_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0), C.swig_type_64(_swig_i_1), *(*C.swig_type_65)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_66)(unsafe.Pointer(&_swig_i_3)))
+	C._wrap_cvgo_headers_set_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0), C.swig_type_73(_swig_i_1), *(*C.swig_type_74)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_75)(unsafe.Pointer(&_swig_i_3)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg3
 	}
@@ -1505,7 +1588,7 @@ func Cvgo_headers_set(arg1 Struct_SS_conveyor_header_s, arg2 int64, arg3 string,
 func Cvgo_headers_free(arg1 Struct_SS_conveyor_header_s, arg2 int64) {
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	C._wrap_cvgo_headers_free_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0), C.swig_type_67(_swig_i_1))
+	C._wrap_cvgo_headers_free_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0), C.swig_type_76(_swig_i_1))
 }
 
 func Cvgo_subscribe(arg1 Struct_SS_conveyor_consumer_s, arg2 Cvgo_strings_t, arg3 Struct_SS_conveyor_error_s) (_swig_ret int) {
@@ -1513,7 +1596,7 @@ func Cvgo_subscribe(arg1 Struct_SS_conveyor_consumer_s, arg2 Cvgo_strings_t, arg
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := getSwigcptr(arg2)
 	_swig_i_2 := getSwigcptr(arg3)
-	swig_r = (int)(C._wrap_cvgo_subscribe_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1), C.uintptr_t(_swig_i_2)))
+	swig_r = (int)(C._wrap_cvgo_subscribe_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1), C.uintptr_t(_swig_i_2)))
 	return swig_r
 }
 
@@ -1523,7 +1606,7 @@ func Cvgo_assign(arg1 Struct_SS_conveyor_consumer_s, arg2 Struct_SS_conveyor_top
 	_swig_i_1 := getSwigcptr(arg2)
 	_swig_i_2 := arg3
 	_swig_i_3 := getSwigcptr(arg4)
-	swig_r = (int)(C._wrap_cvgo_assign_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1), C.swig_type_68(_swig_i_2), C.uintptr_t(_swig_i_3)))
+	swig_r = (int)(C._wrap_cvgo_assign_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1), C.swig_type_77(_swig_i_2), C.uintptr_t(_swig_i_3)))
 	return swig_r
 }
 
@@ -1535,7 +1618,7 @@ func Cvgo_commit(arg1 Struct_SS_conveyor_consumer_s, arg2 Struct_SS_conveyor_top
 	_swig_i_3 := arg4
 	_swig_i_4 := arg5
 	_swig_i_5 := getSwigcptr(arg6)
-	swig_r = (int)(C._wrap_cvgo_commit_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1), C.swig_type_69(_swig_i_2), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4), C.uintptr_t(_swig_i_5)))
+	swig_r = (int)(C._wrap_cvgo_commit_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1), C.swig_type_78(_swig_i_2), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4), C.uintptr_t(_swig_i_5)))
 	return swig_r
 }
 
@@ -1546,7 +1629,7 @@ func Cvgo_committed(arg1 Struct_SS_conveyor_consumer_s, arg2 Struct_SS_conveyor_
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
 	_swig_i_4 := getSwigcptr(arg5)
-	swig_r = (int)(C._wrap_cvgo_committed_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1), C.swig_type_70(_swig_i_2), C.swig_intgo(_swig_i_3), C.uintptr_t(_swig_i_4)))
+	swig_r = (int)(C._wrap_cvgo_committed_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1), C.swig_type_79(_swig_i_2), C.swig_intgo(_swig_i_3), C.uintptr_t(_swig_i_4)))
 	return swig_r
 }
 
@@ -1557,7 +1640,7 @@ func Cvgo_describe_topics(arg1 Struct_SS_conveyor_admin_s, arg2 Cvgo_strings_t, 
 	_swig_i_2 := arg3
 	_swig_i_3 := getSwigcptr(arg4)
 	_swig_i_4 := getSwigcptr(arg5)
-	swig_r = (int)(C._wrap_cvgo_describe_topics_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1), C.swig_intgo(_swig_i_2), C.uintptr_t(_swig_i_3), C.uintptr_t(_swig_i_4)))
+	swig_r = (int)(C._wrap_cvgo_describe_topics_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1), C.swig_intgo(_swig_i_2), C.uintptr_t(_swig_i_3), C.uintptr_t(_swig_i_4)))
 	return swig_r
 }
 
@@ -1569,7 +1652,7 @@ func Cvgo_list_offsets(arg1 Struct_SS_conveyor_admin_s, arg2 Struct_SS_conveyor_
 	_swig_i_3 := arg4
 	_swig_i_4 := arg5
 	_swig_i_5 := getSwigcptr(arg6)
-	swig_r = (int)(C._wrap_cvgo_list_offsets_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1), C.swig_type_71(_swig_i_2), C.swig_type_72(_swig_i_3), C.swig_intgo(_swig_i_4), C.uintptr_t(_swig_i_5)))
+	swig_r = (int)(C._wrap_cvgo_list_offsets_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1), C.swig_type_80(_swig_i_2), C.swig_type_81(_swig_i_3), C.swig_intgo(_swig_i_4), C.uintptr_t(_swig_i_5)))
 	return swig_r
 }
 
@@ -1577,7 +1660,7 @@ func Cvgo_member_id(arg1 Struct_SS_conveyor_consumer_s, arg2 *int) (_swig_ret st
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_cvgo_member_id_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0), C.swig_voidp(_swig_i_1))
+	swig_r_p := C._wrap_cvgo_member_id_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0), C.swig_voidp(_swig_i_1))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 	swig_r_1 = swigCopyString(swig_r)
@@ -1587,7 +1670,7 @@ func Cvgo_member_id(arg1 Struct_SS_conveyor_consumer_s, arg2 *int) (_swig_ret st
 func Cvgo_msgs_new(arg1 int64) (_swig_ret Struct_SS_conveyor_message_s) {
 	var swig_r Struct_SS_conveyor_message_s
 	_swig_i_0 := arg1
-	swig_r = (Struct_SS_conveyor_message_s)(SwigcptrStruct_SS_conveyor_message_s(C._wrap_cvgo_msgs_new_cabi_654287e8504f969f(C.swig_type_74(_swig_i_0))))
+	swig_r = (Struct_SS_conveyor_message_s)(SwigcptrStruct_SS_conveyor_message_s(C._wrap_cvgo_msgs_new_cabi_60f5c606a9fca665(C.swig_type_83(_swig_i_0))))
 	return swig_r
 }
 
@@ -1595,13 +1678,13 @@ func Cvgo_msgs_get(arg1 Struct_SS_conveyor_message_s, arg2 int64) (_swig_ret Str
 	var swig_r Struct_SS_conveyor_message_s
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (Struct_SS_conveyor_message_s)(SwigcptrStruct_SS_conveyor_message_s(C._wrap_cvgo_msgs_get_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0), C.swig_type_75(_swig_i_1))))
+	swig_r = (Struct_SS_conveyor_message_s)(SwigcptrStruct_SS_conveyor_message_s(C._wrap_cvgo_msgs_get_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0), C.swig_type_84(_swig_i_1))))
 	return swig_r
 }
 
 func Cvgo_msgs_free(arg1 Struct_SS_conveyor_message_s) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_cvgo_msgs_free_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0))
+	C._wrap_cvgo_msgs_free_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0))
 }
 
 func Cvgo_consume(arg1 Struct_SS_conveyor_consumer_s, arg2 int64, arg3 int, arg4 Struct_SS_conveyor_message_s, arg5 *int64, arg6 Struct_SS_conveyor_error_s) (_swig_ret int) {
@@ -1612,14 +1695,14 @@ func Cvgo_consume(arg1 Struct_SS_conveyor_consumer_s, arg2 int64, arg3 int, arg4
 	_swig_i_3 := getSwigcptr(arg4)
 	_swig_i_4 := arg5
 	_swig_i_5 := getSwigcptr(arg6)
-	swig_r = (int)(C._wrap_cvgo_consume_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0), C.swig_type_76(_swig_i_1), C.swig_intgo(_swig_i_2), C.uintptr_t(_swig_i_3), C.swig_voidp(_swig_i_4), C.uintptr_t(_swig_i_5)))
+	swig_r = (int)(C._wrap_cvgo_consume_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0), C.swig_type_85(_swig_i_1), C.swig_intgo(_swig_i_2), C.uintptr_t(_swig_i_3), C.swig_voidp(_swig_i_4), C.uintptr_t(_swig_i_5)))
 	return swig_r
 }
 
 func Cvgo_message_meta(arg1 Struct_SS_conveyor_message_s, arg2 []int64) {
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	C._wrap_cvgo_message_meta_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0), *(*C.swig_type_77)(unsafe.Pointer(&_swig_i_1)))
+	C._wrap_cvgo_message_meta_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0), *(*C.swig_type_86)(unsafe.Pointer(&_swig_i_1)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1628,7 +1711,7 @@ func Cvgo_message_meta(arg1 Struct_SS_conveyor_message_s, arg2 []int64) {
 func Cvgo_message_copy_kv(arg1 Struct_SS_conveyor_message_s, arg2 []byte) {
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	C._wrap_cvgo_message_copy_kv_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0), *(*C.swig_type_78)(unsafe.Pointer(&_swig_i_1)))
+	C._wrap_cvgo_message_copy_kv_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0), *(*C.swig_type_87)(unsafe.Pointer(&_swig_i_1)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1638,7 +1721,7 @@ func Cvgo_message_header_lens(arg1 Struct_SS_conveyor_message_s, arg2 int64, arg
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	C._wrap_cvgo_message_header_lens_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0), C.swig_type_79(_swig_i_1), *(*C.swig_type_80)(unsafe.Pointer(&_swig_i_2)))
+	C._wrap_cvgo_message_header_lens_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0), C.swig_type_88(_swig_i_1), *(*C.swig_type_89)(unsafe.Pointer(&_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg3
 	}
@@ -1648,7 +1731,7 @@ func Cvgo_message_header_copy(arg1 Struct_SS_conveyor_message_s, arg2 int64, arg
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	C._wrap_cvgo_message_header_copy_cabi_654287e8504f969f(C.uintptr_t(_swig_i_0), C.swig_type_81(_swig_i_1), *(*C.swig_type_82)(unsafe.Pointer(&_swig_i_2)))
+	C._wrap_cvgo_message_header_copy_cabi_60f5c606a9fca665(C.uintptr_t(_swig_i_0), C.swig_type_90(_swig_i_1), *(*C.swig_type_91)(unsafe.Pointer(&_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg3
 	}
@@ -1723,6 +1806,15 @@ type Struct_SS_conveyor_admin_s interface {
 }
 
 func (p SwigcptrStruct_SS_conveyor_admin_s) Swigcptr() uintptr {
+	return uintptr(p)
+}
+
+type SwigcptrStruct_SS_cvgo_reports_s uintptr
+type Struct_SS_cvgo_reports_s interface {
+	Swigcptr() uintptr
+}
+
+func (p SwigcptrStruct_SS_cvgo_reports_s) Swigcptr() uintptr {
 	return uintptr(p)
 }
 

@@ -454,19 +454,39 @@ static int32_t int32p_value(int32_t *obj) {
 
 
 /* ---- callbacks into Go (exported from go/internal/cabi/callbacks.go) ---- */
-extern void cvgoDelivery(uintptr_t producer_id, uintptr_t record_id, int32_t partition,
-                         int64_t offset, int64_t timestamp, int32_t code, char *message);
 extern void cvgoRebalance(uintptr_t consumer_id, int event, conveyor_topic_partition_t *parts,
                           size_t count);
 extern void cvgoCommitted(uintptr_t consumer_id, int32_t code, char *message,
                           conveyor_topic_partition_t *parts, size_t count);
 
+/* Delivery reports are queued here by the callback (inside conveyor_producer_poll/_flush,
+ * which the Go side serialises) and drained by Go after the call: one cgo call per batch
+ * instead of a C-to-Go callback per record. */
+struct cvgo_reports_s {
+  int64_t *v;          /* 5 per report: record id, partition, offset, timestamp, code */
+  char **messages;     /* per report: the error message (NULL on success) */
+  size_t n, cap;
+};
 static void cvgo_delivery_tramp(const conveyor_message_t *msg, const conveyor_error_t *err,
                                 void *opaque) {
-  cvgoDelivery((uintptr_t)opaque, (uintptr_t)conveyor_message_opaque(msg),
-               conveyor_message_partition(msg), conveyor_message_offset(msg),
-               conveyor_message_timestamp(msg), err ? conveyor_error_code(err) : 0,
-               err ? (char *)conveyor_error_message(err) : NULL);
+  struct cvgo_reports_s *q = (struct cvgo_reports_s *)opaque;
+  if (q->n == q->cap) {
+    size_t cap = q->cap ? q->cap * 2 : 1024;
+    int64_t *v = (int64_t *)realloc(q->v, cap * 5 * sizeof(int64_t));
+    char **m = (char **)realloc(q->messages, cap * sizeof(char *));
+    if (v) q->v = v;
+    if (m) q->messages = m;
+    if (!v || !m) return; /* out of memory: the report is lost, the record stays pending */
+    q->cap = cap;
+  }
+  int64_t *r = q->v + q->n * 5;
+  r[0] = (int64_t)(uintptr_t)conveyor_message_opaque(msg);
+  r[1] = conveyor_message_partition(msg);
+  r[2] = conveyor_message_offset(msg);
+  r[3] = conveyor_message_timestamp(msg);
+  r[4] = err ? conveyor_error_code(err) : 0;
+  q->messages[q->n] = err ? strdup(conveyor_error_message(err)) : NULL;
+  q->n++;
 }
 static void cvgo_rebalance_tramp(conveyor_consumer_t *consumer, int event,
                                  const conveyor_topic_partition_t *parts, size_t count,
@@ -488,10 +508,39 @@ static void cvgo_commit_tramp(conveyor_consumer_t *consumer, const conveyor_erro
 typedef struct cvgo_strings_s { char **v; size_t n; } cvgo_strings_t;
 
 
-/* A producer whose delivery reports go to cvgoDelivery(producer_id, record_id, ...). */
-conveyor_err_t cvgo_producer_new(const conveyor_config_t *conf, uintptr_t producer_id,
+/* A queue of delivery reports for one producer. */
+typedef struct cvgo_reports_s cvgo_reports_t;
+cvgo_reports_t *cvgo_reports_new(void) {
+  return (cvgo_reports_t *)calloc(1, sizeof(cvgo_reports_t));
+}
+size_t cvgo_reports_count(const cvgo_reports_t *q) { return q->n; }
+/* Copies report i's 5 numbers (record id, partition, offset, timestamp, code) for
+ * i in [from, from + LEN/5) into OUT64; returns how many reports were copied. */
+size_t cvgo_reports_copy(const cvgo_reports_t *q, size_t from, long long *OUT64, size_t LEN) {
+  size_t k = 0;
+  for (size_t i = from; i < q->n && (k + 1) * 5 <= LEN; i++, k++)
+    memcpy(OUT64 + k * 5, q->v + i * 5, 5 * sizeof(int64_t));
+  return k;
+}
+const char *cvgo_reports_message(const cvgo_reports_t *q, size_t i) {
+  return i < q->n && q->messages[i] ? q->messages[i] : "";
+}
+void cvgo_reports_clear(cvgo_reports_t *q) {
+  for (size_t i = 0; i < q->n; i++) free(q->messages[i]);
+  q->n = 0;
+}
+void cvgo_reports_free(cvgo_reports_t *q) {
+  if (!q) return;
+  cvgo_reports_clear(q);
+  free(q->v);
+  free(q->messages);
+  free(q);
+}
+
+/* A producer whose delivery reports are queued in q (drained after each poll/flush). */
+conveyor_err_t cvgo_producer_new(const conveyor_config_t *conf, cvgo_reports_t *q,
                                  conveyor_producer_t **producerp, conveyor_error_t **errp) {
-  return conveyor_producer_new(conf, cvgo_delivery_tramp, (void *)producer_id, producerp, errp);
+  return conveyor_producer_new(conf, cvgo_delivery_tramp, q, producerp, errp);
 }
 
 /* Produce with byte slices; headers (may be NULL) from cvgo_headers_new. */
@@ -501,6 +550,33 @@ conveyor_err_t cvgo_produce(conveyor_producer_t *producer, const char *topic, in
                             int64_t timestamp_ms, uintptr_t record_id, conveyor_error_t **errp) {
   return conveyor_producer_produce(producer, topic, partition, BYTES, LEN, value, value_len,
                                    headers, header_count, timestamp_ms, (void *)record_id, errp);
+}
+
+/* Queues records of one topic from packed arrays in one call (the binding's batch path).
+ * IN64: 5 numbers per record: partition, key length (-1 = null key), value length (-1 = null
+ * value), timestamp ms (0 = now), record id (the delivery report's). BYTES: every record's key
+ * then value, back to back in record order. Stops at the first record the producer refuses
+ * (e.g. _QUEUE_FULL) and returns its code with *errp; *queuedp gets how many were queued. */
+conveyor_err_t cvgo_produce_batch(conveyor_producer_t *producer, const char *topic,
+                                  const long long *IN64, size_t IN_LEN, const void *BYTES,
+                                  size_t LEN, size_t *queuedp, conveyor_error_t **errp) {
+  const char *data = (const char *)BYTES;
+  size_t pos = 0, n = IN_LEN / 5;
+  *queuedp = 0;
+  for (size_t i = 0; i < n; i++) {
+    const long long *m = IN64 + i * 5;
+    size_t klen = m[1] < 0 ? 0 : (size_t)m[1], vlen = m[2] < 0 ? 0 : (size_t)m[2];
+    if (pos + klen + vlen > LEN) return CONVEYOR_ERR__INVALID_ARG;
+    const void *key = m[1] < 0 ? NULL : (const void *)(data + pos);
+    const void *value = m[2] < 0 ? NULL : (const void *)(data + pos + klen);
+    conveyor_err_t rc = conveyor_producer_produce(producer, topic, (int32_t)m[0], key, klen, value,
+                                                  vlen, NULL, 0, m[3], (void *)(uintptr_t)m[4],
+                                                  errp);
+    if (rc != CONVEYOR_OK) return rc;
+    pos += klen + vlen;
+    *queuedp = i + 1;
+  }
+  return CONVEYOR_OK;
 }
 
 /* Rebalance and commit callbacks of a consumer go to cvgoRebalance / cvgoCommitted. */
@@ -640,7 +716,7 @@ conveyor_err_t cvgo_consume(conveyor_consumer_t *c, size_t max, int32_t timeout_
 /* A consumed message's scalars in one call: out[0] partition, [1] offset, [2] timestamp,
  * [3] timestamp type, [4] key length (-1 = null key), [5] value length (-1 = null value),
  * [6] header count, [7] total bytes of header keys and values. */
-void cvgo_message_meta(const conveyor_message_t *m, int64_t *OUT64, size_t LEN) {
+void cvgo_message_meta(const conveyor_message_t *m, long long *OUT64, size_t LEN) {
   size_t klen = 0, vlen = 0, n = conveyor_message_header_count(m), hbytes = 0;
   const void *k = conveyor_message_key(m, &klen);
   const void *v = conveyor_message_value(m, &vlen);
@@ -672,7 +748,7 @@ void cvgo_message_copy_kv(const conveyor_message_t *m, void *BYTES, size_t LEN) 
 }
 /* Header i: its key length, value length (-1 = null) into lens[0..1]; key then value bytes
  * into dst. */
-void cvgo_message_header_lens(const conveyor_message_t *m, size_t i, int64_t *OUT64, size_t LEN) {
+void cvgo_message_header_lens(const conveyor_message_t *m, size_t i, long long *OUT64, size_t LEN) {
   const char *hk = NULL;
   const void *hv = NULL;
   size_t hl = 0;
@@ -695,7 +771,7 @@ void cvgo_message_header_copy(const conveyor_message_t *m, size_t i, void *BYTES
 extern "C" {
 #endif
 
-void _wrap_Swig_free_cabi_654287e8504f969f(void *_swig_go_0) {
+void _wrap_Swig_free_cabi_60f5c606a9fca665(void *_swig_go_0) {
   void *arg1 = (void *) 0 ;
   
   arg1 = *(void **)&_swig_go_0; 
@@ -705,7 +781,7 @@ void _wrap_Swig_free_cabi_654287e8504f969f(void *_swig_go_0) {
 }
 
 
-void *_wrap_Swig_malloc_cabi_654287e8504f969f(intgo _swig_go_0) {
+void *_wrap_Swig_malloc_cabi_60f5c606a9fca665(intgo _swig_go_0) {
   int arg1 ;
   void *result = 0 ;
   void *_swig_go_result;
@@ -718,7 +794,7 @@ void *_wrap_Swig_malloc_cabi_654287e8504f969f(intgo _swig_go_0) {
 }
 
 
-struct conveyor_error_s **_wrap_new_errorpp_cabi_654287e8504f969f() {
+struct conveyor_error_s **_wrap_new_errorpp_cabi_60f5c606a9fca665() {
   conveyor_error_t **result = 0 ;
   struct conveyor_error_s **_swig_go_result;
   
@@ -729,7 +805,7 @@ struct conveyor_error_s **_wrap_new_errorpp_cabi_654287e8504f969f() {
 }
 
 
-struct conveyor_error_s **_wrap_copy_errorpp_cabi_654287e8504f969f(struct conveyor_error_s *_swig_go_0) {
+struct conveyor_error_s **_wrap_copy_errorpp_cabi_60f5c606a9fca665(struct conveyor_error_s *_swig_go_0) {
   conveyor_error_t *arg1 = (conveyor_error_t *) 0 ;
   conveyor_error_t **result = 0 ;
   struct conveyor_error_s **_swig_go_result;
@@ -742,7 +818,7 @@ struct conveyor_error_s **_wrap_copy_errorpp_cabi_654287e8504f969f(struct convey
 }
 
 
-void _wrap_delete_errorpp_cabi_654287e8504f969f(struct conveyor_error_s **_swig_go_0) {
+void _wrap_delete_errorpp_cabi_60f5c606a9fca665(struct conveyor_error_s **_swig_go_0) {
   conveyor_error_t **arg1 = (conveyor_error_t **) 0 ;
   
   arg1 = *(conveyor_error_t ***)&_swig_go_0; 
@@ -752,7 +828,7 @@ void _wrap_delete_errorpp_cabi_654287e8504f969f(struct conveyor_error_s **_swig_
 }
 
 
-void _wrap_errorpp_assign_cabi_654287e8504f969f(struct conveyor_error_s **_swig_go_0, struct conveyor_error_s *_swig_go_1) {
+void _wrap_errorpp_assign_cabi_60f5c606a9fca665(struct conveyor_error_s **_swig_go_0, struct conveyor_error_s *_swig_go_1) {
   conveyor_error_t **arg1 = (conveyor_error_t **) 0 ;
   conveyor_error_t *arg2 = (conveyor_error_t *) 0 ;
   
@@ -764,7 +840,7 @@ void _wrap_errorpp_assign_cabi_654287e8504f969f(struct conveyor_error_s **_swig_
 }
 
 
-struct conveyor_error_s *_wrap_errorpp_value_cabi_654287e8504f969f(struct conveyor_error_s **_swig_go_0) {
+struct conveyor_error_s *_wrap_errorpp_value_cabi_60f5c606a9fca665(struct conveyor_error_s **_swig_go_0) {
   conveyor_error_t **arg1 = (conveyor_error_t **) 0 ;
   conveyor_error_t *result = 0 ;
   struct conveyor_error_s *_swig_go_result;
@@ -777,7 +853,7 @@ struct conveyor_error_s *_wrap_errorpp_value_cabi_654287e8504f969f(struct convey
 }
 
 
-struct conveyor_broker_s **_wrap_new_brokerpp_cabi_654287e8504f969f() {
+struct conveyor_broker_s **_wrap_new_brokerpp_cabi_60f5c606a9fca665() {
   conveyor_broker_t **result = 0 ;
   struct conveyor_broker_s **_swig_go_result;
   
@@ -788,7 +864,7 @@ struct conveyor_broker_s **_wrap_new_brokerpp_cabi_654287e8504f969f() {
 }
 
 
-struct conveyor_broker_s **_wrap_copy_brokerpp_cabi_654287e8504f969f(struct conveyor_broker_s *_swig_go_0) {
+struct conveyor_broker_s **_wrap_copy_brokerpp_cabi_60f5c606a9fca665(struct conveyor_broker_s *_swig_go_0) {
   conveyor_broker_t *arg1 = (conveyor_broker_t *) 0 ;
   conveyor_broker_t **result = 0 ;
   struct conveyor_broker_s **_swig_go_result;
@@ -801,7 +877,7 @@ struct conveyor_broker_s **_wrap_copy_brokerpp_cabi_654287e8504f969f(struct conv
 }
 
 
-void _wrap_delete_brokerpp_cabi_654287e8504f969f(struct conveyor_broker_s **_swig_go_0) {
+void _wrap_delete_brokerpp_cabi_60f5c606a9fca665(struct conveyor_broker_s **_swig_go_0) {
   conveyor_broker_t **arg1 = (conveyor_broker_t **) 0 ;
   
   arg1 = *(conveyor_broker_t ***)&_swig_go_0; 
@@ -811,7 +887,7 @@ void _wrap_delete_brokerpp_cabi_654287e8504f969f(struct conveyor_broker_s **_swi
 }
 
 
-void _wrap_brokerpp_assign_cabi_654287e8504f969f(struct conveyor_broker_s **_swig_go_0, struct conveyor_broker_s *_swig_go_1) {
+void _wrap_brokerpp_assign_cabi_60f5c606a9fca665(struct conveyor_broker_s **_swig_go_0, struct conveyor_broker_s *_swig_go_1) {
   conveyor_broker_t **arg1 = (conveyor_broker_t **) 0 ;
   conveyor_broker_t *arg2 = (conveyor_broker_t *) 0 ;
   
@@ -823,7 +899,7 @@ void _wrap_brokerpp_assign_cabi_654287e8504f969f(struct conveyor_broker_s **_swi
 }
 
 
-struct conveyor_broker_s *_wrap_brokerpp_value_cabi_654287e8504f969f(struct conveyor_broker_s **_swig_go_0) {
+struct conveyor_broker_s *_wrap_brokerpp_value_cabi_60f5c606a9fca665(struct conveyor_broker_s **_swig_go_0) {
   conveyor_broker_t **arg1 = (conveyor_broker_t **) 0 ;
   conveyor_broker_t *result = 0 ;
   struct conveyor_broker_s *_swig_go_result;
@@ -836,7 +912,7 @@ struct conveyor_broker_s *_wrap_brokerpp_value_cabi_654287e8504f969f(struct conv
 }
 
 
-struct conveyor_producer_s **_wrap_new_producerpp_cabi_654287e8504f969f() {
+struct conveyor_producer_s **_wrap_new_producerpp_cabi_60f5c606a9fca665() {
   conveyor_producer_t **result = 0 ;
   struct conveyor_producer_s **_swig_go_result;
   
@@ -847,7 +923,7 @@ struct conveyor_producer_s **_wrap_new_producerpp_cabi_654287e8504f969f() {
 }
 
 
-struct conveyor_producer_s **_wrap_copy_producerpp_cabi_654287e8504f969f(struct conveyor_producer_s *_swig_go_0) {
+struct conveyor_producer_s **_wrap_copy_producerpp_cabi_60f5c606a9fca665(struct conveyor_producer_s *_swig_go_0) {
   conveyor_producer_t *arg1 = (conveyor_producer_t *) 0 ;
   conveyor_producer_t **result = 0 ;
   struct conveyor_producer_s **_swig_go_result;
@@ -860,7 +936,7 @@ struct conveyor_producer_s **_wrap_copy_producerpp_cabi_654287e8504f969f(struct 
 }
 
 
-void _wrap_delete_producerpp_cabi_654287e8504f969f(struct conveyor_producer_s **_swig_go_0) {
+void _wrap_delete_producerpp_cabi_60f5c606a9fca665(struct conveyor_producer_s **_swig_go_0) {
   conveyor_producer_t **arg1 = (conveyor_producer_t **) 0 ;
   
   arg1 = *(conveyor_producer_t ***)&_swig_go_0; 
@@ -870,7 +946,7 @@ void _wrap_delete_producerpp_cabi_654287e8504f969f(struct conveyor_producer_s **
 }
 
 
-void _wrap_producerpp_assign_cabi_654287e8504f969f(struct conveyor_producer_s **_swig_go_0, struct conveyor_producer_s *_swig_go_1) {
+void _wrap_producerpp_assign_cabi_60f5c606a9fca665(struct conveyor_producer_s **_swig_go_0, struct conveyor_producer_s *_swig_go_1) {
   conveyor_producer_t **arg1 = (conveyor_producer_t **) 0 ;
   conveyor_producer_t *arg2 = (conveyor_producer_t *) 0 ;
   
@@ -882,7 +958,7 @@ void _wrap_producerpp_assign_cabi_654287e8504f969f(struct conveyor_producer_s **
 }
 
 
-struct conveyor_producer_s *_wrap_producerpp_value_cabi_654287e8504f969f(struct conveyor_producer_s **_swig_go_0) {
+struct conveyor_producer_s *_wrap_producerpp_value_cabi_60f5c606a9fca665(struct conveyor_producer_s **_swig_go_0) {
   conveyor_producer_t **arg1 = (conveyor_producer_t **) 0 ;
   conveyor_producer_t *result = 0 ;
   struct conveyor_producer_s *_swig_go_result;
@@ -895,7 +971,7 @@ struct conveyor_producer_s *_wrap_producerpp_value_cabi_654287e8504f969f(struct 
 }
 
 
-struct conveyor_consumer_s **_wrap_new_consumerpp_cabi_654287e8504f969f() {
+struct conveyor_consumer_s **_wrap_new_consumerpp_cabi_60f5c606a9fca665() {
   conveyor_consumer_t **result = 0 ;
   struct conveyor_consumer_s **_swig_go_result;
   
@@ -906,7 +982,7 @@ struct conveyor_consumer_s **_wrap_new_consumerpp_cabi_654287e8504f969f() {
 }
 
 
-struct conveyor_consumer_s **_wrap_copy_consumerpp_cabi_654287e8504f969f(struct conveyor_consumer_s *_swig_go_0) {
+struct conveyor_consumer_s **_wrap_copy_consumerpp_cabi_60f5c606a9fca665(struct conveyor_consumer_s *_swig_go_0) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   conveyor_consumer_t **result = 0 ;
   struct conveyor_consumer_s **_swig_go_result;
@@ -919,7 +995,7 @@ struct conveyor_consumer_s **_wrap_copy_consumerpp_cabi_654287e8504f969f(struct 
 }
 
 
-void _wrap_delete_consumerpp_cabi_654287e8504f969f(struct conveyor_consumer_s **_swig_go_0) {
+void _wrap_delete_consumerpp_cabi_60f5c606a9fca665(struct conveyor_consumer_s **_swig_go_0) {
   conveyor_consumer_t **arg1 = (conveyor_consumer_t **) 0 ;
   
   arg1 = *(conveyor_consumer_t ***)&_swig_go_0; 
@@ -929,7 +1005,7 @@ void _wrap_delete_consumerpp_cabi_654287e8504f969f(struct conveyor_consumer_s **
 }
 
 
-void _wrap_consumerpp_assign_cabi_654287e8504f969f(struct conveyor_consumer_s **_swig_go_0, struct conveyor_consumer_s *_swig_go_1) {
+void _wrap_consumerpp_assign_cabi_60f5c606a9fca665(struct conveyor_consumer_s **_swig_go_0, struct conveyor_consumer_s *_swig_go_1) {
   conveyor_consumer_t **arg1 = (conveyor_consumer_t **) 0 ;
   conveyor_consumer_t *arg2 = (conveyor_consumer_t *) 0 ;
   
@@ -941,7 +1017,7 @@ void _wrap_consumerpp_assign_cabi_654287e8504f969f(struct conveyor_consumer_s **
 }
 
 
-struct conveyor_consumer_s *_wrap_consumerpp_value_cabi_654287e8504f969f(struct conveyor_consumer_s **_swig_go_0) {
+struct conveyor_consumer_s *_wrap_consumerpp_value_cabi_60f5c606a9fca665(struct conveyor_consumer_s **_swig_go_0) {
   conveyor_consumer_t **arg1 = (conveyor_consumer_t **) 0 ;
   conveyor_consumer_t *result = 0 ;
   struct conveyor_consumer_s *_swig_go_result;
@@ -954,7 +1030,7 @@ struct conveyor_consumer_s *_wrap_consumerpp_value_cabi_654287e8504f969f(struct 
 }
 
 
-struct conveyor_admin_s **_wrap_new_adminpp_cabi_654287e8504f969f() {
+struct conveyor_admin_s **_wrap_new_adminpp_cabi_60f5c606a9fca665() {
   conveyor_admin_t **result = 0 ;
   struct conveyor_admin_s **_swig_go_result;
   
@@ -965,7 +1041,7 @@ struct conveyor_admin_s **_wrap_new_adminpp_cabi_654287e8504f969f() {
 }
 
 
-struct conveyor_admin_s **_wrap_copy_adminpp_cabi_654287e8504f969f(struct conveyor_admin_s *_swig_go_0) {
+struct conveyor_admin_s **_wrap_copy_adminpp_cabi_60f5c606a9fca665(struct conveyor_admin_s *_swig_go_0) {
   conveyor_admin_t *arg1 = (conveyor_admin_t *) 0 ;
   conveyor_admin_t **result = 0 ;
   struct conveyor_admin_s **_swig_go_result;
@@ -978,7 +1054,7 @@ struct conveyor_admin_s **_wrap_copy_adminpp_cabi_654287e8504f969f(struct convey
 }
 
 
-void _wrap_delete_adminpp_cabi_654287e8504f969f(struct conveyor_admin_s **_swig_go_0) {
+void _wrap_delete_adminpp_cabi_60f5c606a9fca665(struct conveyor_admin_s **_swig_go_0) {
   conveyor_admin_t **arg1 = (conveyor_admin_t **) 0 ;
   
   arg1 = *(conveyor_admin_t ***)&_swig_go_0; 
@@ -988,7 +1064,7 @@ void _wrap_delete_adminpp_cabi_654287e8504f969f(struct conveyor_admin_s **_swig_
 }
 
 
-void _wrap_adminpp_assign_cabi_654287e8504f969f(struct conveyor_admin_s **_swig_go_0, struct conveyor_admin_s *_swig_go_1) {
+void _wrap_adminpp_assign_cabi_60f5c606a9fca665(struct conveyor_admin_s **_swig_go_0, struct conveyor_admin_s *_swig_go_1) {
   conveyor_admin_t **arg1 = (conveyor_admin_t **) 0 ;
   conveyor_admin_t *arg2 = (conveyor_admin_t *) 0 ;
   
@@ -1000,7 +1076,7 @@ void _wrap_adminpp_assign_cabi_654287e8504f969f(struct conveyor_admin_s **_swig_
 }
 
 
-struct conveyor_admin_s *_wrap_adminpp_value_cabi_654287e8504f969f(struct conveyor_admin_s **_swig_go_0) {
+struct conveyor_admin_s *_wrap_adminpp_value_cabi_60f5c606a9fca665(struct conveyor_admin_s **_swig_go_0) {
   conveyor_admin_t **arg1 = (conveyor_admin_t **) 0 ;
   conveyor_admin_t *result = 0 ;
   struct conveyor_admin_s *_swig_go_result;
@@ -1013,7 +1089,7 @@ struct conveyor_admin_s *_wrap_adminpp_value_cabi_654287e8504f969f(struct convey
 }
 
 
-struct conveyor_message_s **_wrap_new_messagepp_cabi_654287e8504f969f() {
+struct conveyor_message_s **_wrap_new_messagepp_cabi_60f5c606a9fca665() {
   conveyor_message_t **result = 0 ;
   struct conveyor_message_s **_swig_go_result;
   
@@ -1024,7 +1100,7 @@ struct conveyor_message_s **_wrap_new_messagepp_cabi_654287e8504f969f() {
 }
 
 
-struct conveyor_message_s **_wrap_copy_messagepp_cabi_654287e8504f969f(struct conveyor_message_s *_swig_go_0) {
+struct conveyor_message_s **_wrap_copy_messagepp_cabi_60f5c606a9fca665(struct conveyor_message_s *_swig_go_0) {
   conveyor_message_t *arg1 = (conveyor_message_t *) 0 ;
   conveyor_message_t **result = 0 ;
   struct conveyor_message_s **_swig_go_result;
@@ -1037,7 +1113,7 @@ struct conveyor_message_s **_wrap_copy_messagepp_cabi_654287e8504f969f(struct co
 }
 
 
-void _wrap_delete_messagepp_cabi_654287e8504f969f(struct conveyor_message_s **_swig_go_0) {
+void _wrap_delete_messagepp_cabi_60f5c606a9fca665(struct conveyor_message_s **_swig_go_0) {
   conveyor_message_t **arg1 = (conveyor_message_t **) 0 ;
   
   arg1 = *(conveyor_message_t ***)&_swig_go_0; 
@@ -1047,7 +1123,7 @@ void _wrap_delete_messagepp_cabi_654287e8504f969f(struct conveyor_message_s **_s
 }
 
 
-void _wrap_messagepp_assign_cabi_654287e8504f969f(struct conveyor_message_s **_swig_go_0, struct conveyor_message_s *_swig_go_1) {
+void _wrap_messagepp_assign_cabi_60f5c606a9fca665(struct conveyor_message_s **_swig_go_0, struct conveyor_message_s *_swig_go_1) {
   conveyor_message_t **arg1 = (conveyor_message_t **) 0 ;
   conveyor_message_t *arg2 = (conveyor_message_t *) 0 ;
   
@@ -1059,7 +1135,7 @@ void _wrap_messagepp_assign_cabi_654287e8504f969f(struct conveyor_message_s **_s
 }
 
 
-struct conveyor_message_s *_wrap_messagepp_value_cabi_654287e8504f969f(struct conveyor_message_s **_swig_go_0) {
+struct conveyor_message_s *_wrap_messagepp_value_cabi_60f5c606a9fca665(struct conveyor_message_s **_swig_go_0) {
   conveyor_message_t **arg1 = (conveyor_message_t **) 0 ;
   conveyor_message_t *result = 0 ;
   struct conveyor_message_s *_swig_go_result;
@@ -1072,7 +1148,7 @@ struct conveyor_message_s *_wrap_messagepp_value_cabi_654287e8504f969f(struct co
 }
 
 
-struct conveyor_partition_list_s **_wrap_new_partitionlistpp_cabi_654287e8504f969f() {
+struct conveyor_partition_list_s **_wrap_new_partitionlistpp_cabi_60f5c606a9fca665() {
   conveyor_partition_list_t **result = 0 ;
   struct conveyor_partition_list_s **_swig_go_result;
   
@@ -1083,7 +1159,7 @@ struct conveyor_partition_list_s **_wrap_new_partitionlistpp_cabi_654287e8504f96
 }
 
 
-struct conveyor_partition_list_s **_wrap_copy_partitionlistpp_cabi_654287e8504f969f(struct conveyor_partition_list_s *_swig_go_0) {
+struct conveyor_partition_list_s **_wrap_copy_partitionlistpp_cabi_60f5c606a9fca665(struct conveyor_partition_list_s *_swig_go_0) {
   conveyor_partition_list_t *arg1 = (conveyor_partition_list_t *) 0 ;
   conveyor_partition_list_t **result = 0 ;
   struct conveyor_partition_list_s **_swig_go_result;
@@ -1096,7 +1172,7 @@ struct conveyor_partition_list_s **_wrap_copy_partitionlistpp_cabi_654287e8504f9
 }
 
 
-void _wrap_delete_partitionlistpp_cabi_654287e8504f969f(struct conveyor_partition_list_s **_swig_go_0) {
+void _wrap_delete_partitionlistpp_cabi_60f5c606a9fca665(struct conveyor_partition_list_s **_swig_go_0) {
   conveyor_partition_list_t **arg1 = (conveyor_partition_list_t **) 0 ;
   
   arg1 = *(conveyor_partition_list_t ***)&_swig_go_0; 
@@ -1106,7 +1182,7 @@ void _wrap_delete_partitionlistpp_cabi_654287e8504f969f(struct conveyor_partitio
 }
 
 
-void _wrap_partitionlistpp_assign_cabi_654287e8504f969f(struct conveyor_partition_list_s **_swig_go_0, struct conveyor_partition_list_s *_swig_go_1) {
+void _wrap_partitionlistpp_assign_cabi_60f5c606a9fca665(struct conveyor_partition_list_s **_swig_go_0, struct conveyor_partition_list_s *_swig_go_1) {
   conveyor_partition_list_t **arg1 = (conveyor_partition_list_t **) 0 ;
   conveyor_partition_list_t *arg2 = (conveyor_partition_list_t *) 0 ;
   
@@ -1118,7 +1194,7 @@ void _wrap_partitionlistpp_assign_cabi_654287e8504f969f(struct conveyor_partitio
 }
 
 
-struct conveyor_partition_list_s *_wrap_partitionlistpp_value_cabi_654287e8504f969f(struct conveyor_partition_list_s **_swig_go_0) {
+struct conveyor_partition_list_s *_wrap_partitionlistpp_value_cabi_60f5c606a9fca665(struct conveyor_partition_list_s **_swig_go_0) {
   conveyor_partition_list_t **arg1 = (conveyor_partition_list_t **) 0 ;
   conveyor_partition_list_t *result = 0 ;
   struct conveyor_partition_list_s *_swig_go_result;
@@ -1131,7 +1207,7 @@ struct conveyor_partition_list_s *_wrap_partitionlistpp_value_cabi_654287e8504f9
 }
 
 
-struct conveyor_topic_list_s **_wrap_new_topiclistpp_cabi_654287e8504f969f() {
+struct conveyor_topic_list_s **_wrap_new_topiclistpp_cabi_60f5c606a9fca665() {
   conveyor_topic_list_t **result = 0 ;
   struct conveyor_topic_list_s **_swig_go_result;
   
@@ -1142,7 +1218,7 @@ struct conveyor_topic_list_s **_wrap_new_topiclistpp_cabi_654287e8504f969f() {
 }
 
 
-struct conveyor_topic_list_s **_wrap_copy_topiclistpp_cabi_654287e8504f969f(struct conveyor_topic_list_s *_swig_go_0) {
+struct conveyor_topic_list_s **_wrap_copy_topiclistpp_cabi_60f5c606a9fca665(struct conveyor_topic_list_s *_swig_go_0) {
   conveyor_topic_list_t *arg1 = (conveyor_topic_list_t *) 0 ;
   conveyor_topic_list_t **result = 0 ;
   struct conveyor_topic_list_s **_swig_go_result;
@@ -1155,7 +1231,7 @@ struct conveyor_topic_list_s **_wrap_copy_topiclistpp_cabi_654287e8504f969f(stru
 }
 
 
-void _wrap_delete_topiclistpp_cabi_654287e8504f969f(struct conveyor_topic_list_s **_swig_go_0) {
+void _wrap_delete_topiclistpp_cabi_60f5c606a9fca665(struct conveyor_topic_list_s **_swig_go_0) {
   conveyor_topic_list_t **arg1 = (conveyor_topic_list_t **) 0 ;
   
   arg1 = *(conveyor_topic_list_t ***)&_swig_go_0; 
@@ -1165,7 +1241,7 @@ void _wrap_delete_topiclistpp_cabi_654287e8504f969f(struct conveyor_topic_list_s
 }
 
 
-void _wrap_topiclistpp_assign_cabi_654287e8504f969f(struct conveyor_topic_list_s **_swig_go_0, struct conveyor_topic_list_s *_swig_go_1) {
+void _wrap_topiclistpp_assign_cabi_60f5c606a9fca665(struct conveyor_topic_list_s **_swig_go_0, struct conveyor_topic_list_s *_swig_go_1) {
   conveyor_topic_list_t **arg1 = (conveyor_topic_list_t **) 0 ;
   conveyor_topic_list_t *arg2 = (conveyor_topic_list_t *) 0 ;
   
@@ -1177,7 +1253,7 @@ void _wrap_topiclistpp_assign_cabi_654287e8504f969f(struct conveyor_topic_list_s
 }
 
 
-struct conveyor_topic_list_s *_wrap_topiclistpp_value_cabi_654287e8504f969f(struct conveyor_topic_list_s **_swig_go_0) {
+struct conveyor_topic_list_s *_wrap_topiclistpp_value_cabi_60f5c606a9fca665(struct conveyor_topic_list_s **_swig_go_0) {
   conveyor_topic_list_t **arg1 = (conveyor_topic_list_t **) 0 ;
   conveyor_topic_list_t *result = 0 ;
   struct conveyor_topic_list_s *_swig_go_result;
@@ -1190,7 +1266,7 @@ struct conveyor_topic_list_s *_wrap_topiclistpp_value_cabi_654287e8504f969f(stru
 }
 
 
-long long *_wrap_new_int64p_cabi_654287e8504f969f() {
+long long *_wrap_new_int64p_cabi_60f5c606a9fca665() {
   int64_t *result = 0 ;
   long long *_swig_go_result;
   
@@ -1201,7 +1277,7 @@ long long *_wrap_new_int64p_cabi_654287e8504f969f() {
 }
 
 
-long long *_wrap_copy_int64p_cabi_654287e8504f969f(long long _swig_go_0) {
+long long *_wrap_copy_int64p_cabi_60f5c606a9fca665(long long _swig_go_0) {
   int64_t arg1 ;
   int64_t *result = 0 ;
   long long *_swig_go_result;
@@ -1214,7 +1290,7 @@ long long *_wrap_copy_int64p_cabi_654287e8504f969f(long long _swig_go_0) {
 }
 
 
-void _wrap_delete_int64p_cabi_654287e8504f969f(long long *_swig_go_0) {
+void _wrap_delete_int64p_cabi_60f5c606a9fca665(long long *_swig_go_0) {
   int64_t *arg1 = (int64_t *) 0 ;
   
   arg1 = *(int64_t **)&_swig_go_0; 
@@ -1224,7 +1300,7 @@ void _wrap_delete_int64p_cabi_654287e8504f969f(long long *_swig_go_0) {
 }
 
 
-void _wrap_int64p_assign_cabi_654287e8504f969f(long long *_swig_go_0, long long _swig_go_1) {
+void _wrap_int64p_assign_cabi_60f5c606a9fca665(long long *_swig_go_0, long long _swig_go_1) {
   int64_t *arg1 = (int64_t *) 0 ;
   int64_t arg2 ;
   
@@ -1236,7 +1312,7 @@ void _wrap_int64p_assign_cabi_654287e8504f969f(long long *_swig_go_0, long long 
 }
 
 
-long long _wrap_int64p_value_cabi_654287e8504f969f(long long *_swig_go_0) {
+long long _wrap_int64p_value_cabi_60f5c606a9fca665(long long *_swig_go_0) {
   int64_t *arg1 = (int64_t *) 0 ;
   int64_t result;
   long long _swig_go_result;
@@ -1249,7 +1325,7 @@ long long _wrap_int64p_value_cabi_654287e8504f969f(long long *_swig_go_0) {
 }
 
 
-long long *_wrap_new_sizep_cabi_654287e8504f969f() {
+long long *_wrap_new_sizep_cabi_60f5c606a9fca665() {
   size_t *result = 0 ;
   long long *_swig_go_result;
   
@@ -1260,7 +1336,7 @@ long long *_wrap_new_sizep_cabi_654287e8504f969f() {
 }
 
 
-long long *_wrap_copy_sizep_cabi_654287e8504f969f(long long _swig_go_0) {
+long long *_wrap_copy_sizep_cabi_60f5c606a9fca665(long long _swig_go_0) {
   size_t arg1 ;
   size_t *result = 0 ;
   long long *_swig_go_result;
@@ -1273,7 +1349,7 @@ long long *_wrap_copy_sizep_cabi_654287e8504f969f(long long _swig_go_0) {
 }
 
 
-void _wrap_delete_sizep_cabi_654287e8504f969f(long long *_swig_go_0) {
+void _wrap_delete_sizep_cabi_60f5c606a9fca665(long long *_swig_go_0) {
   size_t *arg1 = (size_t *) 0 ;
   
   arg1 = *(size_t **)&_swig_go_0; 
@@ -1283,7 +1359,7 @@ void _wrap_delete_sizep_cabi_654287e8504f969f(long long *_swig_go_0) {
 }
 
 
-void _wrap_sizep_assign_cabi_654287e8504f969f(long long *_swig_go_0, long long _swig_go_1) {
+void _wrap_sizep_assign_cabi_60f5c606a9fca665(long long *_swig_go_0, long long _swig_go_1) {
   size_t *arg1 = (size_t *) 0 ;
   size_t arg2 ;
   
@@ -1295,7 +1371,7 @@ void _wrap_sizep_assign_cabi_654287e8504f969f(long long *_swig_go_0, long long _
 }
 
 
-long long _wrap_sizep_value_cabi_654287e8504f969f(long long *_swig_go_0) {
+long long _wrap_sizep_value_cabi_60f5c606a9fca665(long long *_swig_go_0) {
   size_t *arg1 = (size_t *) 0 ;
   size_t result;
   long long _swig_go_result;
@@ -1308,7 +1384,7 @@ long long _wrap_sizep_value_cabi_654287e8504f969f(long long *_swig_go_0) {
 }
 
 
-intgo *_wrap_new_int32p_cabi_654287e8504f969f() {
+intgo *_wrap_new_int32p_cabi_60f5c606a9fca665() {
   int32_t *result = 0 ;
   intgo *_swig_go_result;
   
@@ -1319,7 +1395,7 @@ intgo *_wrap_new_int32p_cabi_654287e8504f969f() {
 }
 
 
-intgo *_wrap_copy_int32p_cabi_654287e8504f969f(intgo _swig_go_0) {
+intgo *_wrap_copy_int32p_cabi_60f5c606a9fca665(intgo _swig_go_0) {
   int32_t arg1 ;
   int32_t *result = 0 ;
   intgo *_swig_go_result;
@@ -1332,7 +1408,7 @@ intgo *_wrap_copy_int32p_cabi_654287e8504f969f(intgo _swig_go_0) {
 }
 
 
-void _wrap_delete_int32p_cabi_654287e8504f969f(intgo *_swig_go_0) {
+void _wrap_delete_int32p_cabi_60f5c606a9fca665(intgo *_swig_go_0) {
   int32_t *arg1 = (int32_t *) 0 ;
   
   arg1 = *(int32_t **)&_swig_go_0; 
@@ -1342,7 +1418,7 @@ void _wrap_delete_int32p_cabi_654287e8504f969f(intgo *_swig_go_0) {
 }
 
 
-void _wrap_int32p_assign_cabi_654287e8504f969f(intgo *_swig_go_0, intgo _swig_go_1) {
+void _wrap_int32p_assign_cabi_60f5c606a9fca665(intgo *_swig_go_0, intgo _swig_go_1) {
   int32_t *arg1 = (int32_t *) 0 ;
   int32_t arg2 ;
   
@@ -1354,7 +1430,7 @@ void _wrap_int32p_assign_cabi_654287e8504f969f(intgo *_swig_go_0, intgo _swig_go
 }
 
 
-intgo _wrap_int32p_value_cabi_654287e8504f969f(intgo *_swig_go_0) {
+intgo _wrap_int32p_value_cabi_60f5c606a9fca665(intgo *_swig_go_0) {
   int32_t *arg1 = (int32_t *) 0 ;
   int32_t result;
   intgo _swig_go_result;
@@ -1367,7 +1443,7 @@ intgo _wrap_int32p_value_cabi_654287e8504f969f(intgo *_swig_go_0) {
 }
 
 
-_gostring_ _wrap_conveyor_version_cabi_654287e8504f969f() {
+_gostring_ _wrap_conveyor_version_cabi_60f5c606a9fca665() {
   char *result = 0 ;
   _gostring_ _swig_go_result;
   
@@ -1378,7 +1454,7 @@ _gostring_ _wrap_conveyor_version_cabi_654287e8504f969f() {
 }
 
 
-intgo _wrap_CONVEYOR_ERR__DESTROY_cabi_654287e8504f969f() {
+intgo _wrap_CONVEYOR_ERR__DESTROY_cabi_60f5c606a9fca665() {
   int result;
   intgo _swig_go_result;
   
@@ -1389,7 +1465,7 @@ intgo _wrap_CONVEYOR_ERR__DESTROY_cabi_654287e8504f969f() {
 }
 
 
-intgo _wrap_CONVEYOR_ERR__FAIL_cabi_654287e8504f969f() {
+intgo _wrap_CONVEYOR_ERR__FAIL_cabi_60f5c606a9fca665() {
   int result;
   intgo _swig_go_result;
   
@@ -1400,7 +1476,7 @@ intgo _wrap_CONVEYOR_ERR__FAIL_cabi_654287e8504f969f() {
 }
 
 
-intgo _wrap_CONVEYOR_ERR__TRANSPORT_cabi_654287e8504f969f() {
+intgo _wrap_CONVEYOR_ERR__TRANSPORT_cabi_60f5c606a9fca665() {
   int result;
   intgo _swig_go_result;
   
@@ -1411,7 +1487,7 @@ intgo _wrap_CONVEYOR_ERR__TRANSPORT_cabi_654287e8504f969f() {
 }
 
 
-intgo _wrap_CONVEYOR_ERR__MSG_TIMED_OUT_cabi_654287e8504f969f() {
+intgo _wrap_CONVEYOR_ERR__MSG_TIMED_OUT_cabi_60f5c606a9fca665() {
   int result;
   intgo _swig_go_result;
   
@@ -1422,7 +1498,7 @@ intgo _wrap_CONVEYOR_ERR__MSG_TIMED_OUT_cabi_654287e8504f969f() {
 }
 
 
-intgo _wrap_CONVEYOR_ERR__PARTITION_EOF_cabi_654287e8504f969f() {
+intgo _wrap_CONVEYOR_ERR__PARTITION_EOF_cabi_60f5c606a9fca665() {
   int result;
   intgo _swig_go_result;
   
@@ -1433,7 +1509,7 @@ intgo _wrap_CONVEYOR_ERR__PARTITION_EOF_cabi_654287e8504f969f() {
 }
 
 
-intgo _wrap_CONVEYOR_ERR__UNKNOWN_PARTITION_cabi_654287e8504f969f() {
+intgo _wrap_CONVEYOR_ERR__UNKNOWN_PARTITION_cabi_60f5c606a9fca665() {
   int result;
   intgo _swig_go_result;
   
@@ -1444,7 +1520,7 @@ intgo _wrap_CONVEYOR_ERR__UNKNOWN_PARTITION_cabi_654287e8504f969f() {
 }
 
 
-intgo _wrap_CONVEYOR_ERR__ALL_BROKERS_DOWN_cabi_654287e8504f969f() {
+intgo _wrap_CONVEYOR_ERR__ALL_BROKERS_DOWN_cabi_60f5c606a9fca665() {
   int result;
   intgo _swig_go_result;
   
@@ -1455,7 +1531,7 @@ intgo _wrap_CONVEYOR_ERR__ALL_BROKERS_DOWN_cabi_654287e8504f969f() {
 }
 
 
-intgo _wrap_CONVEYOR_ERR__INVALID_ARG_cabi_654287e8504f969f() {
+intgo _wrap_CONVEYOR_ERR__INVALID_ARG_cabi_60f5c606a9fca665() {
   int result;
   intgo _swig_go_result;
   
@@ -1466,7 +1542,7 @@ intgo _wrap_CONVEYOR_ERR__INVALID_ARG_cabi_654287e8504f969f() {
 }
 
 
-intgo _wrap_CONVEYOR_ERR__TIMED_OUT_cabi_654287e8504f969f() {
+intgo _wrap_CONVEYOR_ERR__TIMED_OUT_cabi_60f5c606a9fca665() {
   int result;
   intgo _swig_go_result;
   
@@ -1477,7 +1553,7 @@ intgo _wrap_CONVEYOR_ERR__TIMED_OUT_cabi_654287e8504f969f() {
 }
 
 
-intgo _wrap_CONVEYOR_ERR__QUEUE_FULL_cabi_654287e8504f969f() {
+intgo _wrap_CONVEYOR_ERR__QUEUE_FULL_cabi_60f5c606a9fca665() {
   int result;
   intgo _swig_go_result;
   
@@ -1488,7 +1564,7 @@ intgo _wrap_CONVEYOR_ERR__QUEUE_FULL_cabi_654287e8504f969f() {
 }
 
 
-intgo _wrap_CONVEYOR_ERR__STATE_cabi_654287e8504f969f() {
+intgo _wrap_CONVEYOR_ERR__STATE_cabi_60f5c606a9fca665() {
   int result;
   intgo _swig_go_result;
   
@@ -1499,7 +1575,7 @@ intgo _wrap_CONVEYOR_ERR__STATE_cabi_654287e8504f969f() {
 }
 
 
-intgo _wrap_CONVEYOR_ERR_UNKNOWN_cabi_654287e8504f969f() {
+intgo _wrap_CONVEYOR_ERR_UNKNOWN_cabi_60f5c606a9fca665() {
   int result;
   intgo _swig_go_result;
   
@@ -1510,7 +1586,7 @@ intgo _wrap_CONVEYOR_ERR_UNKNOWN_cabi_654287e8504f969f() {
 }
 
 
-_gostring_ _wrap_conveyor_err_name_cabi_654287e8504f969f(intgo _swig_go_0) {
+_gostring_ _wrap_conveyor_err_name_cabi_60f5c606a9fca665(intgo _swig_go_0) {
   conveyor_err_t arg1 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1523,7 +1599,7 @@ _gostring_ _wrap_conveyor_err_name_cabi_654287e8504f969f(intgo _swig_go_0) {
 }
 
 
-intgo _wrap_conveyor_err_retriable_cabi_654287e8504f969f(intgo _swig_go_0) {
+intgo _wrap_conveyor_err_retriable_cabi_60f5c606a9fca665(intgo _swig_go_0) {
   conveyor_err_t arg1 ;
   int result;
   intgo _swig_go_result;
@@ -1536,7 +1612,7 @@ intgo _wrap_conveyor_err_retriable_cabi_654287e8504f969f(intgo _swig_go_0) {
 }
 
 
-intgo _wrap_conveyor_error_code_cabi_654287e8504f969f(struct conveyor_error_s *_swig_go_0) {
+intgo _wrap_conveyor_error_code_cabi_60f5c606a9fca665(struct conveyor_error_s *_swig_go_0) {
   conveyor_error_t *arg1 = (conveyor_error_t *) 0 ;
   conveyor_err_t result;
   intgo _swig_go_result;
@@ -1549,7 +1625,7 @@ intgo _wrap_conveyor_error_code_cabi_654287e8504f969f(struct conveyor_error_s *_
 }
 
 
-_gostring_ _wrap_conveyor_error_name_cabi_654287e8504f969f(struct conveyor_error_s *_swig_go_0) {
+_gostring_ _wrap_conveyor_error_name_cabi_60f5c606a9fca665(struct conveyor_error_s *_swig_go_0) {
   conveyor_error_t *arg1 = (conveyor_error_t *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1562,7 +1638,7 @@ _gostring_ _wrap_conveyor_error_name_cabi_654287e8504f969f(struct conveyor_error
 }
 
 
-_gostring_ _wrap_conveyor_error_message_cabi_654287e8504f969f(struct conveyor_error_s *_swig_go_0) {
+_gostring_ _wrap_conveyor_error_message_cabi_60f5c606a9fca665(struct conveyor_error_s *_swig_go_0) {
   conveyor_error_t *arg1 = (conveyor_error_t *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1575,7 +1651,7 @@ _gostring_ _wrap_conveyor_error_message_cabi_654287e8504f969f(struct conveyor_er
 }
 
 
-intgo _wrap_conveyor_error_retriable_cabi_654287e8504f969f(struct conveyor_error_s *_swig_go_0) {
+intgo _wrap_conveyor_error_retriable_cabi_60f5c606a9fca665(struct conveyor_error_s *_swig_go_0) {
   conveyor_error_t *arg1 = (conveyor_error_t *) 0 ;
   int result;
   intgo _swig_go_result;
@@ -1588,7 +1664,7 @@ intgo _wrap_conveyor_error_retriable_cabi_654287e8504f969f(struct conveyor_error
 }
 
 
-intgo _wrap_conveyor_error_fatal_cabi_654287e8504f969f(struct conveyor_error_s *_swig_go_0) {
+intgo _wrap_conveyor_error_fatal_cabi_60f5c606a9fca665(struct conveyor_error_s *_swig_go_0) {
   conveyor_error_t *arg1 = (conveyor_error_t *) 0 ;
   int result;
   intgo _swig_go_result;
@@ -1601,7 +1677,7 @@ intgo _wrap_conveyor_error_fatal_cabi_654287e8504f969f(struct conveyor_error_s *
 }
 
 
-void _wrap_conveyor_error_destroy_cabi_654287e8504f969f(struct conveyor_error_s *_swig_go_0) {
+void _wrap_conveyor_error_destroy_cabi_60f5c606a9fca665(struct conveyor_error_s *_swig_go_0) {
   conveyor_error_t *arg1 = (conveyor_error_t *) 0 ;
   
   arg1 = *(conveyor_error_t **)&_swig_go_0; 
@@ -1611,7 +1687,7 @@ void _wrap_conveyor_error_destroy_cabi_654287e8504f969f(struct conveyor_error_s 
 }
 
 
-struct conveyor_config_s *_wrap_conveyor_config_new_cabi_654287e8504f969f() {
+struct conveyor_config_s *_wrap_conveyor_config_new_cabi_60f5c606a9fca665() {
   conveyor_config_t *result = 0 ;
   struct conveyor_config_s *_swig_go_result;
   
@@ -1622,7 +1698,7 @@ struct conveyor_config_s *_wrap_conveyor_config_new_cabi_654287e8504f969f() {
 }
 
 
-void _wrap_conveyor_config_destroy_cabi_654287e8504f969f(struct conveyor_config_s *_swig_go_0) {
+void _wrap_conveyor_config_destroy_cabi_60f5c606a9fca665(struct conveyor_config_s *_swig_go_0) {
   conveyor_config_t *arg1 = (conveyor_config_t *) 0 ;
   
   arg1 = *(conveyor_config_t **)&_swig_go_0; 
@@ -1632,7 +1708,7 @@ void _wrap_conveyor_config_destroy_cabi_654287e8504f969f(struct conveyor_config_
 }
 
 
-intgo _wrap_conveyor_config_set_cabi_654287e8504f969f(struct conveyor_config_s *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, struct conveyor_error_s **_swig_go_3) {
+intgo _wrap_conveyor_config_set_cabi_60f5c606a9fca665(struct conveyor_config_s *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, struct conveyor_error_s **_swig_go_3) {
   conveyor_config_t *arg1 = (conveyor_config_t *) 0 ;
   char *arg2 = (char *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -1661,7 +1737,7 @@ intgo _wrap_conveyor_config_set_cabi_654287e8504f969f(struct conveyor_config_s *
 }
 
 
-intgo _wrap_conveyor_broker_new_cabi_654287e8504f969f(struct conveyor_config_s *_swig_go_0, struct conveyor_broker_s **_swig_go_1, struct conveyor_error_s **_swig_go_2) {
+intgo _wrap_conveyor_broker_new_cabi_60f5c606a9fca665(struct conveyor_config_s *_swig_go_0, struct conveyor_broker_s **_swig_go_1, struct conveyor_error_s **_swig_go_2) {
   conveyor_config_t *arg1 = (conveyor_config_t *) 0 ;
   conveyor_broker_t **arg2 = (conveyor_broker_t **) 0 ;
   conveyor_error_t **arg3 = (conveyor_error_t **) 0 ;
@@ -1678,7 +1754,7 @@ intgo _wrap_conveyor_broker_new_cabi_654287e8504f969f(struct conveyor_config_s *
 }
 
 
-_gostring_ _wrap_conveyor_broker_bootstrap_servers_cabi_654287e8504f969f(struct conveyor_broker_s *_swig_go_0) {
+_gostring_ _wrap_conveyor_broker_bootstrap_servers_cabi_60f5c606a9fca665(struct conveyor_broker_s *_swig_go_0) {
   conveyor_broker_t *arg1 = (conveyor_broker_t *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1691,7 +1767,7 @@ _gostring_ _wrap_conveyor_broker_bootstrap_servers_cabi_654287e8504f969f(struct 
 }
 
 
-intgo _wrap_conveyor_broker_port_cabi_654287e8504f969f(struct conveyor_broker_s *_swig_go_0) {
+intgo _wrap_conveyor_broker_port_cabi_60f5c606a9fca665(struct conveyor_broker_s *_swig_go_0) {
   conveyor_broker_t *arg1 = (conveyor_broker_t *) 0 ;
   int result;
   intgo _swig_go_result;
@@ -1704,7 +1780,7 @@ intgo _wrap_conveyor_broker_port_cabi_654287e8504f969f(struct conveyor_broker_s 
 }
 
 
-_gostring_ _wrap_conveyor_broker_data_dir_cabi_654287e8504f969f(struct conveyor_broker_s *_swig_go_0) {
+_gostring_ _wrap_conveyor_broker_data_dir_cabi_60f5c606a9fca665(struct conveyor_broker_s *_swig_go_0) {
   conveyor_broker_t *arg1 = (conveyor_broker_t *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1717,7 +1793,7 @@ _gostring_ _wrap_conveyor_broker_data_dir_cabi_654287e8504f969f(struct conveyor_
 }
 
 
-intgo _wrap_conveyor_broker_stop_cabi_654287e8504f969f(struct conveyor_broker_s *_swig_go_0, struct conveyor_error_s **_swig_go_1) {
+intgo _wrap_conveyor_broker_stop_cabi_60f5c606a9fca665(struct conveyor_broker_s *_swig_go_0, struct conveyor_error_s **_swig_go_1) {
   conveyor_broker_t *arg1 = (conveyor_broker_t *) 0 ;
   conveyor_error_t **arg2 = (conveyor_error_t **) 0 ;
   conveyor_err_t result;
@@ -1732,7 +1808,7 @@ intgo _wrap_conveyor_broker_stop_cabi_654287e8504f969f(struct conveyor_broker_s 
 }
 
 
-void _wrap_conveyor_broker_destroy_cabi_654287e8504f969f(struct conveyor_broker_s *_swig_go_0) {
+void _wrap_conveyor_broker_destroy_cabi_60f5c606a9fca665(struct conveyor_broker_s *_swig_go_0) {
   conveyor_broker_t *arg1 = (conveyor_broker_t *) 0 ;
   
   arg1 = *(conveyor_broker_t **)&_swig_go_0; 
@@ -1742,7 +1818,7 @@ void _wrap_conveyor_broker_destroy_cabi_654287e8504f969f(struct conveyor_broker_
 }
 
 
-intgo _wrap_CONVEYOR_PARTITION_ANY_cabi_654287e8504f969f() {
+intgo _wrap_CONVEYOR_PARTITION_ANY_cabi_60f5c606a9fca665() {
   int result;
   intgo _swig_go_result;
   
@@ -1753,7 +1829,7 @@ intgo _wrap_CONVEYOR_PARTITION_ANY_cabi_654287e8504f969f() {
 }
 
 
-intgo _wrap_CONVEYOR_OFFSET_BEGINNING_cabi_654287e8504f969f() {
+intgo _wrap_CONVEYOR_OFFSET_BEGINNING_cabi_60f5c606a9fca665() {
   int result;
   intgo _swig_go_result;
   
@@ -1764,7 +1840,7 @@ intgo _wrap_CONVEYOR_OFFSET_BEGINNING_cabi_654287e8504f969f() {
 }
 
 
-intgo _wrap_CONVEYOR_OFFSET_END_cabi_654287e8504f969f() {
+intgo _wrap_CONVEYOR_OFFSET_END_cabi_60f5c606a9fca665() {
   int result;
   intgo _swig_go_result;
   
@@ -1775,7 +1851,7 @@ intgo _wrap_CONVEYOR_OFFSET_END_cabi_654287e8504f969f() {
 }
 
 
-intgo _wrap_CONVEYOR_OFFSET_INVALID_cabi_654287e8504f969f() {
+intgo _wrap_CONVEYOR_OFFSET_INVALID_cabi_60f5c606a9fca665() {
   int result;
   intgo _swig_go_result;
   
@@ -1786,7 +1862,7 @@ intgo _wrap_CONVEYOR_OFFSET_INVALID_cabi_654287e8504f969f() {
 }
 
 
-_gostring_ _wrap_conveyor_message_topic_cabi_654287e8504f969f(struct conveyor_message_s *_swig_go_0) {
+_gostring_ _wrap_conveyor_message_topic_cabi_60f5c606a9fca665(struct conveyor_message_s *_swig_go_0) {
   conveyor_message_t *arg1 = (conveyor_message_t *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1799,7 +1875,7 @@ _gostring_ _wrap_conveyor_message_topic_cabi_654287e8504f969f(struct conveyor_me
 }
 
 
-void _wrap_conveyor_message_destroy_cabi_654287e8504f969f(struct conveyor_message_s *_swig_go_0) {
+void _wrap_conveyor_message_destroy_cabi_60f5c606a9fca665(struct conveyor_message_s *_swig_go_0) {
   conveyor_message_t *arg1 = (conveyor_message_t *) 0 ;
   
   arg1 = *(conveyor_message_t **)&_swig_go_0; 
@@ -1809,7 +1885,7 @@ void _wrap_conveyor_message_destroy_cabi_654287e8504f969f(struct conveyor_messag
 }
 
 
-intgo _wrap_conveyor_producer_poll_cabi_654287e8504f969f(struct conveyor_producer_s *_swig_go_0, intgo _swig_go_1, long long *_swig_go_2, struct conveyor_error_s **_swig_go_3) {
+intgo _wrap_conveyor_producer_poll_cabi_60f5c606a9fca665(struct conveyor_producer_s *_swig_go_0, intgo _swig_go_1, long long *_swig_go_2, struct conveyor_error_s **_swig_go_3) {
   conveyor_producer_t *arg1 = (conveyor_producer_t *) 0 ;
   int32_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1828,7 +1904,7 @@ intgo _wrap_conveyor_producer_poll_cabi_654287e8504f969f(struct conveyor_produce
 }
 
 
-intgo _wrap_conveyor_producer_flush_cabi_654287e8504f969f(struct conveyor_producer_s *_swig_go_0, intgo _swig_go_1, struct conveyor_error_s **_swig_go_2) {
+intgo _wrap_conveyor_producer_flush_cabi_60f5c606a9fca665(struct conveyor_producer_s *_swig_go_0, intgo _swig_go_1, struct conveyor_error_s **_swig_go_2) {
   conveyor_producer_t *arg1 = (conveyor_producer_t *) 0 ;
   int32_t arg2 ;
   conveyor_error_t **arg3 = (conveyor_error_t **) 0 ;
@@ -1845,7 +1921,7 @@ intgo _wrap_conveyor_producer_flush_cabi_654287e8504f969f(struct conveyor_produc
 }
 
 
-long long _wrap_conveyor_producer_outstanding_cabi_654287e8504f969f(struct conveyor_producer_s *_swig_go_0) {
+long long _wrap_conveyor_producer_outstanding_cabi_60f5c606a9fca665(struct conveyor_producer_s *_swig_go_0) {
   conveyor_producer_t *arg1 = (conveyor_producer_t *) 0 ;
   size_t result;
   long long _swig_go_result;
@@ -1858,7 +1934,7 @@ long long _wrap_conveyor_producer_outstanding_cabi_654287e8504f969f(struct conve
 }
 
 
-void _wrap_conveyor_producer_destroy_cabi_654287e8504f969f(struct conveyor_producer_s *_swig_go_0) {
+void _wrap_conveyor_producer_destroy_cabi_60f5c606a9fca665(struct conveyor_producer_s *_swig_go_0) {
   conveyor_producer_t *arg1 = (conveyor_producer_t *) 0 ;
   
   arg1 = *(conveyor_producer_t **)&_swig_go_0; 
@@ -1868,7 +1944,7 @@ void _wrap_conveyor_producer_destroy_cabi_654287e8504f969f(struct conveyor_produ
 }
 
 
-intgo _wrap_conveyor_consumer_new_cabi_654287e8504f969f(struct conveyor_config_s *_swig_go_0, struct conveyor_consumer_s **_swig_go_1, struct conveyor_error_s **_swig_go_2) {
+intgo _wrap_conveyor_consumer_new_cabi_60f5c606a9fca665(struct conveyor_config_s *_swig_go_0, struct conveyor_consumer_s **_swig_go_1, struct conveyor_error_s **_swig_go_2) {
   conveyor_config_t *arg1 = (conveyor_config_t *) 0 ;
   conveyor_consumer_t **arg2 = (conveyor_consumer_t **) 0 ;
   conveyor_error_t **arg3 = (conveyor_error_t **) 0 ;
@@ -1885,7 +1961,7 @@ intgo _wrap_conveyor_consumer_new_cabi_654287e8504f969f(struct conveyor_config_s
 }
 
 
-intgo _wrap_conveyor_consumer_seek_cabi_654287e8504f969f(struct conveyor_consumer_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, long long _swig_go_3, struct conveyor_error_s **_swig_go_4) {
+intgo _wrap_conveyor_consumer_seek_cabi_60f5c606a9fca665(struct conveyor_consumer_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, long long _swig_go_3, struct conveyor_error_s **_swig_go_4) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   char *arg2 = (char *) 0 ;
   int32_t arg3 ;
@@ -1911,7 +1987,7 @@ intgo _wrap_conveyor_consumer_seek_cabi_654287e8504f969f(struct conveyor_consume
 }
 
 
-intgo _wrap_conveyor_consumer_poll_cabi_654287e8504f969f(struct conveyor_consumer_s *_swig_go_0, intgo _swig_go_1, struct conveyor_message_s **_swig_go_2, struct conveyor_error_s **_swig_go_3) {
+intgo _wrap_conveyor_consumer_poll_cabi_60f5c606a9fca665(struct conveyor_consumer_s *_swig_go_0, intgo _swig_go_1, struct conveyor_message_s **_swig_go_2, struct conveyor_error_s **_swig_go_3) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   int32_t arg2 ;
   conveyor_message_t **arg3 = (conveyor_message_t **) 0 ;
@@ -1930,7 +2006,7 @@ intgo _wrap_conveyor_consumer_poll_cabi_654287e8504f969f(struct conveyor_consume
 }
 
 
-intgo _wrap_conveyor_consumer_position_cabi_654287e8504f969f(struct conveyor_consumer_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, long long *_swig_go_3, struct conveyor_error_s **_swig_go_4) {
+intgo _wrap_conveyor_consumer_position_cabi_60f5c606a9fca665(struct conveyor_consumer_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, long long *_swig_go_3, struct conveyor_error_s **_swig_go_4) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   char *arg2 = (char *) 0 ;
   int32_t arg3 ;
@@ -1956,7 +2032,7 @@ intgo _wrap_conveyor_consumer_position_cabi_654287e8504f969f(struct conveyor_con
 }
 
 
-intgo _wrap_conveyor_consumer_watermark_offsets_cabi_654287e8504f969f(struct conveyor_consumer_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, long long *_swig_go_4, long long *_swig_go_5, struct conveyor_error_s **_swig_go_6) {
+intgo _wrap_conveyor_consumer_watermark_offsets_cabi_60f5c606a9fca665(struct conveyor_consumer_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, long long *_swig_go_4, long long *_swig_go_5, struct conveyor_error_s **_swig_go_6) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   char *arg2 = (char *) 0 ;
   int32_t arg3 ;
@@ -1986,7 +2062,7 @@ intgo _wrap_conveyor_consumer_watermark_offsets_cabi_654287e8504f969f(struct con
 }
 
 
-void _wrap_conveyor_consumer_wakeup_cabi_654287e8504f969f(struct conveyor_consumer_s *_swig_go_0) {
+void _wrap_conveyor_consumer_wakeup_cabi_60f5c606a9fca665(struct conveyor_consumer_s *_swig_go_0) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   
   arg1 = *(conveyor_consumer_t **)&_swig_go_0; 
@@ -1996,7 +2072,7 @@ void _wrap_conveyor_consumer_wakeup_cabi_654287e8504f969f(struct conveyor_consum
 }
 
 
-intgo _wrap_conveyor_consumer_close_cabi_654287e8504f969f(struct conveyor_consumer_s *_swig_go_0, struct conveyor_error_s **_swig_go_1) {
+intgo _wrap_conveyor_consumer_close_cabi_60f5c606a9fca665(struct conveyor_consumer_s *_swig_go_0, struct conveyor_error_s **_swig_go_1) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   conveyor_error_t **arg2 = (conveyor_error_t **) 0 ;
   conveyor_err_t result;
@@ -2011,7 +2087,7 @@ intgo _wrap_conveyor_consumer_close_cabi_654287e8504f969f(struct conveyor_consum
 }
 
 
-void _wrap_conveyor_consumer_destroy_cabi_654287e8504f969f(struct conveyor_consumer_s *_swig_go_0) {
+void _wrap_conveyor_consumer_destroy_cabi_60f5c606a9fca665(struct conveyor_consumer_s *_swig_go_0) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   
   arg1 = *(conveyor_consumer_t **)&_swig_go_0; 
@@ -2021,7 +2097,7 @@ void _wrap_conveyor_consumer_destroy_cabi_654287e8504f969f(struct conveyor_consu
 }
 
 
-intgo _wrap_conveyor_consumer_subscribe_pattern_cabi_654287e8504f969f(struct conveyor_consumer_s *_swig_go_0, _gostring_ _swig_go_1, struct conveyor_error_s **_swig_go_2) {
+intgo _wrap_conveyor_consumer_subscribe_pattern_cabi_60f5c606a9fca665(struct conveyor_consumer_s *_swig_go_0, _gostring_ _swig_go_1, struct conveyor_error_s **_swig_go_2) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   char *arg2 = (char *) 0 ;
   conveyor_error_t **arg3 = (conveyor_error_t **) 0 ;
@@ -2043,7 +2119,7 @@ intgo _wrap_conveyor_consumer_subscribe_pattern_cabi_654287e8504f969f(struct con
 }
 
 
-intgo _wrap_conveyor_consumer_unsubscribe_cabi_654287e8504f969f(struct conveyor_consumer_s *_swig_go_0, struct conveyor_error_s **_swig_go_1) {
+intgo _wrap_conveyor_consumer_unsubscribe_cabi_60f5c606a9fca665(struct conveyor_consumer_s *_swig_go_0, struct conveyor_error_s **_swig_go_1) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   conveyor_error_t **arg2 = (conveyor_error_t **) 0 ;
   conveyor_err_t result;
@@ -2058,7 +2134,7 @@ intgo _wrap_conveyor_consumer_unsubscribe_cabi_654287e8504f969f(struct conveyor_
 }
 
 
-long long _wrap_conveyor_partition_list_count_cabi_654287e8504f969f(struct conveyor_partition_list_s *_swig_go_0) {
+long long _wrap_conveyor_partition_list_count_cabi_60f5c606a9fca665(struct conveyor_partition_list_s *_swig_go_0) {
   conveyor_partition_list_t *arg1 = (conveyor_partition_list_t *) 0 ;
   size_t result;
   long long _swig_go_result;
@@ -2071,7 +2147,7 @@ long long _wrap_conveyor_partition_list_count_cabi_654287e8504f969f(struct conve
 }
 
 
-void _wrap_conveyor_partition_list_destroy_cabi_654287e8504f969f(struct conveyor_partition_list_s *_swig_go_0) {
+void _wrap_conveyor_partition_list_destroy_cabi_60f5c606a9fca665(struct conveyor_partition_list_s *_swig_go_0) {
   conveyor_partition_list_t *arg1 = (conveyor_partition_list_t *) 0 ;
   
   arg1 = *(conveyor_partition_list_t **)&_swig_go_0; 
@@ -2081,7 +2157,7 @@ void _wrap_conveyor_partition_list_destroy_cabi_654287e8504f969f(struct conveyor
 }
 
 
-intgo _wrap_conveyor_consumer_assignment_cabi_654287e8504f969f(struct conveyor_consumer_s *_swig_go_0, struct conveyor_partition_list_s **_swig_go_1, struct conveyor_error_s **_swig_go_2) {
+intgo _wrap_conveyor_consumer_assignment_cabi_60f5c606a9fca665(struct conveyor_consumer_s *_swig_go_0, struct conveyor_partition_list_s **_swig_go_1, struct conveyor_error_s **_swig_go_2) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   conveyor_partition_list_t **arg2 = (conveyor_partition_list_t **) 0 ;
   conveyor_error_t **arg3 = (conveyor_error_t **) 0 ;
@@ -2098,7 +2174,7 @@ intgo _wrap_conveyor_consumer_assignment_cabi_654287e8504f969f(struct conveyor_c
 }
 
 
-intgo _wrap_conveyor_consumer_lag_cabi_654287e8504f969f(struct conveyor_consumer_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, long long *_swig_go_4, struct conveyor_error_s **_swig_go_5) {
+intgo _wrap_conveyor_consumer_lag_cabi_60f5c606a9fca665(struct conveyor_consumer_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, long long *_swig_go_4, struct conveyor_error_s **_swig_go_5) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   char *arg2 = (char *) 0 ;
   int32_t arg3 ;
@@ -2126,7 +2202,7 @@ intgo _wrap_conveyor_consumer_lag_cabi_654287e8504f969f(struct conveyor_consumer
 }
 
 
-intgo _wrap_conveyor_admin_new_cabi_654287e8504f969f(struct conveyor_config_s *_swig_go_0, struct conveyor_admin_s **_swig_go_1, struct conveyor_error_s **_swig_go_2) {
+intgo _wrap_conveyor_admin_new_cabi_60f5c606a9fca665(struct conveyor_config_s *_swig_go_0, struct conveyor_admin_s **_swig_go_1, struct conveyor_error_s **_swig_go_2) {
   conveyor_config_t *arg1 = (conveyor_config_t *) 0 ;
   conveyor_admin_t **arg2 = (conveyor_admin_t **) 0 ;
   conveyor_error_t **arg3 = (conveyor_error_t **) 0 ;
@@ -2143,7 +2219,7 @@ intgo _wrap_conveyor_admin_new_cabi_654287e8504f969f(struct conveyor_config_s *_
 }
 
 
-intgo _wrap_conveyor_admin_create_topic_cabi_654287e8504f969f(struct conveyor_admin_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, short _swig_go_3, struct conveyor_config_s *_swig_go_4, intgo _swig_go_5, struct conveyor_error_s **_swig_go_6) {
+intgo _wrap_conveyor_admin_create_topic_cabi_60f5c606a9fca665(struct conveyor_admin_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, short _swig_go_3, struct conveyor_config_s *_swig_go_4, intgo _swig_go_5, struct conveyor_error_s **_swig_go_6) {
   conveyor_admin_t *arg1 = (conveyor_admin_t *) 0 ;
   char *arg2 = (char *) 0 ;
   int32_t arg3 ;
@@ -2173,7 +2249,7 @@ intgo _wrap_conveyor_admin_create_topic_cabi_654287e8504f969f(struct conveyor_ad
 }
 
 
-intgo _wrap_conveyor_admin_delete_topic_cabi_654287e8504f969f(struct conveyor_admin_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, struct conveyor_error_s **_swig_go_3) {
+intgo _wrap_conveyor_admin_delete_topic_cabi_60f5c606a9fca665(struct conveyor_admin_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, struct conveyor_error_s **_swig_go_3) {
   conveyor_admin_t *arg1 = (conveyor_admin_t *) 0 ;
   char *arg2 = (char *) 0 ;
   int32_t arg3 ;
@@ -2197,7 +2273,7 @@ intgo _wrap_conveyor_admin_delete_topic_cabi_654287e8504f969f(struct conveyor_ad
 }
 
 
-intgo _wrap_conveyor_admin_list_topics_cabi_654287e8504f969f(struct conveyor_admin_s *_swig_go_0, intgo _swig_go_1, struct conveyor_topic_list_s **_swig_go_2, struct conveyor_error_s **_swig_go_3) {
+intgo _wrap_conveyor_admin_list_topics_cabi_60f5c606a9fca665(struct conveyor_admin_s *_swig_go_0, intgo _swig_go_1, struct conveyor_topic_list_s **_swig_go_2, struct conveyor_error_s **_swig_go_3) {
   conveyor_admin_t *arg1 = (conveyor_admin_t *) 0 ;
   int32_t arg2 ;
   conveyor_topic_list_t **arg3 = (conveyor_topic_list_t **) 0 ;
@@ -2216,7 +2292,7 @@ intgo _wrap_conveyor_admin_list_topics_cabi_654287e8504f969f(struct conveyor_adm
 }
 
 
-void _wrap_conveyor_admin_destroy_cabi_654287e8504f969f(struct conveyor_admin_s *_swig_go_0) {
+void _wrap_conveyor_admin_destroy_cabi_60f5c606a9fca665(struct conveyor_admin_s *_swig_go_0) {
   conveyor_admin_t *arg1 = (conveyor_admin_t *) 0 ;
   
   arg1 = *(conveyor_admin_t **)&_swig_go_0; 
@@ -2226,7 +2302,7 @@ void _wrap_conveyor_admin_destroy_cabi_654287e8504f969f(struct conveyor_admin_s 
 }
 
 
-long long _wrap_conveyor_topic_list_count_cabi_654287e8504f969f(struct conveyor_topic_list_s *_swig_go_0) {
+long long _wrap_conveyor_topic_list_count_cabi_60f5c606a9fca665(struct conveyor_topic_list_s *_swig_go_0) {
   conveyor_topic_list_t *arg1 = (conveyor_topic_list_t *) 0 ;
   size_t result;
   long long _swig_go_result;
@@ -2239,7 +2315,7 @@ long long _wrap_conveyor_topic_list_count_cabi_654287e8504f969f(struct conveyor_
 }
 
 
-_gostring_ _wrap_conveyor_topic_list_name_cabi_654287e8504f969f(struct conveyor_topic_list_s *_swig_go_0, long long _swig_go_1) {
+_gostring_ _wrap_conveyor_topic_list_name_cabi_60f5c606a9fca665(struct conveyor_topic_list_s *_swig_go_0, long long _swig_go_1) {
   conveyor_topic_list_t *arg1 = (conveyor_topic_list_t *) 0 ;
   size_t arg2 ;
   char *result = 0 ;
@@ -2254,7 +2330,7 @@ _gostring_ _wrap_conveyor_topic_list_name_cabi_654287e8504f969f(struct conveyor_
 }
 
 
-_gostring_ _wrap_conveyor_topic_list_topic_id_cabi_654287e8504f969f(struct conveyor_topic_list_s *_swig_go_0, long long _swig_go_1) {
+_gostring_ _wrap_conveyor_topic_list_topic_id_cabi_60f5c606a9fca665(struct conveyor_topic_list_s *_swig_go_0, long long _swig_go_1) {
   conveyor_topic_list_t *arg1 = (conveyor_topic_list_t *) 0 ;
   size_t arg2 ;
   char *result = 0 ;
@@ -2269,7 +2345,7 @@ _gostring_ _wrap_conveyor_topic_list_topic_id_cabi_654287e8504f969f(struct conve
 }
 
 
-intgo _wrap_conveyor_topic_list_error_cabi_654287e8504f969f(struct conveyor_topic_list_s *_swig_go_0, long long _swig_go_1) {
+intgo _wrap_conveyor_topic_list_error_cabi_60f5c606a9fca665(struct conveyor_topic_list_s *_swig_go_0, long long _swig_go_1) {
   conveyor_topic_list_t *arg1 = (conveyor_topic_list_t *) 0 ;
   size_t arg2 ;
   conveyor_err_t result;
@@ -2284,7 +2360,7 @@ intgo _wrap_conveyor_topic_list_error_cabi_654287e8504f969f(struct conveyor_topi
 }
 
 
-intgo _wrap_conveyor_topic_list_is_internal_cabi_654287e8504f969f(struct conveyor_topic_list_s *_swig_go_0, long long _swig_go_1) {
+intgo _wrap_conveyor_topic_list_is_internal_cabi_60f5c606a9fca665(struct conveyor_topic_list_s *_swig_go_0, long long _swig_go_1) {
   conveyor_topic_list_t *arg1 = (conveyor_topic_list_t *) 0 ;
   size_t arg2 ;
   int result;
@@ -2299,7 +2375,7 @@ intgo _wrap_conveyor_topic_list_is_internal_cabi_654287e8504f969f(struct conveyo
 }
 
 
-intgo _wrap_conveyor_topic_list_partition_count_cabi_654287e8504f969f(struct conveyor_topic_list_s *_swig_go_0, long long _swig_go_1) {
+intgo _wrap_conveyor_topic_list_partition_count_cabi_60f5c606a9fca665(struct conveyor_topic_list_s *_swig_go_0, long long _swig_go_1) {
   conveyor_topic_list_t *arg1 = (conveyor_topic_list_t *) 0 ;
   size_t arg2 ;
   int32_t result;
@@ -2314,7 +2390,7 @@ intgo _wrap_conveyor_topic_list_partition_count_cabi_654287e8504f969f(struct con
 }
 
 
-intgo _wrap_conveyor_topic_list_partition_id_cabi_654287e8504f969f(struct conveyor_topic_list_s *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+intgo _wrap_conveyor_topic_list_partition_id_cabi_60f5c606a9fca665(struct conveyor_topic_list_s *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   conveyor_topic_list_t *arg1 = (conveyor_topic_list_t *) 0 ;
   size_t arg2 ;
   size_t arg3 ;
@@ -2331,7 +2407,7 @@ intgo _wrap_conveyor_topic_list_partition_id_cabi_654287e8504f969f(struct convey
 }
 
 
-intgo _wrap_conveyor_topic_list_partition_leader_cabi_654287e8504f969f(struct conveyor_topic_list_s *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+intgo _wrap_conveyor_topic_list_partition_leader_cabi_60f5c606a9fca665(struct conveyor_topic_list_s *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   conveyor_topic_list_t *arg1 = (conveyor_topic_list_t *) 0 ;
   size_t arg2 ;
   size_t arg3 ;
@@ -2348,7 +2424,7 @@ intgo _wrap_conveyor_topic_list_partition_leader_cabi_654287e8504f969f(struct co
 }
 
 
-void _wrap_conveyor_topic_list_destroy_cabi_654287e8504f969f(struct conveyor_topic_list_s *_swig_go_0) {
+void _wrap_conveyor_topic_list_destroy_cabi_60f5c606a9fca665(struct conveyor_topic_list_s *_swig_go_0) {
   conveyor_topic_list_t *arg1 = (conveyor_topic_list_t *) 0 ;
   
   arg1 = *(conveyor_topic_list_t **)&_swig_go_0; 
@@ -2358,7 +2434,7 @@ void _wrap_conveyor_topic_list_destroy_cabi_654287e8504f969f(struct conveyor_top
 }
 
 
-void _wrap_cvgo_strings_t_v_set_cabi_654287e8504f969f(struct cvgo_strings_s *_swig_go_0, _gostring_* _swig_go_1) {
+void _wrap_cvgo_strings_t_v_set_cabi_60f5c606a9fca665(struct cvgo_strings_s *_swig_go_0, _gostring_* _swig_go_1) {
   struct cvgo_strings_s *arg1 = (struct cvgo_strings_s *) 0 ;
   char **arg2 = (char **) 0 ;
   
@@ -2370,7 +2446,7 @@ void _wrap_cvgo_strings_t_v_set_cabi_654287e8504f969f(struct cvgo_strings_s *_sw
 }
 
 
-_gostring_* _wrap_cvgo_strings_t_v_get_cabi_654287e8504f969f(struct cvgo_strings_s *_swig_go_0) {
+_gostring_* _wrap_cvgo_strings_t_v_get_cabi_60f5c606a9fca665(struct cvgo_strings_s *_swig_go_0) {
   struct cvgo_strings_s *arg1 = (struct cvgo_strings_s *) 0 ;
   char **result = 0 ;
   _gostring_* _swig_go_result;
@@ -2383,7 +2459,7 @@ _gostring_* _wrap_cvgo_strings_t_v_get_cabi_654287e8504f969f(struct cvgo_strings
 }
 
 
-void _wrap_cvgo_strings_t_n_set_cabi_654287e8504f969f(struct cvgo_strings_s *_swig_go_0, long long _swig_go_1) {
+void _wrap_cvgo_strings_t_n_set_cabi_60f5c606a9fca665(struct cvgo_strings_s *_swig_go_0, long long _swig_go_1) {
   struct cvgo_strings_s *arg1 = (struct cvgo_strings_s *) 0 ;
   size_t arg2 ;
   
@@ -2395,7 +2471,7 @@ void _wrap_cvgo_strings_t_n_set_cabi_654287e8504f969f(struct cvgo_strings_s *_sw
 }
 
 
-long long _wrap_cvgo_strings_t_n_get_cabi_654287e8504f969f(struct cvgo_strings_s *_swig_go_0) {
+long long _wrap_cvgo_strings_t_n_get_cabi_60f5c606a9fca665(struct cvgo_strings_s *_swig_go_0) {
   struct cvgo_strings_s *arg1 = (struct cvgo_strings_s *) 0 ;
   size_t result;
   long long _swig_go_result;
@@ -2408,7 +2484,7 @@ long long _wrap_cvgo_strings_t_n_get_cabi_654287e8504f969f(struct cvgo_strings_s
 }
 
 
-struct cvgo_strings_s *_wrap_new_cvgo_strings_t_cabi_654287e8504f969f() {
+struct cvgo_strings_s *_wrap_new_cvgo_strings_t_cabi_60f5c606a9fca665() {
   struct cvgo_strings_s *result = 0 ;
   struct cvgo_strings_s *_swig_go_result;
   
@@ -2419,7 +2495,7 @@ struct cvgo_strings_s *_wrap_new_cvgo_strings_t_cabi_654287e8504f969f() {
 }
 
 
-void _wrap_delete_cvgo_strings_t_cabi_654287e8504f969f(struct cvgo_strings_s *_swig_go_0) {
+void _wrap_delete_cvgo_strings_t_cabi_60f5c606a9fca665(struct cvgo_strings_s *_swig_go_0) {
   struct cvgo_strings_s *arg1 = (struct cvgo_strings_s *) 0 ;
   
   arg1 = *(struct cvgo_strings_s **)&_swig_go_0; 
@@ -2429,16 +2505,96 @@ void _wrap_delete_cvgo_strings_t_cabi_654287e8504f969f(struct cvgo_strings_s *_s
 }
 
 
-intgo _wrap_cvgo_producer_new_cabi_654287e8504f969f(struct conveyor_config_s *_swig_go_0, intgo _swig_go_1, struct conveyor_producer_s **_swig_go_2, struct conveyor_error_s **_swig_go_3) {
+struct cvgo_reports_s *_wrap_cvgo_reports_new_cabi_60f5c606a9fca665() {
+  cvgo_reports_t *result = 0 ;
+  struct cvgo_reports_s *_swig_go_result;
+  
+  
+  result = (cvgo_reports_t *)cvgo_reports_new();
+  *(cvgo_reports_t **)&_swig_go_result = (cvgo_reports_t *)result; 
+  return _swig_go_result;
+}
+
+
+long long _wrap_cvgo_reports_count_cabi_60f5c606a9fca665(struct cvgo_reports_s *_swig_go_0) {
+  cvgo_reports_t *arg1 = (cvgo_reports_t *) 0 ;
+  size_t result;
+  long long _swig_go_result;
+  
+  arg1 = *(cvgo_reports_t **)&_swig_go_0; 
+  
+  result = cvgo_reports_count((struct cvgo_reports_s const *)arg1);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+long long _wrap_cvgo_reports_copy_cabi_60f5c606a9fca665(struct cvgo_reports_s *_swig_go_0, long long _swig_go_1, _goslice_ _swig_go_2) {
+  cvgo_reports_t *arg1 = (cvgo_reports_t *) 0 ;
+  size_t arg2 ;
+  long long *arg3 = (long long *) 0 ;
+  size_t arg4 ;
+  size_t result;
+  long long _swig_go_result;
+  
+  arg1 = *(cvgo_reports_t **)&_swig_go_0; 
+  arg2 = (size_t)_swig_go_1; 
+  
+  arg3 = (long long *)_swig_go_2.array;
+  arg4 = (size_t)_swig_go_2.len;
+  
+  
+  result = cvgo_reports_copy((struct cvgo_reports_s const *)arg1,arg2,arg3,arg4);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+_gostring_ _wrap_cvgo_reports_message_cabi_60f5c606a9fca665(struct cvgo_reports_s *_swig_go_0, long long _swig_go_1) {
+  cvgo_reports_t *arg1 = (cvgo_reports_t *) 0 ;
+  size_t arg2 ;
+  char *result = 0 ;
+  _gostring_ _swig_go_result;
+  
+  arg1 = *(cvgo_reports_t **)&_swig_go_0; 
+  arg2 = (size_t)_swig_go_1; 
+  
+  result = (char *)cvgo_reports_message((struct cvgo_reports_s const *)arg1,arg2);
+  _swig_go_result = Swig_AllocateString((char*)result, result ? strlen((char*)result) : 0); 
+  return _swig_go_result;
+}
+
+
+void _wrap_cvgo_reports_clear_cabi_60f5c606a9fca665(struct cvgo_reports_s *_swig_go_0) {
+  cvgo_reports_t *arg1 = (cvgo_reports_t *) 0 ;
+  
+  arg1 = *(cvgo_reports_t **)&_swig_go_0; 
+  
+  cvgo_reports_clear(arg1);
+  
+}
+
+
+void _wrap_cvgo_reports_free_cabi_60f5c606a9fca665(struct cvgo_reports_s *_swig_go_0) {
+  cvgo_reports_t *arg1 = (cvgo_reports_t *) 0 ;
+  
+  arg1 = *(cvgo_reports_t **)&_swig_go_0; 
+  
+  cvgo_reports_free(arg1);
+  
+}
+
+
+intgo _wrap_cvgo_producer_new_cabi_60f5c606a9fca665(struct conveyor_config_s *_swig_go_0, struct cvgo_reports_s *_swig_go_1, struct conveyor_producer_s **_swig_go_2, struct conveyor_error_s **_swig_go_3) {
   conveyor_config_t *arg1 = (conveyor_config_t *) 0 ;
-  uintptr_t arg2 ;
+  cvgo_reports_t *arg2 = (cvgo_reports_t *) 0 ;
   conveyor_producer_t **arg3 = (conveyor_producer_t **) 0 ;
   conveyor_error_t **arg4 = (conveyor_error_t **) 0 ;
   conveyor_err_t result;
   intgo _swig_go_result;
   
   arg1 = *(conveyor_config_t **)&_swig_go_0; 
-  arg2 = (uintptr_t)_swig_go_1; 
+  arg2 = *(cvgo_reports_t **)&_swig_go_1; 
   arg3 = *(conveyor_producer_t ***)&_swig_go_2; 
   arg4 = *(conveyor_error_t ***)&_swig_go_3; 
   
@@ -2448,7 +2604,7 @@ intgo _wrap_cvgo_producer_new_cabi_654287e8504f969f(struct conveyor_config_s *_s
 }
 
 
-intgo _wrap_cvgo_produce_cabi_654287e8504f969f(struct conveyor_producer_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, _goslice_ _swig_go_3, _goslice_ _swig_go_4, struct conveyor_header_s *_swig_go_5, long long _swig_go_6, long long _swig_go_7, intgo _swig_go_8, struct conveyor_error_s **_swig_go_9) {
+intgo _wrap_cvgo_produce_cabi_60f5c606a9fca665(struct conveyor_producer_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, _goslice_ _swig_go_3, _goslice_ _swig_go_4, struct conveyor_header_s *_swig_go_5, long long _swig_go_6, long long _swig_go_7, intgo _swig_go_8, struct conveyor_error_s **_swig_go_9) {
   conveyor_producer_t *arg1 = (conveyor_producer_t *) 0 ;
   char *arg2 = (char *) 0 ;
   int32_t arg3 ;
@@ -2492,7 +2648,43 @@ intgo _wrap_cvgo_produce_cabi_654287e8504f969f(struct conveyor_producer_s *_swig
 }
 
 
-intgo _wrap_cvgo_consumer_callbacks_cabi_654287e8504f969f(struct conveyor_consumer_s *_swig_go_0, intgo _swig_go_1, struct conveyor_error_s **_swig_go_2) {
+intgo _wrap_cvgo_produce_batch_cabi_60f5c606a9fca665(struct conveyor_producer_s *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2, _goslice_ _swig_go_3, long long *_swig_go_4, struct conveyor_error_s **_swig_go_5) {
+  conveyor_producer_t *arg1 = (conveyor_producer_t *) 0 ;
+  char *arg2 = (char *) 0 ;
+  long long *arg3 = (long long *) 0 ;
+  size_t arg4 ;
+  void *arg5 = (void *) 0 ;
+  size_t arg6 ;
+  size_t *arg7 = (size_t *) 0 ;
+  conveyor_error_t **arg8 = (conveyor_error_t **) 0 ;
+  conveyor_err_t result;
+  intgo _swig_go_result;
+  
+  arg1 = *(conveyor_producer_t **)&_swig_go_0; 
+  
+  arg2 = (char *)malloc(_swig_go_1.n + 1);
+  memcpy(arg2, _swig_go_1.p, _swig_go_1.n);
+  arg2[_swig_go_1.n] = '\0';
+  
+  
+  arg3 = (long long *)_swig_go_2.array;
+  arg4 = (size_t)_swig_go_2.len;
+  
+  
+  arg5 = (void *)_swig_go_3.array;
+  arg6 = (size_t)_swig_go_3.len;
+  
+  arg7 = *(size_t **)&_swig_go_4; 
+  arg8 = *(conveyor_error_t ***)&_swig_go_5; 
+  
+  result = (conveyor_err_t)cvgo_produce_batch(arg1,(char const *)arg2,(long long const *)arg3,arg4,(void const *)arg5,arg6,arg7,arg8);
+  _swig_go_result = result; 
+  free(arg2); 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_cvgo_consumer_callbacks_cabi_60f5c606a9fca665(struct conveyor_consumer_s *_swig_go_0, intgo _swig_go_1, struct conveyor_error_s **_swig_go_2) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   uintptr_t arg2 ;
   conveyor_error_t **arg3 = (conveyor_error_t **) 0 ;
@@ -2509,7 +2701,7 @@ intgo _wrap_cvgo_consumer_callbacks_cabi_654287e8504f969f(struct conveyor_consum
 }
 
 
-struct conveyor_topic_partition_s *_wrap_cvgo_tps_new_cabi_654287e8504f969f(long long _swig_go_0) {
+struct conveyor_topic_partition_s *_wrap_cvgo_tps_new_cabi_60f5c606a9fca665(long long _swig_go_0) {
   size_t arg1 ;
   conveyor_topic_partition_t *result = 0 ;
   struct conveyor_topic_partition_s *_swig_go_result;
@@ -2522,7 +2714,7 @@ struct conveyor_topic_partition_s *_wrap_cvgo_tps_new_cabi_654287e8504f969f(long
 }
 
 
-void _wrap_cvgo_tps_set_cabi_654287e8504f969f(struct conveyor_topic_partition_s *_swig_go_0, long long _swig_go_1, _gostring_ _swig_go_2, intgo _swig_go_3, long long _swig_go_4) {
+void _wrap_cvgo_tps_set_cabi_60f5c606a9fca665(struct conveyor_topic_partition_s *_swig_go_0, long long _swig_go_1, _gostring_ _swig_go_2, intgo _swig_go_3, long long _swig_go_4) {
   conveyor_topic_partition_t *arg1 = (conveyor_topic_partition_t *) 0 ;
   size_t arg2 ;
   char *arg3 = (char *) 0 ;
@@ -2545,7 +2737,7 @@ void _wrap_cvgo_tps_set_cabi_654287e8504f969f(struct conveyor_topic_partition_s 
 }
 
 
-_gostring_ _wrap_cvgo_tps_topic_cabi_654287e8504f969f(struct conveyor_topic_partition_s *_swig_go_0, long long _swig_go_1) {
+_gostring_ _wrap_cvgo_tps_topic_cabi_60f5c606a9fca665(struct conveyor_topic_partition_s *_swig_go_0, long long _swig_go_1) {
   conveyor_topic_partition_t *arg1 = (conveyor_topic_partition_t *) 0 ;
   size_t arg2 ;
   char *result = 0 ;
@@ -2560,7 +2752,7 @@ _gostring_ _wrap_cvgo_tps_topic_cabi_654287e8504f969f(struct conveyor_topic_part
 }
 
 
-intgo _wrap_cvgo_tps_partition_cabi_654287e8504f969f(struct conveyor_topic_partition_s *_swig_go_0, long long _swig_go_1) {
+intgo _wrap_cvgo_tps_partition_cabi_60f5c606a9fca665(struct conveyor_topic_partition_s *_swig_go_0, long long _swig_go_1) {
   conveyor_topic_partition_t *arg1 = (conveyor_topic_partition_t *) 0 ;
   size_t arg2 ;
   int32_t result;
@@ -2575,7 +2767,7 @@ intgo _wrap_cvgo_tps_partition_cabi_654287e8504f969f(struct conveyor_topic_parti
 }
 
 
-long long _wrap_cvgo_tps_offset_cabi_654287e8504f969f(struct conveyor_topic_partition_s *_swig_go_0, long long _swig_go_1) {
+long long _wrap_cvgo_tps_offset_cabi_60f5c606a9fca665(struct conveyor_topic_partition_s *_swig_go_0, long long _swig_go_1) {
   conveyor_topic_partition_t *arg1 = (conveyor_topic_partition_t *) 0 ;
   size_t arg2 ;
   int64_t result;
@@ -2590,7 +2782,7 @@ long long _wrap_cvgo_tps_offset_cabi_654287e8504f969f(struct conveyor_topic_part
 }
 
 
-void _wrap_cvgo_tps_free_cabi_654287e8504f969f(struct conveyor_topic_partition_s *_swig_go_0, long long _swig_go_1) {
+void _wrap_cvgo_tps_free_cabi_60f5c606a9fca665(struct conveyor_topic_partition_s *_swig_go_0, long long _swig_go_1) {
   conveyor_topic_partition_t *arg1 = (conveyor_topic_partition_t *) 0 ;
   size_t arg2 ;
   
@@ -2602,7 +2794,7 @@ void _wrap_cvgo_tps_free_cabi_654287e8504f969f(struct conveyor_topic_partition_s
 }
 
 
-_gostring_ _wrap_cvgo_list_topic_cabi_654287e8504f969f(struct conveyor_partition_list_s *_swig_go_0, long long _swig_go_1) {
+_gostring_ _wrap_cvgo_list_topic_cabi_60f5c606a9fca665(struct conveyor_partition_list_s *_swig_go_0, long long _swig_go_1) {
   conveyor_partition_list_t *arg1 = (conveyor_partition_list_t *) 0 ;
   size_t arg2 ;
   char *result = 0 ;
@@ -2617,7 +2809,7 @@ _gostring_ _wrap_cvgo_list_topic_cabi_654287e8504f969f(struct conveyor_partition
 }
 
 
-intgo _wrap_cvgo_list_partition_cabi_654287e8504f969f(struct conveyor_partition_list_s *_swig_go_0, long long _swig_go_1) {
+intgo _wrap_cvgo_list_partition_cabi_60f5c606a9fca665(struct conveyor_partition_list_s *_swig_go_0, long long _swig_go_1) {
   conveyor_partition_list_t *arg1 = (conveyor_partition_list_t *) 0 ;
   size_t arg2 ;
   int32_t result;
@@ -2632,7 +2824,7 @@ intgo _wrap_cvgo_list_partition_cabi_654287e8504f969f(struct conveyor_partition_
 }
 
 
-long long _wrap_cvgo_list_offset_cabi_654287e8504f969f(struct conveyor_partition_list_s *_swig_go_0, long long _swig_go_1) {
+long long _wrap_cvgo_list_offset_cabi_60f5c606a9fca665(struct conveyor_partition_list_s *_swig_go_0, long long _swig_go_1) {
   conveyor_partition_list_t *arg1 = (conveyor_partition_list_t *) 0 ;
   size_t arg2 ;
   int64_t result;
@@ -2647,7 +2839,7 @@ long long _wrap_cvgo_list_offset_cabi_654287e8504f969f(struct conveyor_partition
 }
 
 
-struct cvgo_strings_s *_wrap_cvgo_strings_new_cabi_654287e8504f969f(long long _swig_go_0) {
+struct cvgo_strings_s *_wrap_cvgo_strings_new_cabi_60f5c606a9fca665(long long _swig_go_0) {
   size_t arg1 ;
   cvgo_strings_t *result = 0 ;
   struct cvgo_strings_s *_swig_go_result;
@@ -2660,7 +2852,7 @@ struct cvgo_strings_s *_wrap_cvgo_strings_new_cabi_654287e8504f969f(long long _s
 }
 
 
-void _wrap_cvgo_strings_set_cabi_654287e8504f969f(struct cvgo_strings_s *_swig_go_0, long long _swig_go_1, _gostring_ _swig_go_2) {
+void _wrap_cvgo_strings_set_cabi_60f5c606a9fca665(struct cvgo_strings_s *_swig_go_0, long long _swig_go_1, _gostring_ _swig_go_2) {
   cvgo_strings_t *arg1 = (cvgo_strings_t *) 0 ;
   size_t arg2 ;
   char *arg3 = (char *) 0 ;
@@ -2679,7 +2871,7 @@ void _wrap_cvgo_strings_set_cabi_654287e8504f969f(struct cvgo_strings_s *_swig_g
 }
 
 
-void _wrap_cvgo_strings_free_cabi_654287e8504f969f(struct cvgo_strings_s *_swig_go_0) {
+void _wrap_cvgo_strings_free_cabi_60f5c606a9fca665(struct cvgo_strings_s *_swig_go_0) {
   cvgo_strings_t *arg1 = (cvgo_strings_t *) 0 ;
   
   arg1 = *(cvgo_strings_t **)&_swig_go_0; 
@@ -2689,7 +2881,7 @@ void _wrap_cvgo_strings_free_cabi_654287e8504f969f(struct cvgo_strings_s *_swig_
 }
 
 
-struct conveyor_header_s *_wrap_cvgo_headers_new_cabi_654287e8504f969f(long long _swig_go_0) {
+struct conveyor_header_s *_wrap_cvgo_headers_new_cabi_60f5c606a9fca665(long long _swig_go_0) {
   size_t arg1 ;
   conveyor_header_t *result = 0 ;
   struct conveyor_header_s *_swig_go_result;
@@ -2702,7 +2894,7 @@ struct conveyor_header_s *_wrap_cvgo_headers_new_cabi_654287e8504f969f(long long
 }
 
 
-void _wrap_cvgo_headers_set_cabi_654287e8504f969f(struct conveyor_header_s *_swig_go_0, long long _swig_go_1, _gostring_ _swig_go_2, _goslice_ _swig_go_3) {
+void _wrap_cvgo_headers_set_cabi_60f5c606a9fca665(struct conveyor_header_s *_swig_go_0, long long _swig_go_1, _gostring_ _swig_go_2, _goslice_ _swig_go_3) {
   conveyor_header_t *arg1 = (conveyor_header_t *) 0 ;
   size_t arg2 ;
   char *arg3 = (char *) 0 ;
@@ -2727,7 +2919,7 @@ void _wrap_cvgo_headers_set_cabi_654287e8504f969f(struct conveyor_header_s *_swi
 }
 
 
-void _wrap_cvgo_headers_free_cabi_654287e8504f969f(struct conveyor_header_s *_swig_go_0, long long _swig_go_1) {
+void _wrap_cvgo_headers_free_cabi_60f5c606a9fca665(struct conveyor_header_s *_swig_go_0, long long _swig_go_1) {
   conveyor_header_t *arg1 = (conveyor_header_t *) 0 ;
   size_t arg2 ;
   
@@ -2739,7 +2931,7 @@ void _wrap_cvgo_headers_free_cabi_654287e8504f969f(struct conveyor_header_s *_sw
 }
 
 
-intgo _wrap_cvgo_subscribe_cabi_654287e8504f969f(struct conveyor_consumer_s *_swig_go_0, struct cvgo_strings_s *_swig_go_1, struct conveyor_error_s **_swig_go_2) {
+intgo _wrap_cvgo_subscribe_cabi_60f5c606a9fca665(struct conveyor_consumer_s *_swig_go_0, struct cvgo_strings_s *_swig_go_1, struct conveyor_error_s **_swig_go_2) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   cvgo_strings_t *arg2 = (cvgo_strings_t *) 0 ;
   conveyor_error_t **arg3 = (conveyor_error_t **) 0 ;
@@ -2756,7 +2948,7 @@ intgo _wrap_cvgo_subscribe_cabi_654287e8504f969f(struct conveyor_consumer_s *_sw
 }
 
 
-intgo _wrap_cvgo_assign_cabi_654287e8504f969f(struct conveyor_consumer_s *_swig_go_0, struct conveyor_topic_partition_s *_swig_go_1, long long _swig_go_2, struct conveyor_error_s **_swig_go_3) {
+intgo _wrap_cvgo_assign_cabi_60f5c606a9fca665(struct conveyor_consumer_s *_swig_go_0, struct conveyor_topic_partition_s *_swig_go_1, long long _swig_go_2, struct conveyor_error_s **_swig_go_3) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   conveyor_topic_partition_t *arg2 = (conveyor_topic_partition_t *) 0 ;
   size_t arg3 ;
@@ -2775,7 +2967,7 @@ intgo _wrap_cvgo_assign_cabi_654287e8504f969f(struct conveyor_consumer_s *_swig_
 }
 
 
-intgo _wrap_cvgo_commit_cabi_654287e8504f969f(struct conveyor_consumer_s *_swig_go_0, struct conveyor_topic_partition_s *_swig_go_1, long long _swig_go_2, intgo _swig_go_3, intgo _swig_go_4, struct conveyor_error_s **_swig_go_5) {
+intgo _wrap_cvgo_commit_cabi_60f5c606a9fca665(struct conveyor_consumer_s *_swig_go_0, struct conveyor_topic_partition_s *_swig_go_1, long long _swig_go_2, intgo _swig_go_3, intgo _swig_go_4, struct conveyor_error_s **_swig_go_5) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   conveyor_topic_partition_t *arg2 = (conveyor_topic_partition_t *) 0 ;
   size_t arg3 ;
@@ -2798,7 +2990,7 @@ intgo _wrap_cvgo_commit_cabi_654287e8504f969f(struct conveyor_consumer_s *_swig_
 }
 
 
-intgo _wrap_cvgo_committed_cabi_654287e8504f969f(struct conveyor_consumer_s *_swig_go_0, struct conveyor_topic_partition_s *_swig_go_1, long long _swig_go_2, intgo _swig_go_3, struct conveyor_error_s **_swig_go_4) {
+intgo _wrap_cvgo_committed_cabi_60f5c606a9fca665(struct conveyor_consumer_s *_swig_go_0, struct conveyor_topic_partition_s *_swig_go_1, long long _swig_go_2, intgo _swig_go_3, struct conveyor_error_s **_swig_go_4) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   conveyor_topic_partition_t *arg2 = (conveyor_topic_partition_t *) 0 ;
   size_t arg3 ;
@@ -2819,7 +3011,7 @@ intgo _wrap_cvgo_committed_cabi_654287e8504f969f(struct conveyor_consumer_s *_sw
 }
 
 
-intgo _wrap_cvgo_describe_topics_cabi_654287e8504f969f(struct conveyor_admin_s *_swig_go_0, struct cvgo_strings_s *_swig_go_1, intgo _swig_go_2, struct conveyor_topic_list_s **_swig_go_3, struct conveyor_error_s **_swig_go_4) {
+intgo _wrap_cvgo_describe_topics_cabi_60f5c606a9fca665(struct conveyor_admin_s *_swig_go_0, struct cvgo_strings_s *_swig_go_1, intgo _swig_go_2, struct conveyor_topic_list_s **_swig_go_3, struct conveyor_error_s **_swig_go_4) {
   conveyor_admin_t *arg1 = (conveyor_admin_t *) 0 ;
   cvgo_strings_t *arg2 = (cvgo_strings_t *) 0 ;
   int32_t arg3 ;
@@ -2840,7 +3032,7 @@ intgo _wrap_cvgo_describe_topics_cabi_654287e8504f969f(struct conveyor_admin_s *
 }
 
 
-intgo _wrap_cvgo_list_offsets_cabi_654287e8504f969f(struct conveyor_admin_s *_swig_go_0, struct conveyor_topic_partition_s *_swig_go_1, long long _swig_go_2, long long _swig_go_3, intgo _swig_go_4, struct conveyor_error_s **_swig_go_5) {
+intgo _wrap_cvgo_list_offsets_cabi_60f5c606a9fca665(struct conveyor_admin_s *_swig_go_0, struct conveyor_topic_partition_s *_swig_go_1, long long _swig_go_2, long long _swig_go_3, intgo _swig_go_4, struct conveyor_error_s **_swig_go_5) {
   conveyor_admin_t *arg1 = (conveyor_admin_t *) 0 ;
   conveyor_topic_partition_t *arg2 = (conveyor_topic_partition_t *) 0 ;
   size_t arg3 ;
@@ -2863,7 +3055,7 @@ intgo _wrap_cvgo_list_offsets_cabi_654287e8504f969f(struct conveyor_admin_s *_sw
 }
 
 
-_gostring_ _wrap_cvgo_member_id_cabi_654287e8504f969f(struct conveyor_consumer_s *_swig_go_0, intgo *_swig_go_1) {
+_gostring_ _wrap_cvgo_member_id_cabi_60f5c606a9fca665(struct conveyor_consumer_s *_swig_go_0, intgo *_swig_go_1) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   int32_t *arg2 = (int32_t *) 0 ;
   char *result = 0 ;
@@ -2878,7 +3070,7 @@ _gostring_ _wrap_cvgo_member_id_cabi_654287e8504f969f(struct conveyor_consumer_s
 }
 
 
-struct conveyor_message_s **_wrap_cvgo_msgs_new_cabi_654287e8504f969f(long long _swig_go_0) {
+struct conveyor_message_s **_wrap_cvgo_msgs_new_cabi_60f5c606a9fca665(long long _swig_go_0) {
   size_t arg1 ;
   conveyor_message_t **result = 0 ;
   struct conveyor_message_s **_swig_go_result;
@@ -2891,7 +3083,7 @@ struct conveyor_message_s **_wrap_cvgo_msgs_new_cabi_654287e8504f969f(long long 
 }
 
 
-struct conveyor_message_s *_wrap_cvgo_msgs_get_cabi_654287e8504f969f(struct conveyor_message_s **_swig_go_0, long long _swig_go_1) {
+struct conveyor_message_s *_wrap_cvgo_msgs_get_cabi_60f5c606a9fca665(struct conveyor_message_s **_swig_go_0, long long _swig_go_1) {
   conveyor_message_t **arg1 = (conveyor_message_t **) 0 ;
   size_t arg2 ;
   conveyor_message_t *result = 0 ;
@@ -2906,7 +3098,7 @@ struct conveyor_message_s *_wrap_cvgo_msgs_get_cabi_654287e8504f969f(struct conv
 }
 
 
-void _wrap_cvgo_msgs_free_cabi_654287e8504f969f(struct conveyor_message_s **_swig_go_0) {
+void _wrap_cvgo_msgs_free_cabi_60f5c606a9fca665(struct conveyor_message_s **_swig_go_0) {
   conveyor_message_t **arg1 = (conveyor_message_t **) 0 ;
   
   arg1 = *(conveyor_message_t ***)&_swig_go_0; 
@@ -2916,7 +3108,7 @@ void _wrap_cvgo_msgs_free_cabi_654287e8504f969f(struct conveyor_message_s **_swi
 }
 
 
-intgo _wrap_cvgo_consume_cabi_654287e8504f969f(struct conveyor_consumer_s *_swig_go_0, long long _swig_go_1, intgo _swig_go_2, struct conveyor_message_s **_swig_go_3, long long *_swig_go_4, struct conveyor_error_s **_swig_go_5) {
+intgo _wrap_cvgo_consume_cabi_60f5c606a9fca665(struct conveyor_consumer_s *_swig_go_0, long long _swig_go_1, intgo _swig_go_2, struct conveyor_message_s **_swig_go_3, long long *_swig_go_4, struct conveyor_error_s **_swig_go_5) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   size_t arg2 ;
   int32_t arg3 ;
@@ -2939,14 +3131,14 @@ intgo _wrap_cvgo_consume_cabi_654287e8504f969f(struct conveyor_consumer_s *_swig
 }
 
 
-void _wrap_cvgo_message_meta_cabi_654287e8504f969f(struct conveyor_message_s *_swig_go_0, _goslice_ _swig_go_1) {
+void _wrap_cvgo_message_meta_cabi_60f5c606a9fca665(struct conveyor_message_s *_swig_go_0, _goslice_ _swig_go_1) {
   conveyor_message_t *arg1 = (conveyor_message_t *) 0 ;
-  int64_t *arg2 = (int64_t *) 0 ;
+  long long *arg2 = (long long *) 0 ;
   size_t arg3 ;
   
   arg1 = *(conveyor_message_t **)&_swig_go_0; 
   
-  arg2 = (int64_t *)_swig_go_1.array;
+  arg2 = (long long *)_swig_go_1.array;
   arg3 = (size_t)_swig_go_1.len;
   
   
@@ -2955,7 +3147,7 @@ void _wrap_cvgo_message_meta_cabi_654287e8504f969f(struct conveyor_message_s *_s
 }
 
 
-void _wrap_cvgo_message_copy_kv_cabi_654287e8504f969f(struct conveyor_message_s *_swig_go_0, _goslice_ _swig_go_1) {
+void _wrap_cvgo_message_copy_kv_cabi_60f5c606a9fca665(struct conveyor_message_s *_swig_go_0, _goslice_ _swig_go_1) {
   conveyor_message_t *arg1 = (conveyor_message_t *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -2971,16 +3163,16 @@ void _wrap_cvgo_message_copy_kv_cabi_654287e8504f969f(struct conveyor_message_s 
 }
 
 
-void _wrap_cvgo_message_header_lens_cabi_654287e8504f969f(struct conveyor_message_s *_swig_go_0, long long _swig_go_1, _goslice_ _swig_go_2) {
+void _wrap_cvgo_message_header_lens_cabi_60f5c606a9fca665(struct conveyor_message_s *_swig_go_0, long long _swig_go_1, _goslice_ _swig_go_2) {
   conveyor_message_t *arg1 = (conveyor_message_t *) 0 ;
   size_t arg2 ;
-  int64_t *arg3 = (int64_t *) 0 ;
+  long long *arg3 = (long long *) 0 ;
   size_t arg4 ;
   
   arg1 = *(conveyor_message_t **)&_swig_go_0; 
   arg2 = (size_t)_swig_go_1; 
   
-  arg3 = (int64_t *)_swig_go_2.array;
+  arg3 = (long long *)_swig_go_2.array;
   arg4 = (size_t)_swig_go_2.len;
   
   
@@ -2989,7 +3181,7 @@ void _wrap_cvgo_message_header_lens_cabi_654287e8504f969f(struct conveyor_messag
 }
 
 
-void _wrap_cvgo_message_header_copy_cabi_654287e8504f969f(struct conveyor_message_s *_swig_go_0, long long _swig_go_1, _goslice_ _swig_go_2) {
+void _wrap_cvgo_message_header_copy_cabi_60f5c606a9fca665(struct conveyor_message_s *_swig_go_0, long long _swig_go_1, _goslice_ _swig_go_2) {
   conveyor_message_t *arg1 = (conveyor_message_t *) 0 ;
   size_t arg2 ;
   void *arg3 = (void *) 0 ;

@@ -390,3 +390,87 @@ func startBroker2(t *testing.T, dir string) *conveyor.Broker {
 	t.Cleanup(func() { b.Close() })
 	return b
 }
+
+func TestProduceBatchMixedTopicsHeadersAndNulls(t *testing.T) {
+	b := startBroker(t, nil)
+	ctx := ctxT(t, 60*time.Second)
+	p, err := conveyor.NewProducer(conveyor.Config{"bootstrap.servers": b.BootstrapServers()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	var recs []*conveyor.Record
+	for i := 0; i < 300; i++ {
+		r := &conveyor.Record{Topic: []string{"ba", "bb"}[(i/50)%2], Partition: 0, Value: []byte(fmt.Sprint(i))}
+		if i%3 == 0 {
+			r.Key = []byte{}
+		} else if i%3 == 1 {
+			r.Key = []byte(fmt.Sprint("k", i))
+		}
+		if i%7 == 0 {
+			r.Headers = []conveyor.Header{{Key: "h", Value: []byte("x")}}
+		}
+		if i == 299 {
+			r.Value = nil
+		}
+		recs = append(recs, r)
+	}
+	var mu sync.Mutex
+	reported := map[*conveyor.Record]error{}
+	n, err := p.ProduceBatch(ctx, recs, func(r *conveyor.Record, err error) {
+		mu.Lock()
+		reported[r] = err
+		mu.Unlock()
+	})
+	if err != nil || n != len(recs) {
+		t.Fatalf("ProduceBatch queued %d: %v", n, err)
+	}
+	if err := p.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(reported) != len(recs) {
+		t.Fatalf("%d reports for %d records", len(reported), len(recs))
+	}
+	for r, err := range reported {
+		if err != nil || r.Offset < 0 {
+			t.Fatalf("record %s: offset %d err %v", r.Value, r.Offset, err)
+		}
+	}
+	c, _ := conveyor.NewConsumer(conveyor.Config{"bootstrap.servers": b.BootstrapServers()})
+	defer c.Close()
+	c.Assign([]conveyor.TopicPartition{{Topic: "ba", Partition: 0, Offset: conveyor.OffsetBeginning},
+		{Topic: "bb", Partition: 0, Offset: conveyor.OffsetBeginning}})
+	byValue := map[string]*conveyor.Record{}
+	var tombstone *conveyor.Record
+	for len(byValue)+btoi(tombstone != nil) < len(recs) {
+		got, err := c.PollBatch(ctx, 500)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range got {
+			if r.Value == nil {
+				tombstone = r
+				continue
+			}
+			byValue[string(r.Value)] = r
+		}
+	}
+	for i, want := range recs[:299] {
+		got := byValue[fmt.Sprint(i)]
+		if got == nil || got.Topic != want.Topic || !bytes.Equal(got.Key, want.Key) || (got.Key == nil) != (want.Key == nil) ||
+			len(got.Headers) != len(want.Headers) {
+			t.Fatalf("record %d: got %+v want %+v", i, got, want)
+		}
+	}
+	// Record 299: topic (299/50)%2 = 1 -> "bb", key 299%3 = 2 -> null, value nil.
+	if tombstone.Topic != "bb" || tombstone.Key != nil {
+		t.Fatalf("tombstone %+v", tombstone)
+	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

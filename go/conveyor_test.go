@@ -474,3 +474,71 @@ func btoi(b bool) int {
 	}
 	return 0
 }
+
+func TestAdminGroupsLagResetDelete(t *testing.T) {
+	b := startBroker(t, map[string]string{"group.initial.rebalance.delay.ms": "0", "offsets.topic.num.partitions": "3"})
+	ctx := ctxT(t, 60*time.Second)
+	bs := b.BootstrapServers()
+	a, _ := conveyor.NewAdmin(conveyor.Config{"bootstrap.servers": bs})
+	defer a.Close()
+	if err := a.CreateTopic(ctx, "lagged", 2, 1, nil); err != nil {
+		t.Fatal(err)
+	}
+	p, _ := conveyor.NewProducer(conveyor.Config{"bootstrap.servers": bs})
+	for i := 0; i < 20; i++ {
+		p.Produce(ctx, &conveyor.Record{Topic: "lagged", Partition: int32(i % 2), Value: []byte("x")}, nil)
+	}
+	if err := p.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	p.Close()
+	c, _ := conveyor.NewConsumer(conveyor.Config{"bootstrap.servers": bs, "group.id": "lag-group", "client.id": "go-member",
+		"auto.offset.reset": "earliest", "enable.auto.commit": "false"})
+	if err := c.Subscribe([]string{"lagged"}, conveyor.RebalanceListener{}); err != nil {
+		t.Fatal(err)
+	}
+	read := 0
+	for read < 15 {
+		recs, err := c.PollBatch(ctx, 15-read)
+		if err != nil {
+			t.Fatal(err)
+		}
+		read += len(recs)
+	}
+	if err := c.CommitSync(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	lag, err := a.GroupLag(ctx, "lag-group")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lag.Group.State != "Stable" || len(lag.Group.Members) != 1 || lag.Group.Members[0].ClientID != "go-member" ||
+		len(lag.Group.Members[0].Assignment) != 2 || len(lag.Partitions) != 2 || lag.TotalLag() != 5 {
+		t.Fatalf("lag %+v", lag)
+	}
+	if err := a.AlterGroupOffsets(ctx, "lag-group", []conveyor.TopicPartition{{Topic: "lagged", Partition: 0, Offset: 0}}); !errors.Is(err, conveyor.ErrNonEmptyGroup) {
+		t.Fatalf("reset with members: %v", err)
+	}
+	if err := a.DeleteGroup(ctx, "lag-group"); !errors.Is(err, conveyor.ErrNonEmptyGroup) {
+		t.Fatalf("delete with members: %v", err)
+	}
+	c.Close()
+	groups, err := a.ListGroups(ctx)
+	if err != nil || len(groups) != 1 || groups[0].GroupID != "lag-group" || groups[0].State != "Empty" {
+		t.Fatalf("groups %+v %v", groups, err)
+	}
+	if err := a.AlterGroupOffsets(ctx, "lag-group", []conveyor.TopicPartition{{Topic: "lagged", Partition: 0, Offset: 1},
+		{Topic: "lagged", Partition: 1, Offset: 2}}); err != nil {
+		t.Fatal(err)
+	}
+	offs, err := a.ListGroupOffsets(ctx, "lag-group", nil)
+	if err != nil || len(offs) != 2 || offs[0].Offset != 1 || offs[1].Offset != 2 {
+		t.Fatalf("offsets %+v %v", offs, err)
+	}
+	if err := a.DeleteGroup(ctx, "lag-group"); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.DeleteGroup(ctx, "lag-group"); !errors.Is(err, conveyor.ErrGroupIDNotFound) {
+		t.Fatalf("delete twice: %v", err)
+	}
+}

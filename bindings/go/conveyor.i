@@ -52,6 +52,10 @@
 %pointer_functions(conveyor_message_t *, messagepp);
 %pointer_functions(conveyor_partition_list_t *, partitionlistpp);
 %pointer_functions(conveyor_topic_list_t *, topiclistpp);
+%pointer_functions(conveyor_group_list_t *, grouplistpp);
+%pointer_functions(conveyor_group_description_t *, groupdescpp);
+%pointer_functions(conveyor_group_offsets_t *, groupoffsetspp);
+%pointer_functions(conveyor_group_lag_t *, grouplagpp);
 %pointer_functions(int64_t, int64p);
 %pointer_functions(size_t, sizep);
 %pointer_functions(int32_t, int32p);
@@ -112,6 +116,14 @@
 %rename("%s") conveyor_topic_list_partition_id;
 %rename("%s") conveyor_topic_list_partition_leader;
 %rename("%s") conveyor_topic_list_destroy;
+%rename("%s", regextarget=1) "^conveyor_group_(list|offsets|lag)_";
+%rename("%s", regextarget=1) "^conveyor_group_description_";
+%rename("$ignore") conveyor_group_description_member_partition;
+%rename("%s") conveyor_admin_describe_group;
+%rename("%s") conveyor_admin_list_group_offsets;
+%rename("%s") conveyor_admin_group_lag;
+%rename("%s") conveyor_admin_alter_group_offsets;
+%rename("%s") conveyor_admin_delete_group;
 
 %include "conveyor/conveyor.h"
 
@@ -257,6 +269,27 @@ conveyor_err_t cvgo_consumer_callbacks(conveyor_consumer_t *consumer, uintptr_t 
                                                          (void *)consumer_id, errp);
   if (rc != CONVEYOR_OK) return rc;
   return conveyor_consumer_set_commit_cb(consumer, cvgo_commit_tramp, (void *)consumer_id, errp);
+}
+
+/* ---- consumer groups through Admin ---- */
+conveyor_err_t cvgo_list_groups(conveyor_admin_t *a, const cvgo_strings_t *states,
+                                int32_t timeout_ms, conveyor_group_list_t **listp,
+                                conveyor_error_t **errp) {
+  return conveyor_admin_list_groups(a, (const char *const *)states->v, states->n, timeout_ms,
+                                    listp, errp);
+}
+/* Member m's i-th assigned partition: its topic (a copy is made by the wrapper) and, through
+ * cvgo_member_partition_index, its partition. */
+const char *cvgo_member_partition_topic(const conveyor_group_description_t *d, size_t m,
+                                        size_t i) {
+  const char *topic = "";
+  conveyor_group_description_member_partition(d, m, i, &topic, NULL);
+  return topic;
+}
+int32_t cvgo_member_partition_index(const conveyor_group_description_t *d, size_t m, size_t i) {
+  int32_t partition = -1;
+  conveyor_group_description_member_partition(d, m, i, NULL, &partition);
+  return partition;
 }
 
 /* ---- arrays the ABI takes: topic partitions, strings, headers, messages ---- */

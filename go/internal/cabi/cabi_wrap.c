@@ -384,6 +384,98 @@ static conveyor_topic_list_t * topiclistpp_value(conveyor_topic_list_t * *obj) {
 }
 
 
+static conveyor_group_list_t * *new_grouplistpp(void) { 
+  return (conveyor_group_list_t * *) calloc(1,sizeof(conveyor_group_list_t *)); 
+}
+
+static conveyor_group_list_t * *copy_grouplistpp(conveyor_group_list_t * value) { 
+  conveyor_group_list_t * *obj = (conveyor_group_list_t * *) calloc(1,sizeof(conveyor_group_list_t *));
+  *obj = value;
+  return obj; 
+}
+
+static void delete_grouplistpp(conveyor_group_list_t * *obj) { 
+  free(obj); 
+}
+
+static void grouplistpp_assign(conveyor_group_list_t * *obj, conveyor_group_list_t * value) {
+  *obj = value;
+}
+
+static conveyor_group_list_t * grouplistpp_value(conveyor_group_list_t * *obj) {
+  return *obj;
+}
+
+
+static conveyor_group_description_t * *new_groupdescpp(void) { 
+  return (conveyor_group_description_t * *) calloc(1,sizeof(conveyor_group_description_t *)); 
+}
+
+static conveyor_group_description_t * *copy_groupdescpp(conveyor_group_description_t * value) { 
+  conveyor_group_description_t * *obj = (conveyor_group_description_t * *) calloc(1,sizeof(conveyor_group_description_t *));
+  *obj = value;
+  return obj; 
+}
+
+static void delete_groupdescpp(conveyor_group_description_t * *obj) { 
+  free(obj); 
+}
+
+static void groupdescpp_assign(conveyor_group_description_t * *obj, conveyor_group_description_t * value) {
+  *obj = value;
+}
+
+static conveyor_group_description_t * groupdescpp_value(conveyor_group_description_t * *obj) {
+  return *obj;
+}
+
+
+static conveyor_group_offsets_t * *new_groupoffsetspp(void) { 
+  return (conveyor_group_offsets_t * *) calloc(1,sizeof(conveyor_group_offsets_t *)); 
+}
+
+static conveyor_group_offsets_t * *copy_groupoffsetspp(conveyor_group_offsets_t * value) { 
+  conveyor_group_offsets_t * *obj = (conveyor_group_offsets_t * *) calloc(1,sizeof(conveyor_group_offsets_t *));
+  *obj = value;
+  return obj; 
+}
+
+static void delete_groupoffsetspp(conveyor_group_offsets_t * *obj) { 
+  free(obj); 
+}
+
+static void groupoffsetspp_assign(conveyor_group_offsets_t * *obj, conveyor_group_offsets_t * value) {
+  *obj = value;
+}
+
+static conveyor_group_offsets_t * groupoffsetspp_value(conveyor_group_offsets_t * *obj) {
+  return *obj;
+}
+
+
+static conveyor_group_lag_t * *new_grouplagpp(void) { 
+  return (conveyor_group_lag_t * *) calloc(1,sizeof(conveyor_group_lag_t *)); 
+}
+
+static conveyor_group_lag_t * *copy_grouplagpp(conveyor_group_lag_t * value) { 
+  conveyor_group_lag_t * *obj = (conveyor_group_lag_t * *) calloc(1,sizeof(conveyor_group_lag_t *));
+  *obj = value;
+  return obj; 
+}
+
+static void delete_grouplagpp(conveyor_group_lag_t * *obj) { 
+  free(obj); 
+}
+
+static void grouplagpp_assign(conveyor_group_lag_t * *obj, conveyor_group_lag_t * value) {
+  *obj = value;
+}
+
+static conveyor_group_lag_t * grouplagpp_value(conveyor_group_lag_t * *obj) {
+  return *obj;
+}
+
+
 static int64_t *new_int64p(void) { 
   return (int64_t *) calloc(1,sizeof(int64_t)); 
 }
@@ -588,6 +680,27 @@ conveyor_err_t cvgo_consumer_callbacks(conveyor_consumer_t *consumer, uintptr_t 
   return conveyor_consumer_set_commit_cb(consumer, cvgo_commit_tramp, (void *)consumer_id, errp);
 }
 
+/* ---- consumer groups through Admin ---- */
+conveyor_err_t cvgo_list_groups(conveyor_admin_t *a, const cvgo_strings_t *states,
+                                int32_t timeout_ms, conveyor_group_list_t **listp,
+                                conveyor_error_t **errp) {
+  return conveyor_admin_list_groups(a, (const char *const *)states->v, states->n, timeout_ms,
+                                    listp, errp);
+}
+/* Member m's i-th assigned partition: its topic (a copy is made by the wrapper) and, through
+ * cvgo_member_partition_index, its partition. */
+const char *cvgo_member_partition_topic(const conveyor_group_description_t *d, size_t m,
+                                        size_t i) {
+  const char *topic = "";
+  conveyor_group_description_member_partition(d, m, i, &topic, NULL);
+  return topic;
+}
+int32_t cvgo_member_partition_index(const conveyor_group_description_t *d, size_t m, size_t i) {
+  int32_t partition = -1;
+  conveyor_group_description_member_partition(d, m, i, NULL, &partition);
+  return partition;
+}
+
 /* ---- arrays the ABI takes: topic partitions, strings, headers, messages ---- */
 conveyor_topic_partition_t *cvgo_tps_new(size_t n) {
   return (conveyor_topic_partition_t *)calloc(n ? n : 1, sizeof(conveyor_topic_partition_t));
@@ -771,7 +884,7 @@ void cvgo_message_header_copy(const conveyor_message_t *m, size_t i, void *BYTES
 extern "C" {
 #endif
 
-void _wrap_Swig_free_cabi_60f5c606a9fca665(void *_swig_go_0) {
+void _wrap_Swig_free_cabi_73cf0aeb36b9969c(void *_swig_go_0) {
   void *arg1 = (void *) 0 ;
   
   arg1 = *(void **)&_swig_go_0; 
@@ -781,7 +894,7 @@ void _wrap_Swig_free_cabi_60f5c606a9fca665(void *_swig_go_0) {
 }
 
 
-void *_wrap_Swig_malloc_cabi_60f5c606a9fca665(intgo _swig_go_0) {
+void *_wrap_Swig_malloc_cabi_73cf0aeb36b9969c(intgo _swig_go_0) {
   int arg1 ;
   void *result = 0 ;
   void *_swig_go_result;
@@ -794,7 +907,7 @@ void *_wrap_Swig_malloc_cabi_60f5c606a9fca665(intgo _swig_go_0) {
 }
 
 
-struct conveyor_error_s **_wrap_new_errorpp_cabi_60f5c606a9fca665() {
+struct conveyor_error_s **_wrap_new_errorpp_cabi_73cf0aeb36b9969c() {
   conveyor_error_t **result = 0 ;
   struct conveyor_error_s **_swig_go_result;
   
@@ -805,7 +918,7 @@ struct conveyor_error_s **_wrap_new_errorpp_cabi_60f5c606a9fca665() {
 }
 
 
-struct conveyor_error_s **_wrap_copy_errorpp_cabi_60f5c606a9fca665(struct conveyor_error_s *_swig_go_0) {
+struct conveyor_error_s **_wrap_copy_errorpp_cabi_73cf0aeb36b9969c(struct conveyor_error_s *_swig_go_0) {
   conveyor_error_t *arg1 = (conveyor_error_t *) 0 ;
   conveyor_error_t **result = 0 ;
   struct conveyor_error_s **_swig_go_result;
@@ -818,7 +931,7 @@ struct conveyor_error_s **_wrap_copy_errorpp_cabi_60f5c606a9fca665(struct convey
 }
 
 
-void _wrap_delete_errorpp_cabi_60f5c606a9fca665(struct conveyor_error_s **_swig_go_0) {
+void _wrap_delete_errorpp_cabi_73cf0aeb36b9969c(struct conveyor_error_s **_swig_go_0) {
   conveyor_error_t **arg1 = (conveyor_error_t **) 0 ;
   
   arg1 = *(conveyor_error_t ***)&_swig_go_0; 
@@ -828,7 +941,7 @@ void _wrap_delete_errorpp_cabi_60f5c606a9fca665(struct conveyor_error_s **_swig_
 }
 
 
-void _wrap_errorpp_assign_cabi_60f5c606a9fca665(struct conveyor_error_s **_swig_go_0, struct conveyor_error_s *_swig_go_1) {
+void _wrap_errorpp_assign_cabi_73cf0aeb36b9969c(struct conveyor_error_s **_swig_go_0, struct conveyor_error_s *_swig_go_1) {
   conveyor_error_t **arg1 = (conveyor_error_t **) 0 ;
   conveyor_error_t *arg2 = (conveyor_error_t *) 0 ;
   
@@ -840,7 +953,7 @@ void _wrap_errorpp_assign_cabi_60f5c606a9fca665(struct conveyor_error_s **_swig_
 }
 
 
-struct conveyor_error_s *_wrap_errorpp_value_cabi_60f5c606a9fca665(struct conveyor_error_s **_swig_go_0) {
+struct conveyor_error_s *_wrap_errorpp_value_cabi_73cf0aeb36b9969c(struct conveyor_error_s **_swig_go_0) {
   conveyor_error_t **arg1 = (conveyor_error_t **) 0 ;
   conveyor_error_t *result = 0 ;
   struct conveyor_error_s *_swig_go_result;
@@ -853,7 +966,7 @@ struct conveyor_error_s *_wrap_errorpp_value_cabi_60f5c606a9fca665(struct convey
 }
 
 
-struct conveyor_broker_s **_wrap_new_brokerpp_cabi_60f5c606a9fca665() {
+struct conveyor_broker_s **_wrap_new_brokerpp_cabi_73cf0aeb36b9969c() {
   conveyor_broker_t **result = 0 ;
   struct conveyor_broker_s **_swig_go_result;
   
@@ -864,7 +977,7 @@ struct conveyor_broker_s **_wrap_new_brokerpp_cabi_60f5c606a9fca665() {
 }
 
 
-struct conveyor_broker_s **_wrap_copy_brokerpp_cabi_60f5c606a9fca665(struct conveyor_broker_s *_swig_go_0) {
+struct conveyor_broker_s **_wrap_copy_brokerpp_cabi_73cf0aeb36b9969c(struct conveyor_broker_s *_swig_go_0) {
   conveyor_broker_t *arg1 = (conveyor_broker_t *) 0 ;
   conveyor_broker_t **result = 0 ;
   struct conveyor_broker_s **_swig_go_result;
@@ -877,7 +990,7 @@ struct conveyor_broker_s **_wrap_copy_brokerpp_cabi_60f5c606a9fca665(struct conv
 }
 
 
-void _wrap_delete_brokerpp_cabi_60f5c606a9fca665(struct conveyor_broker_s **_swig_go_0) {
+void _wrap_delete_brokerpp_cabi_73cf0aeb36b9969c(struct conveyor_broker_s **_swig_go_0) {
   conveyor_broker_t **arg1 = (conveyor_broker_t **) 0 ;
   
   arg1 = *(conveyor_broker_t ***)&_swig_go_0; 
@@ -887,7 +1000,7 @@ void _wrap_delete_brokerpp_cabi_60f5c606a9fca665(struct conveyor_broker_s **_swi
 }
 
 
-void _wrap_brokerpp_assign_cabi_60f5c606a9fca665(struct conveyor_broker_s **_swig_go_0, struct conveyor_broker_s *_swig_go_1) {
+void _wrap_brokerpp_assign_cabi_73cf0aeb36b9969c(struct conveyor_broker_s **_swig_go_0, struct conveyor_broker_s *_swig_go_1) {
   conveyor_broker_t **arg1 = (conveyor_broker_t **) 0 ;
   conveyor_broker_t *arg2 = (conveyor_broker_t *) 0 ;
   
@@ -899,7 +1012,7 @@ void _wrap_brokerpp_assign_cabi_60f5c606a9fca665(struct conveyor_broker_s **_swi
 }
 
 
-struct conveyor_broker_s *_wrap_brokerpp_value_cabi_60f5c606a9fca665(struct conveyor_broker_s **_swig_go_0) {
+struct conveyor_broker_s *_wrap_brokerpp_value_cabi_73cf0aeb36b9969c(struct conveyor_broker_s **_swig_go_0) {
   conveyor_broker_t **arg1 = (conveyor_broker_t **) 0 ;
   conveyor_broker_t *result = 0 ;
   struct conveyor_broker_s *_swig_go_result;
@@ -912,7 +1025,7 @@ struct conveyor_broker_s *_wrap_brokerpp_value_cabi_60f5c606a9fca665(struct conv
 }
 
 
-struct conveyor_producer_s **_wrap_new_producerpp_cabi_60f5c606a9fca665() {
+struct conveyor_producer_s **_wrap_new_producerpp_cabi_73cf0aeb36b9969c() {
   conveyor_producer_t **result = 0 ;
   struct conveyor_producer_s **_swig_go_result;
   
@@ -923,7 +1036,7 @@ struct conveyor_producer_s **_wrap_new_producerpp_cabi_60f5c606a9fca665() {
 }
 
 
-struct conveyor_producer_s **_wrap_copy_producerpp_cabi_60f5c606a9fca665(struct conveyor_producer_s *_swig_go_0) {
+struct conveyor_producer_s **_wrap_copy_producerpp_cabi_73cf0aeb36b9969c(struct conveyor_producer_s *_swig_go_0) {
   conveyor_producer_t *arg1 = (conveyor_producer_t *) 0 ;
   conveyor_producer_t **result = 0 ;
   struct conveyor_producer_s **_swig_go_result;
@@ -936,7 +1049,7 @@ struct conveyor_producer_s **_wrap_copy_producerpp_cabi_60f5c606a9fca665(struct 
 }
 
 
-void _wrap_delete_producerpp_cabi_60f5c606a9fca665(struct conveyor_producer_s **_swig_go_0) {
+void _wrap_delete_producerpp_cabi_73cf0aeb36b9969c(struct conveyor_producer_s **_swig_go_0) {
   conveyor_producer_t **arg1 = (conveyor_producer_t **) 0 ;
   
   arg1 = *(conveyor_producer_t ***)&_swig_go_0; 
@@ -946,7 +1059,7 @@ void _wrap_delete_producerpp_cabi_60f5c606a9fca665(struct conveyor_producer_s **
 }
 
 
-void _wrap_producerpp_assign_cabi_60f5c606a9fca665(struct conveyor_producer_s **_swig_go_0, struct conveyor_producer_s *_swig_go_1) {
+void _wrap_producerpp_assign_cabi_73cf0aeb36b9969c(struct conveyor_producer_s **_swig_go_0, struct conveyor_producer_s *_swig_go_1) {
   conveyor_producer_t **arg1 = (conveyor_producer_t **) 0 ;
   conveyor_producer_t *arg2 = (conveyor_producer_t *) 0 ;
   
@@ -958,7 +1071,7 @@ void _wrap_producerpp_assign_cabi_60f5c606a9fca665(struct conveyor_producer_s **
 }
 
 
-struct conveyor_producer_s *_wrap_producerpp_value_cabi_60f5c606a9fca665(struct conveyor_producer_s **_swig_go_0) {
+struct conveyor_producer_s *_wrap_producerpp_value_cabi_73cf0aeb36b9969c(struct conveyor_producer_s **_swig_go_0) {
   conveyor_producer_t **arg1 = (conveyor_producer_t **) 0 ;
   conveyor_producer_t *result = 0 ;
   struct conveyor_producer_s *_swig_go_result;
@@ -971,7 +1084,7 @@ struct conveyor_producer_s *_wrap_producerpp_value_cabi_60f5c606a9fca665(struct 
 }
 
 
-struct conveyor_consumer_s **_wrap_new_consumerpp_cabi_60f5c606a9fca665() {
+struct conveyor_consumer_s **_wrap_new_consumerpp_cabi_73cf0aeb36b9969c() {
   conveyor_consumer_t **result = 0 ;
   struct conveyor_consumer_s **_swig_go_result;
   
@@ -982,7 +1095,7 @@ struct conveyor_consumer_s **_wrap_new_consumerpp_cabi_60f5c606a9fca665() {
 }
 
 
-struct conveyor_consumer_s **_wrap_copy_consumerpp_cabi_60f5c606a9fca665(struct conveyor_consumer_s *_swig_go_0) {
+struct conveyor_consumer_s **_wrap_copy_consumerpp_cabi_73cf0aeb36b9969c(struct conveyor_consumer_s *_swig_go_0) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   conveyor_consumer_t **result = 0 ;
   struct conveyor_consumer_s **_swig_go_result;
@@ -995,7 +1108,7 @@ struct conveyor_consumer_s **_wrap_copy_consumerpp_cabi_60f5c606a9fca665(struct 
 }
 
 
-void _wrap_delete_consumerpp_cabi_60f5c606a9fca665(struct conveyor_consumer_s **_swig_go_0) {
+void _wrap_delete_consumerpp_cabi_73cf0aeb36b9969c(struct conveyor_consumer_s **_swig_go_0) {
   conveyor_consumer_t **arg1 = (conveyor_consumer_t **) 0 ;
   
   arg1 = *(conveyor_consumer_t ***)&_swig_go_0; 
@@ -1005,7 +1118,7 @@ void _wrap_delete_consumerpp_cabi_60f5c606a9fca665(struct conveyor_consumer_s **
 }
 
 
-void _wrap_consumerpp_assign_cabi_60f5c606a9fca665(struct conveyor_consumer_s **_swig_go_0, struct conveyor_consumer_s *_swig_go_1) {
+void _wrap_consumerpp_assign_cabi_73cf0aeb36b9969c(struct conveyor_consumer_s **_swig_go_0, struct conveyor_consumer_s *_swig_go_1) {
   conveyor_consumer_t **arg1 = (conveyor_consumer_t **) 0 ;
   conveyor_consumer_t *arg2 = (conveyor_consumer_t *) 0 ;
   
@@ -1017,7 +1130,7 @@ void _wrap_consumerpp_assign_cabi_60f5c606a9fca665(struct conveyor_consumer_s **
 }
 
 
-struct conveyor_consumer_s *_wrap_consumerpp_value_cabi_60f5c606a9fca665(struct conveyor_consumer_s **_swig_go_0) {
+struct conveyor_consumer_s *_wrap_consumerpp_value_cabi_73cf0aeb36b9969c(struct conveyor_consumer_s **_swig_go_0) {
   conveyor_consumer_t **arg1 = (conveyor_consumer_t **) 0 ;
   conveyor_consumer_t *result = 0 ;
   struct conveyor_consumer_s *_swig_go_result;
@@ -1030,7 +1143,7 @@ struct conveyor_consumer_s *_wrap_consumerpp_value_cabi_60f5c606a9fca665(struct 
 }
 
 
-struct conveyor_admin_s **_wrap_new_adminpp_cabi_60f5c606a9fca665() {
+struct conveyor_admin_s **_wrap_new_adminpp_cabi_73cf0aeb36b9969c() {
   conveyor_admin_t **result = 0 ;
   struct conveyor_admin_s **_swig_go_result;
   
@@ -1041,7 +1154,7 @@ struct conveyor_admin_s **_wrap_new_adminpp_cabi_60f5c606a9fca665() {
 }
 
 
-struct conveyor_admin_s **_wrap_copy_adminpp_cabi_60f5c606a9fca665(struct conveyor_admin_s *_swig_go_0) {
+struct conveyor_admin_s **_wrap_copy_adminpp_cabi_73cf0aeb36b9969c(struct conveyor_admin_s *_swig_go_0) {
   conveyor_admin_t *arg1 = (conveyor_admin_t *) 0 ;
   conveyor_admin_t **result = 0 ;
   struct conveyor_admin_s **_swig_go_result;
@@ -1054,7 +1167,7 @@ struct conveyor_admin_s **_wrap_copy_adminpp_cabi_60f5c606a9fca665(struct convey
 }
 
 
-void _wrap_delete_adminpp_cabi_60f5c606a9fca665(struct conveyor_admin_s **_swig_go_0) {
+void _wrap_delete_adminpp_cabi_73cf0aeb36b9969c(struct conveyor_admin_s **_swig_go_0) {
   conveyor_admin_t **arg1 = (conveyor_admin_t **) 0 ;
   
   arg1 = *(conveyor_admin_t ***)&_swig_go_0; 
@@ -1064,7 +1177,7 @@ void _wrap_delete_adminpp_cabi_60f5c606a9fca665(struct conveyor_admin_s **_swig_
 }
 
 
-void _wrap_adminpp_assign_cabi_60f5c606a9fca665(struct conveyor_admin_s **_swig_go_0, struct conveyor_admin_s *_swig_go_1) {
+void _wrap_adminpp_assign_cabi_73cf0aeb36b9969c(struct conveyor_admin_s **_swig_go_0, struct conveyor_admin_s *_swig_go_1) {
   conveyor_admin_t **arg1 = (conveyor_admin_t **) 0 ;
   conveyor_admin_t *arg2 = (conveyor_admin_t *) 0 ;
   
@@ -1076,7 +1189,7 @@ void _wrap_adminpp_assign_cabi_60f5c606a9fca665(struct conveyor_admin_s **_swig_
 }
 
 
-struct conveyor_admin_s *_wrap_adminpp_value_cabi_60f5c606a9fca665(struct conveyor_admin_s **_swig_go_0) {
+struct conveyor_admin_s *_wrap_adminpp_value_cabi_73cf0aeb36b9969c(struct conveyor_admin_s **_swig_go_0) {
   conveyor_admin_t **arg1 = (conveyor_admin_t **) 0 ;
   conveyor_admin_t *result = 0 ;
   struct conveyor_admin_s *_swig_go_result;
@@ -1089,7 +1202,7 @@ struct conveyor_admin_s *_wrap_adminpp_value_cabi_60f5c606a9fca665(struct convey
 }
 
 
-struct conveyor_message_s **_wrap_new_messagepp_cabi_60f5c606a9fca665() {
+struct conveyor_message_s **_wrap_new_messagepp_cabi_73cf0aeb36b9969c() {
   conveyor_message_t **result = 0 ;
   struct conveyor_message_s **_swig_go_result;
   
@@ -1100,7 +1213,7 @@ struct conveyor_message_s **_wrap_new_messagepp_cabi_60f5c606a9fca665() {
 }
 
 
-struct conveyor_message_s **_wrap_copy_messagepp_cabi_60f5c606a9fca665(struct conveyor_message_s *_swig_go_0) {
+struct conveyor_message_s **_wrap_copy_messagepp_cabi_73cf0aeb36b9969c(struct conveyor_message_s *_swig_go_0) {
   conveyor_message_t *arg1 = (conveyor_message_t *) 0 ;
   conveyor_message_t **result = 0 ;
   struct conveyor_message_s **_swig_go_result;
@@ -1113,7 +1226,7 @@ struct conveyor_message_s **_wrap_copy_messagepp_cabi_60f5c606a9fca665(struct co
 }
 
 
-void _wrap_delete_messagepp_cabi_60f5c606a9fca665(struct conveyor_message_s **_swig_go_0) {
+void _wrap_delete_messagepp_cabi_73cf0aeb36b9969c(struct conveyor_message_s **_swig_go_0) {
   conveyor_message_t **arg1 = (conveyor_message_t **) 0 ;
   
   arg1 = *(conveyor_message_t ***)&_swig_go_0; 
@@ -1123,7 +1236,7 @@ void _wrap_delete_messagepp_cabi_60f5c606a9fca665(struct conveyor_message_s **_s
 }
 
 
-void _wrap_messagepp_assign_cabi_60f5c606a9fca665(struct conveyor_message_s **_swig_go_0, struct conveyor_message_s *_swig_go_1) {
+void _wrap_messagepp_assign_cabi_73cf0aeb36b9969c(struct conveyor_message_s **_swig_go_0, struct conveyor_message_s *_swig_go_1) {
   conveyor_message_t **arg1 = (conveyor_message_t **) 0 ;
   conveyor_message_t *arg2 = (conveyor_message_t *) 0 ;
   
@@ -1135,7 +1248,7 @@ void _wrap_messagepp_assign_cabi_60f5c606a9fca665(struct conveyor_message_s **_s
 }
 
 
-struct conveyor_message_s *_wrap_messagepp_value_cabi_60f5c606a9fca665(struct conveyor_message_s **_swig_go_0) {
+struct conveyor_message_s *_wrap_messagepp_value_cabi_73cf0aeb36b9969c(struct conveyor_message_s **_swig_go_0) {
   conveyor_message_t **arg1 = (conveyor_message_t **) 0 ;
   conveyor_message_t *result = 0 ;
   struct conveyor_message_s *_swig_go_result;
@@ -1148,7 +1261,7 @@ struct conveyor_message_s *_wrap_messagepp_value_cabi_60f5c606a9fca665(struct co
 }
 
 
-struct conveyor_partition_list_s **_wrap_new_partitionlistpp_cabi_60f5c606a9fca665() {
+struct conveyor_partition_list_s **_wrap_new_partitionlistpp_cabi_73cf0aeb36b9969c() {
   conveyor_partition_list_t **result = 0 ;
   struct conveyor_partition_list_s **_swig_go_result;
   
@@ -1159,7 +1272,7 @@ struct conveyor_partition_list_s **_wrap_new_partitionlistpp_cabi_60f5c606a9fca6
 }
 
 
-struct conveyor_partition_list_s **_wrap_copy_partitionlistpp_cabi_60f5c606a9fca665(struct conveyor_partition_list_s *_swig_go_0) {
+struct conveyor_partition_list_s **_wrap_copy_partitionlistpp_cabi_73cf0aeb36b9969c(struct conveyor_partition_list_s *_swig_go_0) {
   conveyor_partition_list_t *arg1 = (conveyor_partition_list_t *) 0 ;
   conveyor_partition_list_t **result = 0 ;
   struct conveyor_partition_list_s **_swig_go_result;
@@ -1172,7 +1285,7 @@ struct conveyor_partition_list_s **_wrap_copy_partitionlistpp_cabi_60f5c606a9fca
 }
 
 
-void _wrap_delete_partitionlistpp_cabi_60f5c606a9fca665(struct conveyor_partition_list_s **_swig_go_0) {
+void _wrap_delete_partitionlistpp_cabi_73cf0aeb36b9969c(struct conveyor_partition_list_s **_swig_go_0) {
   conveyor_partition_list_t **arg1 = (conveyor_partition_list_t **) 0 ;
   
   arg1 = *(conveyor_partition_list_t ***)&_swig_go_0; 
@@ -1182,7 +1295,7 @@ void _wrap_delete_partitionlistpp_cabi_60f5c606a9fca665(struct conveyor_partitio
 }
 
 
-void _wrap_partitionlistpp_assign_cabi_60f5c606a9fca665(struct conveyor_partition_list_s **_swig_go_0, struct conveyor_partition_list_s *_swig_go_1) {
+void _wrap_partitionlistpp_assign_cabi_73cf0aeb36b9969c(struct conveyor_partition_list_s **_swig_go_0, struct conveyor_partition_list_s *_swig_go_1) {
   conveyor_partition_list_t **arg1 = (conveyor_partition_list_t **) 0 ;
   conveyor_partition_list_t *arg2 = (conveyor_partition_list_t *) 0 ;
   
@@ -1194,7 +1307,7 @@ void _wrap_partitionlistpp_assign_cabi_60f5c606a9fca665(struct conveyor_partitio
 }
 
 
-struct conveyor_partition_list_s *_wrap_partitionlistpp_value_cabi_60f5c606a9fca665(struct conveyor_partition_list_s **_swig_go_0) {
+struct conveyor_partition_list_s *_wrap_partitionlistpp_value_cabi_73cf0aeb36b9969c(struct conveyor_partition_list_s **_swig_go_0) {
   conveyor_partition_list_t **arg1 = (conveyor_partition_list_t **) 0 ;
   conveyor_partition_list_t *result = 0 ;
   struct conveyor_partition_list_s *_swig_go_result;
@@ -1207,7 +1320,7 @@ struct conveyor_partition_list_s *_wrap_partitionlistpp_value_cabi_60f5c606a9fca
 }
 
 
-struct conveyor_topic_list_s **_wrap_new_topiclistpp_cabi_60f5c606a9fca665() {
+struct conveyor_topic_list_s **_wrap_new_topiclistpp_cabi_73cf0aeb36b9969c() {
   conveyor_topic_list_t **result = 0 ;
   struct conveyor_topic_list_s **_swig_go_result;
   
@@ -1218,7 +1331,7 @@ struct conveyor_topic_list_s **_wrap_new_topiclistpp_cabi_60f5c606a9fca665() {
 }
 
 
-struct conveyor_topic_list_s **_wrap_copy_topiclistpp_cabi_60f5c606a9fca665(struct conveyor_topic_list_s *_swig_go_0) {
+struct conveyor_topic_list_s **_wrap_copy_topiclistpp_cabi_73cf0aeb36b9969c(struct conveyor_topic_list_s *_swig_go_0) {
   conveyor_topic_list_t *arg1 = (conveyor_topic_list_t *) 0 ;
   conveyor_topic_list_t **result = 0 ;
   struct conveyor_topic_list_s **_swig_go_result;
@@ -1231,7 +1344,7 @@ struct conveyor_topic_list_s **_wrap_copy_topiclistpp_cabi_60f5c606a9fca665(stru
 }
 
 
-void _wrap_delete_topiclistpp_cabi_60f5c606a9fca665(struct conveyor_topic_list_s **_swig_go_0) {
+void _wrap_delete_topiclistpp_cabi_73cf0aeb36b9969c(struct conveyor_topic_list_s **_swig_go_0) {
   conveyor_topic_list_t **arg1 = (conveyor_topic_list_t **) 0 ;
   
   arg1 = *(conveyor_topic_list_t ***)&_swig_go_0; 
@@ -1241,7 +1354,7 @@ void _wrap_delete_topiclistpp_cabi_60f5c606a9fca665(struct conveyor_topic_list_s
 }
 
 
-void _wrap_topiclistpp_assign_cabi_60f5c606a9fca665(struct conveyor_topic_list_s **_swig_go_0, struct conveyor_topic_list_s *_swig_go_1) {
+void _wrap_topiclistpp_assign_cabi_73cf0aeb36b9969c(struct conveyor_topic_list_s **_swig_go_0, struct conveyor_topic_list_s *_swig_go_1) {
   conveyor_topic_list_t **arg1 = (conveyor_topic_list_t **) 0 ;
   conveyor_topic_list_t *arg2 = (conveyor_topic_list_t *) 0 ;
   
@@ -1253,7 +1366,7 @@ void _wrap_topiclistpp_assign_cabi_60f5c606a9fca665(struct conveyor_topic_list_s
 }
 
 
-struct conveyor_topic_list_s *_wrap_topiclistpp_value_cabi_60f5c606a9fca665(struct conveyor_topic_list_s **_swig_go_0) {
+struct conveyor_topic_list_s *_wrap_topiclistpp_value_cabi_73cf0aeb36b9969c(struct conveyor_topic_list_s **_swig_go_0) {
   conveyor_topic_list_t **arg1 = (conveyor_topic_list_t **) 0 ;
   conveyor_topic_list_t *result = 0 ;
   struct conveyor_topic_list_s *_swig_go_result;
@@ -1266,7 +1379,243 @@ struct conveyor_topic_list_s *_wrap_topiclistpp_value_cabi_60f5c606a9fca665(stru
 }
 
 
-long long *_wrap_new_int64p_cabi_60f5c606a9fca665() {
+struct conveyor_group_list_s **_wrap_new_grouplistpp_cabi_73cf0aeb36b9969c() {
+  conveyor_group_list_t **result = 0 ;
+  struct conveyor_group_list_s **_swig_go_result;
+  
+  
+  result = (conveyor_group_list_t **)new_grouplistpp();
+  *(conveyor_group_list_t ***)&_swig_go_result = (conveyor_group_list_t **)result; 
+  return _swig_go_result;
+}
+
+
+struct conveyor_group_list_s **_wrap_copy_grouplistpp_cabi_73cf0aeb36b9969c(struct conveyor_group_list_s *_swig_go_0) {
+  conveyor_group_list_t *arg1 = (conveyor_group_list_t *) 0 ;
+  conveyor_group_list_t **result = 0 ;
+  struct conveyor_group_list_s **_swig_go_result;
+  
+  arg1 = *(conveyor_group_list_t **)&_swig_go_0; 
+  
+  result = (conveyor_group_list_t **)copy_grouplistpp(arg1);
+  *(conveyor_group_list_t ***)&_swig_go_result = (conveyor_group_list_t **)result; 
+  return _swig_go_result;
+}
+
+
+void _wrap_delete_grouplistpp_cabi_73cf0aeb36b9969c(struct conveyor_group_list_s **_swig_go_0) {
+  conveyor_group_list_t **arg1 = (conveyor_group_list_t **) 0 ;
+  
+  arg1 = *(conveyor_group_list_t ***)&_swig_go_0; 
+  
+  delete_grouplistpp(arg1);
+  
+}
+
+
+void _wrap_grouplistpp_assign_cabi_73cf0aeb36b9969c(struct conveyor_group_list_s **_swig_go_0, struct conveyor_group_list_s *_swig_go_1) {
+  conveyor_group_list_t **arg1 = (conveyor_group_list_t **) 0 ;
+  conveyor_group_list_t *arg2 = (conveyor_group_list_t *) 0 ;
+  
+  arg1 = *(conveyor_group_list_t ***)&_swig_go_0; 
+  arg2 = *(conveyor_group_list_t **)&_swig_go_1; 
+  
+  grouplistpp_assign(arg1,arg2);
+  
+}
+
+
+struct conveyor_group_list_s *_wrap_grouplistpp_value_cabi_73cf0aeb36b9969c(struct conveyor_group_list_s **_swig_go_0) {
+  conveyor_group_list_t **arg1 = (conveyor_group_list_t **) 0 ;
+  conveyor_group_list_t *result = 0 ;
+  struct conveyor_group_list_s *_swig_go_result;
+  
+  arg1 = *(conveyor_group_list_t ***)&_swig_go_0; 
+  
+  result = (conveyor_group_list_t *)grouplistpp_value(arg1);
+  *(conveyor_group_list_t **)&_swig_go_result = (conveyor_group_list_t *)result; 
+  return _swig_go_result;
+}
+
+
+struct conveyor_group_description_s **_wrap_new_groupdescpp_cabi_73cf0aeb36b9969c() {
+  conveyor_group_description_t **result = 0 ;
+  struct conveyor_group_description_s **_swig_go_result;
+  
+  
+  result = (conveyor_group_description_t **)new_groupdescpp();
+  *(conveyor_group_description_t ***)&_swig_go_result = (conveyor_group_description_t **)result; 
+  return _swig_go_result;
+}
+
+
+struct conveyor_group_description_s **_wrap_copy_groupdescpp_cabi_73cf0aeb36b9969c(struct conveyor_group_description_s *_swig_go_0) {
+  conveyor_group_description_t *arg1 = (conveyor_group_description_t *) 0 ;
+  conveyor_group_description_t **result = 0 ;
+  struct conveyor_group_description_s **_swig_go_result;
+  
+  arg1 = *(conveyor_group_description_t **)&_swig_go_0; 
+  
+  result = (conveyor_group_description_t **)copy_groupdescpp(arg1);
+  *(conveyor_group_description_t ***)&_swig_go_result = (conveyor_group_description_t **)result; 
+  return _swig_go_result;
+}
+
+
+void _wrap_delete_groupdescpp_cabi_73cf0aeb36b9969c(struct conveyor_group_description_s **_swig_go_0) {
+  conveyor_group_description_t **arg1 = (conveyor_group_description_t **) 0 ;
+  
+  arg1 = *(conveyor_group_description_t ***)&_swig_go_0; 
+  
+  delete_groupdescpp(arg1);
+  
+}
+
+
+void _wrap_groupdescpp_assign_cabi_73cf0aeb36b9969c(struct conveyor_group_description_s **_swig_go_0, struct conveyor_group_description_s *_swig_go_1) {
+  conveyor_group_description_t **arg1 = (conveyor_group_description_t **) 0 ;
+  conveyor_group_description_t *arg2 = (conveyor_group_description_t *) 0 ;
+  
+  arg1 = *(conveyor_group_description_t ***)&_swig_go_0; 
+  arg2 = *(conveyor_group_description_t **)&_swig_go_1; 
+  
+  groupdescpp_assign(arg1,arg2);
+  
+}
+
+
+struct conveyor_group_description_s *_wrap_groupdescpp_value_cabi_73cf0aeb36b9969c(struct conveyor_group_description_s **_swig_go_0) {
+  conveyor_group_description_t **arg1 = (conveyor_group_description_t **) 0 ;
+  conveyor_group_description_t *result = 0 ;
+  struct conveyor_group_description_s *_swig_go_result;
+  
+  arg1 = *(conveyor_group_description_t ***)&_swig_go_0; 
+  
+  result = (conveyor_group_description_t *)groupdescpp_value(arg1);
+  *(conveyor_group_description_t **)&_swig_go_result = (conveyor_group_description_t *)result; 
+  return _swig_go_result;
+}
+
+
+struct conveyor_group_offsets_s **_wrap_new_groupoffsetspp_cabi_73cf0aeb36b9969c() {
+  conveyor_group_offsets_t **result = 0 ;
+  struct conveyor_group_offsets_s **_swig_go_result;
+  
+  
+  result = (conveyor_group_offsets_t **)new_groupoffsetspp();
+  *(conveyor_group_offsets_t ***)&_swig_go_result = (conveyor_group_offsets_t **)result; 
+  return _swig_go_result;
+}
+
+
+struct conveyor_group_offsets_s **_wrap_copy_groupoffsetspp_cabi_73cf0aeb36b9969c(struct conveyor_group_offsets_s *_swig_go_0) {
+  conveyor_group_offsets_t *arg1 = (conveyor_group_offsets_t *) 0 ;
+  conveyor_group_offsets_t **result = 0 ;
+  struct conveyor_group_offsets_s **_swig_go_result;
+  
+  arg1 = *(conveyor_group_offsets_t **)&_swig_go_0; 
+  
+  result = (conveyor_group_offsets_t **)copy_groupoffsetspp(arg1);
+  *(conveyor_group_offsets_t ***)&_swig_go_result = (conveyor_group_offsets_t **)result; 
+  return _swig_go_result;
+}
+
+
+void _wrap_delete_groupoffsetspp_cabi_73cf0aeb36b9969c(struct conveyor_group_offsets_s **_swig_go_0) {
+  conveyor_group_offsets_t **arg1 = (conveyor_group_offsets_t **) 0 ;
+  
+  arg1 = *(conveyor_group_offsets_t ***)&_swig_go_0; 
+  
+  delete_groupoffsetspp(arg1);
+  
+}
+
+
+void _wrap_groupoffsetspp_assign_cabi_73cf0aeb36b9969c(struct conveyor_group_offsets_s **_swig_go_0, struct conveyor_group_offsets_s *_swig_go_1) {
+  conveyor_group_offsets_t **arg1 = (conveyor_group_offsets_t **) 0 ;
+  conveyor_group_offsets_t *arg2 = (conveyor_group_offsets_t *) 0 ;
+  
+  arg1 = *(conveyor_group_offsets_t ***)&_swig_go_0; 
+  arg2 = *(conveyor_group_offsets_t **)&_swig_go_1; 
+  
+  groupoffsetspp_assign(arg1,arg2);
+  
+}
+
+
+struct conveyor_group_offsets_s *_wrap_groupoffsetspp_value_cabi_73cf0aeb36b9969c(struct conveyor_group_offsets_s **_swig_go_0) {
+  conveyor_group_offsets_t **arg1 = (conveyor_group_offsets_t **) 0 ;
+  conveyor_group_offsets_t *result = 0 ;
+  struct conveyor_group_offsets_s *_swig_go_result;
+  
+  arg1 = *(conveyor_group_offsets_t ***)&_swig_go_0; 
+  
+  result = (conveyor_group_offsets_t *)groupoffsetspp_value(arg1);
+  *(conveyor_group_offsets_t **)&_swig_go_result = (conveyor_group_offsets_t *)result; 
+  return _swig_go_result;
+}
+
+
+struct conveyor_group_lag_s **_wrap_new_grouplagpp_cabi_73cf0aeb36b9969c() {
+  conveyor_group_lag_t **result = 0 ;
+  struct conveyor_group_lag_s **_swig_go_result;
+  
+  
+  result = (conveyor_group_lag_t **)new_grouplagpp();
+  *(conveyor_group_lag_t ***)&_swig_go_result = (conveyor_group_lag_t **)result; 
+  return _swig_go_result;
+}
+
+
+struct conveyor_group_lag_s **_wrap_copy_grouplagpp_cabi_73cf0aeb36b9969c(struct conveyor_group_lag_s *_swig_go_0) {
+  conveyor_group_lag_t *arg1 = (conveyor_group_lag_t *) 0 ;
+  conveyor_group_lag_t **result = 0 ;
+  struct conveyor_group_lag_s **_swig_go_result;
+  
+  arg1 = *(conveyor_group_lag_t **)&_swig_go_0; 
+  
+  result = (conveyor_group_lag_t **)copy_grouplagpp(arg1);
+  *(conveyor_group_lag_t ***)&_swig_go_result = (conveyor_group_lag_t **)result; 
+  return _swig_go_result;
+}
+
+
+void _wrap_delete_grouplagpp_cabi_73cf0aeb36b9969c(struct conveyor_group_lag_s **_swig_go_0) {
+  conveyor_group_lag_t **arg1 = (conveyor_group_lag_t **) 0 ;
+  
+  arg1 = *(conveyor_group_lag_t ***)&_swig_go_0; 
+  
+  delete_grouplagpp(arg1);
+  
+}
+
+
+void _wrap_grouplagpp_assign_cabi_73cf0aeb36b9969c(struct conveyor_group_lag_s **_swig_go_0, struct conveyor_group_lag_s *_swig_go_1) {
+  conveyor_group_lag_t **arg1 = (conveyor_group_lag_t **) 0 ;
+  conveyor_group_lag_t *arg2 = (conveyor_group_lag_t *) 0 ;
+  
+  arg1 = *(conveyor_group_lag_t ***)&_swig_go_0; 
+  arg2 = *(conveyor_group_lag_t **)&_swig_go_1; 
+  
+  grouplagpp_assign(arg1,arg2);
+  
+}
+
+
+struct conveyor_group_lag_s *_wrap_grouplagpp_value_cabi_73cf0aeb36b9969c(struct conveyor_group_lag_s **_swig_go_0) {
+  conveyor_group_lag_t **arg1 = (conveyor_group_lag_t **) 0 ;
+  conveyor_group_lag_t *result = 0 ;
+  struct conveyor_group_lag_s *_swig_go_result;
+  
+  arg1 = *(conveyor_group_lag_t ***)&_swig_go_0; 
+  
+  result = (conveyor_group_lag_t *)grouplagpp_value(arg1);
+  *(conveyor_group_lag_t **)&_swig_go_result = (conveyor_group_lag_t *)result; 
+  return _swig_go_result;
+}
+
+
+long long *_wrap_new_int64p_cabi_73cf0aeb36b9969c() {
   int64_t *result = 0 ;
   long long *_swig_go_result;
   
@@ -1277,7 +1626,7 @@ long long *_wrap_new_int64p_cabi_60f5c606a9fca665() {
 }
 
 
-long long *_wrap_copy_int64p_cabi_60f5c606a9fca665(long long _swig_go_0) {
+long long *_wrap_copy_int64p_cabi_73cf0aeb36b9969c(long long _swig_go_0) {
   int64_t arg1 ;
   int64_t *result = 0 ;
   long long *_swig_go_result;
@@ -1290,7 +1639,7 @@ long long *_wrap_copy_int64p_cabi_60f5c606a9fca665(long long _swig_go_0) {
 }
 
 
-void _wrap_delete_int64p_cabi_60f5c606a9fca665(long long *_swig_go_0) {
+void _wrap_delete_int64p_cabi_73cf0aeb36b9969c(long long *_swig_go_0) {
   int64_t *arg1 = (int64_t *) 0 ;
   
   arg1 = *(int64_t **)&_swig_go_0; 
@@ -1300,7 +1649,7 @@ void _wrap_delete_int64p_cabi_60f5c606a9fca665(long long *_swig_go_0) {
 }
 
 
-void _wrap_int64p_assign_cabi_60f5c606a9fca665(long long *_swig_go_0, long long _swig_go_1) {
+void _wrap_int64p_assign_cabi_73cf0aeb36b9969c(long long *_swig_go_0, long long _swig_go_1) {
   int64_t *arg1 = (int64_t *) 0 ;
   int64_t arg2 ;
   
@@ -1312,7 +1661,7 @@ void _wrap_int64p_assign_cabi_60f5c606a9fca665(long long *_swig_go_0, long long 
 }
 
 
-long long _wrap_int64p_value_cabi_60f5c606a9fca665(long long *_swig_go_0) {
+long long _wrap_int64p_value_cabi_73cf0aeb36b9969c(long long *_swig_go_0) {
   int64_t *arg1 = (int64_t *) 0 ;
   int64_t result;
   long long _swig_go_result;
@@ -1325,7 +1674,7 @@ long long _wrap_int64p_value_cabi_60f5c606a9fca665(long long *_swig_go_0) {
 }
 
 
-long long *_wrap_new_sizep_cabi_60f5c606a9fca665() {
+long long *_wrap_new_sizep_cabi_73cf0aeb36b9969c() {
   size_t *result = 0 ;
   long long *_swig_go_result;
   
@@ -1336,7 +1685,7 @@ long long *_wrap_new_sizep_cabi_60f5c606a9fca665() {
 }
 
 
-long long *_wrap_copy_sizep_cabi_60f5c606a9fca665(long long _swig_go_0) {
+long long *_wrap_copy_sizep_cabi_73cf0aeb36b9969c(long long _swig_go_0) {
   size_t arg1 ;
   size_t *result = 0 ;
   long long *_swig_go_result;
@@ -1349,7 +1698,7 @@ long long *_wrap_copy_sizep_cabi_60f5c606a9fca665(long long _swig_go_0) {
 }
 
 
-void _wrap_delete_sizep_cabi_60f5c606a9fca665(long long *_swig_go_0) {
+void _wrap_delete_sizep_cabi_73cf0aeb36b9969c(long long *_swig_go_0) {
   size_t *arg1 = (size_t *) 0 ;
   
   arg1 = *(size_t **)&_swig_go_0; 
@@ -1359,7 +1708,7 @@ void _wrap_delete_sizep_cabi_60f5c606a9fca665(long long *_swig_go_0) {
 }
 
 
-void _wrap_sizep_assign_cabi_60f5c606a9fca665(long long *_swig_go_0, long long _swig_go_1) {
+void _wrap_sizep_assign_cabi_73cf0aeb36b9969c(long long *_swig_go_0, long long _swig_go_1) {
   size_t *arg1 = (size_t *) 0 ;
   size_t arg2 ;
   
@@ -1371,7 +1720,7 @@ void _wrap_sizep_assign_cabi_60f5c606a9fca665(long long *_swig_go_0, long long _
 }
 
 
-long long _wrap_sizep_value_cabi_60f5c606a9fca665(long long *_swig_go_0) {
+long long _wrap_sizep_value_cabi_73cf0aeb36b9969c(long long *_swig_go_0) {
   size_t *arg1 = (size_t *) 0 ;
   size_t result;
   long long _swig_go_result;
@@ -1384,7 +1733,7 @@ long long _wrap_sizep_value_cabi_60f5c606a9fca665(long long *_swig_go_0) {
 }
 
 
-intgo *_wrap_new_int32p_cabi_60f5c606a9fca665() {
+intgo *_wrap_new_int32p_cabi_73cf0aeb36b9969c() {
   int32_t *result = 0 ;
   intgo *_swig_go_result;
   
@@ -1395,7 +1744,7 @@ intgo *_wrap_new_int32p_cabi_60f5c606a9fca665() {
 }
 
 
-intgo *_wrap_copy_int32p_cabi_60f5c606a9fca665(intgo _swig_go_0) {
+intgo *_wrap_copy_int32p_cabi_73cf0aeb36b9969c(intgo _swig_go_0) {
   int32_t arg1 ;
   int32_t *result = 0 ;
   intgo *_swig_go_result;
@@ -1408,7 +1757,7 @@ intgo *_wrap_copy_int32p_cabi_60f5c606a9fca665(intgo _swig_go_0) {
 }
 
 
-void _wrap_delete_int32p_cabi_60f5c606a9fca665(intgo *_swig_go_0) {
+void _wrap_delete_int32p_cabi_73cf0aeb36b9969c(intgo *_swig_go_0) {
   int32_t *arg1 = (int32_t *) 0 ;
   
   arg1 = *(int32_t **)&_swig_go_0; 
@@ -1418,7 +1767,7 @@ void _wrap_delete_int32p_cabi_60f5c606a9fca665(intgo *_swig_go_0) {
 }
 
 
-void _wrap_int32p_assign_cabi_60f5c606a9fca665(intgo *_swig_go_0, intgo _swig_go_1) {
+void _wrap_int32p_assign_cabi_73cf0aeb36b9969c(intgo *_swig_go_0, intgo _swig_go_1) {
   int32_t *arg1 = (int32_t *) 0 ;
   int32_t arg2 ;
   
@@ -1430,7 +1779,7 @@ void _wrap_int32p_assign_cabi_60f5c606a9fca665(intgo *_swig_go_0, intgo _swig_go
 }
 
 
-intgo _wrap_int32p_value_cabi_60f5c606a9fca665(intgo *_swig_go_0) {
+intgo _wrap_int32p_value_cabi_73cf0aeb36b9969c(intgo *_swig_go_0) {
   int32_t *arg1 = (int32_t *) 0 ;
   int32_t result;
   intgo _swig_go_result;
@@ -1443,7 +1792,7 @@ intgo _wrap_int32p_value_cabi_60f5c606a9fca665(intgo *_swig_go_0) {
 }
 
 
-_gostring_ _wrap_conveyor_version_cabi_60f5c606a9fca665() {
+_gostring_ _wrap_conveyor_version_cabi_73cf0aeb36b9969c() {
   char *result = 0 ;
   _gostring_ _swig_go_result;
   
@@ -1454,7 +1803,7 @@ _gostring_ _wrap_conveyor_version_cabi_60f5c606a9fca665() {
 }
 
 
-intgo _wrap_CONVEYOR_ERR__DESTROY_cabi_60f5c606a9fca665() {
+intgo _wrap_CONVEYOR_ERR__DESTROY_cabi_73cf0aeb36b9969c() {
   int result;
   intgo _swig_go_result;
   
@@ -1465,7 +1814,7 @@ intgo _wrap_CONVEYOR_ERR__DESTROY_cabi_60f5c606a9fca665() {
 }
 
 
-intgo _wrap_CONVEYOR_ERR__FAIL_cabi_60f5c606a9fca665() {
+intgo _wrap_CONVEYOR_ERR__FAIL_cabi_73cf0aeb36b9969c() {
   int result;
   intgo _swig_go_result;
   
@@ -1476,7 +1825,7 @@ intgo _wrap_CONVEYOR_ERR__FAIL_cabi_60f5c606a9fca665() {
 }
 
 
-intgo _wrap_CONVEYOR_ERR__TRANSPORT_cabi_60f5c606a9fca665() {
+intgo _wrap_CONVEYOR_ERR__TRANSPORT_cabi_73cf0aeb36b9969c() {
   int result;
   intgo _swig_go_result;
   
@@ -1487,7 +1836,7 @@ intgo _wrap_CONVEYOR_ERR__TRANSPORT_cabi_60f5c606a9fca665() {
 }
 
 
-intgo _wrap_CONVEYOR_ERR__MSG_TIMED_OUT_cabi_60f5c606a9fca665() {
+intgo _wrap_CONVEYOR_ERR__MSG_TIMED_OUT_cabi_73cf0aeb36b9969c() {
   int result;
   intgo _swig_go_result;
   
@@ -1498,7 +1847,7 @@ intgo _wrap_CONVEYOR_ERR__MSG_TIMED_OUT_cabi_60f5c606a9fca665() {
 }
 
 
-intgo _wrap_CONVEYOR_ERR__PARTITION_EOF_cabi_60f5c606a9fca665() {
+intgo _wrap_CONVEYOR_ERR__PARTITION_EOF_cabi_73cf0aeb36b9969c() {
   int result;
   intgo _swig_go_result;
   
@@ -1509,7 +1858,7 @@ intgo _wrap_CONVEYOR_ERR__PARTITION_EOF_cabi_60f5c606a9fca665() {
 }
 
 
-intgo _wrap_CONVEYOR_ERR__UNKNOWN_PARTITION_cabi_60f5c606a9fca665() {
+intgo _wrap_CONVEYOR_ERR__UNKNOWN_PARTITION_cabi_73cf0aeb36b9969c() {
   int result;
   intgo _swig_go_result;
   
@@ -1520,7 +1869,7 @@ intgo _wrap_CONVEYOR_ERR__UNKNOWN_PARTITION_cabi_60f5c606a9fca665() {
 }
 
 
-intgo _wrap_CONVEYOR_ERR__ALL_BROKERS_DOWN_cabi_60f5c606a9fca665() {
+intgo _wrap_CONVEYOR_ERR__ALL_BROKERS_DOWN_cabi_73cf0aeb36b9969c() {
   int result;
   intgo _swig_go_result;
   
@@ -1531,7 +1880,7 @@ intgo _wrap_CONVEYOR_ERR__ALL_BROKERS_DOWN_cabi_60f5c606a9fca665() {
 }
 
 
-intgo _wrap_CONVEYOR_ERR__INVALID_ARG_cabi_60f5c606a9fca665() {
+intgo _wrap_CONVEYOR_ERR__INVALID_ARG_cabi_73cf0aeb36b9969c() {
   int result;
   intgo _swig_go_result;
   
@@ -1542,7 +1891,7 @@ intgo _wrap_CONVEYOR_ERR__INVALID_ARG_cabi_60f5c606a9fca665() {
 }
 
 
-intgo _wrap_CONVEYOR_ERR__TIMED_OUT_cabi_60f5c606a9fca665() {
+intgo _wrap_CONVEYOR_ERR__TIMED_OUT_cabi_73cf0aeb36b9969c() {
   int result;
   intgo _swig_go_result;
   
@@ -1553,7 +1902,7 @@ intgo _wrap_CONVEYOR_ERR__TIMED_OUT_cabi_60f5c606a9fca665() {
 }
 
 
-intgo _wrap_CONVEYOR_ERR__QUEUE_FULL_cabi_60f5c606a9fca665() {
+intgo _wrap_CONVEYOR_ERR__QUEUE_FULL_cabi_73cf0aeb36b9969c() {
   int result;
   intgo _swig_go_result;
   
@@ -1564,7 +1913,7 @@ intgo _wrap_CONVEYOR_ERR__QUEUE_FULL_cabi_60f5c606a9fca665() {
 }
 
 
-intgo _wrap_CONVEYOR_ERR__STATE_cabi_60f5c606a9fca665() {
+intgo _wrap_CONVEYOR_ERR__STATE_cabi_73cf0aeb36b9969c() {
   int result;
   intgo _swig_go_result;
   
@@ -1575,7 +1924,7 @@ intgo _wrap_CONVEYOR_ERR__STATE_cabi_60f5c606a9fca665() {
 }
 
 
-intgo _wrap_CONVEYOR_ERR_UNKNOWN_cabi_60f5c606a9fca665() {
+intgo _wrap_CONVEYOR_ERR_UNKNOWN_cabi_73cf0aeb36b9969c() {
   int result;
   intgo _swig_go_result;
   
@@ -1586,7 +1935,7 @@ intgo _wrap_CONVEYOR_ERR_UNKNOWN_cabi_60f5c606a9fca665() {
 }
 
 
-_gostring_ _wrap_conveyor_err_name_cabi_60f5c606a9fca665(intgo _swig_go_0) {
+_gostring_ _wrap_conveyor_err_name_cabi_73cf0aeb36b9969c(intgo _swig_go_0) {
   conveyor_err_t arg1 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1599,7 +1948,7 @@ _gostring_ _wrap_conveyor_err_name_cabi_60f5c606a9fca665(intgo _swig_go_0) {
 }
 
 
-intgo _wrap_conveyor_err_retriable_cabi_60f5c606a9fca665(intgo _swig_go_0) {
+intgo _wrap_conveyor_err_retriable_cabi_73cf0aeb36b9969c(intgo _swig_go_0) {
   conveyor_err_t arg1 ;
   int result;
   intgo _swig_go_result;
@@ -1612,7 +1961,7 @@ intgo _wrap_conveyor_err_retriable_cabi_60f5c606a9fca665(intgo _swig_go_0) {
 }
 
 
-intgo _wrap_conveyor_error_code_cabi_60f5c606a9fca665(struct conveyor_error_s *_swig_go_0) {
+intgo _wrap_conveyor_error_code_cabi_73cf0aeb36b9969c(struct conveyor_error_s *_swig_go_0) {
   conveyor_error_t *arg1 = (conveyor_error_t *) 0 ;
   conveyor_err_t result;
   intgo _swig_go_result;
@@ -1625,7 +1974,7 @@ intgo _wrap_conveyor_error_code_cabi_60f5c606a9fca665(struct conveyor_error_s *_
 }
 
 
-_gostring_ _wrap_conveyor_error_name_cabi_60f5c606a9fca665(struct conveyor_error_s *_swig_go_0) {
+_gostring_ _wrap_conveyor_error_name_cabi_73cf0aeb36b9969c(struct conveyor_error_s *_swig_go_0) {
   conveyor_error_t *arg1 = (conveyor_error_t *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1638,7 +1987,7 @@ _gostring_ _wrap_conveyor_error_name_cabi_60f5c606a9fca665(struct conveyor_error
 }
 
 
-_gostring_ _wrap_conveyor_error_message_cabi_60f5c606a9fca665(struct conveyor_error_s *_swig_go_0) {
+_gostring_ _wrap_conveyor_error_message_cabi_73cf0aeb36b9969c(struct conveyor_error_s *_swig_go_0) {
   conveyor_error_t *arg1 = (conveyor_error_t *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1651,7 +2000,7 @@ _gostring_ _wrap_conveyor_error_message_cabi_60f5c606a9fca665(struct conveyor_er
 }
 
 
-intgo _wrap_conveyor_error_retriable_cabi_60f5c606a9fca665(struct conveyor_error_s *_swig_go_0) {
+intgo _wrap_conveyor_error_retriable_cabi_73cf0aeb36b9969c(struct conveyor_error_s *_swig_go_0) {
   conveyor_error_t *arg1 = (conveyor_error_t *) 0 ;
   int result;
   intgo _swig_go_result;
@@ -1664,7 +2013,7 @@ intgo _wrap_conveyor_error_retriable_cabi_60f5c606a9fca665(struct conveyor_error
 }
 
 
-intgo _wrap_conveyor_error_fatal_cabi_60f5c606a9fca665(struct conveyor_error_s *_swig_go_0) {
+intgo _wrap_conveyor_error_fatal_cabi_73cf0aeb36b9969c(struct conveyor_error_s *_swig_go_0) {
   conveyor_error_t *arg1 = (conveyor_error_t *) 0 ;
   int result;
   intgo _swig_go_result;
@@ -1677,7 +2026,7 @@ intgo _wrap_conveyor_error_fatal_cabi_60f5c606a9fca665(struct conveyor_error_s *
 }
 
 
-void _wrap_conveyor_error_destroy_cabi_60f5c606a9fca665(struct conveyor_error_s *_swig_go_0) {
+void _wrap_conveyor_error_destroy_cabi_73cf0aeb36b9969c(struct conveyor_error_s *_swig_go_0) {
   conveyor_error_t *arg1 = (conveyor_error_t *) 0 ;
   
   arg1 = *(conveyor_error_t **)&_swig_go_0; 
@@ -1687,7 +2036,7 @@ void _wrap_conveyor_error_destroy_cabi_60f5c606a9fca665(struct conveyor_error_s 
 }
 
 
-struct conveyor_config_s *_wrap_conveyor_config_new_cabi_60f5c606a9fca665() {
+struct conveyor_config_s *_wrap_conveyor_config_new_cabi_73cf0aeb36b9969c() {
   conveyor_config_t *result = 0 ;
   struct conveyor_config_s *_swig_go_result;
   
@@ -1698,7 +2047,7 @@ struct conveyor_config_s *_wrap_conveyor_config_new_cabi_60f5c606a9fca665() {
 }
 
 
-void _wrap_conveyor_config_destroy_cabi_60f5c606a9fca665(struct conveyor_config_s *_swig_go_0) {
+void _wrap_conveyor_config_destroy_cabi_73cf0aeb36b9969c(struct conveyor_config_s *_swig_go_0) {
   conveyor_config_t *arg1 = (conveyor_config_t *) 0 ;
   
   arg1 = *(conveyor_config_t **)&_swig_go_0; 
@@ -1708,7 +2057,7 @@ void _wrap_conveyor_config_destroy_cabi_60f5c606a9fca665(struct conveyor_config_
 }
 
 
-intgo _wrap_conveyor_config_set_cabi_60f5c606a9fca665(struct conveyor_config_s *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, struct conveyor_error_s **_swig_go_3) {
+intgo _wrap_conveyor_config_set_cabi_73cf0aeb36b9969c(struct conveyor_config_s *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, struct conveyor_error_s **_swig_go_3) {
   conveyor_config_t *arg1 = (conveyor_config_t *) 0 ;
   char *arg2 = (char *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -1737,7 +2086,7 @@ intgo _wrap_conveyor_config_set_cabi_60f5c606a9fca665(struct conveyor_config_s *
 }
 
 
-intgo _wrap_conveyor_broker_new_cabi_60f5c606a9fca665(struct conveyor_config_s *_swig_go_0, struct conveyor_broker_s **_swig_go_1, struct conveyor_error_s **_swig_go_2) {
+intgo _wrap_conveyor_broker_new_cabi_73cf0aeb36b9969c(struct conveyor_config_s *_swig_go_0, struct conveyor_broker_s **_swig_go_1, struct conveyor_error_s **_swig_go_2) {
   conveyor_config_t *arg1 = (conveyor_config_t *) 0 ;
   conveyor_broker_t **arg2 = (conveyor_broker_t **) 0 ;
   conveyor_error_t **arg3 = (conveyor_error_t **) 0 ;
@@ -1754,7 +2103,7 @@ intgo _wrap_conveyor_broker_new_cabi_60f5c606a9fca665(struct conveyor_config_s *
 }
 
 
-_gostring_ _wrap_conveyor_broker_bootstrap_servers_cabi_60f5c606a9fca665(struct conveyor_broker_s *_swig_go_0) {
+_gostring_ _wrap_conveyor_broker_bootstrap_servers_cabi_73cf0aeb36b9969c(struct conveyor_broker_s *_swig_go_0) {
   conveyor_broker_t *arg1 = (conveyor_broker_t *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1767,7 +2116,7 @@ _gostring_ _wrap_conveyor_broker_bootstrap_servers_cabi_60f5c606a9fca665(struct 
 }
 
 
-intgo _wrap_conveyor_broker_port_cabi_60f5c606a9fca665(struct conveyor_broker_s *_swig_go_0) {
+intgo _wrap_conveyor_broker_port_cabi_73cf0aeb36b9969c(struct conveyor_broker_s *_swig_go_0) {
   conveyor_broker_t *arg1 = (conveyor_broker_t *) 0 ;
   int result;
   intgo _swig_go_result;
@@ -1780,7 +2129,7 @@ intgo _wrap_conveyor_broker_port_cabi_60f5c606a9fca665(struct conveyor_broker_s 
 }
 
 
-_gostring_ _wrap_conveyor_broker_data_dir_cabi_60f5c606a9fca665(struct conveyor_broker_s *_swig_go_0) {
+_gostring_ _wrap_conveyor_broker_data_dir_cabi_73cf0aeb36b9969c(struct conveyor_broker_s *_swig_go_0) {
   conveyor_broker_t *arg1 = (conveyor_broker_t *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1793,7 +2142,7 @@ _gostring_ _wrap_conveyor_broker_data_dir_cabi_60f5c606a9fca665(struct conveyor_
 }
 
 
-intgo _wrap_conveyor_broker_stop_cabi_60f5c606a9fca665(struct conveyor_broker_s *_swig_go_0, struct conveyor_error_s **_swig_go_1) {
+intgo _wrap_conveyor_broker_stop_cabi_73cf0aeb36b9969c(struct conveyor_broker_s *_swig_go_0, struct conveyor_error_s **_swig_go_1) {
   conveyor_broker_t *arg1 = (conveyor_broker_t *) 0 ;
   conveyor_error_t **arg2 = (conveyor_error_t **) 0 ;
   conveyor_err_t result;
@@ -1808,7 +2157,7 @@ intgo _wrap_conveyor_broker_stop_cabi_60f5c606a9fca665(struct conveyor_broker_s 
 }
 
 
-void _wrap_conveyor_broker_destroy_cabi_60f5c606a9fca665(struct conveyor_broker_s *_swig_go_0) {
+void _wrap_conveyor_broker_destroy_cabi_73cf0aeb36b9969c(struct conveyor_broker_s *_swig_go_0) {
   conveyor_broker_t *arg1 = (conveyor_broker_t *) 0 ;
   
   arg1 = *(conveyor_broker_t **)&_swig_go_0; 
@@ -1818,7 +2167,7 @@ void _wrap_conveyor_broker_destroy_cabi_60f5c606a9fca665(struct conveyor_broker_
 }
 
 
-intgo _wrap_CONVEYOR_PARTITION_ANY_cabi_60f5c606a9fca665() {
+intgo _wrap_CONVEYOR_PARTITION_ANY_cabi_73cf0aeb36b9969c() {
   int result;
   intgo _swig_go_result;
   
@@ -1829,7 +2178,7 @@ intgo _wrap_CONVEYOR_PARTITION_ANY_cabi_60f5c606a9fca665() {
 }
 
 
-intgo _wrap_CONVEYOR_OFFSET_BEGINNING_cabi_60f5c606a9fca665() {
+intgo _wrap_CONVEYOR_OFFSET_BEGINNING_cabi_73cf0aeb36b9969c() {
   int result;
   intgo _swig_go_result;
   
@@ -1840,7 +2189,7 @@ intgo _wrap_CONVEYOR_OFFSET_BEGINNING_cabi_60f5c606a9fca665() {
 }
 
 
-intgo _wrap_CONVEYOR_OFFSET_END_cabi_60f5c606a9fca665() {
+intgo _wrap_CONVEYOR_OFFSET_END_cabi_73cf0aeb36b9969c() {
   int result;
   intgo _swig_go_result;
   
@@ -1851,7 +2200,7 @@ intgo _wrap_CONVEYOR_OFFSET_END_cabi_60f5c606a9fca665() {
 }
 
 
-intgo _wrap_CONVEYOR_OFFSET_INVALID_cabi_60f5c606a9fca665() {
+intgo _wrap_CONVEYOR_OFFSET_INVALID_cabi_73cf0aeb36b9969c() {
   int result;
   intgo _swig_go_result;
   
@@ -1862,7 +2211,7 @@ intgo _wrap_CONVEYOR_OFFSET_INVALID_cabi_60f5c606a9fca665() {
 }
 
 
-_gostring_ _wrap_conveyor_message_topic_cabi_60f5c606a9fca665(struct conveyor_message_s *_swig_go_0) {
+_gostring_ _wrap_conveyor_message_topic_cabi_73cf0aeb36b9969c(struct conveyor_message_s *_swig_go_0) {
   conveyor_message_t *arg1 = (conveyor_message_t *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1875,7 +2224,7 @@ _gostring_ _wrap_conveyor_message_topic_cabi_60f5c606a9fca665(struct conveyor_me
 }
 
 
-void _wrap_conveyor_message_destroy_cabi_60f5c606a9fca665(struct conveyor_message_s *_swig_go_0) {
+void _wrap_conveyor_message_destroy_cabi_73cf0aeb36b9969c(struct conveyor_message_s *_swig_go_0) {
   conveyor_message_t *arg1 = (conveyor_message_t *) 0 ;
   
   arg1 = *(conveyor_message_t **)&_swig_go_0; 
@@ -1885,7 +2234,7 @@ void _wrap_conveyor_message_destroy_cabi_60f5c606a9fca665(struct conveyor_messag
 }
 
 
-intgo _wrap_conveyor_producer_poll_cabi_60f5c606a9fca665(struct conveyor_producer_s *_swig_go_0, intgo _swig_go_1, long long *_swig_go_2, struct conveyor_error_s **_swig_go_3) {
+intgo _wrap_conveyor_producer_poll_cabi_73cf0aeb36b9969c(struct conveyor_producer_s *_swig_go_0, intgo _swig_go_1, long long *_swig_go_2, struct conveyor_error_s **_swig_go_3) {
   conveyor_producer_t *arg1 = (conveyor_producer_t *) 0 ;
   int32_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -1904,7 +2253,7 @@ intgo _wrap_conveyor_producer_poll_cabi_60f5c606a9fca665(struct conveyor_produce
 }
 
 
-intgo _wrap_conveyor_producer_flush_cabi_60f5c606a9fca665(struct conveyor_producer_s *_swig_go_0, intgo _swig_go_1, struct conveyor_error_s **_swig_go_2) {
+intgo _wrap_conveyor_producer_flush_cabi_73cf0aeb36b9969c(struct conveyor_producer_s *_swig_go_0, intgo _swig_go_1, struct conveyor_error_s **_swig_go_2) {
   conveyor_producer_t *arg1 = (conveyor_producer_t *) 0 ;
   int32_t arg2 ;
   conveyor_error_t **arg3 = (conveyor_error_t **) 0 ;
@@ -1921,7 +2270,7 @@ intgo _wrap_conveyor_producer_flush_cabi_60f5c606a9fca665(struct conveyor_produc
 }
 
 
-long long _wrap_conveyor_producer_outstanding_cabi_60f5c606a9fca665(struct conveyor_producer_s *_swig_go_0) {
+long long _wrap_conveyor_producer_outstanding_cabi_73cf0aeb36b9969c(struct conveyor_producer_s *_swig_go_0) {
   conveyor_producer_t *arg1 = (conveyor_producer_t *) 0 ;
   size_t result;
   long long _swig_go_result;
@@ -1934,7 +2283,7 @@ long long _wrap_conveyor_producer_outstanding_cabi_60f5c606a9fca665(struct conve
 }
 
 
-void _wrap_conveyor_producer_destroy_cabi_60f5c606a9fca665(struct conveyor_producer_s *_swig_go_0) {
+void _wrap_conveyor_producer_destroy_cabi_73cf0aeb36b9969c(struct conveyor_producer_s *_swig_go_0) {
   conveyor_producer_t *arg1 = (conveyor_producer_t *) 0 ;
   
   arg1 = *(conveyor_producer_t **)&_swig_go_0; 
@@ -1944,7 +2293,7 @@ void _wrap_conveyor_producer_destroy_cabi_60f5c606a9fca665(struct conveyor_produ
 }
 
 
-intgo _wrap_conveyor_consumer_new_cabi_60f5c606a9fca665(struct conveyor_config_s *_swig_go_0, struct conveyor_consumer_s **_swig_go_1, struct conveyor_error_s **_swig_go_2) {
+intgo _wrap_conveyor_consumer_new_cabi_73cf0aeb36b9969c(struct conveyor_config_s *_swig_go_0, struct conveyor_consumer_s **_swig_go_1, struct conveyor_error_s **_swig_go_2) {
   conveyor_config_t *arg1 = (conveyor_config_t *) 0 ;
   conveyor_consumer_t **arg2 = (conveyor_consumer_t **) 0 ;
   conveyor_error_t **arg3 = (conveyor_error_t **) 0 ;
@@ -1961,7 +2310,7 @@ intgo _wrap_conveyor_consumer_new_cabi_60f5c606a9fca665(struct conveyor_config_s
 }
 
 
-intgo _wrap_conveyor_consumer_seek_cabi_60f5c606a9fca665(struct conveyor_consumer_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, long long _swig_go_3, struct conveyor_error_s **_swig_go_4) {
+intgo _wrap_conveyor_consumer_seek_cabi_73cf0aeb36b9969c(struct conveyor_consumer_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, long long _swig_go_3, struct conveyor_error_s **_swig_go_4) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   char *arg2 = (char *) 0 ;
   int32_t arg3 ;
@@ -1987,7 +2336,7 @@ intgo _wrap_conveyor_consumer_seek_cabi_60f5c606a9fca665(struct conveyor_consume
 }
 
 
-intgo _wrap_conveyor_consumer_poll_cabi_60f5c606a9fca665(struct conveyor_consumer_s *_swig_go_0, intgo _swig_go_1, struct conveyor_message_s **_swig_go_2, struct conveyor_error_s **_swig_go_3) {
+intgo _wrap_conveyor_consumer_poll_cabi_73cf0aeb36b9969c(struct conveyor_consumer_s *_swig_go_0, intgo _swig_go_1, struct conveyor_message_s **_swig_go_2, struct conveyor_error_s **_swig_go_3) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   int32_t arg2 ;
   conveyor_message_t **arg3 = (conveyor_message_t **) 0 ;
@@ -2006,7 +2355,7 @@ intgo _wrap_conveyor_consumer_poll_cabi_60f5c606a9fca665(struct conveyor_consume
 }
 
 
-intgo _wrap_conveyor_consumer_position_cabi_60f5c606a9fca665(struct conveyor_consumer_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, long long *_swig_go_3, struct conveyor_error_s **_swig_go_4) {
+intgo _wrap_conveyor_consumer_position_cabi_73cf0aeb36b9969c(struct conveyor_consumer_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, long long *_swig_go_3, struct conveyor_error_s **_swig_go_4) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   char *arg2 = (char *) 0 ;
   int32_t arg3 ;
@@ -2032,7 +2381,7 @@ intgo _wrap_conveyor_consumer_position_cabi_60f5c606a9fca665(struct conveyor_con
 }
 
 
-intgo _wrap_conveyor_consumer_watermark_offsets_cabi_60f5c606a9fca665(struct conveyor_consumer_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, long long *_swig_go_4, long long *_swig_go_5, struct conveyor_error_s **_swig_go_6) {
+intgo _wrap_conveyor_consumer_watermark_offsets_cabi_73cf0aeb36b9969c(struct conveyor_consumer_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, long long *_swig_go_4, long long *_swig_go_5, struct conveyor_error_s **_swig_go_6) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   char *arg2 = (char *) 0 ;
   int32_t arg3 ;
@@ -2062,7 +2411,7 @@ intgo _wrap_conveyor_consumer_watermark_offsets_cabi_60f5c606a9fca665(struct con
 }
 
 
-void _wrap_conveyor_consumer_wakeup_cabi_60f5c606a9fca665(struct conveyor_consumer_s *_swig_go_0) {
+void _wrap_conveyor_consumer_wakeup_cabi_73cf0aeb36b9969c(struct conveyor_consumer_s *_swig_go_0) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   
   arg1 = *(conveyor_consumer_t **)&_swig_go_0; 
@@ -2072,7 +2421,7 @@ void _wrap_conveyor_consumer_wakeup_cabi_60f5c606a9fca665(struct conveyor_consum
 }
 
 
-intgo _wrap_conveyor_consumer_close_cabi_60f5c606a9fca665(struct conveyor_consumer_s *_swig_go_0, struct conveyor_error_s **_swig_go_1) {
+intgo _wrap_conveyor_consumer_close_cabi_73cf0aeb36b9969c(struct conveyor_consumer_s *_swig_go_0, struct conveyor_error_s **_swig_go_1) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   conveyor_error_t **arg2 = (conveyor_error_t **) 0 ;
   conveyor_err_t result;
@@ -2087,7 +2436,7 @@ intgo _wrap_conveyor_consumer_close_cabi_60f5c606a9fca665(struct conveyor_consum
 }
 
 
-void _wrap_conveyor_consumer_destroy_cabi_60f5c606a9fca665(struct conveyor_consumer_s *_swig_go_0) {
+void _wrap_conveyor_consumer_destroy_cabi_73cf0aeb36b9969c(struct conveyor_consumer_s *_swig_go_0) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   
   arg1 = *(conveyor_consumer_t **)&_swig_go_0; 
@@ -2097,7 +2446,7 @@ void _wrap_conveyor_consumer_destroy_cabi_60f5c606a9fca665(struct conveyor_consu
 }
 
 
-intgo _wrap_conveyor_consumer_subscribe_pattern_cabi_60f5c606a9fca665(struct conveyor_consumer_s *_swig_go_0, _gostring_ _swig_go_1, struct conveyor_error_s **_swig_go_2) {
+intgo _wrap_conveyor_consumer_subscribe_pattern_cabi_73cf0aeb36b9969c(struct conveyor_consumer_s *_swig_go_0, _gostring_ _swig_go_1, struct conveyor_error_s **_swig_go_2) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   char *arg2 = (char *) 0 ;
   conveyor_error_t **arg3 = (conveyor_error_t **) 0 ;
@@ -2119,7 +2468,7 @@ intgo _wrap_conveyor_consumer_subscribe_pattern_cabi_60f5c606a9fca665(struct con
 }
 
 
-intgo _wrap_conveyor_consumer_unsubscribe_cabi_60f5c606a9fca665(struct conveyor_consumer_s *_swig_go_0, struct conveyor_error_s **_swig_go_1) {
+intgo _wrap_conveyor_consumer_unsubscribe_cabi_73cf0aeb36b9969c(struct conveyor_consumer_s *_swig_go_0, struct conveyor_error_s **_swig_go_1) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   conveyor_error_t **arg2 = (conveyor_error_t **) 0 ;
   conveyor_err_t result;
@@ -2134,7 +2483,7 @@ intgo _wrap_conveyor_consumer_unsubscribe_cabi_60f5c606a9fca665(struct conveyor_
 }
 
 
-long long _wrap_conveyor_partition_list_count_cabi_60f5c606a9fca665(struct conveyor_partition_list_s *_swig_go_0) {
+long long _wrap_conveyor_partition_list_count_cabi_73cf0aeb36b9969c(struct conveyor_partition_list_s *_swig_go_0) {
   conveyor_partition_list_t *arg1 = (conveyor_partition_list_t *) 0 ;
   size_t result;
   long long _swig_go_result;
@@ -2147,7 +2496,7 @@ long long _wrap_conveyor_partition_list_count_cabi_60f5c606a9fca665(struct conve
 }
 
 
-void _wrap_conveyor_partition_list_destroy_cabi_60f5c606a9fca665(struct conveyor_partition_list_s *_swig_go_0) {
+void _wrap_conveyor_partition_list_destroy_cabi_73cf0aeb36b9969c(struct conveyor_partition_list_s *_swig_go_0) {
   conveyor_partition_list_t *arg1 = (conveyor_partition_list_t *) 0 ;
   
   arg1 = *(conveyor_partition_list_t **)&_swig_go_0; 
@@ -2157,7 +2506,7 @@ void _wrap_conveyor_partition_list_destroy_cabi_60f5c606a9fca665(struct conveyor
 }
 
 
-intgo _wrap_conveyor_consumer_assignment_cabi_60f5c606a9fca665(struct conveyor_consumer_s *_swig_go_0, struct conveyor_partition_list_s **_swig_go_1, struct conveyor_error_s **_swig_go_2) {
+intgo _wrap_conveyor_consumer_assignment_cabi_73cf0aeb36b9969c(struct conveyor_consumer_s *_swig_go_0, struct conveyor_partition_list_s **_swig_go_1, struct conveyor_error_s **_swig_go_2) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   conveyor_partition_list_t **arg2 = (conveyor_partition_list_t **) 0 ;
   conveyor_error_t **arg3 = (conveyor_error_t **) 0 ;
@@ -2174,7 +2523,7 @@ intgo _wrap_conveyor_consumer_assignment_cabi_60f5c606a9fca665(struct conveyor_c
 }
 
 
-intgo _wrap_conveyor_consumer_lag_cabi_60f5c606a9fca665(struct conveyor_consumer_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, long long *_swig_go_4, struct conveyor_error_s **_swig_go_5) {
+intgo _wrap_conveyor_consumer_lag_cabi_73cf0aeb36b9969c(struct conveyor_consumer_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, long long *_swig_go_4, struct conveyor_error_s **_swig_go_5) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   char *arg2 = (char *) 0 ;
   int32_t arg3 ;
@@ -2202,7 +2551,7 @@ intgo _wrap_conveyor_consumer_lag_cabi_60f5c606a9fca665(struct conveyor_consumer
 }
 
 
-intgo _wrap_conveyor_admin_new_cabi_60f5c606a9fca665(struct conveyor_config_s *_swig_go_0, struct conveyor_admin_s **_swig_go_1, struct conveyor_error_s **_swig_go_2) {
+intgo _wrap_conveyor_admin_new_cabi_73cf0aeb36b9969c(struct conveyor_config_s *_swig_go_0, struct conveyor_admin_s **_swig_go_1, struct conveyor_error_s **_swig_go_2) {
   conveyor_config_t *arg1 = (conveyor_config_t *) 0 ;
   conveyor_admin_t **arg2 = (conveyor_admin_t **) 0 ;
   conveyor_error_t **arg3 = (conveyor_error_t **) 0 ;
@@ -2219,7 +2568,7 @@ intgo _wrap_conveyor_admin_new_cabi_60f5c606a9fca665(struct conveyor_config_s *_
 }
 
 
-intgo _wrap_conveyor_admin_create_topic_cabi_60f5c606a9fca665(struct conveyor_admin_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, short _swig_go_3, struct conveyor_config_s *_swig_go_4, intgo _swig_go_5, struct conveyor_error_s **_swig_go_6) {
+intgo _wrap_conveyor_admin_create_topic_cabi_73cf0aeb36b9969c(struct conveyor_admin_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, short _swig_go_3, struct conveyor_config_s *_swig_go_4, intgo _swig_go_5, struct conveyor_error_s **_swig_go_6) {
   conveyor_admin_t *arg1 = (conveyor_admin_t *) 0 ;
   char *arg2 = (char *) 0 ;
   int32_t arg3 ;
@@ -2249,7 +2598,7 @@ intgo _wrap_conveyor_admin_create_topic_cabi_60f5c606a9fca665(struct conveyor_ad
 }
 
 
-intgo _wrap_conveyor_admin_delete_topic_cabi_60f5c606a9fca665(struct conveyor_admin_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, struct conveyor_error_s **_swig_go_3) {
+intgo _wrap_conveyor_admin_delete_topic_cabi_73cf0aeb36b9969c(struct conveyor_admin_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, struct conveyor_error_s **_swig_go_3) {
   conveyor_admin_t *arg1 = (conveyor_admin_t *) 0 ;
   char *arg2 = (char *) 0 ;
   int32_t arg3 ;
@@ -2273,7 +2622,7 @@ intgo _wrap_conveyor_admin_delete_topic_cabi_60f5c606a9fca665(struct conveyor_ad
 }
 
 
-intgo _wrap_conveyor_admin_list_topics_cabi_60f5c606a9fca665(struct conveyor_admin_s *_swig_go_0, intgo _swig_go_1, struct conveyor_topic_list_s **_swig_go_2, struct conveyor_error_s **_swig_go_3) {
+intgo _wrap_conveyor_admin_list_topics_cabi_73cf0aeb36b9969c(struct conveyor_admin_s *_swig_go_0, intgo _swig_go_1, struct conveyor_topic_list_s **_swig_go_2, struct conveyor_error_s **_swig_go_3) {
   conveyor_admin_t *arg1 = (conveyor_admin_t *) 0 ;
   int32_t arg2 ;
   conveyor_topic_list_t **arg3 = (conveyor_topic_list_t **) 0 ;
@@ -2292,7 +2641,7 @@ intgo _wrap_conveyor_admin_list_topics_cabi_60f5c606a9fca665(struct conveyor_adm
 }
 
 
-void _wrap_conveyor_admin_destroy_cabi_60f5c606a9fca665(struct conveyor_admin_s *_swig_go_0) {
+void _wrap_conveyor_admin_destroy_cabi_73cf0aeb36b9969c(struct conveyor_admin_s *_swig_go_0) {
   conveyor_admin_t *arg1 = (conveyor_admin_t *) 0 ;
   
   arg1 = *(conveyor_admin_t **)&_swig_go_0; 
@@ -2302,7 +2651,7 @@ void _wrap_conveyor_admin_destroy_cabi_60f5c606a9fca665(struct conveyor_admin_s 
 }
 
 
-long long _wrap_conveyor_topic_list_count_cabi_60f5c606a9fca665(struct conveyor_topic_list_s *_swig_go_0) {
+long long _wrap_conveyor_topic_list_count_cabi_73cf0aeb36b9969c(struct conveyor_topic_list_s *_swig_go_0) {
   conveyor_topic_list_t *arg1 = (conveyor_topic_list_t *) 0 ;
   size_t result;
   long long _swig_go_result;
@@ -2315,7 +2664,7 @@ long long _wrap_conveyor_topic_list_count_cabi_60f5c606a9fca665(struct conveyor_
 }
 
 
-_gostring_ _wrap_conveyor_topic_list_name_cabi_60f5c606a9fca665(struct conveyor_topic_list_s *_swig_go_0, long long _swig_go_1) {
+_gostring_ _wrap_conveyor_topic_list_name_cabi_73cf0aeb36b9969c(struct conveyor_topic_list_s *_swig_go_0, long long _swig_go_1) {
   conveyor_topic_list_t *arg1 = (conveyor_topic_list_t *) 0 ;
   size_t arg2 ;
   char *result = 0 ;
@@ -2330,7 +2679,7 @@ _gostring_ _wrap_conveyor_topic_list_name_cabi_60f5c606a9fca665(struct conveyor_
 }
 
 
-_gostring_ _wrap_conveyor_topic_list_topic_id_cabi_60f5c606a9fca665(struct conveyor_topic_list_s *_swig_go_0, long long _swig_go_1) {
+_gostring_ _wrap_conveyor_topic_list_topic_id_cabi_73cf0aeb36b9969c(struct conveyor_topic_list_s *_swig_go_0, long long _swig_go_1) {
   conveyor_topic_list_t *arg1 = (conveyor_topic_list_t *) 0 ;
   size_t arg2 ;
   char *result = 0 ;
@@ -2345,7 +2694,7 @@ _gostring_ _wrap_conveyor_topic_list_topic_id_cabi_60f5c606a9fca665(struct conve
 }
 
 
-intgo _wrap_conveyor_topic_list_error_cabi_60f5c606a9fca665(struct conveyor_topic_list_s *_swig_go_0, long long _swig_go_1) {
+intgo _wrap_conveyor_topic_list_error_cabi_73cf0aeb36b9969c(struct conveyor_topic_list_s *_swig_go_0, long long _swig_go_1) {
   conveyor_topic_list_t *arg1 = (conveyor_topic_list_t *) 0 ;
   size_t arg2 ;
   conveyor_err_t result;
@@ -2360,7 +2709,7 @@ intgo _wrap_conveyor_topic_list_error_cabi_60f5c606a9fca665(struct conveyor_topi
 }
 
 
-intgo _wrap_conveyor_topic_list_is_internal_cabi_60f5c606a9fca665(struct conveyor_topic_list_s *_swig_go_0, long long _swig_go_1) {
+intgo _wrap_conveyor_topic_list_is_internal_cabi_73cf0aeb36b9969c(struct conveyor_topic_list_s *_swig_go_0, long long _swig_go_1) {
   conveyor_topic_list_t *arg1 = (conveyor_topic_list_t *) 0 ;
   size_t arg2 ;
   int result;
@@ -2375,7 +2724,7 @@ intgo _wrap_conveyor_topic_list_is_internal_cabi_60f5c606a9fca665(struct conveyo
 }
 
 
-intgo _wrap_conveyor_topic_list_partition_count_cabi_60f5c606a9fca665(struct conveyor_topic_list_s *_swig_go_0, long long _swig_go_1) {
+intgo _wrap_conveyor_topic_list_partition_count_cabi_73cf0aeb36b9969c(struct conveyor_topic_list_s *_swig_go_0, long long _swig_go_1) {
   conveyor_topic_list_t *arg1 = (conveyor_topic_list_t *) 0 ;
   size_t arg2 ;
   int32_t result;
@@ -2390,7 +2739,7 @@ intgo _wrap_conveyor_topic_list_partition_count_cabi_60f5c606a9fca665(struct con
 }
 
 
-intgo _wrap_conveyor_topic_list_partition_id_cabi_60f5c606a9fca665(struct conveyor_topic_list_s *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+intgo _wrap_conveyor_topic_list_partition_id_cabi_73cf0aeb36b9969c(struct conveyor_topic_list_s *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   conveyor_topic_list_t *arg1 = (conveyor_topic_list_t *) 0 ;
   size_t arg2 ;
   size_t arg3 ;
@@ -2407,7 +2756,7 @@ intgo _wrap_conveyor_topic_list_partition_id_cabi_60f5c606a9fca665(struct convey
 }
 
 
-intgo _wrap_conveyor_topic_list_partition_leader_cabi_60f5c606a9fca665(struct conveyor_topic_list_s *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+intgo _wrap_conveyor_topic_list_partition_leader_cabi_73cf0aeb36b9969c(struct conveyor_topic_list_s *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   conveyor_topic_list_t *arg1 = (conveyor_topic_list_t *) 0 ;
   size_t arg2 ;
   size_t arg3 ;
@@ -2424,7 +2773,7 @@ intgo _wrap_conveyor_topic_list_partition_leader_cabi_60f5c606a9fca665(struct co
 }
 
 
-void _wrap_conveyor_topic_list_destroy_cabi_60f5c606a9fca665(struct conveyor_topic_list_s *_swig_go_0) {
+void _wrap_conveyor_topic_list_destroy_cabi_73cf0aeb36b9969c(struct conveyor_topic_list_s *_swig_go_0) {
   conveyor_topic_list_t *arg1 = (conveyor_topic_list_t *) 0 ;
   
   arg1 = *(conveyor_topic_list_t **)&_swig_go_0; 
@@ -2434,7 +2783,656 @@ void _wrap_conveyor_topic_list_destroy_cabi_60f5c606a9fca665(struct conveyor_top
 }
 
 
-void _wrap_cvgo_strings_t_v_set_cabi_60f5c606a9fca665(struct cvgo_strings_s *_swig_go_0, _gostring_* _swig_go_1) {
+long long _wrap_conveyor_group_list_count_cabi_73cf0aeb36b9969c(struct conveyor_group_list_s *_swig_go_0) {
+  conveyor_group_list_t *arg1 = (conveyor_group_list_t *) 0 ;
+  size_t result;
+  long long _swig_go_result;
+  
+  arg1 = *(conveyor_group_list_t **)&_swig_go_0; 
+  
+  result = conveyor_group_list_count((struct conveyor_group_list_s const *)arg1);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+_gostring_ _wrap_conveyor_group_list_group_id_cabi_73cf0aeb36b9969c(struct conveyor_group_list_s *_swig_go_0, long long _swig_go_1) {
+  conveyor_group_list_t *arg1 = (conveyor_group_list_t *) 0 ;
+  size_t arg2 ;
+  char *result = 0 ;
+  _gostring_ _swig_go_result;
+  
+  arg1 = *(conveyor_group_list_t **)&_swig_go_0; 
+  arg2 = (size_t)_swig_go_1; 
+  
+  result = (char *)conveyor_group_list_group_id((struct conveyor_group_list_s const *)arg1,arg2);
+  _swig_go_result = Swig_AllocateString((char*)result, result ? strlen((char*)result) : 0); 
+  return _swig_go_result;
+}
+
+
+_gostring_ _wrap_conveyor_group_list_protocol_type_cabi_73cf0aeb36b9969c(struct conveyor_group_list_s *_swig_go_0, long long _swig_go_1) {
+  conveyor_group_list_t *arg1 = (conveyor_group_list_t *) 0 ;
+  size_t arg2 ;
+  char *result = 0 ;
+  _gostring_ _swig_go_result;
+  
+  arg1 = *(conveyor_group_list_t **)&_swig_go_0; 
+  arg2 = (size_t)_swig_go_1; 
+  
+  result = (char *)conveyor_group_list_protocol_type((struct conveyor_group_list_s const *)arg1,arg2);
+  _swig_go_result = Swig_AllocateString((char*)result, result ? strlen((char*)result) : 0); 
+  return _swig_go_result;
+}
+
+
+_gostring_ _wrap_conveyor_group_list_state_cabi_73cf0aeb36b9969c(struct conveyor_group_list_s *_swig_go_0, long long _swig_go_1) {
+  conveyor_group_list_t *arg1 = (conveyor_group_list_t *) 0 ;
+  size_t arg2 ;
+  char *result = 0 ;
+  _gostring_ _swig_go_result;
+  
+  arg1 = *(conveyor_group_list_t **)&_swig_go_0; 
+  arg2 = (size_t)_swig_go_1; 
+  
+  result = (char *)conveyor_group_list_state((struct conveyor_group_list_s const *)arg1,arg2);
+  _swig_go_result = Swig_AllocateString((char*)result, result ? strlen((char*)result) : 0); 
+  return _swig_go_result;
+}
+
+
+void _wrap_conveyor_group_list_destroy_cabi_73cf0aeb36b9969c(struct conveyor_group_list_s *_swig_go_0) {
+  conveyor_group_list_t *arg1 = (conveyor_group_list_t *) 0 ;
+  
+  arg1 = *(conveyor_group_list_t **)&_swig_go_0; 
+  
+  conveyor_group_list_destroy(arg1);
+  
+}
+
+
+intgo _wrap_conveyor_admin_describe_group_cabi_73cf0aeb36b9969c(struct conveyor_admin_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, struct conveyor_group_description_s **_swig_go_3, struct conveyor_error_s **_swig_go_4) {
+  conveyor_admin_t *arg1 = (conveyor_admin_t *) 0 ;
+  char *arg2 = (char *) 0 ;
+  int32_t arg3 ;
+  conveyor_group_description_t **arg4 = (conveyor_group_description_t **) 0 ;
+  conveyor_error_t **arg5 = (conveyor_error_t **) 0 ;
+  conveyor_err_t result;
+  intgo _swig_go_result;
+  
+  arg1 = *(conveyor_admin_t **)&_swig_go_0; 
+  
+  arg2 = (char *)malloc(_swig_go_1.n + 1);
+  memcpy(arg2, _swig_go_1.p, _swig_go_1.n);
+  arg2[_swig_go_1.n] = '\0';
+  
+  arg3 = (int32_t)_swig_go_2; 
+  arg4 = *(conveyor_group_description_t ***)&_swig_go_3; 
+  arg5 = *(conveyor_error_t ***)&_swig_go_4; 
+  
+  result = (conveyor_err_t)conveyor_admin_describe_group(arg1,(char const *)arg2,arg3,arg4,arg5);
+  _swig_go_result = result; 
+  free(arg2); 
+  return _swig_go_result;
+}
+
+
+_gostring_ _wrap_conveyor_group_description_group_id_cabi_73cf0aeb36b9969c(struct conveyor_group_description_s *_swig_go_0) {
+  conveyor_group_description_t *arg1 = (conveyor_group_description_t *) 0 ;
+  char *result = 0 ;
+  _gostring_ _swig_go_result;
+  
+  arg1 = *(conveyor_group_description_t **)&_swig_go_0; 
+  
+  result = (char *)conveyor_group_description_group_id((struct conveyor_group_description_s const *)arg1);
+  _swig_go_result = Swig_AllocateString((char*)result, result ? strlen((char*)result) : 0); 
+  return _swig_go_result;
+}
+
+
+_gostring_ _wrap_conveyor_group_description_state_cabi_73cf0aeb36b9969c(struct conveyor_group_description_s *_swig_go_0) {
+  conveyor_group_description_t *arg1 = (conveyor_group_description_t *) 0 ;
+  char *result = 0 ;
+  _gostring_ _swig_go_result;
+  
+  arg1 = *(conveyor_group_description_t **)&_swig_go_0; 
+  
+  result = (char *)conveyor_group_description_state((struct conveyor_group_description_s const *)arg1);
+  _swig_go_result = Swig_AllocateString((char*)result, result ? strlen((char*)result) : 0); 
+  return _swig_go_result;
+}
+
+
+_gostring_ _wrap_conveyor_group_description_protocol_type_cabi_73cf0aeb36b9969c(struct conveyor_group_description_s *_swig_go_0) {
+  conveyor_group_description_t *arg1 = (conveyor_group_description_t *) 0 ;
+  char *result = 0 ;
+  _gostring_ _swig_go_result;
+  
+  arg1 = *(conveyor_group_description_t **)&_swig_go_0; 
+  
+  result = (char *)conveyor_group_description_protocol_type((struct conveyor_group_description_s const *)arg1);
+  _swig_go_result = Swig_AllocateString((char*)result, result ? strlen((char*)result) : 0); 
+  return _swig_go_result;
+}
+
+
+_gostring_ _wrap_conveyor_group_description_protocol_cabi_73cf0aeb36b9969c(struct conveyor_group_description_s *_swig_go_0) {
+  conveyor_group_description_t *arg1 = (conveyor_group_description_t *) 0 ;
+  char *result = 0 ;
+  _gostring_ _swig_go_result;
+  
+  arg1 = *(conveyor_group_description_t **)&_swig_go_0; 
+  
+  result = (char *)conveyor_group_description_protocol((struct conveyor_group_description_s const *)arg1);
+  _swig_go_result = Swig_AllocateString((char*)result, result ? strlen((char*)result) : 0); 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_conveyor_group_description_coordinator_cabi_73cf0aeb36b9969c(struct conveyor_group_description_s *_swig_go_0) {
+  conveyor_group_description_t *arg1 = (conveyor_group_description_t *) 0 ;
+  int32_t result;
+  intgo _swig_go_result;
+  
+  arg1 = *(conveyor_group_description_t **)&_swig_go_0; 
+  
+  result = (int32_t)conveyor_group_description_coordinator((struct conveyor_group_description_s const *)arg1);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+long long _wrap_conveyor_group_description_member_count_cabi_73cf0aeb36b9969c(struct conveyor_group_description_s *_swig_go_0) {
+  conveyor_group_description_t *arg1 = (conveyor_group_description_t *) 0 ;
+  size_t result;
+  long long _swig_go_result;
+  
+  arg1 = *(conveyor_group_description_t **)&_swig_go_0; 
+  
+  result = conveyor_group_description_member_count((struct conveyor_group_description_s const *)arg1);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+_gostring_ _wrap_conveyor_group_description_member_id_cabi_73cf0aeb36b9969c(struct conveyor_group_description_s *_swig_go_0, long long _swig_go_1) {
+  conveyor_group_description_t *arg1 = (conveyor_group_description_t *) 0 ;
+  size_t arg2 ;
+  char *result = 0 ;
+  _gostring_ _swig_go_result;
+  
+  arg1 = *(conveyor_group_description_t **)&_swig_go_0; 
+  arg2 = (size_t)_swig_go_1; 
+  
+  result = (char *)conveyor_group_description_member_id((struct conveyor_group_description_s const *)arg1,arg2);
+  _swig_go_result = Swig_AllocateString((char*)result, result ? strlen((char*)result) : 0); 
+  return _swig_go_result;
+}
+
+
+_gostring_ _wrap_conveyor_group_description_member_instance_id_cabi_73cf0aeb36b9969c(struct conveyor_group_description_s *_swig_go_0, long long _swig_go_1) {
+  conveyor_group_description_t *arg1 = (conveyor_group_description_t *) 0 ;
+  size_t arg2 ;
+  char *result = 0 ;
+  _gostring_ _swig_go_result;
+  
+  arg1 = *(conveyor_group_description_t **)&_swig_go_0; 
+  arg2 = (size_t)_swig_go_1; 
+  
+  result = (char *)conveyor_group_description_member_instance_id((struct conveyor_group_description_s const *)arg1,arg2);
+  _swig_go_result = Swig_AllocateString((char*)result, result ? strlen((char*)result) : 0); 
+  return _swig_go_result;
+}
+
+
+_gostring_ _wrap_conveyor_group_description_member_client_id_cabi_73cf0aeb36b9969c(struct conveyor_group_description_s *_swig_go_0, long long _swig_go_1) {
+  conveyor_group_description_t *arg1 = (conveyor_group_description_t *) 0 ;
+  size_t arg2 ;
+  char *result = 0 ;
+  _gostring_ _swig_go_result;
+  
+  arg1 = *(conveyor_group_description_t **)&_swig_go_0; 
+  arg2 = (size_t)_swig_go_1; 
+  
+  result = (char *)conveyor_group_description_member_client_id((struct conveyor_group_description_s const *)arg1,arg2);
+  _swig_go_result = Swig_AllocateString((char*)result, result ? strlen((char*)result) : 0); 
+  return _swig_go_result;
+}
+
+
+_gostring_ _wrap_conveyor_group_description_member_host_cabi_73cf0aeb36b9969c(struct conveyor_group_description_s *_swig_go_0, long long _swig_go_1) {
+  conveyor_group_description_t *arg1 = (conveyor_group_description_t *) 0 ;
+  size_t arg2 ;
+  char *result = 0 ;
+  _gostring_ _swig_go_result;
+  
+  arg1 = *(conveyor_group_description_t **)&_swig_go_0; 
+  arg2 = (size_t)_swig_go_1; 
+  
+  result = (char *)conveyor_group_description_member_host((struct conveyor_group_description_s const *)arg1,arg2);
+  _swig_go_result = Swig_AllocateString((char*)result, result ? strlen((char*)result) : 0); 
+  return _swig_go_result;
+}
+
+
+long long _wrap_conveyor_group_description_member_partition_count_cabi_73cf0aeb36b9969c(struct conveyor_group_description_s *_swig_go_0, long long _swig_go_1) {
+  conveyor_group_description_t *arg1 = (conveyor_group_description_t *) 0 ;
+  size_t arg2 ;
+  size_t result;
+  long long _swig_go_result;
+  
+  arg1 = *(conveyor_group_description_t **)&_swig_go_0; 
+  arg2 = (size_t)_swig_go_1; 
+  
+  result = conveyor_group_description_member_partition_count((struct conveyor_group_description_s const *)arg1,arg2);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+void _wrap_conveyor_group_description_destroy_cabi_73cf0aeb36b9969c(struct conveyor_group_description_s *_swig_go_0) {
+  conveyor_group_description_t *arg1 = (conveyor_group_description_t *) 0 ;
+  
+  arg1 = *(conveyor_group_description_t **)&_swig_go_0; 
+  
+  conveyor_group_description_destroy(arg1);
+  
+}
+
+
+intgo _wrap_conveyor_admin_list_group_offsets_cabi_73cf0aeb36b9969c(struct conveyor_admin_s *_swig_go_0, _gostring_ _swig_go_1, struct conveyor_topic_partition_s *_swig_go_2, long long _swig_go_3, intgo _swig_go_4, struct conveyor_group_offsets_s **_swig_go_5, struct conveyor_error_s **_swig_go_6) {
+  conveyor_admin_t *arg1 = (conveyor_admin_t *) 0 ;
+  char *arg2 = (char *) 0 ;
+  conveyor_topic_partition_t *arg3 = (conveyor_topic_partition_t *) 0 ;
+  size_t arg4 ;
+  int32_t arg5 ;
+  conveyor_group_offsets_t **arg6 = (conveyor_group_offsets_t **) 0 ;
+  conveyor_error_t **arg7 = (conveyor_error_t **) 0 ;
+  conveyor_err_t result;
+  intgo _swig_go_result;
+  
+  arg1 = *(conveyor_admin_t **)&_swig_go_0; 
+  
+  arg2 = (char *)malloc(_swig_go_1.n + 1);
+  memcpy(arg2, _swig_go_1.p, _swig_go_1.n);
+  arg2[_swig_go_1.n] = '\0';
+  
+  arg3 = *(conveyor_topic_partition_t **)&_swig_go_2; 
+  arg4 = (size_t)_swig_go_3; 
+  arg5 = (int32_t)_swig_go_4; 
+  arg6 = *(conveyor_group_offsets_t ***)&_swig_go_5; 
+  arg7 = *(conveyor_error_t ***)&_swig_go_6; 
+  
+  result = (conveyor_err_t)conveyor_admin_list_group_offsets(arg1,(char const *)arg2,(struct conveyor_topic_partition_s const *)arg3,arg4,arg5,arg6,arg7);
+  _swig_go_result = result; 
+  free(arg2); 
+  return _swig_go_result;
+}
+
+
+long long _wrap_conveyor_group_offsets_count_cabi_73cf0aeb36b9969c(struct conveyor_group_offsets_s *_swig_go_0) {
+  conveyor_group_offsets_t *arg1 = (conveyor_group_offsets_t *) 0 ;
+  size_t result;
+  long long _swig_go_result;
+  
+  arg1 = *(conveyor_group_offsets_t **)&_swig_go_0; 
+  
+  result = conveyor_group_offsets_count((struct conveyor_group_offsets_s const *)arg1);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+_gostring_ _wrap_conveyor_group_offsets_topic_cabi_73cf0aeb36b9969c(struct conveyor_group_offsets_s *_swig_go_0, long long _swig_go_1) {
+  conveyor_group_offsets_t *arg1 = (conveyor_group_offsets_t *) 0 ;
+  size_t arg2 ;
+  char *result = 0 ;
+  _gostring_ _swig_go_result;
+  
+  arg1 = *(conveyor_group_offsets_t **)&_swig_go_0; 
+  arg2 = (size_t)_swig_go_1; 
+  
+  result = (char *)conveyor_group_offsets_topic((struct conveyor_group_offsets_s const *)arg1,arg2);
+  _swig_go_result = Swig_AllocateString((char*)result, result ? strlen((char*)result) : 0); 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_conveyor_group_offsets_partition_cabi_73cf0aeb36b9969c(struct conveyor_group_offsets_s *_swig_go_0, long long _swig_go_1) {
+  conveyor_group_offsets_t *arg1 = (conveyor_group_offsets_t *) 0 ;
+  size_t arg2 ;
+  int32_t result;
+  intgo _swig_go_result;
+  
+  arg1 = *(conveyor_group_offsets_t **)&_swig_go_0; 
+  arg2 = (size_t)_swig_go_1; 
+  
+  result = (int32_t)conveyor_group_offsets_partition((struct conveyor_group_offsets_s const *)arg1,arg2);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+long long _wrap_conveyor_group_offsets_offset_cabi_73cf0aeb36b9969c(struct conveyor_group_offsets_s *_swig_go_0, long long _swig_go_1) {
+  conveyor_group_offsets_t *arg1 = (conveyor_group_offsets_t *) 0 ;
+  size_t arg2 ;
+  int64_t result;
+  long long _swig_go_result;
+  
+  arg1 = *(conveyor_group_offsets_t **)&_swig_go_0; 
+  arg2 = (size_t)_swig_go_1; 
+  
+  result = (int64_t)conveyor_group_offsets_offset((struct conveyor_group_offsets_s const *)arg1,arg2);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_conveyor_group_offsets_leader_epoch_cabi_73cf0aeb36b9969c(struct conveyor_group_offsets_s *_swig_go_0, long long _swig_go_1) {
+  conveyor_group_offsets_t *arg1 = (conveyor_group_offsets_t *) 0 ;
+  size_t arg2 ;
+  int32_t result;
+  intgo _swig_go_result;
+  
+  arg1 = *(conveyor_group_offsets_t **)&_swig_go_0; 
+  arg2 = (size_t)_swig_go_1; 
+  
+  result = (int32_t)conveyor_group_offsets_leader_epoch((struct conveyor_group_offsets_s const *)arg1,arg2);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+_gostring_ _wrap_conveyor_group_offsets_metadata_cabi_73cf0aeb36b9969c(struct conveyor_group_offsets_s *_swig_go_0, long long _swig_go_1) {
+  conveyor_group_offsets_t *arg1 = (conveyor_group_offsets_t *) 0 ;
+  size_t arg2 ;
+  char *result = 0 ;
+  _gostring_ _swig_go_result;
+  
+  arg1 = *(conveyor_group_offsets_t **)&_swig_go_0; 
+  arg2 = (size_t)_swig_go_1; 
+  
+  result = (char *)conveyor_group_offsets_metadata((struct conveyor_group_offsets_s const *)arg1,arg2);
+  _swig_go_result = Swig_AllocateString((char*)result, result ? strlen((char*)result) : 0); 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_conveyor_group_offsets_error_cabi_73cf0aeb36b9969c(struct conveyor_group_offsets_s *_swig_go_0, long long _swig_go_1) {
+  conveyor_group_offsets_t *arg1 = (conveyor_group_offsets_t *) 0 ;
+  size_t arg2 ;
+  conveyor_err_t result;
+  intgo _swig_go_result;
+  
+  arg1 = *(conveyor_group_offsets_t **)&_swig_go_0; 
+  arg2 = (size_t)_swig_go_1; 
+  
+  result = (conveyor_err_t)conveyor_group_offsets_error((struct conveyor_group_offsets_s const *)arg1,arg2);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+void _wrap_conveyor_group_offsets_destroy_cabi_73cf0aeb36b9969c(struct conveyor_group_offsets_s *_swig_go_0) {
+  conveyor_group_offsets_t *arg1 = (conveyor_group_offsets_t *) 0 ;
+  
+  arg1 = *(conveyor_group_offsets_t **)&_swig_go_0; 
+  
+  conveyor_group_offsets_destroy(arg1);
+  
+}
+
+
+intgo _wrap_conveyor_admin_group_lag_cabi_73cf0aeb36b9969c(struct conveyor_admin_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, struct conveyor_group_lag_s **_swig_go_3, struct conveyor_error_s **_swig_go_4) {
+  conveyor_admin_t *arg1 = (conveyor_admin_t *) 0 ;
+  char *arg2 = (char *) 0 ;
+  int32_t arg3 ;
+  conveyor_group_lag_t **arg4 = (conveyor_group_lag_t **) 0 ;
+  conveyor_error_t **arg5 = (conveyor_error_t **) 0 ;
+  conveyor_err_t result;
+  intgo _swig_go_result;
+  
+  arg1 = *(conveyor_admin_t **)&_swig_go_0; 
+  
+  arg2 = (char *)malloc(_swig_go_1.n + 1);
+  memcpy(arg2, _swig_go_1.p, _swig_go_1.n);
+  arg2[_swig_go_1.n] = '\0';
+  
+  arg3 = (int32_t)_swig_go_2; 
+  arg4 = *(conveyor_group_lag_t ***)&_swig_go_3; 
+  arg5 = *(conveyor_error_t ***)&_swig_go_4; 
+  
+  result = (conveyor_err_t)conveyor_admin_group_lag(arg1,(char const *)arg2,arg3,arg4,arg5);
+  _swig_go_result = result; 
+  free(arg2); 
+  return _swig_go_result;
+}
+
+
+struct conveyor_group_description_s *_wrap_conveyor_group_lag_group_cabi_73cf0aeb36b9969c(struct conveyor_group_lag_s *_swig_go_0) {
+  conveyor_group_lag_t *arg1 = (conveyor_group_lag_t *) 0 ;
+  conveyor_group_description_t *result = 0 ;
+  struct conveyor_group_description_s *_swig_go_result;
+  
+  arg1 = *(conveyor_group_lag_t **)&_swig_go_0; 
+  
+  result = (conveyor_group_description_t *)conveyor_group_lag_group((struct conveyor_group_lag_s const *)arg1);
+  *(conveyor_group_description_t **)&_swig_go_result = (conveyor_group_description_t *)result; 
+  return _swig_go_result;
+}
+
+
+long long _wrap_conveyor_group_lag_count_cabi_73cf0aeb36b9969c(struct conveyor_group_lag_s *_swig_go_0) {
+  conveyor_group_lag_t *arg1 = (conveyor_group_lag_t *) 0 ;
+  size_t result;
+  long long _swig_go_result;
+  
+  arg1 = *(conveyor_group_lag_t **)&_swig_go_0; 
+  
+  result = conveyor_group_lag_count((struct conveyor_group_lag_s const *)arg1);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+_gostring_ _wrap_conveyor_group_lag_topic_cabi_73cf0aeb36b9969c(struct conveyor_group_lag_s *_swig_go_0, long long _swig_go_1) {
+  conveyor_group_lag_t *arg1 = (conveyor_group_lag_t *) 0 ;
+  size_t arg2 ;
+  char *result = 0 ;
+  _gostring_ _swig_go_result;
+  
+  arg1 = *(conveyor_group_lag_t **)&_swig_go_0; 
+  arg2 = (size_t)_swig_go_1; 
+  
+  result = (char *)conveyor_group_lag_topic((struct conveyor_group_lag_s const *)arg1,arg2);
+  _swig_go_result = Swig_AllocateString((char*)result, result ? strlen((char*)result) : 0); 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_conveyor_group_lag_partition_cabi_73cf0aeb36b9969c(struct conveyor_group_lag_s *_swig_go_0, long long _swig_go_1) {
+  conveyor_group_lag_t *arg1 = (conveyor_group_lag_t *) 0 ;
+  size_t arg2 ;
+  int32_t result;
+  intgo _swig_go_result;
+  
+  arg1 = *(conveyor_group_lag_t **)&_swig_go_0; 
+  arg2 = (size_t)_swig_go_1; 
+  
+  result = (int32_t)conveyor_group_lag_partition((struct conveyor_group_lag_s const *)arg1,arg2);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+long long _wrap_conveyor_group_lag_current_offset_cabi_73cf0aeb36b9969c(struct conveyor_group_lag_s *_swig_go_0, long long _swig_go_1) {
+  conveyor_group_lag_t *arg1 = (conveyor_group_lag_t *) 0 ;
+  size_t arg2 ;
+  int64_t result;
+  long long _swig_go_result;
+  
+  arg1 = *(conveyor_group_lag_t **)&_swig_go_0; 
+  arg2 = (size_t)_swig_go_1; 
+  
+  result = (int64_t)conveyor_group_lag_current_offset((struct conveyor_group_lag_s const *)arg1,arg2);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+long long _wrap_conveyor_group_lag_log_end_offset_cabi_73cf0aeb36b9969c(struct conveyor_group_lag_s *_swig_go_0, long long _swig_go_1) {
+  conveyor_group_lag_t *arg1 = (conveyor_group_lag_t *) 0 ;
+  size_t arg2 ;
+  int64_t result;
+  long long _swig_go_result;
+  
+  arg1 = *(conveyor_group_lag_t **)&_swig_go_0; 
+  arg2 = (size_t)_swig_go_1; 
+  
+  result = (int64_t)conveyor_group_lag_log_end_offset((struct conveyor_group_lag_s const *)arg1,arg2);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+long long _wrap_conveyor_group_lag_lag_cabi_73cf0aeb36b9969c(struct conveyor_group_lag_s *_swig_go_0, long long _swig_go_1) {
+  conveyor_group_lag_t *arg1 = (conveyor_group_lag_t *) 0 ;
+  size_t arg2 ;
+  int64_t result;
+  long long _swig_go_result;
+  
+  arg1 = *(conveyor_group_lag_t **)&_swig_go_0; 
+  arg2 = (size_t)_swig_go_1; 
+  
+  result = (int64_t)conveyor_group_lag_lag((struct conveyor_group_lag_s const *)arg1,arg2);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+_gostring_ _wrap_conveyor_group_lag_consumer_id_cabi_73cf0aeb36b9969c(struct conveyor_group_lag_s *_swig_go_0, long long _swig_go_1) {
+  conveyor_group_lag_t *arg1 = (conveyor_group_lag_t *) 0 ;
+  size_t arg2 ;
+  char *result = 0 ;
+  _gostring_ _swig_go_result;
+  
+  arg1 = *(conveyor_group_lag_t **)&_swig_go_0; 
+  arg2 = (size_t)_swig_go_1; 
+  
+  result = (char *)conveyor_group_lag_consumer_id((struct conveyor_group_lag_s const *)arg1,arg2);
+  _swig_go_result = Swig_AllocateString((char*)result, result ? strlen((char*)result) : 0); 
+  return _swig_go_result;
+}
+
+
+_gostring_ _wrap_conveyor_group_lag_host_cabi_73cf0aeb36b9969c(struct conveyor_group_lag_s *_swig_go_0, long long _swig_go_1) {
+  conveyor_group_lag_t *arg1 = (conveyor_group_lag_t *) 0 ;
+  size_t arg2 ;
+  char *result = 0 ;
+  _gostring_ _swig_go_result;
+  
+  arg1 = *(conveyor_group_lag_t **)&_swig_go_0; 
+  arg2 = (size_t)_swig_go_1; 
+  
+  result = (char *)conveyor_group_lag_host((struct conveyor_group_lag_s const *)arg1,arg2);
+  _swig_go_result = Swig_AllocateString((char*)result, result ? strlen((char*)result) : 0); 
+  return _swig_go_result;
+}
+
+
+_gostring_ _wrap_conveyor_group_lag_client_id_cabi_73cf0aeb36b9969c(struct conveyor_group_lag_s *_swig_go_0, long long _swig_go_1) {
+  conveyor_group_lag_t *arg1 = (conveyor_group_lag_t *) 0 ;
+  size_t arg2 ;
+  char *result = 0 ;
+  _gostring_ _swig_go_result;
+  
+  arg1 = *(conveyor_group_lag_t **)&_swig_go_0; 
+  arg2 = (size_t)_swig_go_1; 
+  
+  result = (char *)conveyor_group_lag_client_id((struct conveyor_group_lag_s const *)arg1,arg2);
+  _swig_go_result = Swig_AllocateString((char*)result, result ? strlen((char*)result) : 0); 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_conveyor_group_lag_error_cabi_73cf0aeb36b9969c(struct conveyor_group_lag_s *_swig_go_0, long long _swig_go_1) {
+  conveyor_group_lag_t *arg1 = (conveyor_group_lag_t *) 0 ;
+  size_t arg2 ;
+  conveyor_err_t result;
+  intgo _swig_go_result;
+  
+  arg1 = *(conveyor_group_lag_t **)&_swig_go_0; 
+  arg2 = (size_t)_swig_go_1; 
+  
+  result = (conveyor_err_t)conveyor_group_lag_error((struct conveyor_group_lag_s const *)arg1,arg2);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+void _wrap_conveyor_group_lag_destroy_cabi_73cf0aeb36b9969c(struct conveyor_group_lag_s *_swig_go_0) {
+  conveyor_group_lag_t *arg1 = (conveyor_group_lag_t *) 0 ;
+  
+  arg1 = *(conveyor_group_lag_t **)&_swig_go_0; 
+  
+  conveyor_group_lag_destroy(arg1);
+  
+}
+
+
+intgo _wrap_conveyor_admin_alter_group_offsets_cabi_73cf0aeb36b9969c(struct conveyor_admin_s *_swig_go_0, _gostring_ _swig_go_1, struct conveyor_topic_partition_s *_swig_go_2, long long _swig_go_3, intgo _swig_go_4, struct conveyor_error_s **_swig_go_5) {
+  conveyor_admin_t *arg1 = (conveyor_admin_t *) 0 ;
+  char *arg2 = (char *) 0 ;
+  conveyor_topic_partition_t *arg3 = (conveyor_topic_partition_t *) 0 ;
+  size_t arg4 ;
+  int32_t arg5 ;
+  conveyor_error_t **arg6 = (conveyor_error_t **) 0 ;
+  conveyor_err_t result;
+  intgo _swig_go_result;
+  
+  arg1 = *(conveyor_admin_t **)&_swig_go_0; 
+  
+  arg2 = (char *)malloc(_swig_go_1.n + 1);
+  memcpy(arg2, _swig_go_1.p, _swig_go_1.n);
+  arg2[_swig_go_1.n] = '\0';
+  
+  arg3 = *(conveyor_topic_partition_t **)&_swig_go_2; 
+  arg4 = (size_t)_swig_go_3; 
+  arg5 = (int32_t)_swig_go_4; 
+  arg6 = *(conveyor_error_t ***)&_swig_go_5; 
+  
+  result = (conveyor_err_t)conveyor_admin_alter_group_offsets(arg1,(char const *)arg2,(struct conveyor_topic_partition_s const *)arg3,arg4,arg5,arg6);
+  _swig_go_result = result; 
+  free(arg2); 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_conveyor_admin_delete_group_cabi_73cf0aeb36b9969c(struct conveyor_admin_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, struct conveyor_error_s **_swig_go_3) {
+  conveyor_admin_t *arg1 = (conveyor_admin_t *) 0 ;
+  char *arg2 = (char *) 0 ;
+  int32_t arg3 ;
+  conveyor_error_t **arg4 = (conveyor_error_t **) 0 ;
+  conveyor_err_t result;
+  intgo _swig_go_result;
+  
+  arg1 = *(conveyor_admin_t **)&_swig_go_0; 
+  
+  arg2 = (char *)malloc(_swig_go_1.n + 1);
+  memcpy(arg2, _swig_go_1.p, _swig_go_1.n);
+  arg2[_swig_go_1.n] = '\0';
+  
+  arg3 = (int32_t)_swig_go_2; 
+  arg4 = *(conveyor_error_t ***)&_swig_go_3; 
+  
+  result = (conveyor_err_t)conveyor_admin_delete_group(arg1,(char const *)arg2,arg3,arg4);
+  _swig_go_result = result; 
+  free(arg2); 
+  return _swig_go_result;
+}
+
+
+void _wrap_cvgo_strings_t_v_set_cabi_73cf0aeb36b9969c(struct cvgo_strings_s *_swig_go_0, _gostring_* _swig_go_1) {
   struct cvgo_strings_s *arg1 = (struct cvgo_strings_s *) 0 ;
   char **arg2 = (char **) 0 ;
   
@@ -2446,7 +3444,7 @@ void _wrap_cvgo_strings_t_v_set_cabi_60f5c606a9fca665(struct cvgo_strings_s *_sw
 }
 
 
-_gostring_* _wrap_cvgo_strings_t_v_get_cabi_60f5c606a9fca665(struct cvgo_strings_s *_swig_go_0) {
+_gostring_* _wrap_cvgo_strings_t_v_get_cabi_73cf0aeb36b9969c(struct cvgo_strings_s *_swig_go_0) {
   struct cvgo_strings_s *arg1 = (struct cvgo_strings_s *) 0 ;
   char **result = 0 ;
   _gostring_* _swig_go_result;
@@ -2459,7 +3457,7 @@ _gostring_* _wrap_cvgo_strings_t_v_get_cabi_60f5c606a9fca665(struct cvgo_strings
 }
 
 
-void _wrap_cvgo_strings_t_n_set_cabi_60f5c606a9fca665(struct cvgo_strings_s *_swig_go_0, long long _swig_go_1) {
+void _wrap_cvgo_strings_t_n_set_cabi_73cf0aeb36b9969c(struct cvgo_strings_s *_swig_go_0, long long _swig_go_1) {
   struct cvgo_strings_s *arg1 = (struct cvgo_strings_s *) 0 ;
   size_t arg2 ;
   
@@ -2471,7 +3469,7 @@ void _wrap_cvgo_strings_t_n_set_cabi_60f5c606a9fca665(struct cvgo_strings_s *_sw
 }
 
 
-long long _wrap_cvgo_strings_t_n_get_cabi_60f5c606a9fca665(struct cvgo_strings_s *_swig_go_0) {
+long long _wrap_cvgo_strings_t_n_get_cabi_73cf0aeb36b9969c(struct cvgo_strings_s *_swig_go_0) {
   struct cvgo_strings_s *arg1 = (struct cvgo_strings_s *) 0 ;
   size_t result;
   long long _swig_go_result;
@@ -2484,7 +3482,7 @@ long long _wrap_cvgo_strings_t_n_get_cabi_60f5c606a9fca665(struct cvgo_strings_s
 }
 
 
-struct cvgo_strings_s *_wrap_new_cvgo_strings_t_cabi_60f5c606a9fca665() {
+struct cvgo_strings_s *_wrap_new_cvgo_strings_t_cabi_73cf0aeb36b9969c() {
   struct cvgo_strings_s *result = 0 ;
   struct cvgo_strings_s *_swig_go_result;
   
@@ -2495,7 +3493,7 @@ struct cvgo_strings_s *_wrap_new_cvgo_strings_t_cabi_60f5c606a9fca665() {
 }
 
 
-void _wrap_delete_cvgo_strings_t_cabi_60f5c606a9fca665(struct cvgo_strings_s *_swig_go_0) {
+void _wrap_delete_cvgo_strings_t_cabi_73cf0aeb36b9969c(struct cvgo_strings_s *_swig_go_0) {
   struct cvgo_strings_s *arg1 = (struct cvgo_strings_s *) 0 ;
   
   arg1 = *(struct cvgo_strings_s **)&_swig_go_0; 
@@ -2505,7 +3503,7 @@ void _wrap_delete_cvgo_strings_t_cabi_60f5c606a9fca665(struct cvgo_strings_s *_s
 }
 
 
-struct cvgo_reports_s *_wrap_cvgo_reports_new_cabi_60f5c606a9fca665() {
+struct cvgo_reports_s *_wrap_cvgo_reports_new_cabi_73cf0aeb36b9969c() {
   cvgo_reports_t *result = 0 ;
   struct cvgo_reports_s *_swig_go_result;
   
@@ -2516,7 +3514,7 @@ struct cvgo_reports_s *_wrap_cvgo_reports_new_cabi_60f5c606a9fca665() {
 }
 
 
-long long _wrap_cvgo_reports_count_cabi_60f5c606a9fca665(struct cvgo_reports_s *_swig_go_0) {
+long long _wrap_cvgo_reports_count_cabi_73cf0aeb36b9969c(struct cvgo_reports_s *_swig_go_0) {
   cvgo_reports_t *arg1 = (cvgo_reports_t *) 0 ;
   size_t result;
   long long _swig_go_result;
@@ -2529,7 +3527,7 @@ long long _wrap_cvgo_reports_count_cabi_60f5c606a9fca665(struct cvgo_reports_s *
 }
 
 
-long long _wrap_cvgo_reports_copy_cabi_60f5c606a9fca665(struct cvgo_reports_s *_swig_go_0, long long _swig_go_1, _goslice_ _swig_go_2) {
+long long _wrap_cvgo_reports_copy_cabi_73cf0aeb36b9969c(struct cvgo_reports_s *_swig_go_0, long long _swig_go_1, _goslice_ _swig_go_2) {
   cvgo_reports_t *arg1 = (cvgo_reports_t *) 0 ;
   size_t arg2 ;
   long long *arg3 = (long long *) 0 ;
@@ -2550,7 +3548,7 @@ long long _wrap_cvgo_reports_copy_cabi_60f5c606a9fca665(struct cvgo_reports_s *_
 }
 
 
-_gostring_ _wrap_cvgo_reports_message_cabi_60f5c606a9fca665(struct cvgo_reports_s *_swig_go_0, long long _swig_go_1) {
+_gostring_ _wrap_cvgo_reports_message_cabi_73cf0aeb36b9969c(struct cvgo_reports_s *_swig_go_0, long long _swig_go_1) {
   cvgo_reports_t *arg1 = (cvgo_reports_t *) 0 ;
   size_t arg2 ;
   char *result = 0 ;
@@ -2565,7 +3563,7 @@ _gostring_ _wrap_cvgo_reports_message_cabi_60f5c606a9fca665(struct cvgo_reports_
 }
 
 
-void _wrap_cvgo_reports_clear_cabi_60f5c606a9fca665(struct cvgo_reports_s *_swig_go_0) {
+void _wrap_cvgo_reports_clear_cabi_73cf0aeb36b9969c(struct cvgo_reports_s *_swig_go_0) {
   cvgo_reports_t *arg1 = (cvgo_reports_t *) 0 ;
   
   arg1 = *(cvgo_reports_t **)&_swig_go_0; 
@@ -2575,7 +3573,7 @@ void _wrap_cvgo_reports_clear_cabi_60f5c606a9fca665(struct cvgo_reports_s *_swig
 }
 
 
-void _wrap_cvgo_reports_free_cabi_60f5c606a9fca665(struct cvgo_reports_s *_swig_go_0) {
+void _wrap_cvgo_reports_free_cabi_73cf0aeb36b9969c(struct cvgo_reports_s *_swig_go_0) {
   cvgo_reports_t *arg1 = (cvgo_reports_t *) 0 ;
   
   arg1 = *(cvgo_reports_t **)&_swig_go_0; 
@@ -2585,7 +3583,7 @@ void _wrap_cvgo_reports_free_cabi_60f5c606a9fca665(struct cvgo_reports_s *_swig_
 }
 
 
-intgo _wrap_cvgo_producer_new_cabi_60f5c606a9fca665(struct conveyor_config_s *_swig_go_0, struct cvgo_reports_s *_swig_go_1, struct conveyor_producer_s **_swig_go_2, struct conveyor_error_s **_swig_go_3) {
+intgo _wrap_cvgo_producer_new_cabi_73cf0aeb36b9969c(struct conveyor_config_s *_swig_go_0, struct cvgo_reports_s *_swig_go_1, struct conveyor_producer_s **_swig_go_2, struct conveyor_error_s **_swig_go_3) {
   conveyor_config_t *arg1 = (conveyor_config_t *) 0 ;
   cvgo_reports_t *arg2 = (cvgo_reports_t *) 0 ;
   conveyor_producer_t **arg3 = (conveyor_producer_t **) 0 ;
@@ -2604,7 +3602,7 @@ intgo _wrap_cvgo_producer_new_cabi_60f5c606a9fca665(struct conveyor_config_s *_s
 }
 
 
-intgo _wrap_cvgo_produce_cabi_60f5c606a9fca665(struct conveyor_producer_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, _goslice_ _swig_go_3, _goslice_ _swig_go_4, struct conveyor_header_s *_swig_go_5, long long _swig_go_6, long long _swig_go_7, intgo _swig_go_8, struct conveyor_error_s **_swig_go_9) {
+intgo _wrap_cvgo_produce_cabi_73cf0aeb36b9969c(struct conveyor_producer_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, _goslice_ _swig_go_3, _goslice_ _swig_go_4, struct conveyor_header_s *_swig_go_5, long long _swig_go_6, long long _swig_go_7, intgo _swig_go_8, struct conveyor_error_s **_swig_go_9) {
   conveyor_producer_t *arg1 = (conveyor_producer_t *) 0 ;
   char *arg2 = (char *) 0 ;
   int32_t arg3 ;
@@ -2648,7 +3646,7 @@ intgo _wrap_cvgo_produce_cabi_60f5c606a9fca665(struct conveyor_producer_s *_swig
 }
 
 
-intgo _wrap_cvgo_produce_batch_cabi_60f5c606a9fca665(struct conveyor_producer_s *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2, _goslice_ _swig_go_3, long long *_swig_go_4, struct conveyor_error_s **_swig_go_5) {
+intgo _wrap_cvgo_produce_batch_cabi_73cf0aeb36b9969c(struct conveyor_producer_s *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2, _goslice_ _swig_go_3, long long *_swig_go_4, struct conveyor_error_s **_swig_go_5) {
   conveyor_producer_t *arg1 = (conveyor_producer_t *) 0 ;
   char *arg2 = (char *) 0 ;
   long long *arg3 = (long long *) 0 ;
@@ -2684,7 +3682,7 @@ intgo _wrap_cvgo_produce_batch_cabi_60f5c606a9fca665(struct conveyor_producer_s 
 }
 
 
-intgo _wrap_cvgo_consumer_callbacks_cabi_60f5c606a9fca665(struct conveyor_consumer_s *_swig_go_0, intgo _swig_go_1, struct conveyor_error_s **_swig_go_2) {
+intgo _wrap_cvgo_consumer_callbacks_cabi_73cf0aeb36b9969c(struct conveyor_consumer_s *_swig_go_0, intgo _swig_go_1, struct conveyor_error_s **_swig_go_2) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   uintptr_t arg2 ;
   conveyor_error_t **arg3 = (conveyor_error_t **) 0 ;
@@ -2701,7 +3699,62 @@ intgo _wrap_cvgo_consumer_callbacks_cabi_60f5c606a9fca665(struct conveyor_consum
 }
 
 
-struct conveyor_topic_partition_s *_wrap_cvgo_tps_new_cabi_60f5c606a9fca665(long long _swig_go_0) {
+intgo _wrap_cvgo_list_groups_cabi_73cf0aeb36b9969c(struct conveyor_admin_s *_swig_go_0, struct cvgo_strings_s *_swig_go_1, intgo _swig_go_2, struct conveyor_group_list_s **_swig_go_3, struct conveyor_error_s **_swig_go_4) {
+  conveyor_admin_t *arg1 = (conveyor_admin_t *) 0 ;
+  cvgo_strings_t *arg2 = (cvgo_strings_t *) 0 ;
+  int32_t arg3 ;
+  conveyor_group_list_t **arg4 = (conveyor_group_list_t **) 0 ;
+  conveyor_error_t **arg5 = (conveyor_error_t **) 0 ;
+  conveyor_err_t result;
+  intgo _swig_go_result;
+  
+  arg1 = *(conveyor_admin_t **)&_swig_go_0; 
+  arg2 = *(cvgo_strings_t **)&_swig_go_1; 
+  arg3 = (int32_t)_swig_go_2; 
+  arg4 = *(conveyor_group_list_t ***)&_swig_go_3; 
+  arg5 = *(conveyor_error_t ***)&_swig_go_4; 
+  
+  result = (conveyor_err_t)cvgo_list_groups(arg1,(struct cvgo_strings_s const *)arg2,arg3,arg4,arg5);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+_gostring_ _wrap_cvgo_member_partition_topic_cabi_73cf0aeb36b9969c(struct conveyor_group_description_s *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+  conveyor_group_description_t *arg1 = (conveyor_group_description_t *) 0 ;
+  size_t arg2 ;
+  size_t arg3 ;
+  char *result = 0 ;
+  _gostring_ _swig_go_result;
+  
+  arg1 = *(conveyor_group_description_t **)&_swig_go_0; 
+  arg2 = (size_t)_swig_go_1; 
+  arg3 = (size_t)_swig_go_2; 
+  
+  result = (char *)cvgo_member_partition_topic((struct conveyor_group_description_s const *)arg1,arg2,arg3);
+  _swig_go_result = Swig_AllocateString((char*)result, result ? strlen((char*)result) : 0); 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_cvgo_member_partition_index_cabi_73cf0aeb36b9969c(struct conveyor_group_description_s *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+  conveyor_group_description_t *arg1 = (conveyor_group_description_t *) 0 ;
+  size_t arg2 ;
+  size_t arg3 ;
+  int32_t result;
+  intgo _swig_go_result;
+  
+  arg1 = *(conveyor_group_description_t **)&_swig_go_0; 
+  arg2 = (size_t)_swig_go_1; 
+  arg3 = (size_t)_swig_go_2; 
+  
+  result = (int32_t)cvgo_member_partition_index((struct conveyor_group_description_s const *)arg1,arg2,arg3);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+struct conveyor_topic_partition_s *_wrap_cvgo_tps_new_cabi_73cf0aeb36b9969c(long long _swig_go_0) {
   size_t arg1 ;
   conveyor_topic_partition_t *result = 0 ;
   struct conveyor_topic_partition_s *_swig_go_result;
@@ -2714,7 +3767,7 @@ struct conveyor_topic_partition_s *_wrap_cvgo_tps_new_cabi_60f5c606a9fca665(long
 }
 
 
-void _wrap_cvgo_tps_set_cabi_60f5c606a9fca665(struct conveyor_topic_partition_s *_swig_go_0, long long _swig_go_1, _gostring_ _swig_go_2, intgo _swig_go_3, long long _swig_go_4) {
+void _wrap_cvgo_tps_set_cabi_73cf0aeb36b9969c(struct conveyor_topic_partition_s *_swig_go_0, long long _swig_go_1, _gostring_ _swig_go_2, intgo _swig_go_3, long long _swig_go_4) {
   conveyor_topic_partition_t *arg1 = (conveyor_topic_partition_t *) 0 ;
   size_t arg2 ;
   char *arg3 = (char *) 0 ;
@@ -2737,7 +3790,7 @@ void _wrap_cvgo_tps_set_cabi_60f5c606a9fca665(struct conveyor_topic_partition_s 
 }
 
 
-_gostring_ _wrap_cvgo_tps_topic_cabi_60f5c606a9fca665(struct conveyor_topic_partition_s *_swig_go_0, long long _swig_go_1) {
+_gostring_ _wrap_cvgo_tps_topic_cabi_73cf0aeb36b9969c(struct conveyor_topic_partition_s *_swig_go_0, long long _swig_go_1) {
   conveyor_topic_partition_t *arg1 = (conveyor_topic_partition_t *) 0 ;
   size_t arg2 ;
   char *result = 0 ;
@@ -2752,7 +3805,7 @@ _gostring_ _wrap_cvgo_tps_topic_cabi_60f5c606a9fca665(struct conveyor_topic_part
 }
 
 
-intgo _wrap_cvgo_tps_partition_cabi_60f5c606a9fca665(struct conveyor_topic_partition_s *_swig_go_0, long long _swig_go_1) {
+intgo _wrap_cvgo_tps_partition_cabi_73cf0aeb36b9969c(struct conveyor_topic_partition_s *_swig_go_0, long long _swig_go_1) {
   conveyor_topic_partition_t *arg1 = (conveyor_topic_partition_t *) 0 ;
   size_t arg2 ;
   int32_t result;
@@ -2767,7 +3820,7 @@ intgo _wrap_cvgo_tps_partition_cabi_60f5c606a9fca665(struct conveyor_topic_parti
 }
 
 
-long long _wrap_cvgo_tps_offset_cabi_60f5c606a9fca665(struct conveyor_topic_partition_s *_swig_go_0, long long _swig_go_1) {
+long long _wrap_cvgo_tps_offset_cabi_73cf0aeb36b9969c(struct conveyor_topic_partition_s *_swig_go_0, long long _swig_go_1) {
   conveyor_topic_partition_t *arg1 = (conveyor_topic_partition_t *) 0 ;
   size_t arg2 ;
   int64_t result;
@@ -2782,7 +3835,7 @@ long long _wrap_cvgo_tps_offset_cabi_60f5c606a9fca665(struct conveyor_topic_part
 }
 
 
-void _wrap_cvgo_tps_free_cabi_60f5c606a9fca665(struct conveyor_topic_partition_s *_swig_go_0, long long _swig_go_1) {
+void _wrap_cvgo_tps_free_cabi_73cf0aeb36b9969c(struct conveyor_topic_partition_s *_swig_go_0, long long _swig_go_1) {
   conveyor_topic_partition_t *arg1 = (conveyor_topic_partition_t *) 0 ;
   size_t arg2 ;
   
@@ -2794,7 +3847,7 @@ void _wrap_cvgo_tps_free_cabi_60f5c606a9fca665(struct conveyor_topic_partition_s
 }
 
 
-_gostring_ _wrap_cvgo_list_topic_cabi_60f5c606a9fca665(struct conveyor_partition_list_s *_swig_go_0, long long _swig_go_1) {
+_gostring_ _wrap_cvgo_list_topic_cabi_73cf0aeb36b9969c(struct conveyor_partition_list_s *_swig_go_0, long long _swig_go_1) {
   conveyor_partition_list_t *arg1 = (conveyor_partition_list_t *) 0 ;
   size_t arg2 ;
   char *result = 0 ;
@@ -2809,7 +3862,7 @@ _gostring_ _wrap_cvgo_list_topic_cabi_60f5c606a9fca665(struct conveyor_partition
 }
 
 
-intgo _wrap_cvgo_list_partition_cabi_60f5c606a9fca665(struct conveyor_partition_list_s *_swig_go_0, long long _swig_go_1) {
+intgo _wrap_cvgo_list_partition_cabi_73cf0aeb36b9969c(struct conveyor_partition_list_s *_swig_go_0, long long _swig_go_1) {
   conveyor_partition_list_t *arg1 = (conveyor_partition_list_t *) 0 ;
   size_t arg2 ;
   int32_t result;
@@ -2824,7 +3877,7 @@ intgo _wrap_cvgo_list_partition_cabi_60f5c606a9fca665(struct conveyor_partition_
 }
 
 
-long long _wrap_cvgo_list_offset_cabi_60f5c606a9fca665(struct conveyor_partition_list_s *_swig_go_0, long long _swig_go_1) {
+long long _wrap_cvgo_list_offset_cabi_73cf0aeb36b9969c(struct conveyor_partition_list_s *_swig_go_0, long long _swig_go_1) {
   conveyor_partition_list_t *arg1 = (conveyor_partition_list_t *) 0 ;
   size_t arg2 ;
   int64_t result;
@@ -2839,7 +3892,7 @@ long long _wrap_cvgo_list_offset_cabi_60f5c606a9fca665(struct conveyor_partition
 }
 
 
-struct cvgo_strings_s *_wrap_cvgo_strings_new_cabi_60f5c606a9fca665(long long _swig_go_0) {
+struct cvgo_strings_s *_wrap_cvgo_strings_new_cabi_73cf0aeb36b9969c(long long _swig_go_0) {
   size_t arg1 ;
   cvgo_strings_t *result = 0 ;
   struct cvgo_strings_s *_swig_go_result;
@@ -2852,7 +3905,7 @@ struct cvgo_strings_s *_wrap_cvgo_strings_new_cabi_60f5c606a9fca665(long long _s
 }
 
 
-void _wrap_cvgo_strings_set_cabi_60f5c606a9fca665(struct cvgo_strings_s *_swig_go_0, long long _swig_go_1, _gostring_ _swig_go_2) {
+void _wrap_cvgo_strings_set_cabi_73cf0aeb36b9969c(struct cvgo_strings_s *_swig_go_0, long long _swig_go_1, _gostring_ _swig_go_2) {
   cvgo_strings_t *arg1 = (cvgo_strings_t *) 0 ;
   size_t arg2 ;
   char *arg3 = (char *) 0 ;
@@ -2871,7 +3924,7 @@ void _wrap_cvgo_strings_set_cabi_60f5c606a9fca665(struct cvgo_strings_s *_swig_g
 }
 
 
-void _wrap_cvgo_strings_free_cabi_60f5c606a9fca665(struct cvgo_strings_s *_swig_go_0) {
+void _wrap_cvgo_strings_free_cabi_73cf0aeb36b9969c(struct cvgo_strings_s *_swig_go_0) {
   cvgo_strings_t *arg1 = (cvgo_strings_t *) 0 ;
   
   arg1 = *(cvgo_strings_t **)&_swig_go_0; 
@@ -2881,7 +3934,7 @@ void _wrap_cvgo_strings_free_cabi_60f5c606a9fca665(struct cvgo_strings_s *_swig_
 }
 
 
-struct conveyor_header_s *_wrap_cvgo_headers_new_cabi_60f5c606a9fca665(long long _swig_go_0) {
+struct conveyor_header_s *_wrap_cvgo_headers_new_cabi_73cf0aeb36b9969c(long long _swig_go_0) {
   size_t arg1 ;
   conveyor_header_t *result = 0 ;
   struct conveyor_header_s *_swig_go_result;
@@ -2894,7 +3947,7 @@ struct conveyor_header_s *_wrap_cvgo_headers_new_cabi_60f5c606a9fca665(long long
 }
 
 
-void _wrap_cvgo_headers_set_cabi_60f5c606a9fca665(struct conveyor_header_s *_swig_go_0, long long _swig_go_1, _gostring_ _swig_go_2, _goslice_ _swig_go_3) {
+void _wrap_cvgo_headers_set_cabi_73cf0aeb36b9969c(struct conveyor_header_s *_swig_go_0, long long _swig_go_1, _gostring_ _swig_go_2, _goslice_ _swig_go_3) {
   conveyor_header_t *arg1 = (conveyor_header_t *) 0 ;
   size_t arg2 ;
   char *arg3 = (char *) 0 ;
@@ -2919,7 +3972,7 @@ void _wrap_cvgo_headers_set_cabi_60f5c606a9fca665(struct conveyor_header_s *_swi
 }
 
 
-void _wrap_cvgo_headers_free_cabi_60f5c606a9fca665(struct conveyor_header_s *_swig_go_0, long long _swig_go_1) {
+void _wrap_cvgo_headers_free_cabi_73cf0aeb36b9969c(struct conveyor_header_s *_swig_go_0, long long _swig_go_1) {
   conveyor_header_t *arg1 = (conveyor_header_t *) 0 ;
   size_t arg2 ;
   
@@ -2931,7 +3984,7 @@ void _wrap_cvgo_headers_free_cabi_60f5c606a9fca665(struct conveyor_header_s *_sw
 }
 
 
-intgo _wrap_cvgo_subscribe_cabi_60f5c606a9fca665(struct conveyor_consumer_s *_swig_go_0, struct cvgo_strings_s *_swig_go_1, struct conveyor_error_s **_swig_go_2) {
+intgo _wrap_cvgo_subscribe_cabi_73cf0aeb36b9969c(struct conveyor_consumer_s *_swig_go_0, struct cvgo_strings_s *_swig_go_1, struct conveyor_error_s **_swig_go_2) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   cvgo_strings_t *arg2 = (cvgo_strings_t *) 0 ;
   conveyor_error_t **arg3 = (conveyor_error_t **) 0 ;
@@ -2948,7 +4001,7 @@ intgo _wrap_cvgo_subscribe_cabi_60f5c606a9fca665(struct conveyor_consumer_s *_sw
 }
 
 
-intgo _wrap_cvgo_assign_cabi_60f5c606a9fca665(struct conveyor_consumer_s *_swig_go_0, struct conveyor_topic_partition_s *_swig_go_1, long long _swig_go_2, struct conveyor_error_s **_swig_go_3) {
+intgo _wrap_cvgo_assign_cabi_73cf0aeb36b9969c(struct conveyor_consumer_s *_swig_go_0, struct conveyor_topic_partition_s *_swig_go_1, long long _swig_go_2, struct conveyor_error_s **_swig_go_3) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   conveyor_topic_partition_t *arg2 = (conveyor_topic_partition_t *) 0 ;
   size_t arg3 ;
@@ -2967,7 +4020,7 @@ intgo _wrap_cvgo_assign_cabi_60f5c606a9fca665(struct conveyor_consumer_s *_swig_
 }
 
 
-intgo _wrap_cvgo_commit_cabi_60f5c606a9fca665(struct conveyor_consumer_s *_swig_go_0, struct conveyor_topic_partition_s *_swig_go_1, long long _swig_go_2, intgo _swig_go_3, intgo _swig_go_4, struct conveyor_error_s **_swig_go_5) {
+intgo _wrap_cvgo_commit_cabi_73cf0aeb36b9969c(struct conveyor_consumer_s *_swig_go_0, struct conveyor_topic_partition_s *_swig_go_1, long long _swig_go_2, intgo _swig_go_3, intgo _swig_go_4, struct conveyor_error_s **_swig_go_5) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   conveyor_topic_partition_t *arg2 = (conveyor_topic_partition_t *) 0 ;
   size_t arg3 ;
@@ -2990,7 +4043,7 @@ intgo _wrap_cvgo_commit_cabi_60f5c606a9fca665(struct conveyor_consumer_s *_swig_
 }
 
 
-intgo _wrap_cvgo_committed_cabi_60f5c606a9fca665(struct conveyor_consumer_s *_swig_go_0, struct conveyor_topic_partition_s *_swig_go_1, long long _swig_go_2, intgo _swig_go_3, struct conveyor_error_s **_swig_go_4) {
+intgo _wrap_cvgo_committed_cabi_73cf0aeb36b9969c(struct conveyor_consumer_s *_swig_go_0, struct conveyor_topic_partition_s *_swig_go_1, long long _swig_go_2, intgo _swig_go_3, struct conveyor_error_s **_swig_go_4) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   conveyor_topic_partition_t *arg2 = (conveyor_topic_partition_t *) 0 ;
   size_t arg3 ;
@@ -3011,7 +4064,7 @@ intgo _wrap_cvgo_committed_cabi_60f5c606a9fca665(struct conveyor_consumer_s *_sw
 }
 
 
-intgo _wrap_cvgo_describe_topics_cabi_60f5c606a9fca665(struct conveyor_admin_s *_swig_go_0, struct cvgo_strings_s *_swig_go_1, intgo _swig_go_2, struct conveyor_topic_list_s **_swig_go_3, struct conveyor_error_s **_swig_go_4) {
+intgo _wrap_cvgo_describe_topics_cabi_73cf0aeb36b9969c(struct conveyor_admin_s *_swig_go_0, struct cvgo_strings_s *_swig_go_1, intgo _swig_go_2, struct conveyor_topic_list_s **_swig_go_3, struct conveyor_error_s **_swig_go_4) {
   conveyor_admin_t *arg1 = (conveyor_admin_t *) 0 ;
   cvgo_strings_t *arg2 = (cvgo_strings_t *) 0 ;
   int32_t arg3 ;
@@ -3032,7 +4085,7 @@ intgo _wrap_cvgo_describe_topics_cabi_60f5c606a9fca665(struct conveyor_admin_s *
 }
 
 
-intgo _wrap_cvgo_list_offsets_cabi_60f5c606a9fca665(struct conveyor_admin_s *_swig_go_0, struct conveyor_topic_partition_s *_swig_go_1, long long _swig_go_2, long long _swig_go_3, intgo _swig_go_4, struct conveyor_error_s **_swig_go_5) {
+intgo _wrap_cvgo_list_offsets_cabi_73cf0aeb36b9969c(struct conveyor_admin_s *_swig_go_0, struct conveyor_topic_partition_s *_swig_go_1, long long _swig_go_2, long long _swig_go_3, intgo _swig_go_4, struct conveyor_error_s **_swig_go_5) {
   conveyor_admin_t *arg1 = (conveyor_admin_t *) 0 ;
   conveyor_topic_partition_t *arg2 = (conveyor_topic_partition_t *) 0 ;
   size_t arg3 ;
@@ -3055,7 +4108,7 @@ intgo _wrap_cvgo_list_offsets_cabi_60f5c606a9fca665(struct conveyor_admin_s *_sw
 }
 
 
-_gostring_ _wrap_cvgo_member_id_cabi_60f5c606a9fca665(struct conveyor_consumer_s *_swig_go_0, intgo *_swig_go_1) {
+_gostring_ _wrap_cvgo_member_id_cabi_73cf0aeb36b9969c(struct conveyor_consumer_s *_swig_go_0, intgo *_swig_go_1) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   int32_t *arg2 = (int32_t *) 0 ;
   char *result = 0 ;
@@ -3070,7 +4123,7 @@ _gostring_ _wrap_cvgo_member_id_cabi_60f5c606a9fca665(struct conveyor_consumer_s
 }
 
 
-struct conveyor_message_s **_wrap_cvgo_msgs_new_cabi_60f5c606a9fca665(long long _swig_go_0) {
+struct conveyor_message_s **_wrap_cvgo_msgs_new_cabi_73cf0aeb36b9969c(long long _swig_go_0) {
   size_t arg1 ;
   conveyor_message_t **result = 0 ;
   struct conveyor_message_s **_swig_go_result;
@@ -3083,7 +4136,7 @@ struct conveyor_message_s **_wrap_cvgo_msgs_new_cabi_60f5c606a9fca665(long long 
 }
 
 
-struct conveyor_message_s *_wrap_cvgo_msgs_get_cabi_60f5c606a9fca665(struct conveyor_message_s **_swig_go_0, long long _swig_go_1) {
+struct conveyor_message_s *_wrap_cvgo_msgs_get_cabi_73cf0aeb36b9969c(struct conveyor_message_s **_swig_go_0, long long _swig_go_1) {
   conveyor_message_t **arg1 = (conveyor_message_t **) 0 ;
   size_t arg2 ;
   conveyor_message_t *result = 0 ;
@@ -3098,7 +4151,7 @@ struct conveyor_message_s *_wrap_cvgo_msgs_get_cabi_60f5c606a9fca665(struct conv
 }
 
 
-void _wrap_cvgo_msgs_free_cabi_60f5c606a9fca665(struct conveyor_message_s **_swig_go_0) {
+void _wrap_cvgo_msgs_free_cabi_73cf0aeb36b9969c(struct conveyor_message_s **_swig_go_0) {
   conveyor_message_t **arg1 = (conveyor_message_t **) 0 ;
   
   arg1 = *(conveyor_message_t ***)&_swig_go_0; 
@@ -3108,7 +4161,7 @@ void _wrap_cvgo_msgs_free_cabi_60f5c606a9fca665(struct conveyor_message_s **_swi
 }
 
 
-intgo _wrap_cvgo_consume_cabi_60f5c606a9fca665(struct conveyor_consumer_s *_swig_go_0, long long _swig_go_1, intgo _swig_go_2, struct conveyor_message_s **_swig_go_3, long long *_swig_go_4, struct conveyor_error_s **_swig_go_5) {
+intgo _wrap_cvgo_consume_cabi_73cf0aeb36b9969c(struct conveyor_consumer_s *_swig_go_0, long long _swig_go_1, intgo _swig_go_2, struct conveyor_message_s **_swig_go_3, long long *_swig_go_4, struct conveyor_error_s **_swig_go_5) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   size_t arg2 ;
   int32_t arg3 ;
@@ -3131,7 +4184,7 @@ intgo _wrap_cvgo_consume_cabi_60f5c606a9fca665(struct conveyor_consumer_s *_swig
 }
 
 
-void _wrap_cvgo_message_meta_cabi_60f5c606a9fca665(struct conveyor_message_s *_swig_go_0, _goslice_ _swig_go_1) {
+void _wrap_cvgo_message_meta_cabi_73cf0aeb36b9969c(struct conveyor_message_s *_swig_go_0, _goslice_ _swig_go_1) {
   conveyor_message_t *arg1 = (conveyor_message_t *) 0 ;
   long long *arg2 = (long long *) 0 ;
   size_t arg3 ;
@@ -3147,7 +4200,7 @@ void _wrap_cvgo_message_meta_cabi_60f5c606a9fca665(struct conveyor_message_s *_s
 }
 
 
-void _wrap_cvgo_message_copy_kv_cabi_60f5c606a9fca665(struct conveyor_message_s *_swig_go_0, _goslice_ _swig_go_1) {
+void _wrap_cvgo_message_copy_kv_cabi_73cf0aeb36b9969c(struct conveyor_message_s *_swig_go_0, _goslice_ _swig_go_1) {
   conveyor_message_t *arg1 = (conveyor_message_t *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -3163,7 +4216,7 @@ void _wrap_cvgo_message_copy_kv_cabi_60f5c606a9fca665(struct conveyor_message_s 
 }
 
 
-void _wrap_cvgo_message_header_lens_cabi_60f5c606a9fca665(struct conveyor_message_s *_swig_go_0, long long _swig_go_1, _goslice_ _swig_go_2) {
+void _wrap_cvgo_message_header_lens_cabi_73cf0aeb36b9969c(struct conveyor_message_s *_swig_go_0, long long _swig_go_1, _goslice_ _swig_go_2) {
   conveyor_message_t *arg1 = (conveyor_message_t *) 0 ;
   size_t arg2 ;
   long long *arg3 = (long long *) 0 ;
@@ -3181,7 +4234,7 @@ void _wrap_cvgo_message_header_lens_cabi_60f5c606a9fca665(struct conveyor_messag
 }
 
 
-void _wrap_cvgo_message_header_copy_cabi_60f5c606a9fca665(struct conveyor_message_s *_swig_go_0, long long _swig_go_1, _goslice_ _swig_go_2) {
+void _wrap_cvgo_message_header_copy_cabi_73cf0aeb36b9969c(struct conveyor_message_s *_swig_go_0, long long _swig_go_1, _goslice_ _swig_go_2) {
   conveyor_message_t *arg1 = (conveyor_message_t *) 0 ;
   size_t arg2 ;
   void *arg3 = (void *) 0 ;

@@ -105,7 +105,11 @@ class Consumer(_conveyor.Consumer):
     ``poll(timeout)`` returns a Record or None; ``consume(max_records, timeout)`` a list;
     iterating yields records until ``wakeup()`` or ``close()``. Rebalance and commit
     callbacks run inside ``poll()``/``consume()``/``unsubscribe()``/``close()`` on the
-    calling thread; an exception raised by a callback is raised again by that call.
+    calling thread; an exception raised by a callback is raised again by that call (the
+    first one, if several callbacks raised), and the consumer stays usable — ``close()`` still
+    closes it. A consumer dropped without ``close()`` runs no callback. Daemon threads blocked
+    in a consumer or producer call when the interpreter exits are left parked rather than
+    woken into a finalizing interpreter.
     """
 
     def __init__(self, config: Config) -> None:

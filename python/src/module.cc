@@ -14,6 +14,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -22,6 +23,42 @@
 namespace py = pybind11;
 
 namespace {
+
+// The thread that will run Py_FinalizeEx (the interpreter's main thread), recorded at import.
+unsigned long g_main_thread_ident = 0;
+
+bool interpreter_finalizing() {
+#if PY_VERSION_HEX >= 0x030D0000
+  return Py_IsFinalizing();
+#else
+  return _Py_IsFinalizing();
+#endif
+}
+
+// Releases the GIL around a blocking call into libconveyor, as py::gil_scoped_release does,
+// except at interpreter exit. When such a call returns on a daemon thread after finalization
+// began, taking the GIL back ends the thread with a forced unwind through this destructor,
+// which is noexcept, so the process would std::terminate ("terminate called without an active
+// exception"). That thread parks instead: the process is exiting and daemon threads never run
+// again anyway. The finalizing (main) thread itself takes the GIL back normally. A thread
+// that was already waiting for the GIL when finalization began is ended by Python all the
+// same (pthread_exit): the destructor is noexcept(false) so that forced unwind may pass
+// through it (pybind11's dispatcher rethrows it) instead of terminating the process.
+class NoGil {
+ public:
+  NoGil() : state_(PyEval_SaveThread()) {}
+  NoGil(const NoGil&) = delete;
+  NoGil& operator=(const NoGil&) = delete;
+  ~NoGil() noexcept(false) {
+    if (interpreter_finalizing() && PyThread_get_thread_ident() != g_main_thread_ident) {
+      for (;;) std::this_thread::sleep_for(std::chrono::hours(1));
+    }
+    PyEval_RestoreThread(state_);
+  }
+
+ private:
+  PyThreadState* state_;
+};
 
 // Longest stretch a blocking call waits with the GIL released before checking for signals.
 constexpr int32_t kSliceMs = 100;
@@ -201,13 +238,13 @@ class Broker {
     conveyor_error_t* err = nullptr;
     conveyor_err_t rc;
     {
-      py::gil_scoped_release nogil;
+      NoGil nogil;
       rc = conveyor_broker_new(conf.conf, &broker_, &err);
     }
     check(rc, err);
   }
   ~Broker() {
-    py::gil_scoped_release nogil;
+    NoGil nogil;
     conveyor_broker_destroy(broker_);
   }
   std::string bootstrap_servers() const { return conveyor_broker_bootstrap_servers(live()); }
@@ -217,7 +254,7 @@ class Broker {
     if (!broker_) return;
     conveyor_broker_t* b = broker_;
     {
-      py::gil_scoped_release nogil;
+      NoGil nogil;
       conveyor_broker_destroy(b);
     }
     broker_ = nullptr;
@@ -304,7 +341,7 @@ class Producer {
       conveyor_err_t rc;
       {
         auto* handle = live();  // may raise: needs the GIL
-        py::gil_scoped_release nogil;
+        NoGil nogil;
         rc = conveyor_producer_poll(handle, slice, &served, &err);
       }
       check(rc, err);
@@ -326,7 +363,7 @@ class Producer {
       conveyor_err_t rc;
       {
         auto* handle = live();  // may raise: needs the GIL
-        py::gil_scoped_release nogil;
+        NoGil nogil;
         rc = conveyor_producer_flush(handle, slice, &err);
       }
       dispatch();
@@ -363,7 +400,7 @@ class Producer {
     conveyor_producer_t* p = producer_;
     producer_ = nullptr;
     {
-      py::gil_scoped_release nogil;
+      NoGil nogil;
       conveyor_producer_destroy(p);
     }
     for (auto& r : pending_) Py_XDECREF(r.callback);
@@ -445,7 +482,7 @@ class Consumer {
     // Garbage collection: no Python callbacks from the destructor.
     conveyor_consumer_set_rebalance_cb(consumer_, nullptr, nullptr, nullptr);
     conveyor_consumer_set_commit_cb(consumer_, nullptr, nullptr, nullptr);
-    py::gil_scoped_release nogil;
+    NoGil nogil;
     conveyor_consumer_destroy(consumer_);
   }
 
@@ -458,7 +495,7 @@ class Consumer {
     conveyor_err_t rc;
     {
       auto* handle = live();  // may raise: needs the GIL
-      py::gil_scoped_release nogil;
+      NoGil nogil;
       rc = conveyor_consumer_assign(handle, tps.data(), tps.size(), &err);
     }
     check(rc, err);
@@ -469,7 +506,7 @@ class Consumer {
     conveyor_err_t rc;
     {
       auto* handle = live();  // may raise: needs the GIL
-      py::gil_scoped_release nogil;
+      NoGil nogil;
       rc = conveyor_consumer_seek(handle, topic.c_str(), partition, offset, &err);
     }
     check(rc, err);
@@ -484,7 +521,7 @@ class Consumer {
       conveyor_err_t rc;
       {
         auto* handle = live();  // may raise: needs the GIL
-        py::gil_scoped_release nogil;
+        NoGil nogil;
         rc = conveyor_consumer_poll(handle, slice, &msg, &err);
       }
       if (callback_error_) conveyor_message_destroy(msg), msg = nullptr;
@@ -518,7 +555,7 @@ class Consumer {
       conveyor_err_t rc;
       {
         auto* handle = live();  // may raise: needs the GIL
-        py::gil_scoped_release nogil;
+        NoGil nogil;
         rc = conveyor_consumer_consume(handle, msgs.size(), slice, msgs.data(), &n, &err);
       }
       if (callback_error_) {
@@ -561,7 +598,7 @@ class Consumer {
     conveyor_err_t rc;
     {
       auto* handle = live();  // may raise: needs the GIL
-      py::gil_scoped_release nogil;
+      NoGil nogil;
       rc = conveyor_consumer_watermark_offsets(handle, topic.c_str(), partition,
                                                static_cast<int32_t>(ms < 0 ? INT32_MAX : ms), &low, &high, &err);
     }
@@ -579,7 +616,7 @@ class Consumer {
     conveyor_err_t rc;
     {
       auto* handle = live();  // may raise: needs the GIL
-      py::gil_scoped_release nogil;
+      NoGil nogil;
       rc = conveyor_consumer_offsets_for_times(handle, tps.data(), tps.size(),
                                                static_cast<int32_t>(ms < 0 ? INT32_MAX : ms), &err);
     }
@@ -600,7 +637,7 @@ class Consumer {
     conveyor_consumer_t* c = consumer_;
     {
       // close() commits, revokes (callback) and leaves the group before freeing.
-      py::gil_scoped_release nogil;
+      NoGil nogil;
       conveyor_consumer_close(c, nullptr);
       conveyor_consumer_destroy(c);
     }
@@ -653,7 +690,7 @@ class Consumer {
     conveyor_err_t rc;
     {
       auto* handle = live();
-      py::gil_scoped_release nogil;
+      NoGil nogil;
       rc = conveyor_consumer_unsubscribe(handle, &err);
     }
     raise_callback_error();
@@ -698,7 +735,7 @@ class Consumer {
     conveyor_err_t rc;
     {
       auto* handle = live();
-      py::gil_scoped_release nogil;
+      NoGil nogil;
       rc = conveyor_consumer_commit(handle, tps.empty() ? nullptr : tps.data(), tps.size(),
                                     meta.empty() ? nullptr : meta.data(),
                                     asynchronous ? CONVEYOR_COMMIT_ASYNC : CONVEYOR_COMMIT_SYNC,
@@ -716,7 +753,7 @@ class Consumer {
     conveyor_err_t rc;
     {
       auto* handle = live();
-      py::gil_scoped_release nogil;
+      NoGil nogil;
       rc = conveyor_consumer_committed(handle, tps.data(), tps.size(),
                                        static_cast<int32_t>(ms < 0 ? -1 : std::min<int64_t>(ms, INT32_MAX)), &err);
     }
@@ -733,7 +770,7 @@ class Consumer {
     conveyor_err_t rc;
     {
       auto* handle = live();
-      py::gil_scoped_release nogil;
+      NoGil nogil;
       rc = conveyor_consumer_lag(handle, topic.c_str(), partition,
                                  static_cast<int32_t>(ms < 0 ? INT32_MAX : std::min<int64_t>(ms, INT32_MAX)), &lag, &err);
     }
@@ -768,22 +805,18 @@ class Consumer {
   static void rebalance_trampoline(conveyor_consumer_t*, int event, const conveyor_topic_partition_t* parts,
                                    size_t count, void* opaque) {
     auto* self = static_cast<Consumer*>(opaque);
-    py::gil_scoped_acquire gil;
-    if (self->rebalance_cb_.is_none()) return;
-    try {
+    guarded(self, [&] {
+      if (self->rebalance_cb_.is_none()) return;
       py::list list;
       for (size_t i = 0; i < count; ++i) list.append(py::make_tuple(py::str(parts[i].topic), parts[i].partition));
       self->rebalance_cb_(event, list);
-    } catch (py::error_already_set& e) {
-      if (!self->callback_error_) self->callback_error_ = e.value();
-    }
+    });
   }
   static void commit_trampoline(conveyor_consumer_t*, const conveyor_error_t* err, const conveyor_topic_partition_t* parts,
                                 size_t count, void* opaque) {
     auto* self = static_cast<Consumer*>(opaque);
-    py::gil_scoped_acquire gil;
-    if (self->commit_cb_.is_none()) return;
-    try {
+    guarded(self, [&] {
+      if (self->commit_cb_.is_none()) return;
       py::object error = py::none();
       if (err && g_error_factory)
         error = g_error_factory(conveyor_error_code(err), conveyor_error_name(err), conveyor_error_message(err),
@@ -792,8 +825,30 @@ class Consumer {
       for (size_t i = 0; i < count; ++i)
         list.append(py::make_tuple(py::str(parts[i].topic), parts[i].partition, parts[i].offset));
       self->commit_cb_(error, list);
+    });
+  }
+  // Runs a trampoline's Python work with the GIL. Nothing may unwind through libconveyor's C
+  // frames (that would std::terminate the process): a Python exception is kept and raised
+  // when the C call returns (the first one wins), any other C++ exception becomes a
+  // RuntimeError kept the same way. While the interpreter is finalizing, taking the GIL on any
+  // thread but the main one would end it with a forced unwind through those frames, so the
+  // callback is skipped there (see NoGil).
+  template <class Fn>
+  static void guarded(Consumer* self, Fn&& fn) {
+    if (interpreter_finalizing() && PyThread_get_thread_ident() != g_main_thread_ident) return;
+    py::gil_scoped_acquire gil;
+    try {
+      fn();
     } catch (py::error_already_set& e) {
       if (!self->callback_error_) self->callback_error_ = e.value();
+    } catch (const std::exception& e) {
+      if (!self->callback_error_)
+        self->callback_error_ = py::reinterpret_steal<py::object>(
+            PyObject_CallFunction(PyExc_RuntimeError, "s", (std::string("conveyor callback failed: ") + e.what()).c_str()));
+    } catch (...) {
+      if (!self->callback_error_)
+        self->callback_error_ = py::reinterpret_steal<py::object>(
+            PyObject_CallFunction(PyExc_RuntimeError, "s", "conveyor callback failed with an unknown C++ exception"));
     }
   }
   void raise_callback_error() {
@@ -858,7 +913,7 @@ class Admin {
     conveyor_err_t rc;
     {
       auto* handle = live();  // may raise: needs the GIL
-      py::gil_scoped_release nogil;
+      NoGil nogil;
       rc = conveyor_admin_create_topic(handle, name.c_str(), partitions, replication_factor,
                                        config.empty() ? nullptr : conf.conf, timeout_ms, &err);
     }
@@ -870,7 +925,7 @@ class Admin {
     conveyor_err_t rc;
     {
       auto* handle = live();  // may raise: needs the GIL
-      py::gil_scoped_release nogil;
+      NoGil nogil;
       rc = conveyor_admin_delete_topic(handle, name.c_str(), timeout_ms, &err);
     }
     check(rc, err);
@@ -884,7 +939,7 @@ class Admin {
     conveyor_err_t rc;
     {
       auto* handle = live();  // may raise: needs the GIL
-      py::gil_scoped_release nogil;
+      NoGil nogil;
       rc = conveyor_admin_describe_topics(handle, ptrs.data(), ptrs.size(), timeout_ms, &list, &err);
     }
     check(rc, err);
@@ -910,7 +965,7 @@ class Admin {
     conveyor_err_t rc;
     {
       auto* handle = live();  // may raise: needs the GIL
-      py::gil_scoped_release nogil;
+      NoGil nogil;
       rc = conveyor_admin_list_offsets(handle, tps.data(), tps.size(), spec, timeout_ms, &err);
     }
     check(rc, err);
@@ -929,7 +984,7 @@ class Admin {
     conveyor_err_t rc;
     {
       auto* handle = live();  // may raise: needs the GIL
-      py::gil_scoped_release nogil;
+      NoGil nogil;
       rc = conveyor_admin_list_groups(handle, ptrs.data(), ptrs.size(), timeout_ms, &list, &err);
     }
     check(rc, err);
@@ -947,7 +1002,7 @@ class Admin {
     conveyor_err_t rc;
     {
       auto* handle = live();  // may raise: needs the GIL
-      py::gil_scoped_release nogil;
+      NoGil nogil;
       rc = conveyor_admin_describe_group(handle, group.c_str(), timeout_ms, &desc, &err);
     }
     check(rc, err);
@@ -977,7 +1032,7 @@ class Admin {
     conveyor_err_t rc;
     {
       auto* handle = live();  // may raise: needs the GIL
-      py::gil_scoped_release nogil;
+      NoGil nogil;
       rc = conveyor_admin_list_group_offsets(handle, group.c_str(), tps.data(), tps.size(), timeout_ms, &offsets, &err);
     }
     check(rc, err);
@@ -996,7 +1051,7 @@ class Admin {
     conveyor_err_t rc;
     {
       auto* handle = live();  // may raise: needs the GIL
-      py::gil_scoped_release nogil;
+      NoGil nogil;
       rc = conveyor_admin_group_lag(handle, group.c_str(), timeout_ms, &lag, &err);
     }
     check(rc, err);
@@ -1027,7 +1082,7 @@ class Admin {
     conveyor_err_t rc;
     {
       auto* handle = live();  // may raise: needs the GIL
-      py::gil_scoped_release nogil;
+      NoGil nogil;
       rc = conveyor_admin_alter_group_offsets(handle, group.c_str(), tps.data(), tps.size(), timeout_ms, &err);
     }
     check(rc, err);
@@ -1038,7 +1093,7 @@ class Admin {
     conveyor_err_t rc;
     {
       auto* handle = live();  // may raise: needs the GIL
-      py::gil_scoped_release nogil;
+      NoGil nogil;
       rc = conveyor_admin_delete_group(handle, group.c_str(), timeout_ms, &err);
     }
     check(rc, err);
@@ -1077,7 +1132,7 @@ class Admin {
     if (!admin_) return;
     conveyor_admin_t* a = admin_;
     admin_ = nullptr;
-    py::gil_scoped_release nogil;
+    NoGil nogil;
     conveyor_admin_destroy(a);
   }
 
@@ -1093,6 +1148,7 @@ class Admin {
 }  // namespace
 
 PYBIND11_MODULE(_conveyor, m) {
+  g_main_thread_ident = py::module_::import("threading").attr("main_thread")().attr("ident").cast<unsigned long>();
   m.doc() = "Native layer of the conveyor package (pybind11 over libconveyor's C ABI).";
   m.attr("OFFSET_BEGINNING") = CONVEYOR_OFFSET_BEGINNING;
   m.attr("OFFSET_END") = CONVEYOR_OFFSET_END;

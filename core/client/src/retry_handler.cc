@@ -4,10 +4,14 @@
 #include <chrono>
 #include <exception>
 #include <map>
+#include <memory>
+#include <optional>
 
 #include <fmt/format.h>
 
 #include "conveyor/base/log.h"
+#include "conveyor/client/consumer.h"
+#include "conveyor/client/producer.h"
 #include "conveyor/io/client_loop.h"
 
 namespace conveyor::client {
@@ -91,6 +95,38 @@ Result<std::unique_ptr<RetryHandler>> RetryHandler::create(Io io, RetryHandlerCo
     return fail(ErrorCode::invalid_config, "dead.letter.timeout.ms: must be > 0");
   if (config.max_poll_records <= 0) return fail(ErrorCode::invalid_config, "max.poll.records: must be > 0");
   return std::unique_ptr<RetryHandler>(new RetryHandler(std::move(io), std::move(config)));
+}
+
+Result<std::unique_ptr<RetryHandler>> RetryHandler::create(Consumer& consumer, Producer& producer,
+                                                           RetryHandlerConfig config) {
+  Io io;
+  io.poll = [&consumer](size_t max_records, int timeout_ms) { return consumer.consume(max_records, timeout_ms); };
+  io.commit = [&consumer](const std::vector<TopicPartitionOffset>& offsets) {
+    return consumer.commit(offsets, CommitMode::sync);
+  };
+  io.seek = [&consumer](const TopicPartition& tp, int64_t offset) { return consumer.seek(tp, offset); };
+  // Produces one dead letter and serves the producer's callbacks until its own report ran
+  // (other records of a shared producer get their callbacks served too) or timeout_ms passed.
+  io.produce_and_wait = [&producer](ProducerRecord record, int timeout_ms) -> Result<void> {
+    auto outcome = std::make_shared<std::optional<Error>>();
+    std::string where = record.topic;
+    if (auto r = producer.produce(std::move(record), [outcome](const DeliveryReport& report) { *outcome = report.error; });
+        !r)
+      return fail(r.error());
+    int64_t deadline = io::steady_now_ms() + timeout_ms;
+    while (!outcome->has_value()) {
+      int64_t left = deadline - io::steady_now_ms();
+      if (left <= 0)
+        return fail(ErrorCode::local_timed_out,
+                    fmt::format("dead letter to {} not acknowledged within dead.letter.timeout.ms ({} ms)", where,
+                                timeout_ms));
+      producer.poll(static_cast<int>(std::min<int64_t>(left, kPollSliceMs)));
+    }
+    if ((*outcome)->code != ErrorCode::none) return fail(**outcome);
+    return {};
+  };
+  io.wakeup = [&consumer] { consumer.wakeup(); };
+  return create(std::move(io), std::move(config));
 }
 
 RetryHandler::RetryHandler(Io io, RetryHandlerConfig config) : io_(std::move(io)), config_(std::move(config)) {}

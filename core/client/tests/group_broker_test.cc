@@ -16,6 +16,7 @@
 #include "conveyor/client/admin.h"
 #include "conveyor/client/consumer.h"
 #include "conveyor/client/producer.h"
+#include "conveyor/client/retry_handler.h"
 
 using namespace conveyor;
 using namespace conveyor::client;
@@ -358,3 +359,92 @@ TEST_F(GroupBrokerTest, StaticMemberLeavesNoGapOnCloseAndGetsItsPartitionsBack) 
 }
 
 }  // namespace
+
+// RetryHandler bound to conveyor's Consumer and Producer against a real broker: records
+// whose handler keeps failing land in <topic>.DLT with the original record and the dlt
+// headers, after max.retries retries; every offset is committed, so a member restarting in
+// the group resumes after them.
+TEST_F(GroupBrokerTest, RetryHandlerDeadLettersThroughConveyorClients) {
+  create_topic("payments", 1);
+  create_topic("payments.DLT", 1);
+  {
+    auto p = Producer::create(conf());
+    ASSERT_TRUE(p.has_value());
+    for (int i = 0; i < 10; ++i) {
+      ProducerRecord r;
+      r.topic = "payments";
+      r.partition = 0;
+      r.key = bytes(fmt::format("k{}", i));
+      r.value = bytes(fmt::format("{}", i));
+      r.headers.push_back({"trace", bytes(fmt::format("t{}", i))});
+      ASSERT_TRUE((*p)->produce(std::move(r)).has_value());
+    }
+    ASSERT_TRUE((*p)->flush(10000).has_value());
+  }
+  auto member_conf = conf({{"group.id", "payers"}, {"auto.offset.reset", "earliest"}, {"enable.auto.commit", "false"}});
+  auto consumer = Consumer::create(member_conf);
+  ASSERT_TRUE(consumer.has_value());
+  ASSERT_TRUE((*consumer)->subscribe({"payments"}).has_value());
+  auto dlt_producer = Producer::create(conf({{"linger.ms", "0"}}));
+  ASSERT_TRUE(dlt_producer.has_value());
+  RetryHandlerConfig rc;
+  rc.max_retries = 2;
+  rc.retry_backoff_ms = 5;
+  rc.retry_backoff_max_ms = 20;
+  auto handler = RetryHandler::create(**consumer, **dlt_producer, rc);
+  ASSERT_TRUE(handler.has_value()) << handler.error().to_string();
+
+  std::map<std::string, int> calls;
+  auto h = [&](const ConsumerRecord& rec) -> Result<void> {
+    std::string v(rec.value->begin(), rec.value->end());
+    int n = ++calls[v];
+    if (v == "3" || v == "7") return fail(ErrorCode::unknown_server_error, fmt::format("cannot pay {}", v));
+    if (v == "5" && n == 1) return fail(ErrorCode::unknown_server_error, "flaky once");
+    return {};
+  };
+  RetryStats total;
+  for (int i = 0; i < 200 && total.records < 10; ++i) {
+    auto st = (*handler)->run(h, 100);
+    ASSERT_TRUE(st.has_value()) << st.error().to_string();
+    total.records += st->records;
+  }
+  auto stats = (*handler)->stats();
+  EXPECT_EQ(stats.records, 10u);
+  EXPECT_EQ(stats.dead_lettered, 2u);
+  EXPECT_EQ(stats.retries, 2u * 2 + 1);  // two records retried twice, "5" once
+  EXPECT_EQ(calls["3"], 3);
+  EXPECT_EQ(calls["5"], 2);
+  EXPECT_EQ(calls["0"], 1);
+
+  // The dead letters: original key, value and headers, plus where they came from and why.
+  auto reader = Consumer::create(conf());
+  ASSERT_TRUE(reader.has_value());
+  ASSERT_TRUE((*reader)->assign({{"payments.DLT", 0, kOffsetBeginning}}).has_value());
+  std::vector<ConsumerRecord> dead;
+  for (int i = 0; i < 100 && dead.size() < 2; ++i) {
+    auto r = (*reader)->consume(10, 100);
+    ASSERT_TRUE(r.has_value());
+    for (auto& rec : *r) dead.push_back(std::move(rec));
+  }
+  ASSERT_EQ(dead.size(), 2u);
+  auto header = [](const ConsumerRecord& rec, const std::string& key) -> std::string {
+    for (const auto& h : rec.headers)
+      if (h.key == key && h.value) return std::string(h.value->begin(), h.value->end());
+    return "<missing>";
+  };
+  for (const auto& [rec, v, offset] : {std::tuple{dead[0], std::string("3"), std::string("3")},
+                                      std::tuple{dead[1], std::string("7"), std::string("7")}}) {
+    EXPECT_EQ(std::string(rec.value->begin(), rec.value->end()), v);
+    EXPECT_EQ(std::string(rec.key->begin(), rec.key->end()), "k" + v);
+    EXPECT_EQ(header(rec, "trace"), "t" + v);
+    EXPECT_EQ(header(rec, kDltOriginalTopicHeader), "payments");
+    EXPECT_EQ(header(rec, kDltOriginalPartitionHeader), "0");
+    EXPECT_EQ(header(rec, kDltOriginalOffsetHeader), offset);
+    EXPECT_EQ(header(rec, kDltErrorHeader), "cannot pay " + v);
+    EXPECT_EQ(header(rec, kDltAttemptsHeader), "3");
+  }
+  // Everything is committed: the group resumes after the last record.
+  auto committed = (*consumer)->committed({{"payments", 0}}, 10000);
+  ASSERT_TRUE(committed.has_value());
+  EXPECT_EQ((*committed)[0].offset, 10);
+}

@@ -9,6 +9,7 @@
 #include "conveyor/client/admin.h"
 #include "conveyor/client/consumer.h"
 #include "conveyor/client/producer.h"
+#include "conveyor/client/retry_handler.h"
 #include "internal.h"
 
 using namespace conveyor;
@@ -1043,3 +1044,73 @@ extern "C" conveyor_err_t conveyor_admin_delete_group(conveyor_admin_t* a, const
     return {};
   });
 }
+
+// ---- retry and dead-letter handler -------------------------------------------------------
+
+struct conveyor_retry_handler_s {
+  std::unique_ptr<client::RetryHandler> handler;
+};
+
+namespace {
+
+conveyor_retry_stats_t to_c(const client::RetryStats& s) {
+  return conveyor_retry_stats_t{s.records, s.succeeded, s.retries, s.dead_lettered, s.commits, s.commit_failures};
+}
+
+constexpr size_t kHandlerErrorBytes = 1024;  // room the C handler gets for its failure reason
+
+}  // namespace
+
+extern "C" conveyor_err_t conveyor_retry_handler_new(conveyor_consumer_t* consumer, conveyor_producer_t* producer,
+                                                     const conveyor_config_t* conf,
+                                                     conveyor_retry_handler_t** handlerp, conveyor_error_t** errp) {
+  if (!handlerp) return null_arg(errp, "conveyor_retry_handler_new", "handlerp");
+  *handlerp = nullptr;
+  if (!consumer) return null_arg(errp, "conveyor_retry_handler_new", "consumer");
+  if (!producer) return null_arg(errp, "conveyor_retry_handler_new", "producer");
+  return guard(errp, [&]() -> Result<void> {
+    auto config = client::RetryHandlerConfig::from_properties(to_properties(conf));
+    if (!config) return fail(config.error());
+    auto created = client::RetryHandler::create(*consumer->consumer, *producer->producer, std::move(*config));
+    if (!created) return fail(created.error());
+    auto handle = std::make_unique<conveyor_retry_handler_s>();
+    handle->handler = std::move(*created);
+    *handlerp = handle.release();
+    return {};
+  });
+}
+
+extern "C" conveyor_err_t conveyor_retry_handler_run(conveyor_retry_handler_t* h, conveyor_record_handler_cb_t cb,
+                                                     void* opaque, int32_t timeout_ms, conveyor_retry_stats_t* statsp,
+                                                     conveyor_error_t** errp) {
+  if (statsp) *statsp = conveyor_retry_stats_t{};
+  if (!h) return null_arg(errp, "conveyor_retry_handler_run", "handler");
+  if (!cb) return null_arg(errp, "conveyor_retry_handler_run", "cb");
+  return guard(errp, [&]() -> Result<void> {
+    auto handler = [&](const client::ConsumerRecord& rec) -> Result<void> {
+      conveyor_message_s msg;
+      bind_view(msg, rec);
+      char reason[kHandlerErrorBytes] = {0};
+      if (cb(&msg, reason, sizeof reason, opaque) == 0) return {};
+      reason[sizeof reason - 1] = 0;
+      return fail(ErrorCode::unknown_server_error, reason[0] ? std::string(reason) : "handler failed");
+    };
+    auto r = h->handler->run(handler, timeout_ms);
+    if (!r) return fail(r.error());
+    if (statsp) *statsp = to_c(*r);
+    return {};
+  });
+}
+
+extern "C" void conveyor_retry_handler_stop(conveyor_retry_handler_t* h) {
+  if (h) h->handler->stop();
+}
+
+extern "C" conveyor_err_t conveyor_retry_handler_stats(const conveyor_retry_handler_t* h,
+                                                       conveyor_retry_stats_t* statsp) {
+  if (!h || !statsp) return CONVEYOR_ERR__INVALID_ARG;
+  *statsp = to_c(h->handler->stats());
+  return CONVEYOR_OK;
+}
+
+extern "C" void conveyor_retry_handler_destroy(conveyor_retry_handler_t* h) { delete h; }

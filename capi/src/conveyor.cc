@@ -8,6 +8,7 @@
 #include "conveyor/client/admin.h"
 #include "conveyor/client/consumer.h"
 #include "conveyor/client/producer.h"
+#include "conveyor/client/retry_handler.h"
 #include "conveyor/storage/log_config.h"
 #include "internal.h"
 
@@ -55,8 +56,9 @@ const uint8_t* data_or_empty(const Bytes& b) {
   return b.empty() ? kEmpty : b.data();
 }
 
-void bind_owned(conveyor_message_s& msg) {
-  auto& r = *msg.owned;
+void bind_owned(conveyor_message_s& msg) { bind_view(msg, *msg.owned); }
+
+void bind_view(conveyor_message_s& msg, const client::ConsumerRecord& r) {
   msg.topic = r.topic.c_str();
   msg.partition = r.partition;
   msg.offset = r.offset;
@@ -82,7 +84,8 @@ const ConfigSchema* const* all_schemas() {
   static const ConfigSchema* schemas[] = {
       &broker::broker_config_schema(),     &client::Producer::config_schema(),
       &client::Consumer::config_schema(), &client::Admin::config_schema(),
-      &storage::topic_config_schema(),     nullptr};
+      &storage::topic_config_schema(),     &client::RetryHandlerConfig::schema(),
+      nullptr};
   return schemas;
 }
 

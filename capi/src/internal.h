@@ -75,5 +75,7 @@ const uint8_t* data_or_empty(const Bytes& b);
 
 // Points msg's views at its owned record.
 void bind_owned(conveyor_message_s& msg);
+// Points msg's views at r (borrowed: valid while r is).
+void bind_view(conveyor_message_s& msg, const client::ConsumerRecord& r);
 
 }  // namespace conveyor::capi

@@ -1,7 +1,7 @@
 /* Pure C99 test of conveyor.h: compiled with -std=c99 -pedantic -Werror. Starts an embedded
  * broker, creates a topic, produces records with keys, values and headers, consumes them back
  * and checks every field, plus the error paths (unknown key, NULL handle), and the consumer
- * group admin calls (offsets, lag, list, describe, delete). */
+ * group admin calls (offsets, lag, list, describe, delete), and the retry/dead-letter handler. */
 #include <conveyor/conveyor.h>
 
 #include <stdio.h>
@@ -572,6 +572,131 @@ done:
   conveyor_broker_destroy(broker);
 }
 
+/* The retry/dead-letter handler: records "3" and "7" always fail and go to the dead-letter
+ * topic with the dlt headers after max.retries retries; everything is committed. */
+#define DLT_TOPIC "c-abi-payments"
+static int pay(const conveyor_message_t *msg, char *errbuf, size_t errbuf_size, void *opaque) {
+  size_t len = 0;
+  const char *v = (const char *)conveyor_message_value(msg, &len);
+  int *calls = (int *)opaque;
+  ++*calls;
+  if (len == 1 && (v[0] == '3' || v[0] == '7')) {
+    snprintf(errbuf, errbuf_size, "cannot pay %c", v[0]);
+    return 1;
+  }
+  return 0;
+}
+
+static const char *header_value(const conveyor_message_t *msg, const char *key, size_t *lenp) {
+  size_t i, n = conveyor_message_header_count(msg);
+  for (i = 0; i < n; ++i) {
+    const char *k = NULL;
+    const void *v = NULL;
+    conveyor_message_header(msg, i, &k, &v, lenp);
+    if (strcmp(k, key) == 0) return (const char *)v;
+  }
+  return NULL;
+}
+
+static void test_retry_handler(void) {
+  conveyor_broker_t *broker = NULL;
+  conveyor_config_t *bconf = conveyor_config_new(), *conf = conveyor_config_new();
+  conveyor_config_t *rconf = conveyor_config_new();
+  conveyor_admin_t *admin = NULL;
+  conveyor_producer_t *producer = NULL;
+  conveyor_consumer_t *consumer = NULL, *reader = NULL;
+  conveyor_retry_handler_t *handler = NULL;
+  conveyor_retry_stats_t stats, run_stats;
+  conveyor_topic_partition_t tp;
+  conveyor_error_t *err = NULL;
+  const char *topics[1];
+  char value[2];
+  int calls = 0, i, dead = 0;
+
+  REQUIRE_OK(conveyor_config_set(bconf, "group.initial.rebalance.delay.ms", "0", NULL));
+  REQUIRE_OK(conveyor_config_set(bconf, "offsets.topic.num.partitions", "1", NULL));
+  REQUIRE_OK(conveyor_broker_new(bconf, &broker, NULL));
+  REQUIRE_OK(conveyor_config_set(conf, "bootstrap.servers", conveyor_broker_bootstrap_servers(broker), NULL));
+  REQUIRE_OK(conveyor_admin_new(conf, &admin, NULL));
+  REQUIRE_OK(conveyor_admin_create_topic(admin, DLT_TOPIC, 1, 1, NULL, 10000, NULL));
+  REQUIRE_OK(conveyor_admin_create_topic(admin, DLT_TOPIC ".DLT", 1, 1, NULL, 10000, NULL));
+  REQUIRE_OK(conveyor_producer_new(conf, NULL, NULL, &producer, NULL));
+  for (i = 0; i < 10; ++i) {
+    value[0] = (char)('0' + i);
+    value[1] = 0;
+    REQUIRE_OK(conveyor_producer_produce(producer, DLT_TOPIC, 0, "k", 1, value, 1, NULL, 0, 0, NULL, NULL));
+  }
+  REQUIRE_OK(conveyor_producer_flush(producer, 30000, NULL));
+
+  /* A bad option names its key; NULL handles are refused. */
+  CHECK(conveyor_config_set(rconf, "max.retries", "lots", &err) == CONVEYOR_ERR_INVALID_CONFIG);
+  CHECK(err && strstr(conveyor_error_message(err), "max.retries") != NULL);
+  conveyor_error_destroy(err);
+  err = NULL;
+  CHECK(conveyor_retry_handler_new(NULL, producer, NULL, &handler, NULL) == CONVEYOR_ERR__INVALID_ARG);
+
+  REQUIRE_OK(conveyor_config_set(conf, "group.id", "c-abi-payers", NULL));
+  REQUIRE_OK(conveyor_config_set(conf, "auto.offset.reset", "earliest", NULL));
+  REQUIRE_OK(conveyor_config_set(conf, "enable.auto.commit", "false", NULL));
+  REQUIRE_OK(conveyor_consumer_new(conf, &consumer, NULL));
+  topics[0] = DLT_TOPIC;
+  REQUIRE_OK(conveyor_consumer_subscribe(consumer, topics, 1, NULL));
+  REQUIRE_OK(conveyor_config_set(rconf, "max.retries", "2", NULL));
+  REQUIRE_OK(conveyor_config_set(rconf, "retry.backoff.ms", "5", NULL));
+  REQUIRE_OK(conveyor_retry_handler_new(consumer, producer, rconf, &handler, NULL));
+  CHECK(conveyor_retry_handler_run(handler, NULL, NULL, 10, NULL, NULL) == CONVEYOR_ERR__INVALID_ARG);
+  memset(&stats, 0, sizeof stats);
+  for (i = 0; i < 300 && stats.records < 10; ++i) {
+    REQUIRE_OK(conveyor_retry_handler_run(handler, pay, &calls, 100, &run_stats, NULL));
+    REQUIRE_OK(conveyor_retry_handler_stats(handler, &stats));
+  }
+  CHECK(stats.records == 10);
+  CHECK(stats.dead_lettered == 2);
+  CHECK(stats.retries == 4);
+  CHECK(stats.succeeded == 8);
+  CHECK(calls == 10 + 4);
+
+  /* The dead letters, with where they came from and why. */
+  REQUIRE_OK(conveyor_config_set(conf, "group.id", "c-abi-dlt-reader", NULL));
+  REQUIRE_OK(conveyor_consumer_new(conf, &reader, NULL));
+  tp.topic = DLT_TOPIC ".DLT";
+  tp.partition = 0;
+  tp.offset = CONVEYOR_OFFSET_BEGINNING;
+  REQUIRE_OK(conveyor_consumer_assign(reader, &tp, 1, NULL));
+  for (i = 0; i < 100 && dead < 2; ++i) {
+    conveyor_message_t *m = NULL;
+    REQUIRE_OK(conveyor_consumer_poll(reader, 100, &m, NULL));
+    if (m) {
+      size_t topic_len = 0, why_len = 0, attempts_len = 0;
+      const char *topic = header_value(m, "conveyor.dlt.original.topic", &topic_len);
+      const char *why = header_value(m, "conveyor.dlt.error", &why_len);
+      const char *attempts = header_value(m, "conveyor.dlt.attempts", &attempts_len);
+      CHECK(topic && topic_len == strlen(DLT_TOPIC) && strncmp(topic, DLT_TOPIC, topic_len) == 0);
+      CHECK(why && why_len == 12 && strncmp(why, "cannot pay ", 11) == 0);
+      CHECK(attempts && attempts[0] == '3');
+      ++dead;
+      conveyor_message_destroy(m);
+    }
+  }
+  CHECK(dead == 2);
+  tp.topic = DLT_TOPIC;
+  REQUIRE_OK(conveyor_consumer_committed(consumer, &tp, 1, 10000, NULL));
+  CHECK(tp.offset == 10);
+
+  conveyor_retry_handler_stop(handler);
+  CHECK(conveyor_retry_handler_run(handler, pay, &calls, 10, NULL, NULL) == CONVEYOR_ERR__STATE);
+  conveyor_retry_handler_destroy(handler);
+  conveyor_retry_handler_destroy(NULL);
+  conveyor_consumer_destroy(reader);
+  conveyor_consumer_destroy(consumer);
+  conveyor_producer_destroy(producer);
+  conveyor_admin_destroy(admin);
+  conveyor_broker_destroy(broker);
+  conveyor_config_destroy(rconf);
+  conveyor_config_destroy(conf);
+  conveyor_config_destroy(bconf);
+}
+
 int main(void) {
   CHECK(strlen(conveyor_version()) >= 5);
   test_subscribe_commit(); /* consumer groups: subscribe, callbacks, commit, committed, lag */
@@ -579,6 +704,7 @@ int main(void) {
   test_errors();
   test_round_trip();
   test_groups();
+  test_retry_handler();
   if (failures) {
     fprintf(stderr, "%d check(s) failed\n", failures);
     return 1;

@@ -707,6 +707,80 @@ CONVEYOR_API conveyor_err_t conveyor_admin_delete_group(conveyor_admin_t *admin,
                                                         const char *group, int32_t timeout_ms,
                                                         conveyor_error_t **errp);
 
+/* ---------------------------------------------------------------------------------------- */
+/* Retry and dead-letter handler (consumer side)                                            */
+/* ---------------------------------------------------------------------------------------- */
+
+/* A loop that polls a consumer, hands each record to the caller's handler, retries a record
+ * whose handler fails up to max.retries more times with exponential backoff (retry.backoff.ms
+ * doubling up to retry.backoff.max.ms, KIP-580's shape), then writes it to a dead-letter topic
+ * and commits past it. Successfully handled records are committed after each polled batch, so
+ * the loop is at-least-once: a crash between handling and committing hands a record to the
+ * handler again.
+ *
+ * The dead-letter record keeps the original key, value and headers and adds these headers
+ * (UTF-8 text, numbers in decimal): conveyor.dlt.original.topic, conveyor.dlt.original.partition,
+ * conveyor.dlt.original.offset, conveyor.dlt.original.timestamp (epoch ms), conveyor.dlt.error
+ * (the handler's last message) and conveyor.dlt.attempts (1 + retries). Its topic is
+ * dead.letter.topic if set, else the original topic + dead.letter.topic.suffix (".DLT", Spring
+ * Kafka's convention); it must exist or be auto-created by the broker. The loop waits for the
+ * broker to acknowledge the dead letter (up to dead.letter.timeout.ms) before committing. */
+typedef struct conveyor_retry_handler_s conveyor_retry_handler_t;
+
+/* Counters of a retry handler (conveyor_retry_handler_stats) or of one run. */
+typedef struct conveyor_retry_stats_s {
+  uint64_t records;         /* records handed to the handler (first attempts) */
+  uint64_t succeeded;       /* records the handler eventually accepted */
+  uint64_t retries;         /* handler calls after a failure */
+  uint64_t dead_lettered;   /* records written to a dead-letter topic */
+  uint64_t commits;         /* successful commits */
+  uint64_t commit_failures; /* commits the coordinator refused (e.g. during a rebalance) */
+} conveyor_retry_stats_t;
+
+/* The caller's processing of one record. Return 0 to accept it, non-zero to fail this attempt;
+ * on failure, write a NUL-terminated reason of at most errbuf_size bytes into errbuf (it becomes
+ * the conveyor.dlt.error header; empty is allowed). msg is borrowed for the call (do not
+ * destroy it). Runs inside conveyor_retry_handler_run() on its calling thread. */
+typedef int (*conveyor_record_handler_cb_t)(const conveyor_message_t *msg, char *errbuf,
+                                            size_t errbuf_size, void *opaque);
+
+/* Creates a retry handler over consumer (subscribed or assigned; it should have
+ * enable.auto.commit=false) and producer (writes the dead letters; may be shared). Both must
+ * outlive the handler, and nothing else may poll the consumer while a run is in progress.
+ * conf may be NULL (defaults) or hold: max.retries (3, 0..1000), retry.backoff.ms (100),
+ * retry.backoff.max.ms (1000), dead.letter.topic (""), dead.letter.topic.suffix (".DLT"),
+ * dead.letter.timeout.ms (30000), max.poll.records (500). Errors: INVALID_CONFIG naming the
+ * key, _INVALID_ARG. */
+CONVEYOR_API conveyor_err_t conveyor_retry_handler_new(conveyor_consumer_t *consumer,
+                                                       conveyor_producer_t *producer,
+                                                       const conveyor_config_t *conf,
+                                                       conveyor_retry_handler_t **handlerp,
+                                                       conveyor_error_t **errp);
+
+/* Polls and handles records until conveyor_retry_handler_stop() or until timeout_ms passed
+ * (negative = until stopped). *statsp (may be NULL) receives this run's counters (zeros when
+ * the run fails; conveyor_retry_handler_stats() has the totals). The consumer's rebalance callbacks and the producer's delivery callbacks may run
+ * inside. Errors: a poll error (e.g. OFFSET_OUT_OF_RANGE with auto.offset.reset=none), a
+ * dead-letter write that failed or timed out (the record is given back, not committed),
+ * _STATE after stop. One thread at a time. */
+CONVEYOR_API conveyor_err_t conveyor_retry_handler_run(conveyor_retry_handler_t *handler,
+                                                       conveyor_record_handler_cb_t cb,
+                                                       void *opaque, int32_t timeout_ms,
+                                                       conveyor_retry_stats_t *statsp,
+                                                       conveyor_error_t **errp);
+
+/* Makes a run return soon (after the handler call in progress; a backoff wait is cut short);
+ * sticky. Records polled but not handled are given back (their partitions are sought to the
+ * first unhandled offset). Thread-safe; accepts NULL. */
+CONVEYOR_API void conveyor_retry_handler_stop(conveyor_retry_handler_t *handler);
+
+/* Counters since the handler was created. Thread-safe. Errors: _INVALID_ARG. */
+CONVEYOR_API conveyor_err_t conveyor_retry_handler_stats(const conveyor_retry_handler_t *handler,
+                                                         conveyor_retry_stats_t *statsp);
+
+/* Frees the handler (not its consumer or producer). Accepts NULL. Not concurrent with a run. */
+CONVEYOR_API void conveyor_retry_handler_destroy(conveyor_retry_handler_t *handler);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -16,10 +16,10 @@ from ._types import (OFFSET_BEGINNING, OFFSET_END, OFFSET_INVALID, TIMESTAMP_CRE
                      TIMESTAMP_LOG_APPEND_TIME, PartitionDescription, TopicDescription,
                      TopicPartition)
 from ._types import (GroupDescription, GroupLag, GroupListing, GroupOffset, MemberDescription,
-                     PartitionLag)
+                     PartitionLag, RetryStats)
 from .errors import *  # noqa: F401,F403  (the KafkaError hierarchy)
 from .errors import KafkaError, error_from_native
-from .client import Admin, Broker, Consumer, Producer
+from .client import Admin, Broker, Consumer, Producer, RetryHandler
 
 _conveyor._register(error_from_native)
 
@@ -36,4 +36,5 @@ __all__ = [
     "PartitionDescription", "KafkaError", "OFFSET_BEGINNING", "OFFSET_END", "OFFSET_INVALID",
     "TIMESTAMP_CREATE_TIME", "TIMESTAMP_LOG_APPEND_TIME", "version",
     "GroupDescription", "GroupLag", "GroupListing", "GroupOffset", "MemberDescription", "PartitionLag",
+    "RetryHandler", "RetryStats",
 ] + [n for n in dir() if n.endswith("Error") and n != "KafkaError"]

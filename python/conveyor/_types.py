@@ -133,3 +133,17 @@ class GroupLag:
     @property
     def total_lag(self) -> int:
         return sum(r.lag for r in self.partitions if r.lag is not None)
+
+
+@dataclass
+class RetryStats:
+    """Counters of a RetryHandler: of one run() (its return value) or since creation (.stats).
+    records: records handed to the handler (first attempts); succeeded: records it eventually
+    accepted; retries: handler calls after a failure; dead_lettered: records written to a
+    dead-letter topic; commits / commit_failures: commits made / refused by the coordinator."""
+    records: int = 0
+    succeeded: int = 0
+    retries: int = 0
+    dead_lettered: int = 0
+    commits: int = 0
+    commit_failures: int = 0

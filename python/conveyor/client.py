@@ -13,7 +13,7 @@ from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optio
 
 from . import _conveyor
 from ._conveyor import Record
-from ._types import (OFFSET_END, GroupDescription, GroupLag, GroupListing, GroupOffset, MemberDescription,
+from ._types import (OFFSET_END, GroupDescription, GroupLag, GroupListing, GroupOffset, MemberDescription, RetryStats,
                      PartitionDescription, PartitionLag, TopicDescription, TopicPartition)
 from .errors import UnknownTopicOrPartitionError, error_from_native
 
@@ -255,6 +255,55 @@ class Consumer(_conveyor.Consumer):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class RetryHandler:
+    """The retry-and-dead-letter loop: polls ``consumer``, calls ``handler(record)`` for each
+    record, retries a record whose handler raises up to ``max.retries`` more times with
+    exponential backoff (``retry.backoff.ms`` doubling up to ``retry.backoff.max.ms``, the
+    shape of KIP-580), then writes it to a dead-letter topic with ``producer`` and commits past
+    it. Records handled successfully are committed after each polled batch, so the loop is
+    at-least-once: a crash between handling and committing hands a record to the handler again.
+
+    The dead-letter record keeps the original key, value and headers and adds the headers
+    ``conveyor.dlt.original.topic``, ``.partition``, ``.offset``, ``.timestamp``,
+    ``conveyor.dlt.error`` ("ExceptionType: message" of the last failure) and
+    ``conveyor.dlt.attempts``. Its topic is ``dead.letter.topic`` if set, else the record's topic
+    + ``dead.letter.topic.suffix`` (``".DLT"``, Spring Kafka's convention); it must exist or be
+    auto-created by the broker. The loop waits for the broker to acknowledge the dead letter
+    (``dead.letter.timeout.ms``) before committing.
+
+    config keys (Kafka-style names; values str, int or bool): ``max.retries`` (3),
+    ``retry.backoff.ms`` (100), ``retry.backoff.max.ms`` (1000), ``dead.letter.topic`` (""),
+    ``dead.letter.topic.suffix`` (".DLT"), ``dead.letter.timeout.ms`` (30000),
+    ``max.poll.records`` (500). A bad key or value raises KafkaError naming it.
+
+    The consumer should have ``enable.auto.commit=false``; nothing else may poll it while
+    ``run()`` runs. Its rebalance callbacks and the producer's delivery reports are served
+    inside ``run()``. An ``Exception`` from the handler fails the attempt; KeyboardInterrupt or
+    SystemExit stops the handler (``stop()`` is sticky) and is raised from ``run()``. The GIL
+    is released while waiting; Ctrl-C interrupts ``run()``.
+    """
+
+    def __init__(self, consumer: "Consumer", producer: "Producer", config: Optional[Config] = None) -> None:
+        self._native = _conveyor.RetryHandler(consumer, producer, config_to_strings(config))
+
+    def run(self, handler: Callable[[Record], Any], timeout: Optional[float] = None) -> RetryStats:
+        """Handles records until ``stop()`` (from another thread or the handler) or until
+        ``timeout`` seconds passed (None: until stopped). Returns this run's counters. Raises
+        a poll error (e.g. OffsetOutOfRangeError with auto.offset.reset=none), a failed or
+        unacknowledged dead-letter write (the record is given back, not committed), or the
+        KeyboardInterrupt/SystemExit the handler raised."""
+        return RetryStats(*self._native.run(handler, timeout))
+
+    def stop(self) -> None:
+        """Makes ``run()`` return after the record in progress; sticky. Thread-safe."""
+        self._native.stop()
+
+    @property
+    def stats(self) -> RetryStats:
+        """Counters since the handler was created. Thread-safe."""
+        return RetryStats(*self._native.stats())
 
 
 def _group_description(d: Dict[str, Any]) -> GroupDescription:

@@ -7,6 +7,7 @@
 #include <pybind11/stl.h>
 
 #include <atomic>
+#include <cstdio>
 #include <chrono>
 #include <mutex>
 #include <tuple>
@@ -387,6 +388,9 @@ class Producer {
     flush(timeout);
     close_now();
   }
+
+  // The C handle, for the retry handler (raises when closed).
+  conveyor_producer_t* native() const { return live(); }
 
  private:
   conveyor_producer_t* live() const {
@@ -786,6 +790,9 @@ class Consumer {
     return {std::string(buf), generation};
   }
 
+  // The C handle, for the retry handler (raises when closed).
+  conveyor_consumer_t* native() const { return live(); }
+
  private:
   conveyor_consumer_t* live() const {
     if (!consumer_)
@@ -1147,6 +1154,114 @@ class Admin {
 
 }  // namespace
 
+// ---- retry and dead-letter handler ------------------------------------------------------
+
+// conveyor_retry_handler_* over a Consumer and a Producer of this module. The Python handler
+// gets a Record; an Exception it raises fails that attempt (str(exc) becomes the dead-letter
+// error header). A BaseException that is not an Exception (KeyboardInterrupt, SystemExit)
+// stops the handler and is raised from run(). run() goes into the C loop in slices so Ctrl-C
+// is noticed between them.
+class RetryHandler {
+ public:
+  RetryHandler(Consumer& consumer, Producer& producer, const std::map<std::string, std::string>& config)
+  {  // py::keep_alive (below) keeps consumer and producer alive as long as the handler
+    Config conf(config);
+    conveyor_error_t* err = nullptr;
+    conveyor_err_t rc = conveyor_retry_handler_new(consumer.native(), producer.native(), conf.conf, &handler_, &err);
+    check(rc, err);
+  }
+  ~RetryHandler() { conveyor_retry_handler_destroy(handler_); }
+
+  // Returns (records, succeeded, retries, dead_lettered, commits, commit_failures) of this run.
+  std::tuple<uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t> run(py::object handler,
+                                                                                const py::object& timeout) {
+    if (!PyCallable_Check(handler.ptr())) throw py::type_error("handler must be callable");
+    if (stopped_)  // stop() is sticky, as in the C ABI
+      raise_error(CONVEYOR_ERR__STATE, conveyor_err_name(CONVEYOR_ERR__STATE), "the retry handler was stopped", false,
+                  false);
+    handler_fn_ = handler;
+    conveyor_retry_stats_t total{};
+    Deadline deadline(to_ms(timeout));
+    for (;;) {
+      int32_t slice = deadline.slice();
+      conveyor_retry_stats_t st{};
+      conveyor_error_t* err = nullptr;
+      conveyor_err_t rc;
+      {
+        NoGil nogil;
+        rc = conveyor_retry_handler_run(handler_, &RetryHandler::trampoline, this, slice, &st, &err);
+      }
+      total.records += st.records;
+      total.succeeded += st.succeeded;
+      total.retries += st.retries;
+      total.dead_lettered += st.dead_lettered;
+      total.commits += st.commits;
+      total.commit_failures += st.commit_failures;
+      if (fatal_) {
+        conveyor_error_destroy(err);
+        py::object exc = std::move(*fatal_);
+        fatal_.reset();
+        handler_fn_ = py::none();
+        PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(exc.ptr())), exc.ptr());
+        throw py::error_already_set();
+      }
+      if (rc == CONVEYOR_ERR__STATE && stopped_) {  // stop() from another thread: a normal end
+        conveyor_error_destroy(err);
+        break;
+      }
+      check(rc, err);
+      if (slice == 0 || stopped_) break;
+      check_signals();
+    }
+    handler_fn_ = py::none();
+    return {total.records, total.succeeded, total.retries, total.dead_lettered, total.commits, total.commit_failures};
+  }
+
+  void stop() {
+    stopped_ = true;
+    conveyor_retry_handler_stop(handler_);
+  }
+
+  std::tuple<uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t> stats() const {
+    conveyor_retry_stats_t st{};
+    conveyor_retry_handler_stats(handler_, &st);
+    return {st.records, st.succeeded, st.retries, st.dead_lettered, st.commits, st.commit_failures};
+  }
+
+ private:
+  static int trampoline(const conveyor_message_t* msg, char* errbuf, size_t errbuf_size, void* opaque) {
+    auto* self = static_cast<RetryHandler*>(opaque);
+    if (interpreter_finalizing() && PyThread_get_thread_ident() != g_main_thread_ident) return 1;
+    py::gil_scoped_acquire gil;
+    auto reason = [&](const std::string& text) {
+      std::snprintf(errbuf, errbuf_size, "%s", text.c_str());
+      return 1;
+    };
+    if (self->fatal_) return reason("stopped");
+    try {
+      self->handler_fn_(make_record(msg));
+      return 0;
+    } catch (py::error_already_set& e) {
+      if (!e.matches(PyExc_Exception)) {  // KeyboardInterrupt, SystemExit, ...: stop and re-raise
+        self->fatal_ = e.value();
+        self->stopped_ = true;
+        conveyor_retry_handler_stop(self->handler_);
+        return reason("stopped");
+      }
+      std::string text = py::str(e.value());
+      std::string type = py::str(py::handle(reinterpret_cast<PyObject*>(Py_TYPE(e.value().ptr()))).attr("__name__"));
+      return reason(text.empty() ? type : type + ": " + text);
+    } catch (const std::exception& e) {
+      return reason(std::string("conveyor: ") + e.what());
+    }
+  }
+
+  conveyor_retry_handler_t* handler_ = nullptr;
+  py::object handler_fn_ = py::none();
+  std::optional<py::object> fatal_;
+  std::atomic<bool> stopped_{false};
+};
+
 PYBIND11_MODULE(_conveyor, m) {
   g_main_thread_ident = py::module_::import("threading").attr("main_thread")().attr("ident").cast<unsigned long>();
   m.doc() = "Native layer of the conveyor package (pybind11 over libconveyor's C ABI).";
@@ -1217,6 +1332,13 @@ PYBIND11_MODULE(_conveyor, m) {
       .def("committed", &Consumer::committed, py::arg("partitions"), py::arg("timeout") = py::none())
       .def("lag", &Consumer::lag, py::arg("topic"), py::arg("partition"), py::arg("timeout") = py::none())
       .def("group_member", &Consumer::group_member);
+
+  py::class_<RetryHandler>(m, "RetryHandler")
+      .def(py::init<Consumer&, Producer&, const std::map<std::string, std::string>&>(), py::arg("consumer"),
+           py::arg("producer"), py::arg("config"), py::keep_alive<1, 2>(), py::keep_alive<1, 3>())
+      .def("run", &RetryHandler::run, py::arg("handler"), py::arg("timeout") = py::none())
+      .def("stop", &RetryHandler::stop)
+      .def("stats", &RetryHandler::stats);
 
   py::class_<Admin>(m, "Admin")
       .def(py::init<const std::map<std::string, std::string>&>(), py::arg("config"))

@@ -31,6 +31,19 @@ type TopicInfo struct {
 
 const defaultAdminTimeoutMs = 30000
 
+// enter checks ctx and that the admin is open, and takes its lock; the caller defers unlock.
+func (a *Admin) enter(ctx context.Context) (unlock func(), err error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	a.mu.Lock()
+	if a.h == nil {
+		a.mu.Unlock()
+		return nil, ErrClosed
+	}
+	return a.mu.Unlock, nil
+}
+
 // NewAdmin creates an admin client ("bootstrap.servers" required). Errors: ErrInvalidConfig.
 func NewAdmin(cfg Config) (*Admin, error) {
 	conf, err := cfg.toC()
@@ -52,14 +65,11 @@ func NewAdmin(cfg Config) (*Admin, error) {
 // Errors: ErrTopicAlreadyExists, ErrInvalidTopic, ErrInvalidPartitions,
 // ErrInvalidReplicationFactor, ErrInvalidConfig.
 func (a *Admin) CreateTopic(ctx context.Context, name string, partitions int32, replicationFactor int16, configs Config) error {
-	if err := ctx.Err(); err != nil {
+	unlock, err := a.enter(ctx)
+	if err != nil {
 		return err
 	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.h == nil {
-		return ErrClosed
-	}
+	defer unlock()
 	var conf cabi.Struct_SS_conveyor_config_s = cabi.SwigcptrStruct_SS_conveyor_config_s(0)
 	if len(configs) > 0 {
 		c, err := configs.toC()
@@ -76,14 +86,11 @@ func (a *Admin) CreateTopic(ctx context.Context, name string, partitions int32, 
 
 // DeleteTopic deletes a topic. Errors: ErrUnknownTopicOrPartition.
 func (a *Admin) DeleteTopic(ctx context.Context, name string) error {
-	if err := ctx.Err(); err != nil {
+	unlock, err := a.enter(ctx)
+	if err != nil {
 		return err
 	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.h == nil {
-		return ErrClosed
-	}
+	defer unlock()
 	slot := newErrSlot()
 	return slot.result(cabi.Conveyor_admin_delete_topic(a.h, name, timeoutMs(ctx, defaultAdminTimeoutMs), slot.p))
 }
@@ -111,14 +118,11 @@ func topicsFromC(l cabi.Struct_SS_conveyor_topic_list_s) ([]TopicInfo, error) {
 
 // ListTopics returns every topic (internal ones included, marked Internal).
 func (a *Admin) ListTopics(ctx context.Context) ([]TopicInfo, error) {
-	if err := ctx.Err(); err != nil {
+	unlock, err := a.enter(ctx)
+	if err != nil {
 		return nil, err
 	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.h == nil {
-		return nil, ErrClosed
-	}
+	defer unlock()
 	out := cabi.New_topiclistpp()
 	defer cabi.Delete_topiclistpp(out)
 	slot := newErrSlot()
@@ -133,14 +137,11 @@ func (a *Admin) ListTopics(ctx context.Context) ([]TopicInfo, error) {
 // DescribeTopics describes the named topics. Errors: ErrUnknownTopicOrPartition naming the
 // first missing topic.
 func (a *Admin) DescribeTopics(ctx context.Context, names ...string) ([]TopicInfo, error) {
-	if err := ctx.Err(); err != nil {
+	unlock, err := a.enter(ctx)
+	if err != nil {
 		return nil, err
 	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.h == nil {
-		return nil, ErrClosed
-	}
+	defer unlock()
 	arr, free := stringsToC(names)
 	defer free()
 	out := cabi.New_topiclistpp()
@@ -158,14 +159,11 @@ func (a *Admin) DescribeTopics(ctx context.Context, names ...string) ([]TopicInf
 // OffsetBeginning (log start) or a timestamp in epoch ms (the earliest offset whose
 // timestamp is >= it; -1 when none). The Offset of each input is ignored.
 func (a *Admin) ListOffsets(ctx context.Context, parts []TopicPartition, spec int64) ([]TopicPartition, error) {
-	if err := ctx.Err(); err != nil {
+	unlock, err := a.enter(ctx)
+	if err != nil {
 		return nil, err
 	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.h == nil {
-		return nil, ErrClosed
-	}
+	defer unlock()
 	arr, free := tpsToC(parts)
 	defer free()
 	slot := newErrSlot()

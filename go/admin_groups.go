@@ -75,14 +75,11 @@ type CommittedOffset struct {
 // ListGroups lists the groups known to the cluster, sorted by id; states (e.g. "Stable",
 // "Empty") keeps only groups in those states.
 func (a *Admin) ListGroups(ctx context.Context, states ...string) ([]GroupListing, error) {
-	if err := ctx.Err(); err != nil {
+	unlock, err := a.enter(ctx)
+	if err != nil {
 		return nil, err
 	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.h == nil {
-		return nil, ErrClosed
-	}
+	defer unlock()
 	arr, free := stringsToC(states)
 	defer free()
 	out := cabi.New_grouplistpp()
@@ -122,14 +119,11 @@ func describeFromC(d cabi.Struct_SS_conveyor_group_description_s) GroupDescripti
 
 // DescribeGroup describes one group: state, protocol, members and their assignments.
 func (a *Admin) DescribeGroup(ctx context.Context, group string) (*GroupDescription, error) {
-	if err := ctx.Err(); err != nil {
+	unlock, err := a.enter(ctx)
+	if err != nil {
 		return nil, err
 	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.h == nil {
-		return nil, ErrClosed
-	}
+	defer unlock()
 	out := cabi.New_groupdescpp()
 	defer cabi.Delete_groupdescpp(out)
 	slot := newErrSlot()
@@ -146,14 +140,11 @@ func (a *Admin) DescribeGroup(ctx context.Context, group string) (*GroupDescript
 // OffsetFetch + ListOffsets latest), as `conveyor group describe` and
 // kafka-consumer-groups --describe do.
 func (a *Admin) GroupLag(ctx context.Context, group string) (*GroupLag, error) {
-	if err := ctx.Err(); err != nil {
+	unlock, err := a.enter(ctx)
+	if err != nil {
 		return nil, err
 	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.h == nil {
-		return nil, ErrClosed
-	}
+	defer unlock()
 	out := cabi.New_grouplagpp()
 	defer cabi.Delete_grouplagpp(out)
 	slot := newErrSlot()
@@ -177,14 +168,11 @@ func (a *Admin) GroupLag(ctx context.Context, group string) (*GroupLag, error) {
 // ListGroupOffsets returns the group's committed offsets for parts (nil: every partition the
 // group has committed).
 func (a *Admin) ListGroupOffsets(ctx context.Context, group string, parts []TopicPartition) ([]CommittedOffset, error) {
-	if err := ctx.Err(); err != nil {
+	unlock, err := a.enter(ctx)
+	if err != nil {
 		return nil, err
 	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.h == nil {
-		return nil, ErrClosed
-	}
+	defer unlock()
 	arr, free := tpsToC(parts)
 	defer free()
 	out := cabi.New_groupoffsetspp()
@@ -211,14 +199,11 @@ func (a *Admin) ListGroupOffsets(ctx context.Context, group string, parts []Topi
 // alterConsumerGroupOffsets and `conveyor group reset-offsets --execute` do. Refused with
 // ErrNonEmptyGroup while the group has members.
 func (a *Admin) AlterGroupOffsets(ctx context.Context, group string, offsets []TopicPartition) error {
-	if err := ctx.Err(); err != nil {
+	unlock, err := a.enter(ctx)
+	if err != nil {
 		return err
 	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.h == nil {
-		return ErrClosed
-	}
+	defer unlock()
 	arr, free := tpsToC(offsets)
 	defer free()
 	slot := newErrSlot()
@@ -229,14 +214,11 @@ func (a *Admin) AlterGroupOffsets(ctx context.Context, group string, offsets []T
 // DeleteGroup deletes a group and its committed offsets. Errors: ErrNonEmptyGroup (it has
 // members), ErrGroupIDNotFound.
 func (a *Admin) DeleteGroup(ctx context.Context, group string) error {
-	if err := ctx.Err(); err != nil {
+	unlock, err := a.enter(ctx)
+	if err != nil {
 		return err
 	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.h == nil {
-		return ErrClosed
-	}
+	defer unlock()
 	slot := newErrSlot()
 	return slot.result(cabi.Conveyor_admin_delete_group(a.h, group, timeoutMs(ctx, defaultAdminTimeoutMs), slot.p))
 }

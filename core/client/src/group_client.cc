@@ -233,6 +233,28 @@ void GroupClient::drive() {
 
 void GroupClient::leader_metadata(std::vector<std::string> topics, int attempt) {
   std::weak_ptr<bool> alive = alive_;
+  // The leader assigns from the client's metadata when it already knows every subscribed
+  // topic (as Java's ConsumerCoordinator does; a later change of a partition count makes the
+  // member rejoin, see on_metadata). Asking the broker again would queue the Metadata request
+  // behind the consumer's own long-polling Fetch on the same connection and hold the whole
+  // group's SyncGroup for up to fetch.max.wait.ms.
+  if (attempt == 0) {
+    std::map<std::string, int32_t> cached;
+    for (const auto& t : topics) {
+      auto it = net_.metadata().topics.find(t);
+      if (it == net_.metadata().topics.end() || it->second.error != ErrorCode::none || it->second.partitions.empty())
+        break;
+      cached[t] = static_cast<int32_t>(it->second.partitions.size());
+    }
+    if (cached.size() == topics.size()) {
+      loop_.schedule(0, [this, alive, cached] {
+        if (alive.expired() || stopped_) return;
+        membership_.on_leader_metadata(cached, io::steady_now_ms());
+        drive();
+      });
+      return;
+    }
+  }
   auto copy = topics;
   net_.fetch_metadata(std::move(copy), false, [this, alive, topics, attempt](Result<protocol::MetadataResponse> r) {
     if (alive.expired() || stopped_) return;

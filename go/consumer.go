@@ -32,13 +32,16 @@ type RebalanceListener struct {
 type Consumer struct {
 	id uintptr
 
-	mu       sync.Mutex   // the consumer's one-at-a-time calls
-	life     sync.RWMutex // Wakeup (shared) against Close freeing h (exclusive)
-	woken    atomic.Bool  // set by Wakeup, consumed by the Poll that returns because of it
-	h        cabi.Struct_SS_conveyor_consumer_s
-	listener RebalanceListener
-	commitCB func(offsets []TopicPartition, err error)
-	closed   chan struct{}
+	mu    sync.Mutex   // the consumer's one-at-a-time calls
+	life  sync.RWMutex // Wakeup (shared) against Close freeing h (exclusive)
+	woken atomic.Bool  // set by Wakeup, consumed by the Poll that returns because of it
+	// inCallback is set while a rebalance listener or commit callback runs inside a call that
+	// holds mu, so the consumer methods the callback calls do not wait for mu (a deadlock).
+	inCallback atomic.Bool
+	h          cabi.Struct_SS_conveyor_consumer_s
+	listener   RebalanceListener
+	commitCB   func(offsets []TopicPartition, err error)
+	closed     chan struct{}
 }
 
 var consumers registry[*Consumer]
@@ -48,6 +51,16 @@ const (
 	rebalanceRevoked  = 2
 	rebalanceLost     = 3
 )
+
+// lock takes the consumer's one-call-at-a-time lock and returns its release; inside a callback
+// that runs within a locked call (the same goroutine), it takes nothing.
+func (c *Consumer) lock() (unlock func()) {
+	if c.inCallback.Load() {
+		return func() {}
+	}
+	c.mu.Lock()
+	return c.mu.Unlock
+}
 
 func fromC(parts []cabi.TopicPartition) []TopicPartition {
 	out := make([]TopicPartition, len(parts))
@@ -76,12 +89,16 @@ func init() {
 			}
 		}
 		if fn != nil {
+			c.inCallback.Store(true)
+			defer c.inCallback.Store(false)
 			fn(c, fromC(parts))
 		}
 	}
 	cabi.OnCommit = func(consumerID uintptr, code int32, message string, offsets []cabi.TopicPartition) {
 		c, ok := consumers.get(consumerID)
 		if ok && c.commitCB != nil {
+			c.inCallback.Store(true)
+			defer c.inCallback.Store(false)
 			c.commitCB(fromC(offsets), codeError(code, message))
 		}
 	}
@@ -135,8 +152,7 @@ func stringsToC(ss []string) (cabi.Cvgo_strings_t, func()) {
 // Kafka's INVALID_GROUP_ID without group.id, ErrLocalInvalidArgument for no topics.
 // Kafka: KafkaConsumer.subscribe.
 func (c *Consumer) Subscribe(topics []string, listener RebalanceListener) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	defer c.lock()()
 	if c.h == nil {
 		return ErrClosed
 	}
@@ -150,8 +166,7 @@ func (c *Consumer) Subscribe(topics []string, listener RebalanceListener) error 
 // SubscribePattern subscribes to every topic whose whole name matches the ECMAScript regular
 // expression (Java's subscribe(Pattern)); the match is re-evaluated every metadata.max.age.ms.
 func (c *Consumer) SubscribePattern(regex string, listener RebalanceListener) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	defer c.lock()()
 	if c.h == nil {
 		return ErrClosed
 	}
@@ -163,8 +178,7 @@ func (c *Consumer) SubscribePattern(regex string, listener RebalanceListener) er
 // Unsubscribe commits (with enable.auto.commit), runs Revoked, leaves the group and clears
 // the assignment.
 func (c *Consumer) Unsubscribe() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	defer c.lock()()
 	if c.h == nil {
 		return ErrClosed
 	}
@@ -175,8 +189,7 @@ func (c *Consumer) Unsubscribe() error {
 // Assign replaces the assignment with these partitions (no group membership). Offset is a
 // position, OffsetBeginning, OffsetEnd or OffsetInvalid (auto.offset.reset decides).
 func (c *Consumer) Assign(parts []TopicPartition) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	defer c.lock()()
 	if c.h == nil {
 		return ErrClosed
 	}
@@ -189,8 +202,7 @@ func (c *Consumer) Assign(parts []TopicPartition) error {
 // Assignment is the current assignment, with each partition's position as Offset
 // (OffsetInvalid while not known yet).
 func (c *Consumer) Assignment() ([]TopicPartition, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	defer c.lock()()
 	if c.h == nil {
 		return nil, ErrClosed
 	}
@@ -214,8 +226,7 @@ func (c *Consumer) Assignment() ([]TopicPartition, error) {
 // Seek moves an assigned partition's position (offset as in Assign). Errors:
 // ErrLocalUnknownPartition when not assigned.
 func (c *Consumer) Seek(tp TopicPartition) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	defer c.lock()()
 	if c.h == nil {
 		return ErrClosed
 	}
@@ -225,8 +236,7 @@ func (c *Consumer) Seek(tp TopicPartition) error {
 
 // Position is the offset of the next record Poll returns for an assigned partition.
 func (c *Consumer) Position(topic string, partition int32) (int64, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	defer c.lock()()
 	if c.h == nil {
 		return 0, ErrClosed
 	}
@@ -260,8 +270,7 @@ func (c *Consumer) PollBatch(ctx context.Context, max int) ([]*Record, error) {
 	if max <= 0 {
 		max = 500
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	defer c.lock()()
 	if c.h == nil {
 		return nil, ErrClosed
 	}
@@ -365,9 +374,9 @@ func (c *Consumer) CommitSync(ctx context.Context, offsets []TopicPartition) err
 // CommitAsync sends the commit and returns at once; cb (may be nil) gets the outcome inside
 // a later Poll (Java's commitAsync(callback)).
 func (c *Consumer) CommitAsync(offsets []TopicPartition, cb func(offsets []TopicPartition, err error)) error {
-	c.mu.Lock()
+	unlock := c.lock()
 	c.commitCB = cb
-	c.mu.Unlock()
+	unlock()
 	return c.commit(context.Background(), offsets, 1)
 }
 
@@ -382,8 +391,7 @@ func (c *Consumer) commit(ctx context.Context, offsets []TopicPartition, mode in
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	defer c.lock()()
 	if c.h == nil {
 		return ErrClosed
 	}
@@ -395,8 +403,7 @@ func (c *Consumer) commit(ctx context.Context, offsets []TopicPartition, mode in
 
 // Committed returns the group's committed offset for each partition (-1 when none).
 func (c *Consumer) Committed(ctx context.Context, parts []TopicPartition) ([]TopicPartition, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	defer c.lock()()
 	if c.h == nil {
 		return nil, ErrClosed
 	}
@@ -415,8 +422,7 @@ func (c *Consumer) Committed(ctx context.Context, parts []TopicPartition) ([]Top
 
 // MemberID and Generation of the consumer in its group ("" and -1 when not a member).
 func (c *Consumer) MemberID() (string, int32) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	defer c.lock()()
 	if c.h == nil {
 		return "", -1
 	}
@@ -429,8 +435,10 @@ func (c *Consumer) MemberID() (string, int32) {
 // Close commits (with enable.auto.commit), runs Revoked, leaves the group, closes
 // connections and frees the consumer. Idempotent.
 func (c *Consumer) Close() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	if c.inCallback.Load() {
+		return &Error{Code: ErrLocalState, Name: "LOCAL_STATE", Message: "Close called from a rebalance or commit callback"}
+	}
+	defer c.lock()()
 	if c.h == nil {
 		return nil
 	}

@@ -542,3 +542,72 @@ func TestAdminGroupsLagResetDelete(t *testing.T) {
 		t.Fatalf("delete twice: %v", err)
 	}
 }
+
+// A rebalance listener may call the consumer it belongs to (Java's
+// ConsumerRebalanceListener commits in onPartitionsRevoked): no deadlock.
+func TestListenerCallsTheConsumer(t *testing.T) {
+	b := startBroker(t, map[string]string{"group.initial.rebalance.delay.ms": "0", "offsets.topic.num.partitions": "1"})
+	ctx := ctxT(t, 60*time.Second)
+	p, _ := conveyor.NewProducer(conveyor.Config{"bootstrap.servers": b.BootstrapServers()})
+	for i := 0; i < 10; i++ {
+		p.Produce(ctx, &conveyor.Record{Topic: "lst", Partition: 0, Value: []byte("x")}, nil)
+	}
+	p.Flush(ctx)
+	p.Close()
+	c, _ := conveyor.NewConsumer(conveyor.Config{"bootstrap.servers": b.BootstrapServers(), "group.id": "lst",
+		"auto.offset.reset": "earliest", "enable.auto.commit": "false"})
+	var positions []int64
+	var revokeErr error
+	revoked := false
+	err := c.Subscribe([]string{"lst"}, conveyor.RebalanceListener{
+		Assigned: func(c *conveyor.Consumer, parts []conveyor.TopicPartition) {
+			for _, tp := range parts {
+				if err := c.Seek(conveyor.TopicPartition{Topic: tp.Topic, Partition: tp.Partition, Offset: 4}); err != nil {
+					t.Errorf("Seek in Assigned: %v", err)
+				}
+				pos, err := c.Position(tp.Topic, tp.Partition)
+				if err != nil {
+					t.Errorf("Position in Assigned: %v", err)
+				}
+				positions = append(positions, pos)
+			}
+			if err := c.Close(); err == nil {
+				t.Errorf("Close inside a callback was accepted")
+			}
+		},
+		Revoked: func(c *conveyor.Consumer, parts []conveyor.TopicPartition) {
+			revoked = true
+			revokeErr = c.CommitSync(ctx, nil)
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := 0
+	for got < 6 {
+		recs, err := c.PollBatch(ctx, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range recs {
+			if got == 0 && r.Offset != 4 {
+				t.Fatalf("first record at %d after Seek(4) in Assigned", r.Offset)
+			}
+			got++
+		}
+	}
+	if len(positions) != 1 || positions[0] != 4 {
+		t.Fatalf("positions %v", positions)
+	}
+	if err := c.Unsubscribe(); err != nil {
+		t.Fatal(err)
+	}
+	if !revoked || revokeErr != nil {
+		t.Fatalf("revoked %v, commit inside Revoked: %v", revoked, revokeErr)
+	}
+	committed, err := c.Committed(ctx, []conveyor.TopicPartition{{Topic: "lst", Partition: 0}})
+	if err != nil || committed[0].Offset != 10 {
+		t.Fatalf("committed %v %v", committed, err)
+	}
+	c.Close()
+}

@@ -56,6 +56,7 @@
 %pointer_functions(conveyor_group_description_t *, groupdescpp);
 %pointer_functions(conveyor_group_offsets_t *, groupoffsetspp);
 %pointer_functions(conveyor_group_lag_t *, grouplagpp);
+%pointer_functions(conveyor_retry_handler_t *, retryhandlerpp);
 %pointer_functions(int64_t, int64p);
 %pointer_functions(size_t, sizep);
 %pointer_functions(int32_t, int32p);
@@ -124,6 +125,9 @@
 %rename("%s") conveyor_admin_group_lag;
 %rename("%s") conveyor_admin_alter_group_offsets;
 %rename("%s") conveyor_admin_delete_group;
+%rename("%s") conveyor_retry_handler_new;
+%rename("%s") conveyor_retry_handler_stop;
+%rename("%s") conveyor_retry_handler_destroy;
 
 %include "conveyor/conveyor.h"
 
@@ -134,6 +138,8 @@
 /* ---- callbacks into Go (exported from go/internal/cabi/callbacks.go) ---- */
 extern void cvgoRebalance(uintptr_t consumer_id, int event, conveyor_topic_partition_t *parts,
                           size_t count);
+extern int cvgoHandleRecord(uintptr_t handler_id, conveyor_message_t *msg, char *errbuf,
+                            size_t errbuf_size);
 extern void cvgoCommitted(uintptr_t consumer_id, int32_t code, char *message,
                           conveyor_topic_partition_t *parts, size_t count);
 
@@ -171,6 +177,10 @@ static void cvgo_rebalance_tramp(conveyor_consumer_t *consumer, int event,
                                  void *opaque) {
   (void)consumer;
   cvgoRebalance((uintptr_t)opaque, event, (conveyor_topic_partition_t *)parts, count);
+}
+static int cvgo_record_tramp(const conveyor_message_t *msg, char *errbuf, size_t errbuf_size,
+                             void *opaque) {
+  return cvgoHandleRecord((uintptr_t)opaque, (conveyor_message_t *)msg, errbuf, errbuf_size);
 }
 static void cvgo_commit_tramp(conveyor_consumer_t *consumer, const conveyor_error_t *err,
                               const conveyor_topic_partition_t *offsets, size_t count,
@@ -269,6 +279,31 @@ conveyor_err_t cvgo_consumer_callbacks(conveyor_consumer_t *consumer, uintptr_t 
                                                          (void *)consumer_id, errp);
   if (rc != CONVEYOR_OK) return rc;
   return conveyor_consumer_set_commit_cb(consumer, cvgo_commit_tramp, (void *)consumer_id, errp);
+}
+
+/* ---- retry and dead-letter handler ---- */
+/* Runs the handler with records going to cvgoHandleRecord(handler_id, ...); this run's six
+ * counters (records, succeeded, retries, dead_lettered, commits, commit_failures) into OUT64. */
+conveyor_err_t cvgo_retry_run(conveyor_retry_handler_t *h, uintptr_t handler_id, int32_t timeout_ms,
+                              long long *OUT64, size_t LEN, conveyor_error_t **errp) {
+  conveyor_retry_stats_t st;
+  conveyor_err_t rc = conveyor_retry_handler_run(h, cvgo_record_tramp, (void *)handler_id, timeout_ms,
+                                                 &st, errp);
+  long long v[6] = {(long long)st.records, (long long)st.succeeded, (long long)st.retries,
+                    (long long)st.dead_lettered, (long long)st.commits,
+                    (long long)st.commit_failures};
+  for (size_t i = 0; i < LEN && i < 6; i++) OUT64[i] = v[i];
+  return rc;
+}
+/* The handler's totals, as cvgo_retry_run orders them. */
+void cvgo_retry_stats(const conveyor_retry_handler_t *h, long long *OUT64, size_t LEN) {
+  conveyor_retry_stats_t st;
+  memset(&st, 0, sizeof st);
+  conveyor_retry_handler_stats(h, &st);
+  long long v[6] = {(long long)st.records, (long long)st.succeeded, (long long)st.retries,
+                    (long long)st.dead_lettered, (long long)st.commits,
+                    (long long)st.commit_failures};
+  for (size_t i = 0; i < LEN && i < 6; i++) OUT64[i] = v[i];
 }
 
 /* ---- consumer groups through Admin ---- */

@@ -476,6 +476,29 @@ static conveyor_group_lag_t * grouplagpp_value(conveyor_group_lag_t * *obj) {
 }
 
 
+static conveyor_retry_handler_t * *new_retryhandlerpp(void) { 
+  return (conveyor_retry_handler_t * *) calloc(1,sizeof(conveyor_retry_handler_t *)); 
+}
+
+static conveyor_retry_handler_t * *copy_retryhandlerpp(conveyor_retry_handler_t * value) { 
+  conveyor_retry_handler_t * *obj = (conveyor_retry_handler_t * *) calloc(1,sizeof(conveyor_retry_handler_t *));
+  *obj = value;
+  return obj; 
+}
+
+static void delete_retryhandlerpp(conveyor_retry_handler_t * *obj) { 
+  free(obj); 
+}
+
+static void retryhandlerpp_assign(conveyor_retry_handler_t * *obj, conveyor_retry_handler_t * value) {
+  *obj = value;
+}
+
+static conveyor_retry_handler_t * retryhandlerpp_value(conveyor_retry_handler_t * *obj) {
+  return *obj;
+}
+
+
 static int64_t *new_int64p(void) { 
   return (int64_t *) calloc(1,sizeof(int64_t)); 
 }
@@ -548,6 +571,8 @@ static int32_t int32p_value(int32_t *obj) {
 /* ---- callbacks into Go (exported from go/internal/cabi/callbacks.go) ---- */
 extern void cvgoRebalance(uintptr_t consumer_id, int event, conveyor_topic_partition_t *parts,
                           size_t count);
+extern int cvgoHandleRecord(uintptr_t handler_id, conveyor_message_t *msg, char *errbuf,
+                            size_t errbuf_size);
 extern void cvgoCommitted(uintptr_t consumer_id, int32_t code, char *message,
                           conveyor_topic_partition_t *parts, size_t count);
 
@@ -585,6 +610,10 @@ static void cvgo_rebalance_tramp(conveyor_consumer_t *consumer, int event,
                                  void *opaque) {
   (void)consumer;
   cvgoRebalance((uintptr_t)opaque, event, (conveyor_topic_partition_t *)parts, count);
+}
+static int cvgo_record_tramp(const conveyor_message_t *msg, char *errbuf, size_t errbuf_size,
+                             void *opaque) {
+  return cvgoHandleRecord((uintptr_t)opaque, (conveyor_message_t *)msg, errbuf, errbuf_size);
 }
 static void cvgo_commit_tramp(conveyor_consumer_t *consumer, const conveyor_error_t *err,
                               const conveyor_topic_partition_t *offsets, size_t count,
@@ -678,6 +707,31 @@ conveyor_err_t cvgo_consumer_callbacks(conveyor_consumer_t *consumer, uintptr_t 
                                                          (void *)consumer_id, errp);
   if (rc != CONVEYOR_OK) return rc;
   return conveyor_consumer_set_commit_cb(consumer, cvgo_commit_tramp, (void *)consumer_id, errp);
+}
+
+/* ---- retry and dead-letter handler ---- */
+/* Runs the handler with records going to cvgoHandleRecord(handler_id, ...); this run's six
+ * counters (records, succeeded, retries, dead_lettered, commits, commit_failures) into OUT64. */
+conveyor_err_t cvgo_retry_run(conveyor_retry_handler_t *h, uintptr_t handler_id, int32_t timeout_ms,
+                              long long *OUT64, size_t LEN, conveyor_error_t **errp) {
+  conveyor_retry_stats_t st;
+  conveyor_err_t rc = conveyor_retry_handler_run(h, cvgo_record_tramp, (void *)handler_id, timeout_ms,
+                                                 &st, errp);
+  long long v[6] = {(long long)st.records, (long long)st.succeeded, (long long)st.retries,
+                    (long long)st.dead_lettered, (long long)st.commits,
+                    (long long)st.commit_failures};
+  for (size_t i = 0; i < LEN && i < 6; i++) OUT64[i] = v[i];
+  return rc;
+}
+/* The handler's totals, as cvgo_retry_run orders them. */
+void cvgo_retry_stats(const conveyor_retry_handler_t *h, long long *OUT64, size_t LEN) {
+  conveyor_retry_stats_t st;
+  memset(&st, 0, sizeof st);
+  conveyor_retry_handler_stats(h, &st);
+  long long v[6] = {(long long)st.records, (long long)st.succeeded, (long long)st.retries,
+                    (long long)st.dead_lettered, (long long)st.commits,
+                    (long long)st.commit_failures};
+  for (size_t i = 0; i < LEN && i < 6; i++) OUT64[i] = v[i];
 }
 
 /* ---- consumer groups through Admin ---- */
@@ -884,7 +938,7 @@ void cvgo_message_header_copy(const conveyor_message_t *m, size_t i, void *BYTES
 extern "C" {
 #endif
 
-void _wrap_Swig_free_cabi_73cf0aeb36b9969c(void *_swig_go_0) {
+void _wrap_Swig_free_cabi_42b4134e6f12ea5e(void *_swig_go_0) {
   void *arg1 = (void *) 0 ;
   
   arg1 = *(void **)&_swig_go_0; 
@@ -894,7 +948,7 @@ void _wrap_Swig_free_cabi_73cf0aeb36b9969c(void *_swig_go_0) {
 }
 
 
-void *_wrap_Swig_malloc_cabi_73cf0aeb36b9969c(intgo _swig_go_0) {
+void *_wrap_Swig_malloc_cabi_42b4134e6f12ea5e(intgo _swig_go_0) {
   int arg1 ;
   void *result = 0 ;
   void *_swig_go_result;
@@ -907,7 +961,7 @@ void *_wrap_Swig_malloc_cabi_73cf0aeb36b9969c(intgo _swig_go_0) {
 }
 
 
-struct conveyor_error_s **_wrap_new_errorpp_cabi_73cf0aeb36b9969c() {
+struct conveyor_error_s **_wrap_new_errorpp_cabi_42b4134e6f12ea5e() {
   conveyor_error_t **result = 0 ;
   struct conveyor_error_s **_swig_go_result;
   
@@ -918,7 +972,7 @@ struct conveyor_error_s **_wrap_new_errorpp_cabi_73cf0aeb36b9969c() {
 }
 
 
-struct conveyor_error_s **_wrap_copy_errorpp_cabi_73cf0aeb36b9969c(struct conveyor_error_s *_swig_go_0) {
+struct conveyor_error_s **_wrap_copy_errorpp_cabi_42b4134e6f12ea5e(struct conveyor_error_s *_swig_go_0) {
   conveyor_error_t *arg1 = (conveyor_error_t *) 0 ;
   conveyor_error_t **result = 0 ;
   struct conveyor_error_s **_swig_go_result;
@@ -931,7 +985,7 @@ struct conveyor_error_s **_wrap_copy_errorpp_cabi_73cf0aeb36b9969c(struct convey
 }
 
 
-void _wrap_delete_errorpp_cabi_73cf0aeb36b9969c(struct conveyor_error_s **_swig_go_0) {
+void _wrap_delete_errorpp_cabi_42b4134e6f12ea5e(struct conveyor_error_s **_swig_go_0) {
   conveyor_error_t **arg1 = (conveyor_error_t **) 0 ;
   
   arg1 = *(conveyor_error_t ***)&_swig_go_0; 
@@ -941,7 +995,7 @@ void _wrap_delete_errorpp_cabi_73cf0aeb36b9969c(struct conveyor_error_s **_swig_
 }
 
 
-void _wrap_errorpp_assign_cabi_73cf0aeb36b9969c(struct conveyor_error_s **_swig_go_0, struct conveyor_error_s *_swig_go_1) {
+void _wrap_errorpp_assign_cabi_42b4134e6f12ea5e(struct conveyor_error_s **_swig_go_0, struct conveyor_error_s *_swig_go_1) {
   conveyor_error_t **arg1 = (conveyor_error_t **) 0 ;
   conveyor_error_t *arg2 = (conveyor_error_t *) 0 ;
   
@@ -953,7 +1007,7 @@ void _wrap_errorpp_assign_cabi_73cf0aeb36b9969c(struct conveyor_error_s **_swig_
 }
 
 
-struct conveyor_error_s *_wrap_errorpp_value_cabi_73cf0aeb36b9969c(struct conveyor_error_s **_swig_go_0) {
+struct conveyor_error_s *_wrap_errorpp_value_cabi_42b4134e6f12ea5e(struct conveyor_error_s **_swig_go_0) {
   conveyor_error_t **arg1 = (conveyor_error_t **) 0 ;
   conveyor_error_t *result = 0 ;
   struct conveyor_error_s *_swig_go_result;
@@ -966,7 +1020,7 @@ struct conveyor_error_s *_wrap_errorpp_value_cabi_73cf0aeb36b9969c(struct convey
 }
 
 
-struct conveyor_broker_s **_wrap_new_brokerpp_cabi_73cf0aeb36b9969c() {
+struct conveyor_broker_s **_wrap_new_brokerpp_cabi_42b4134e6f12ea5e() {
   conveyor_broker_t **result = 0 ;
   struct conveyor_broker_s **_swig_go_result;
   
@@ -977,7 +1031,7 @@ struct conveyor_broker_s **_wrap_new_brokerpp_cabi_73cf0aeb36b9969c() {
 }
 
 
-struct conveyor_broker_s **_wrap_copy_brokerpp_cabi_73cf0aeb36b9969c(struct conveyor_broker_s *_swig_go_0) {
+struct conveyor_broker_s **_wrap_copy_brokerpp_cabi_42b4134e6f12ea5e(struct conveyor_broker_s *_swig_go_0) {
   conveyor_broker_t *arg1 = (conveyor_broker_t *) 0 ;
   conveyor_broker_t **result = 0 ;
   struct conveyor_broker_s **_swig_go_result;
@@ -990,7 +1044,7 @@ struct conveyor_broker_s **_wrap_copy_brokerpp_cabi_73cf0aeb36b9969c(struct conv
 }
 
 
-void _wrap_delete_brokerpp_cabi_73cf0aeb36b9969c(struct conveyor_broker_s **_swig_go_0) {
+void _wrap_delete_brokerpp_cabi_42b4134e6f12ea5e(struct conveyor_broker_s **_swig_go_0) {
   conveyor_broker_t **arg1 = (conveyor_broker_t **) 0 ;
   
   arg1 = *(conveyor_broker_t ***)&_swig_go_0; 
@@ -1000,7 +1054,7 @@ void _wrap_delete_brokerpp_cabi_73cf0aeb36b9969c(struct conveyor_broker_s **_swi
 }
 
 
-void _wrap_brokerpp_assign_cabi_73cf0aeb36b9969c(struct conveyor_broker_s **_swig_go_0, struct conveyor_broker_s *_swig_go_1) {
+void _wrap_brokerpp_assign_cabi_42b4134e6f12ea5e(struct conveyor_broker_s **_swig_go_0, struct conveyor_broker_s *_swig_go_1) {
   conveyor_broker_t **arg1 = (conveyor_broker_t **) 0 ;
   conveyor_broker_t *arg2 = (conveyor_broker_t *) 0 ;
   
@@ -1012,7 +1066,7 @@ void _wrap_brokerpp_assign_cabi_73cf0aeb36b9969c(struct conveyor_broker_s **_swi
 }
 
 
-struct conveyor_broker_s *_wrap_brokerpp_value_cabi_73cf0aeb36b9969c(struct conveyor_broker_s **_swig_go_0) {
+struct conveyor_broker_s *_wrap_brokerpp_value_cabi_42b4134e6f12ea5e(struct conveyor_broker_s **_swig_go_0) {
   conveyor_broker_t **arg1 = (conveyor_broker_t **) 0 ;
   conveyor_broker_t *result = 0 ;
   struct conveyor_broker_s *_swig_go_result;
@@ -1025,7 +1079,7 @@ struct conveyor_broker_s *_wrap_brokerpp_value_cabi_73cf0aeb36b9969c(struct conv
 }
 
 
-struct conveyor_producer_s **_wrap_new_producerpp_cabi_73cf0aeb36b9969c() {
+struct conveyor_producer_s **_wrap_new_producerpp_cabi_42b4134e6f12ea5e() {
   conveyor_producer_t **result = 0 ;
   struct conveyor_producer_s **_swig_go_result;
   
@@ -1036,7 +1090,7 @@ struct conveyor_producer_s **_wrap_new_producerpp_cabi_73cf0aeb36b9969c() {
 }
 
 
-struct conveyor_producer_s **_wrap_copy_producerpp_cabi_73cf0aeb36b9969c(struct conveyor_producer_s *_swig_go_0) {
+struct conveyor_producer_s **_wrap_copy_producerpp_cabi_42b4134e6f12ea5e(struct conveyor_producer_s *_swig_go_0) {
   conveyor_producer_t *arg1 = (conveyor_producer_t *) 0 ;
   conveyor_producer_t **result = 0 ;
   struct conveyor_producer_s **_swig_go_result;
@@ -1049,7 +1103,7 @@ struct conveyor_producer_s **_wrap_copy_producerpp_cabi_73cf0aeb36b9969c(struct 
 }
 
 
-void _wrap_delete_producerpp_cabi_73cf0aeb36b9969c(struct conveyor_producer_s **_swig_go_0) {
+void _wrap_delete_producerpp_cabi_42b4134e6f12ea5e(struct conveyor_producer_s **_swig_go_0) {
   conveyor_producer_t **arg1 = (conveyor_producer_t **) 0 ;
   
   arg1 = *(conveyor_producer_t ***)&_swig_go_0; 
@@ -1059,7 +1113,7 @@ void _wrap_delete_producerpp_cabi_73cf0aeb36b9969c(struct conveyor_producer_s **
 }
 
 
-void _wrap_producerpp_assign_cabi_73cf0aeb36b9969c(struct conveyor_producer_s **_swig_go_0, struct conveyor_producer_s *_swig_go_1) {
+void _wrap_producerpp_assign_cabi_42b4134e6f12ea5e(struct conveyor_producer_s **_swig_go_0, struct conveyor_producer_s *_swig_go_1) {
   conveyor_producer_t **arg1 = (conveyor_producer_t **) 0 ;
   conveyor_producer_t *arg2 = (conveyor_producer_t *) 0 ;
   
@@ -1071,7 +1125,7 @@ void _wrap_producerpp_assign_cabi_73cf0aeb36b9969c(struct conveyor_producer_s **
 }
 
 
-struct conveyor_producer_s *_wrap_producerpp_value_cabi_73cf0aeb36b9969c(struct conveyor_producer_s **_swig_go_0) {
+struct conveyor_producer_s *_wrap_producerpp_value_cabi_42b4134e6f12ea5e(struct conveyor_producer_s **_swig_go_0) {
   conveyor_producer_t **arg1 = (conveyor_producer_t **) 0 ;
   conveyor_producer_t *result = 0 ;
   struct conveyor_producer_s *_swig_go_result;
@@ -1084,7 +1138,7 @@ struct conveyor_producer_s *_wrap_producerpp_value_cabi_73cf0aeb36b9969c(struct 
 }
 
 
-struct conveyor_consumer_s **_wrap_new_consumerpp_cabi_73cf0aeb36b9969c() {
+struct conveyor_consumer_s **_wrap_new_consumerpp_cabi_42b4134e6f12ea5e() {
   conveyor_consumer_t **result = 0 ;
   struct conveyor_consumer_s **_swig_go_result;
   
@@ -1095,7 +1149,7 @@ struct conveyor_consumer_s **_wrap_new_consumerpp_cabi_73cf0aeb36b9969c() {
 }
 
 
-struct conveyor_consumer_s **_wrap_copy_consumerpp_cabi_73cf0aeb36b9969c(struct conveyor_consumer_s *_swig_go_0) {
+struct conveyor_consumer_s **_wrap_copy_consumerpp_cabi_42b4134e6f12ea5e(struct conveyor_consumer_s *_swig_go_0) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   conveyor_consumer_t **result = 0 ;
   struct conveyor_consumer_s **_swig_go_result;
@@ -1108,7 +1162,7 @@ struct conveyor_consumer_s **_wrap_copy_consumerpp_cabi_73cf0aeb36b9969c(struct 
 }
 
 
-void _wrap_delete_consumerpp_cabi_73cf0aeb36b9969c(struct conveyor_consumer_s **_swig_go_0) {
+void _wrap_delete_consumerpp_cabi_42b4134e6f12ea5e(struct conveyor_consumer_s **_swig_go_0) {
   conveyor_consumer_t **arg1 = (conveyor_consumer_t **) 0 ;
   
   arg1 = *(conveyor_consumer_t ***)&_swig_go_0; 
@@ -1118,7 +1172,7 @@ void _wrap_delete_consumerpp_cabi_73cf0aeb36b9969c(struct conveyor_consumer_s **
 }
 
 
-void _wrap_consumerpp_assign_cabi_73cf0aeb36b9969c(struct conveyor_consumer_s **_swig_go_0, struct conveyor_consumer_s *_swig_go_1) {
+void _wrap_consumerpp_assign_cabi_42b4134e6f12ea5e(struct conveyor_consumer_s **_swig_go_0, struct conveyor_consumer_s *_swig_go_1) {
   conveyor_consumer_t **arg1 = (conveyor_consumer_t **) 0 ;
   conveyor_consumer_t *arg2 = (conveyor_consumer_t *) 0 ;
   
@@ -1130,7 +1184,7 @@ void _wrap_consumerpp_assign_cabi_73cf0aeb36b9969c(struct conveyor_consumer_s **
 }
 
 
-struct conveyor_consumer_s *_wrap_consumerpp_value_cabi_73cf0aeb36b9969c(struct conveyor_consumer_s **_swig_go_0) {
+struct conveyor_consumer_s *_wrap_consumerpp_value_cabi_42b4134e6f12ea5e(struct conveyor_consumer_s **_swig_go_0) {
   conveyor_consumer_t **arg1 = (conveyor_consumer_t **) 0 ;
   conveyor_consumer_t *result = 0 ;
   struct conveyor_consumer_s *_swig_go_result;
@@ -1143,7 +1197,7 @@ struct conveyor_consumer_s *_wrap_consumerpp_value_cabi_73cf0aeb36b9969c(struct 
 }
 
 
-struct conveyor_admin_s **_wrap_new_adminpp_cabi_73cf0aeb36b9969c() {
+struct conveyor_admin_s **_wrap_new_adminpp_cabi_42b4134e6f12ea5e() {
   conveyor_admin_t **result = 0 ;
   struct conveyor_admin_s **_swig_go_result;
   
@@ -1154,7 +1208,7 @@ struct conveyor_admin_s **_wrap_new_adminpp_cabi_73cf0aeb36b9969c() {
 }
 
 
-struct conveyor_admin_s **_wrap_copy_adminpp_cabi_73cf0aeb36b9969c(struct conveyor_admin_s *_swig_go_0) {
+struct conveyor_admin_s **_wrap_copy_adminpp_cabi_42b4134e6f12ea5e(struct conveyor_admin_s *_swig_go_0) {
   conveyor_admin_t *arg1 = (conveyor_admin_t *) 0 ;
   conveyor_admin_t **result = 0 ;
   struct conveyor_admin_s **_swig_go_result;
@@ -1167,7 +1221,7 @@ struct conveyor_admin_s **_wrap_copy_adminpp_cabi_73cf0aeb36b9969c(struct convey
 }
 
 
-void _wrap_delete_adminpp_cabi_73cf0aeb36b9969c(struct conveyor_admin_s **_swig_go_0) {
+void _wrap_delete_adminpp_cabi_42b4134e6f12ea5e(struct conveyor_admin_s **_swig_go_0) {
   conveyor_admin_t **arg1 = (conveyor_admin_t **) 0 ;
   
   arg1 = *(conveyor_admin_t ***)&_swig_go_0; 
@@ -1177,7 +1231,7 @@ void _wrap_delete_adminpp_cabi_73cf0aeb36b9969c(struct conveyor_admin_s **_swig_
 }
 
 
-void _wrap_adminpp_assign_cabi_73cf0aeb36b9969c(struct conveyor_admin_s **_swig_go_0, struct conveyor_admin_s *_swig_go_1) {
+void _wrap_adminpp_assign_cabi_42b4134e6f12ea5e(struct conveyor_admin_s **_swig_go_0, struct conveyor_admin_s *_swig_go_1) {
   conveyor_admin_t **arg1 = (conveyor_admin_t **) 0 ;
   conveyor_admin_t *arg2 = (conveyor_admin_t *) 0 ;
   
@@ -1189,7 +1243,7 @@ void _wrap_adminpp_assign_cabi_73cf0aeb36b9969c(struct conveyor_admin_s **_swig_
 }
 
 
-struct conveyor_admin_s *_wrap_adminpp_value_cabi_73cf0aeb36b9969c(struct conveyor_admin_s **_swig_go_0) {
+struct conveyor_admin_s *_wrap_adminpp_value_cabi_42b4134e6f12ea5e(struct conveyor_admin_s **_swig_go_0) {
   conveyor_admin_t **arg1 = (conveyor_admin_t **) 0 ;
   conveyor_admin_t *result = 0 ;
   struct conveyor_admin_s *_swig_go_result;
@@ -1202,7 +1256,7 @@ struct conveyor_admin_s *_wrap_adminpp_value_cabi_73cf0aeb36b9969c(struct convey
 }
 
 
-struct conveyor_message_s **_wrap_new_messagepp_cabi_73cf0aeb36b9969c() {
+struct conveyor_message_s **_wrap_new_messagepp_cabi_42b4134e6f12ea5e() {
   conveyor_message_t **result = 0 ;
   struct conveyor_message_s **_swig_go_result;
   
@@ -1213,7 +1267,7 @@ struct conveyor_message_s **_wrap_new_messagepp_cabi_73cf0aeb36b9969c() {
 }
 
 
-struct conveyor_message_s **_wrap_copy_messagepp_cabi_73cf0aeb36b9969c(struct conveyor_message_s *_swig_go_0) {
+struct conveyor_message_s **_wrap_copy_messagepp_cabi_42b4134e6f12ea5e(struct conveyor_message_s *_swig_go_0) {
   conveyor_message_t *arg1 = (conveyor_message_t *) 0 ;
   conveyor_message_t **result = 0 ;
   struct conveyor_message_s **_swig_go_result;
@@ -1226,7 +1280,7 @@ struct conveyor_message_s **_wrap_copy_messagepp_cabi_73cf0aeb36b9969c(struct co
 }
 
 
-void _wrap_delete_messagepp_cabi_73cf0aeb36b9969c(struct conveyor_message_s **_swig_go_0) {
+void _wrap_delete_messagepp_cabi_42b4134e6f12ea5e(struct conveyor_message_s **_swig_go_0) {
   conveyor_message_t **arg1 = (conveyor_message_t **) 0 ;
   
   arg1 = *(conveyor_message_t ***)&_swig_go_0; 
@@ -1236,7 +1290,7 @@ void _wrap_delete_messagepp_cabi_73cf0aeb36b9969c(struct conveyor_message_s **_s
 }
 
 
-void _wrap_messagepp_assign_cabi_73cf0aeb36b9969c(struct conveyor_message_s **_swig_go_0, struct conveyor_message_s *_swig_go_1) {
+void _wrap_messagepp_assign_cabi_42b4134e6f12ea5e(struct conveyor_message_s **_swig_go_0, struct conveyor_message_s *_swig_go_1) {
   conveyor_message_t **arg1 = (conveyor_message_t **) 0 ;
   conveyor_message_t *arg2 = (conveyor_message_t *) 0 ;
   
@@ -1248,7 +1302,7 @@ void _wrap_messagepp_assign_cabi_73cf0aeb36b9969c(struct conveyor_message_s **_s
 }
 
 
-struct conveyor_message_s *_wrap_messagepp_value_cabi_73cf0aeb36b9969c(struct conveyor_message_s **_swig_go_0) {
+struct conveyor_message_s *_wrap_messagepp_value_cabi_42b4134e6f12ea5e(struct conveyor_message_s **_swig_go_0) {
   conveyor_message_t **arg1 = (conveyor_message_t **) 0 ;
   conveyor_message_t *result = 0 ;
   struct conveyor_message_s *_swig_go_result;
@@ -1261,7 +1315,7 @@ struct conveyor_message_s *_wrap_messagepp_value_cabi_73cf0aeb36b9969c(struct co
 }
 
 
-struct conveyor_partition_list_s **_wrap_new_partitionlistpp_cabi_73cf0aeb36b9969c() {
+struct conveyor_partition_list_s **_wrap_new_partitionlistpp_cabi_42b4134e6f12ea5e() {
   conveyor_partition_list_t **result = 0 ;
   struct conveyor_partition_list_s **_swig_go_result;
   
@@ -1272,7 +1326,7 @@ struct conveyor_partition_list_s **_wrap_new_partitionlistpp_cabi_73cf0aeb36b996
 }
 
 
-struct conveyor_partition_list_s **_wrap_copy_partitionlistpp_cabi_73cf0aeb36b9969c(struct conveyor_partition_list_s *_swig_go_0) {
+struct conveyor_partition_list_s **_wrap_copy_partitionlistpp_cabi_42b4134e6f12ea5e(struct conveyor_partition_list_s *_swig_go_0) {
   conveyor_partition_list_t *arg1 = (conveyor_partition_list_t *) 0 ;
   conveyor_partition_list_t **result = 0 ;
   struct conveyor_partition_list_s **_swig_go_result;
@@ -1285,7 +1339,7 @@ struct conveyor_partition_list_s **_wrap_copy_partitionlistpp_cabi_73cf0aeb36b99
 }
 
 
-void _wrap_delete_partitionlistpp_cabi_73cf0aeb36b9969c(struct conveyor_partition_list_s **_swig_go_0) {
+void _wrap_delete_partitionlistpp_cabi_42b4134e6f12ea5e(struct conveyor_partition_list_s **_swig_go_0) {
   conveyor_partition_list_t **arg1 = (conveyor_partition_list_t **) 0 ;
   
   arg1 = *(conveyor_partition_list_t ***)&_swig_go_0; 
@@ -1295,7 +1349,7 @@ void _wrap_delete_partitionlistpp_cabi_73cf0aeb36b9969c(struct conveyor_partitio
 }
 
 
-void _wrap_partitionlistpp_assign_cabi_73cf0aeb36b9969c(struct conveyor_partition_list_s **_swig_go_0, struct conveyor_partition_list_s *_swig_go_1) {
+void _wrap_partitionlistpp_assign_cabi_42b4134e6f12ea5e(struct conveyor_partition_list_s **_swig_go_0, struct conveyor_partition_list_s *_swig_go_1) {
   conveyor_partition_list_t **arg1 = (conveyor_partition_list_t **) 0 ;
   conveyor_partition_list_t *arg2 = (conveyor_partition_list_t *) 0 ;
   
@@ -1307,7 +1361,7 @@ void _wrap_partitionlistpp_assign_cabi_73cf0aeb36b9969c(struct conveyor_partitio
 }
 
 
-struct conveyor_partition_list_s *_wrap_partitionlistpp_value_cabi_73cf0aeb36b9969c(struct conveyor_partition_list_s **_swig_go_0) {
+struct conveyor_partition_list_s *_wrap_partitionlistpp_value_cabi_42b4134e6f12ea5e(struct conveyor_partition_list_s **_swig_go_0) {
   conveyor_partition_list_t **arg1 = (conveyor_partition_list_t **) 0 ;
   conveyor_partition_list_t *result = 0 ;
   struct conveyor_partition_list_s *_swig_go_result;
@@ -1320,7 +1374,7 @@ struct conveyor_partition_list_s *_wrap_partitionlistpp_value_cabi_73cf0aeb36b99
 }
 
 
-struct conveyor_topic_list_s **_wrap_new_topiclistpp_cabi_73cf0aeb36b9969c() {
+struct conveyor_topic_list_s **_wrap_new_topiclistpp_cabi_42b4134e6f12ea5e() {
   conveyor_topic_list_t **result = 0 ;
   struct conveyor_topic_list_s **_swig_go_result;
   
@@ -1331,7 +1385,7 @@ struct conveyor_topic_list_s **_wrap_new_topiclistpp_cabi_73cf0aeb36b9969c() {
 }
 
 
-struct conveyor_topic_list_s **_wrap_copy_topiclistpp_cabi_73cf0aeb36b9969c(struct conveyor_topic_list_s *_swig_go_0) {
+struct conveyor_topic_list_s **_wrap_copy_topiclistpp_cabi_42b4134e6f12ea5e(struct conveyor_topic_list_s *_swig_go_0) {
   conveyor_topic_list_t *arg1 = (conveyor_topic_list_t *) 0 ;
   conveyor_topic_list_t **result = 0 ;
   struct conveyor_topic_list_s **_swig_go_result;
@@ -1344,7 +1398,7 @@ struct conveyor_topic_list_s **_wrap_copy_topiclistpp_cabi_73cf0aeb36b9969c(stru
 }
 
 
-void _wrap_delete_topiclistpp_cabi_73cf0aeb36b9969c(struct conveyor_topic_list_s **_swig_go_0) {
+void _wrap_delete_topiclistpp_cabi_42b4134e6f12ea5e(struct conveyor_topic_list_s **_swig_go_0) {
   conveyor_topic_list_t **arg1 = (conveyor_topic_list_t **) 0 ;
   
   arg1 = *(conveyor_topic_list_t ***)&_swig_go_0; 
@@ -1354,7 +1408,7 @@ void _wrap_delete_topiclistpp_cabi_73cf0aeb36b9969c(struct conveyor_topic_list_s
 }
 
 
-void _wrap_topiclistpp_assign_cabi_73cf0aeb36b9969c(struct conveyor_topic_list_s **_swig_go_0, struct conveyor_topic_list_s *_swig_go_1) {
+void _wrap_topiclistpp_assign_cabi_42b4134e6f12ea5e(struct conveyor_topic_list_s **_swig_go_0, struct conveyor_topic_list_s *_swig_go_1) {
   conveyor_topic_list_t **arg1 = (conveyor_topic_list_t **) 0 ;
   conveyor_topic_list_t *arg2 = (conveyor_topic_list_t *) 0 ;
   
@@ -1366,7 +1420,7 @@ void _wrap_topiclistpp_assign_cabi_73cf0aeb36b9969c(struct conveyor_topic_list_s
 }
 
 
-struct conveyor_topic_list_s *_wrap_topiclistpp_value_cabi_73cf0aeb36b9969c(struct conveyor_topic_list_s **_swig_go_0) {
+struct conveyor_topic_list_s *_wrap_topiclistpp_value_cabi_42b4134e6f12ea5e(struct conveyor_topic_list_s **_swig_go_0) {
   conveyor_topic_list_t **arg1 = (conveyor_topic_list_t **) 0 ;
   conveyor_topic_list_t *result = 0 ;
   struct conveyor_topic_list_s *_swig_go_result;
@@ -1379,7 +1433,7 @@ struct conveyor_topic_list_s *_wrap_topiclistpp_value_cabi_73cf0aeb36b9969c(stru
 }
 
 
-struct conveyor_group_list_s **_wrap_new_grouplistpp_cabi_73cf0aeb36b9969c() {
+struct conveyor_group_list_s **_wrap_new_grouplistpp_cabi_42b4134e6f12ea5e() {
   conveyor_group_list_t **result = 0 ;
   struct conveyor_group_list_s **_swig_go_result;
   
@@ -1390,7 +1444,7 @@ struct conveyor_group_list_s **_wrap_new_grouplistpp_cabi_73cf0aeb36b9969c() {
 }
 
 
-struct conveyor_group_list_s **_wrap_copy_grouplistpp_cabi_73cf0aeb36b9969c(struct conveyor_group_list_s *_swig_go_0) {
+struct conveyor_group_list_s **_wrap_copy_grouplistpp_cabi_42b4134e6f12ea5e(struct conveyor_group_list_s *_swig_go_0) {
   conveyor_group_list_t *arg1 = (conveyor_group_list_t *) 0 ;
   conveyor_group_list_t **result = 0 ;
   struct conveyor_group_list_s **_swig_go_result;
@@ -1403,7 +1457,7 @@ struct conveyor_group_list_s **_wrap_copy_grouplistpp_cabi_73cf0aeb36b9969c(stru
 }
 
 
-void _wrap_delete_grouplistpp_cabi_73cf0aeb36b9969c(struct conveyor_group_list_s **_swig_go_0) {
+void _wrap_delete_grouplistpp_cabi_42b4134e6f12ea5e(struct conveyor_group_list_s **_swig_go_0) {
   conveyor_group_list_t **arg1 = (conveyor_group_list_t **) 0 ;
   
   arg1 = *(conveyor_group_list_t ***)&_swig_go_0; 
@@ -1413,7 +1467,7 @@ void _wrap_delete_grouplistpp_cabi_73cf0aeb36b9969c(struct conveyor_group_list_s
 }
 
 
-void _wrap_grouplistpp_assign_cabi_73cf0aeb36b9969c(struct conveyor_group_list_s **_swig_go_0, struct conveyor_group_list_s *_swig_go_1) {
+void _wrap_grouplistpp_assign_cabi_42b4134e6f12ea5e(struct conveyor_group_list_s **_swig_go_0, struct conveyor_group_list_s *_swig_go_1) {
   conveyor_group_list_t **arg1 = (conveyor_group_list_t **) 0 ;
   conveyor_group_list_t *arg2 = (conveyor_group_list_t *) 0 ;
   
@@ -1425,7 +1479,7 @@ void _wrap_grouplistpp_assign_cabi_73cf0aeb36b9969c(struct conveyor_group_list_s
 }
 
 
-struct conveyor_group_list_s *_wrap_grouplistpp_value_cabi_73cf0aeb36b9969c(struct conveyor_group_list_s **_swig_go_0) {
+struct conveyor_group_list_s *_wrap_grouplistpp_value_cabi_42b4134e6f12ea5e(struct conveyor_group_list_s **_swig_go_0) {
   conveyor_group_list_t **arg1 = (conveyor_group_list_t **) 0 ;
   conveyor_group_list_t *result = 0 ;
   struct conveyor_group_list_s *_swig_go_result;
@@ -1438,7 +1492,7 @@ struct conveyor_group_list_s *_wrap_grouplistpp_value_cabi_73cf0aeb36b9969c(stru
 }
 
 
-struct conveyor_group_description_s **_wrap_new_groupdescpp_cabi_73cf0aeb36b9969c() {
+struct conveyor_group_description_s **_wrap_new_groupdescpp_cabi_42b4134e6f12ea5e() {
   conveyor_group_description_t **result = 0 ;
   struct conveyor_group_description_s **_swig_go_result;
   
@@ -1449,7 +1503,7 @@ struct conveyor_group_description_s **_wrap_new_groupdescpp_cabi_73cf0aeb36b9969
 }
 
 
-struct conveyor_group_description_s **_wrap_copy_groupdescpp_cabi_73cf0aeb36b9969c(struct conveyor_group_description_s *_swig_go_0) {
+struct conveyor_group_description_s **_wrap_copy_groupdescpp_cabi_42b4134e6f12ea5e(struct conveyor_group_description_s *_swig_go_0) {
   conveyor_group_description_t *arg1 = (conveyor_group_description_t *) 0 ;
   conveyor_group_description_t **result = 0 ;
   struct conveyor_group_description_s **_swig_go_result;
@@ -1462,7 +1516,7 @@ struct conveyor_group_description_s **_wrap_copy_groupdescpp_cabi_73cf0aeb36b996
 }
 
 
-void _wrap_delete_groupdescpp_cabi_73cf0aeb36b9969c(struct conveyor_group_description_s **_swig_go_0) {
+void _wrap_delete_groupdescpp_cabi_42b4134e6f12ea5e(struct conveyor_group_description_s **_swig_go_0) {
   conveyor_group_description_t **arg1 = (conveyor_group_description_t **) 0 ;
   
   arg1 = *(conveyor_group_description_t ***)&_swig_go_0; 
@@ -1472,7 +1526,7 @@ void _wrap_delete_groupdescpp_cabi_73cf0aeb36b9969c(struct conveyor_group_descri
 }
 
 
-void _wrap_groupdescpp_assign_cabi_73cf0aeb36b9969c(struct conveyor_group_description_s **_swig_go_0, struct conveyor_group_description_s *_swig_go_1) {
+void _wrap_groupdescpp_assign_cabi_42b4134e6f12ea5e(struct conveyor_group_description_s **_swig_go_0, struct conveyor_group_description_s *_swig_go_1) {
   conveyor_group_description_t **arg1 = (conveyor_group_description_t **) 0 ;
   conveyor_group_description_t *arg2 = (conveyor_group_description_t *) 0 ;
   
@@ -1484,7 +1538,7 @@ void _wrap_groupdescpp_assign_cabi_73cf0aeb36b9969c(struct conveyor_group_descri
 }
 
 
-struct conveyor_group_description_s *_wrap_groupdescpp_value_cabi_73cf0aeb36b9969c(struct conveyor_group_description_s **_swig_go_0) {
+struct conveyor_group_description_s *_wrap_groupdescpp_value_cabi_42b4134e6f12ea5e(struct conveyor_group_description_s **_swig_go_0) {
   conveyor_group_description_t **arg1 = (conveyor_group_description_t **) 0 ;
   conveyor_group_description_t *result = 0 ;
   struct conveyor_group_description_s *_swig_go_result;
@@ -1497,7 +1551,7 @@ struct conveyor_group_description_s *_wrap_groupdescpp_value_cabi_73cf0aeb36b996
 }
 
 
-struct conveyor_group_offsets_s **_wrap_new_groupoffsetspp_cabi_73cf0aeb36b9969c() {
+struct conveyor_group_offsets_s **_wrap_new_groupoffsetspp_cabi_42b4134e6f12ea5e() {
   conveyor_group_offsets_t **result = 0 ;
   struct conveyor_group_offsets_s **_swig_go_result;
   
@@ -1508,7 +1562,7 @@ struct conveyor_group_offsets_s **_wrap_new_groupoffsetspp_cabi_73cf0aeb36b9969c
 }
 
 
-struct conveyor_group_offsets_s **_wrap_copy_groupoffsetspp_cabi_73cf0aeb36b9969c(struct conveyor_group_offsets_s *_swig_go_0) {
+struct conveyor_group_offsets_s **_wrap_copy_groupoffsetspp_cabi_42b4134e6f12ea5e(struct conveyor_group_offsets_s *_swig_go_0) {
   conveyor_group_offsets_t *arg1 = (conveyor_group_offsets_t *) 0 ;
   conveyor_group_offsets_t **result = 0 ;
   struct conveyor_group_offsets_s **_swig_go_result;
@@ -1521,7 +1575,7 @@ struct conveyor_group_offsets_s **_wrap_copy_groupoffsetspp_cabi_73cf0aeb36b9969
 }
 
 
-void _wrap_delete_groupoffsetspp_cabi_73cf0aeb36b9969c(struct conveyor_group_offsets_s **_swig_go_0) {
+void _wrap_delete_groupoffsetspp_cabi_42b4134e6f12ea5e(struct conveyor_group_offsets_s **_swig_go_0) {
   conveyor_group_offsets_t **arg1 = (conveyor_group_offsets_t **) 0 ;
   
   arg1 = *(conveyor_group_offsets_t ***)&_swig_go_0; 
@@ -1531,7 +1585,7 @@ void _wrap_delete_groupoffsetspp_cabi_73cf0aeb36b9969c(struct conveyor_group_off
 }
 
 
-void _wrap_groupoffsetspp_assign_cabi_73cf0aeb36b9969c(struct conveyor_group_offsets_s **_swig_go_0, struct conveyor_group_offsets_s *_swig_go_1) {
+void _wrap_groupoffsetspp_assign_cabi_42b4134e6f12ea5e(struct conveyor_group_offsets_s **_swig_go_0, struct conveyor_group_offsets_s *_swig_go_1) {
   conveyor_group_offsets_t **arg1 = (conveyor_group_offsets_t **) 0 ;
   conveyor_group_offsets_t *arg2 = (conveyor_group_offsets_t *) 0 ;
   
@@ -1543,7 +1597,7 @@ void _wrap_groupoffsetspp_assign_cabi_73cf0aeb36b9969c(struct conveyor_group_off
 }
 
 
-struct conveyor_group_offsets_s *_wrap_groupoffsetspp_value_cabi_73cf0aeb36b9969c(struct conveyor_group_offsets_s **_swig_go_0) {
+struct conveyor_group_offsets_s *_wrap_groupoffsetspp_value_cabi_42b4134e6f12ea5e(struct conveyor_group_offsets_s **_swig_go_0) {
   conveyor_group_offsets_t **arg1 = (conveyor_group_offsets_t **) 0 ;
   conveyor_group_offsets_t *result = 0 ;
   struct conveyor_group_offsets_s *_swig_go_result;
@@ -1556,7 +1610,7 @@ struct conveyor_group_offsets_s *_wrap_groupoffsetspp_value_cabi_73cf0aeb36b9969
 }
 
 
-struct conveyor_group_lag_s **_wrap_new_grouplagpp_cabi_73cf0aeb36b9969c() {
+struct conveyor_group_lag_s **_wrap_new_grouplagpp_cabi_42b4134e6f12ea5e() {
   conveyor_group_lag_t **result = 0 ;
   struct conveyor_group_lag_s **_swig_go_result;
   
@@ -1567,7 +1621,7 @@ struct conveyor_group_lag_s **_wrap_new_grouplagpp_cabi_73cf0aeb36b9969c() {
 }
 
 
-struct conveyor_group_lag_s **_wrap_copy_grouplagpp_cabi_73cf0aeb36b9969c(struct conveyor_group_lag_s *_swig_go_0) {
+struct conveyor_group_lag_s **_wrap_copy_grouplagpp_cabi_42b4134e6f12ea5e(struct conveyor_group_lag_s *_swig_go_0) {
   conveyor_group_lag_t *arg1 = (conveyor_group_lag_t *) 0 ;
   conveyor_group_lag_t **result = 0 ;
   struct conveyor_group_lag_s **_swig_go_result;
@@ -1580,7 +1634,7 @@ struct conveyor_group_lag_s **_wrap_copy_grouplagpp_cabi_73cf0aeb36b9969c(struct
 }
 
 
-void _wrap_delete_grouplagpp_cabi_73cf0aeb36b9969c(struct conveyor_group_lag_s **_swig_go_0) {
+void _wrap_delete_grouplagpp_cabi_42b4134e6f12ea5e(struct conveyor_group_lag_s **_swig_go_0) {
   conveyor_group_lag_t **arg1 = (conveyor_group_lag_t **) 0 ;
   
   arg1 = *(conveyor_group_lag_t ***)&_swig_go_0; 
@@ -1590,7 +1644,7 @@ void _wrap_delete_grouplagpp_cabi_73cf0aeb36b9969c(struct conveyor_group_lag_s *
 }
 
 
-void _wrap_grouplagpp_assign_cabi_73cf0aeb36b9969c(struct conveyor_group_lag_s **_swig_go_0, struct conveyor_group_lag_s *_swig_go_1) {
+void _wrap_grouplagpp_assign_cabi_42b4134e6f12ea5e(struct conveyor_group_lag_s **_swig_go_0, struct conveyor_group_lag_s *_swig_go_1) {
   conveyor_group_lag_t **arg1 = (conveyor_group_lag_t **) 0 ;
   conveyor_group_lag_t *arg2 = (conveyor_group_lag_t *) 0 ;
   
@@ -1602,7 +1656,7 @@ void _wrap_grouplagpp_assign_cabi_73cf0aeb36b9969c(struct conveyor_group_lag_s *
 }
 
 
-struct conveyor_group_lag_s *_wrap_grouplagpp_value_cabi_73cf0aeb36b9969c(struct conveyor_group_lag_s **_swig_go_0) {
+struct conveyor_group_lag_s *_wrap_grouplagpp_value_cabi_42b4134e6f12ea5e(struct conveyor_group_lag_s **_swig_go_0) {
   conveyor_group_lag_t **arg1 = (conveyor_group_lag_t **) 0 ;
   conveyor_group_lag_t *result = 0 ;
   struct conveyor_group_lag_s *_swig_go_result;
@@ -1615,7 +1669,66 @@ struct conveyor_group_lag_s *_wrap_grouplagpp_value_cabi_73cf0aeb36b9969c(struct
 }
 
 
-long long *_wrap_new_int64p_cabi_73cf0aeb36b9969c() {
+struct conveyor_retry_handler_s **_wrap_new_retryhandlerpp_cabi_42b4134e6f12ea5e() {
+  conveyor_retry_handler_t **result = 0 ;
+  struct conveyor_retry_handler_s **_swig_go_result;
+  
+  
+  result = (conveyor_retry_handler_t **)new_retryhandlerpp();
+  *(conveyor_retry_handler_t ***)&_swig_go_result = (conveyor_retry_handler_t **)result; 
+  return _swig_go_result;
+}
+
+
+struct conveyor_retry_handler_s **_wrap_copy_retryhandlerpp_cabi_42b4134e6f12ea5e(struct conveyor_retry_handler_s *_swig_go_0) {
+  conveyor_retry_handler_t *arg1 = (conveyor_retry_handler_t *) 0 ;
+  conveyor_retry_handler_t **result = 0 ;
+  struct conveyor_retry_handler_s **_swig_go_result;
+  
+  arg1 = *(conveyor_retry_handler_t **)&_swig_go_0; 
+  
+  result = (conveyor_retry_handler_t **)copy_retryhandlerpp(arg1);
+  *(conveyor_retry_handler_t ***)&_swig_go_result = (conveyor_retry_handler_t **)result; 
+  return _swig_go_result;
+}
+
+
+void _wrap_delete_retryhandlerpp_cabi_42b4134e6f12ea5e(struct conveyor_retry_handler_s **_swig_go_0) {
+  conveyor_retry_handler_t **arg1 = (conveyor_retry_handler_t **) 0 ;
+  
+  arg1 = *(conveyor_retry_handler_t ***)&_swig_go_0; 
+  
+  delete_retryhandlerpp(arg1);
+  
+}
+
+
+void _wrap_retryhandlerpp_assign_cabi_42b4134e6f12ea5e(struct conveyor_retry_handler_s **_swig_go_0, struct conveyor_retry_handler_s *_swig_go_1) {
+  conveyor_retry_handler_t **arg1 = (conveyor_retry_handler_t **) 0 ;
+  conveyor_retry_handler_t *arg2 = (conveyor_retry_handler_t *) 0 ;
+  
+  arg1 = *(conveyor_retry_handler_t ***)&_swig_go_0; 
+  arg2 = *(conveyor_retry_handler_t **)&_swig_go_1; 
+  
+  retryhandlerpp_assign(arg1,arg2);
+  
+}
+
+
+struct conveyor_retry_handler_s *_wrap_retryhandlerpp_value_cabi_42b4134e6f12ea5e(struct conveyor_retry_handler_s **_swig_go_0) {
+  conveyor_retry_handler_t **arg1 = (conveyor_retry_handler_t **) 0 ;
+  conveyor_retry_handler_t *result = 0 ;
+  struct conveyor_retry_handler_s *_swig_go_result;
+  
+  arg1 = *(conveyor_retry_handler_t ***)&_swig_go_0; 
+  
+  result = (conveyor_retry_handler_t *)retryhandlerpp_value(arg1);
+  *(conveyor_retry_handler_t **)&_swig_go_result = (conveyor_retry_handler_t *)result; 
+  return _swig_go_result;
+}
+
+
+long long *_wrap_new_int64p_cabi_42b4134e6f12ea5e() {
   int64_t *result = 0 ;
   long long *_swig_go_result;
   
@@ -1626,7 +1739,7 @@ long long *_wrap_new_int64p_cabi_73cf0aeb36b9969c() {
 }
 
 
-long long *_wrap_copy_int64p_cabi_73cf0aeb36b9969c(long long _swig_go_0) {
+long long *_wrap_copy_int64p_cabi_42b4134e6f12ea5e(long long _swig_go_0) {
   int64_t arg1 ;
   int64_t *result = 0 ;
   long long *_swig_go_result;
@@ -1639,7 +1752,7 @@ long long *_wrap_copy_int64p_cabi_73cf0aeb36b9969c(long long _swig_go_0) {
 }
 
 
-void _wrap_delete_int64p_cabi_73cf0aeb36b9969c(long long *_swig_go_0) {
+void _wrap_delete_int64p_cabi_42b4134e6f12ea5e(long long *_swig_go_0) {
   int64_t *arg1 = (int64_t *) 0 ;
   
   arg1 = *(int64_t **)&_swig_go_0; 
@@ -1649,7 +1762,7 @@ void _wrap_delete_int64p_cabi_73cf0aeb36b9969c(long long *_swig_go_0) {
 }
 
 
-void _wrap_int64p_assign_cabi_73cf0aeb36b9969c(long long *_swig_go_0, long long _swig_go_1) {
+void _wrap_int64p_assign_cabi_42b4134e6f12ea5e(long long *_swig_go_0, long long _swig_go_1) {
   int64_t *arg1 = (int64_t *) 0 ;
   int64_t arg2 ;
   
@@ -1661,7 +1774,7 @@ void _wrap_int64p_assign_cabi_73cf0aeb36b9969c(long long *_swig_go_0, long long 
 }
 
 
-long long _wrap_int64p_value_cabi_73cf0aeb36b9969c(long long *_swig_go_0) {
+long long _wrap_int64p_value_cabi_42b4134e6f12ea5e(long long *_swig_go_0) {
   int64_t *arg1 = (int64_t *) 0 ;
   int64_t result;
   long long _swig_go_result;
@@ -1674,7 +1787,7 @@ long long _wrap_int64p_value_cabi_73cf0aeb36b9969c(long long *_swig_go_0) {
 }
 
 
-long long *_wrap_new_sizep_cabi_73cf0aeb36b9969c() {
+long long *_wrap_new_sizep_cabi_42b4134e6f12ea5e() {
   size_t *result = 0 ;
   long long *_swig_go_result;
   
@@ -1685,7 +1798,7 @@ long long *_wrap_new_sizep_cabi_73cf0aeb36b9969c() {
 }
 
 
-long long *_wrap_copy_sizep_cabi_73cf0aeb36b9969c(long long _swig_go_0) {
+long long *_wrap_copy_sizep_cabi_42b4134e6f12ea5e(long long _swig_go_0) {
   size_t arg1 ;
   size_t *result = 0 ;
   long long *_swig_go_result;
@@ -1698,7 +1811,7 @@ long long *_wrap_copy_sizep_cabi_73cf0aeb36b9969c(long long _swig_go_0) {
 }
 
 
-void _wrap_delete_sizep_cabi_73cf0aeb36b9969c(long long *_swig_go_0) {
+void _wrap_delete_sizep_cabi_42b4134e6f12ea5e(long long *_swig_go_0) {
   size_t *arg1 = (size_t *) 0 ;
   
   arg1 = *(size_t **)&_swig_go_0; 
@@ -1708,7 +1821,7 @@ void _wrap_delete_sizep_cabi_73cf0aeb36b9969c(long long *_swig_go_0) {
 }
 
 
-void _wrap_sizep_assign_cabi_73cf0aeb36b9969c(long long *_swig_go_0, long long _swig_go_1) {
+void _wrap_sizep_assign_cabi_42b4134e6f12ea5e(long long *_swig_go_0, long long _swig_go_1) {
   size_t *arg1 = (size_t *) 0 ;
   size_t arg2 ;
   
@@ -1720,7 +1833,7 @@ void _wrap_sizep_assign_cabi_73cf0aeb36b9969c(long long *_swig_go_0, long long _
 }
 
 
-long long _wrap_sizep_value_cabi_73cf0aeb36b9969c(long long *_swig_go_0) {
+long long _wrap_sizep_value_cabi_42b4134e6f12ea5e(long long *_swig_go_0) {
   size_t *arg1 = (size_t *) 0 ;
   size_t result;
   long long _swig_go_result;
@@ -1733,7 +1846,7 @@ long long _wrap_sizep_value_cabi_73cf0aeb36b9969c(long long *_swig_go_0) {
 }
 
 
-intgo *_wrap_new_int32p_cabi_73cf0aeb36b9969c() {
+intgo *_wrap_new_int32p_cabi_42b4134e6f12ea5e() {
   int32_t *result = 0 ;
   intgo *_swig_go_result;
   
@@ -1744,7 +1857,7 @@ intgo *_wrap_new_int32p_cabi_73cf0aeb36b9969c() {
 }
 
 
-intgo *_wrap_copy_int32p_cabi_73cf0aeb36b9969c(intgo _swig_go_0) {
+intgo *_wrap_copy_int32p_cabi_42b4134e6f12ea5e(intgo _swig_go_0) {
   int32_t arg1 ;
   int32_t *result = 0 ;
   intgo *_swig_go_result;
@@ -1757,7 +1870,7 @@ intgo *_wrap_copy_int32p_cabi_73cf0aeb36b9969c(intgo _swig_go_0) {
 }
 
 
-void _wrap_delete_int32p_cabi_73cf0aeb36b9969c(intgo *_swig_go_0) {
+void _wrap_delete_int32p_cabi_42b4134e6f12ea5e(intgo *_swig_go_0) {
   int32_t *arg1 = (int32_t *) 0 ;
   
   arg1 = *(int32_t **)&_swig_go_0; 
@@ -1767,7 +1880,7 @@ void _wrap_delete_int32p_cabi_73cf0aeb36b9969c(intgo *_swig_go_0) {
 }
 
 
-void _wrap_int32p_assign_cabi_73cf0aeb36b9969c(intgo *_swig_go_0, intgo _swig_go_1) {
+void _wrap_int32p_assign_cabi_42b4134e6f12ea5e(intgo *_swig_go_0, intgo _swig_go_1) {
   int32_t *arg1 = (int32_t *) 0 ;
   int32_t arg2 ;
   
@@ -1779,7 +1892,7 @@ void _wrap_int32p_assign_cabi_73cf0aeb36b9969c(intgo *_swig_go_0, intgo _swig_go
 }
 
 
-intgo _wrap_int32p_value_cabi_73cf0aeb36b9969c(intgo *_swig_go_0) {
+intgo _wrap_int32p_value_cabi_42b4134e6f12ea5e(intgo *_swig_go_0) {
   int32_t *arg1 = (int32_t *) 0 ;
   int32_t result;
   intgo _swig_go_result;
@@ -1792,7 +1905,7 @@ intgo _wrap_int32p_value_cabi_73cf0aeb36b9969c(intgo *_swig_go_0) {
 }
 
 
-_gostring_ _wrap_conveyor_version_cabi_73cf0aeb36b9969c() {
+_gostring_ _wrap_conveyor_version_cabi_42b4134e6f12ea5e() {
   char *result = 0 ;
   _gostring_ _swig_go_result;
   
@@ -1803,7 +1916,7 @@ _gostring_ _wrap_conveyor_version_cabi_73cf0aeb36b9969c() {
 }
 
 
-intgo _wrap_CONVEYOR_ERR__DESTROY_cabi_73cf0aeb36b9969c() {
+intgo _wrap_CONVEYOR_ERR__DESTROY_cabi_42b4134e6f12ea5e() {
   int result;
   intgo _swig_go_result;
   
@@ -1814,7 +1927,7 @@ intgo _wrap_CONVEYOR_ERR__DESTROY_cabi_73cf0aeb36b9969c() {
 }
 
 
-intgo _wrap_CONVEYOR_ERR__FAIL_cabi_73cf0aeb36b9969c() {
+intgo _wrap_CONVEYOR_ERR__FAIL_cabi_42b4134e6f12ea5e() {
   int result;
   intgo _swig_go_result;
   
@@ -1825,7 +1938,7 @@ intgo _wrap_CONVEYOR_ERR__FAIL_cabi_73cf0aeb36b9969c() {
 }
 
 
-intgo _wrap_CONVEYOR_ERR__TRANSPORT_cabi_73cf0aeb36b9969c() {
+intgo _wrap_CONVEYOR_ERR__TRANSPORT_cabi_42b4134e6f12ea5e() {
   int result;
   intgo _swig_go_result;
   
@@ -1836,7 +1949,7 @@ intgo _wrap_CONVEYOR_ERR__TRANSPORT_cabi_73cf0aeb36b9969c() {
 }
 
 
-intgo _wrap_CONVEYOR_ERR__MSG_TIMED_OUT_cabi_73cf0aeb36b9969c() {
+intgo _wrap_CONVEYOR_ERR__MSG_TIMED_OUT_cabi_42b4134e6f12ea5e() {
   int result;
   intgo _swig_go_result;
   
@@ -1847,7 +1960,7 @@ intgo _wrap_CONVEYOR_ERR__MSG_TIMED_OUT_cabi_73cf0aeb36b9969c() {
 }
 
 
-intgo _wrap_CONVEYOR_ERR__PARTITION_EOF_cabi_73cf0aeb36b9969c() {
+intgo _wrap_CONVEYOR_ERR__PARTITION_EOF_cabi_42b4134e6f12ea5e() {
   int result;
   intgo _swig_go_result;
   
@@ -1858,7 +1971,7 @@ intgo _wrap_CONVEYOR_ERR__PARTITION_EOF_cabi_73cf0aeb36b9969c() {
 }
 
 
-intgo _wrap_CONVEYOR_ERR__UNKNOWN_PARTITION_cabi_73cf0aeb36b9969c() {
+intgo _wrap_CONVEYOR_ERR__UNKNOWN_PARTITION_cabi_42b4134e6f12ea5e() {
   int result;
   intgo _swig_go_result;
   
@@ -1869,7 +1982,7 @@ intgo _wrap_CONVEYOR_ERR__UNKNOWN_PARTITION_cabi_73cf0aeb36b9969c() {
 }
 
 
-intgo _wrap_CONVEYOR_ERR__ALL_BROKERS_DOWN_cabi_73cf0aeb36b9969c() {
+intgo _wrap_CONVEYOR_ERR__ALL_BROKERS_DOWN_cabi_42b4134e6f12ea5e() {
   int result;
   intgo _swig_go_result;
   
@@ -1880,7 +1993,7 @@ intgo _wrap_CONVEYOR_ERR__ALL_BROKERS_DOWN_cabi_73cf0aeb36b9969c() {
 }
 
 
-intgo _wrap_CONVEYOR_ERR__INVALID_ARG_cabi_73cf0aeb36b9969c() {
+intgo _wrap_CONVEYOR_ERR__INVALID_ARG_cabi_42b4134e6f12ea5e() {
   int result;
   intgo _swig_go_result;
   
@@ -1891,7 +2004,7 @@ intgo _wrap_CONVEYOR_ERR__INVALID_ARG_cabi_73cf0aeb36b9969c() {
 }
 
 
-intgo _wrap_CONVEYOR_ERR__TIMED_OUT_cabi_73cf0aeb36b9969c() {
+intgo _wrap_CONVEYOR_ERR__TIMED_OUT_cabi_42b4134e6f12ea5e() {
   int result;
   intgo _swig_go_result;
   
@@ -1902,7 +2015,7 @@ intgo _wrap_CONVEYOR_ERR__TIMED_OUT_cabi_73cf0aeb36b9969c() {
 }
 
 
-intgo _wrap_CONVEYOR_ERR__QUEUE_FULL_cabi_73cf0aeb36b9969c() {
+intgo _wrap_CONVEYOR_ERR__QUEUE_FULL_cabi_42b4134e6f12ea5e() {
   int result;
   intgo _swig_go_result;
   
@@ -1913,7 +2026,7 @@ intgo _wrap_CONVEYOR_ERR__QUEUE_FULL_cabi_73cf0aeb36b9969c() {
 }
 
 
-intgo _wrap_CONVEYOR_ERR__STATE_cabi_73cf0aeb36b9969c() {
+intgo _wrap_CONVEYOR_ERR__STATE_cabi_42b4134e6f12ea5e() {
   int result;
   intgo _swig_go_result;
   
@@ -1924,7 +2037,7 @@ intgo _wrap_CONVEYOR_ERR__STATE_cabi_73cf0aeb36b9969c() {
 }
 
 
-intgo _wrap_CONVEYOR_ERR_UNKNOWN_cabi_73cf0aeb36b9969c() {
+intgo _wrap_CONVEYOR_ERR_UNKNOWN_cabi_42b4134e6f12ea5e() {
   int result;
   intgo _swig_go_result;
   
@@ -1935,7 +2048,7 @@ intgo _wrap_CONVEYOR_ERR_UNKNOWN_cabi_73cf0aeb36b9969c() {
 }
 
 
-_gostring_ _wrap_conveyor_err_name_cabi_73cf0aeb36b9969c(intgo _swig_go_0) {
+_gostring_ _wrap_conveyor_err_name_cabi_42b4134e6f12ea5e(intgo _swig_go_0) {
   conveyor_err_t arg1 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1948,7 +2061,7 @@ _gostring_ _wrap_conveyor_err_name_cabi_73cf0aeb36b9969c(intgo _swig_go_0) {
 }
 
 
-intgo _wrap_conveyor_err_retriable_cabi_73cf0aeb36b9969c(intgo _swig_go_0) {
+intgo _wrap_conveyor_err_retriable_cabi_42b4134e6f12ea5e(intgo _swig_go_0) {
   conveyor_err_t arg1 ;
   int result;
   intgo _swig_go_result;
@@ -1961,7 +2074,7 @@ intgo _wrap_conveyor_err_retriable_cabi_73cf0aeb36b9969c(intgo _swig_go_0) {
 }
 
 
-intgo _wrap_conveyor_error_code_cabi_73cf0aeb36b9969c(struct conveyor_error_s *_swig_go_0) {
+intgo _wrap_conveyor_error_code_cabi_42b4134e6f12ea5e(struct conveyor_error_s *_swig_go_0) {
   conveyor_error_t *arg1 = (conveyor_error_t *) 0 ;
   conveyor_err_t result;
   intgo _swig_go_result;
@@ -1974,7 +2087,7 @@ intgo _wrap_conveyor_error_code_cabi_73cf0aeb36b9969c(struct conveyor_error_s *_
 }
 
 
-_gostring_ _wrap_conveyor_error_name_cabi_73cf0aeb36b9969c(struct conveyor_error_s *_swig_go_0) {
+_gostring_ _wrap_conveyor_error_name_cabi_42b4134e6f12ea5e(struct conveyor_error_s *_swig_go_0) {
   conveyor_error_t *arg1 = (conveyor_error_t *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1987,7 +2100,7 @@ _gostring_ _wrap_conveyor_error_name_cabi_73cf0aeb36b9969c(struct conveyor_error
 }
 
 
-_gostring_ _wrap_conveyor_error_message_cabi_73cf0aeb36b9969c(struct conveyor_error_s *_swig_go_0) {
+_gostring_ _wrap_conveyor_error_message_cabi_42b4134e6f12ea5e(struct conveyor_error_s *_swig_go_0) {
   conveyor_error_t *arg1 = (conveyor_error_t *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -2000,7 +2113,7 @@ _gostring_ _wrap_conveyor_error_message_cabi_73cf0aeb36b9969c(struct conveyor_er
 }
 
 
-intgo _wrap_conveyor_error_retriable_cabi_73cf0aeb36b9969c(struct conveyor_error_s *_swig_go_0) {
+intgo _wrap_conveyor_error_retriable_cabi_42b4134e6f12ea5e(struct conveyor_error_s *_swig_go_0) {
   conveyor_error_t *arg1 = (conveyor_error_t *) 0 ;
   int result;
   intgo _swig_go_result;
@@ -2013,7 +2126,7 @@ intgo _wrap_conveyor_error_retriable_cabi_73cf0aeb36b9969c(struct conveyor_error
 }
 
 
-intgo _wrap_conveyor_error_fatal_cabi_73cf0aeb36b9969c(struct conveyor_error_s *_swig_go_0) {
+intgo _wrap_conveyor_error_fatal_cabi_42b4134e6f12ea5e(struct conveyor_error_s *_swig_go_0) {
   conveyor_error_t *arg1 = (conveyor_error_t *) 0 ;
   int result;
   intgo _swig_go_result;
@@ -2026,7 +2139,7 @@ intgo _wrap_conveyor_error_fatal_cabi_73cf0aeb36b9969c(struct conveyor_error_s *
 }
 
 
-void _wrap_conveyor_error_destroy_cabi_73cf0aeb36b9969c(struct conveyor_error_s *_swig_go_0) {
+void _wrap_conveyor_error_destroy_cabi_42b4134e6f12ea5e(struct conveyor_error_s *_swig_go_0) {
   conveyor_error_t *arg1 = (conveyor_error_t *) 0 ;
   
   arg1 = *(conveyor_error_t **)&_swig_go_0; 
@@ -2036,7 +2149,7 @@ void _wrap_conveyor_error_destroy_cabi_73cf0aeb36b9969c(struct conveyor_error_s 
 }
 
 
-struct conveyor_config_s *_wrap_conveyor_config_new_cabi_73cf0aeb36b9969c() {
+struct conveyor_config_s *_wrap_conveyor_config_new_cabi_42b4134e6f12ea5e() {
   conveyor_config_t *result = 0 ;
   struct conveyor_config_s *_swig_go_result;
   
@@ -2047,7 +2160,7 @@ struct conveyor_config_s *_wrap_conveyor_config_new_cabi_73cf0aeb36b9969c() {
 }
 
 
-void _wrap_conveyor_config_destroy_cabi_73cf0aeb36b9969c(struct conveyor_config_s *_swig_go_0) {
+void _wrap_conveyor_config_destroy_cabi_42b4134e6f12ea5e(struct conveyor_config_s *_swig_go_0) {
   conveyor_config_t *arg1 = (conveyor_config_t *) 0 ;
   
   arg1 = *(conveyor_config_t **)&_swig_go_0; 
@@ -2057,7 +2170,7 @@ void _wrap_conveyor_config_destroy_cabi_73cf0aeb36b9969c(struct conveyor_config_
 }
 
 
-intgo _wrap_conveyor_config_set_cabi_73cf0aeb36b9969c(struct conveyor_config_s *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, struct conveyor_error_s **_swig_go_3) {
+intgo _wrap_conveyor_config_set_cabi_42b4134e6f12ea5e(struct conveyor_config_s *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, struct conveyor_error_s **_swig_go_3) {
   conveyor_config_t *arg1 = (conveyor_config_t *) 0 ;
   char *arg2 = (char *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -2086,7 +2199,7 @@ intgo _wrap_conveyor_config_set_cabi_73cf0aeb36b9969c(struct conveyor_config_s *
 }
 
 
-intgo _wrap_conveyor_broker_new_cabi_73cf0aeb36b9969c(struct conveyor_config_s *_swig_go_0, struct conveyor_broker_s **_swig_go_1, struct conveyor_error_s **_swig_go_2) {
+intgo _wrap_conveyor_broker_new_cabi_42b4134e6f12ea5e(struct conveyor_config_s *_swig_go_0, struct conveyor_broker_s **_swig_go_1, struct conveyor_error_s **_swig_go_2) {
   conveyor_config_t *arg1 = (conveyor_config_t *) 0 ;
   conveyor_broker_t **arg2 = (conveyor_broker_t **) 0 ;
   conveyor_error_t **arg3 = (conveyor_error_t **) 0 ;
@@ -2103,7 +2216,7 @@ intgo _wrap_conveyor_broker_new_cabi_73cf0aeb36b9969c(struct conveyor_config_s *
 }
 
 
-_gostring_ _wrap_conveyor_broker_bootstrap_servers_cabi_73cf0aeb36b9969c(struct conveyor_broker_s *_swig_go_0) {
+_gostring_ _wrap_conveyor_broker_bootstrap_servers_cabi_42b4134e6f12ea5e(struct conveyor_broker_s *_swig_go_0) {
   conveyor_broker_t *arg1 = (conveyor_broker_t *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -2116,7 +2229,7 @@ _gostring_ _wrap_conveyor_broker_bootstrap_servers_cabi_73cf0aeb36b9969c(struct 
 }
 
 
-intgo _wrap_conveyor_broker_port_cabi_73cf0aeb36b9969c(struct conveyor_broker_s *_swig_go_0) {
+intgo _wrap_conveyor_broker_port_cabi_42b4134e6f12ea5e(struct conveyor_broker_s *_swig_go_0) {
   conveyor_broker_t *arg1 = (conveyor_broker_t *) 0 ;
   int result;
   intgo _swig_go_result;
@@ -2129,7 +2242,7 @@ intgo _wrap_conveyor_broker_port_cabi_73cf0aeb36b9969c(struct conveyor_broker_s 
 }
 
 
-_gostring_ _wrap_conveyor_broker_data_dir_cabi_73cf0aeb36b9969c(struct conveyor_broker_s *_swig_go_0) {
+_gostring_ _wrap_conveyor_broker_data_dir_cabi_42b4134e6f12ea5e(struct conveyor_broker_s *_swig_go_0) {
   conveyor_broker_t *arg1 = (conveyor_broker_t *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -2142,7 +2255,7 @@ _gostring_ _wrap_conveyor_broker_data_dir_cabi_73cf0aeb36b9969c(struct conveyor_
 }
 
 
-intgo _wrap_conveyor_broker_stop_cabi_73cf0aeb36b9969c(struct conveyor_broker_s *_swig_go_0, struct conveyor_error_s **_swig_go_1) {
+intgo _wrap_conveyor_broker_stop_cabi_42b4134e6f12ea5e(struct conveyor_broker_s *_swig_go_0, struct conveyor_error_s **_swig_go_1) {
   conveyor_broker_t *arg1 = (conveyor_broker_t *) 0 ;
   conveyor_error_t **arg2 = (conveyor_error_t **) 0 ;
   conveyor_err_t result;
@@ -2157,7 +2270,7 @@ intgo _wrap_conveyor_broker_stop_cabi_73cf0aeb36b9969c(struct conveyor_broker_s 
 }
 
 
-void _wrap_conveyor_broker_destroy_cabi_73cf0aeb36b9969c(struct conveyor_broker_s *_swig_go_0) {
+void _wrap_conveyor_broker_destroy_cabi_42b4134e6f12ea5e(struct conveyor_broker_s *_swig_go_0) {
   conveyor_broker_t *arg1 = (conveyor_broker_t *) 0 ;
   
   arg1 = *(conveyor_broker_t **)&_swig_go_0; 
@@ -2167,7 +2280,7 @@ void _wrap_conveyor_broker_destroy_cabi_73cf0aeb36b9969c(struct conveyor_broker_
 }
 
 
-intgo _wrap_CONVEYOR_PARTITION_ANY_cabi_73cf0aeb36b9969c() {
+intgo _wrap_CONVEYOR_PARTITION_ANY_cabi_42b4134e6f12ea5e() {
   int result;
   intgo _swig_go_result;
   
@@ -2178,7 +2291,7 @@ intgo _wrap_CONVEYOR_PARTITION_ANY_cabi_73cf0aeb36b9969c() {
 }
 
 
-intgo _wrap_CONVEYOR_OFFSET_BEGINNING_cabi_73cf0aeb36b9969c() {
+intgo _wrap_CONVEYOR_OFFSET_BEGINNING_cabi_42b4134e6f12ea5e() {
   int result;
   intgo _swig_go_result;
   
@@ -2189,7 +2302,7 @@ intgo _wrap_CONVEYOR_OFFSET_BEGINNING_cabi_73cf0aeb36b9969c() {
 }
 
 
-intgo _wrap_CONVEYOR_OFFSET_END_cabi_73cf0aeb36b9969c() {
+intgo _wrap_CONVEYOR_OFFSET_END_cabi_42b4134e6f12ea5e() {
   int result;
   intgo _swig_go_result;
   
@@ -2200,7 +2313,7 @@ intgo _wrap_CONVEYOR_OFFSET_END_cabi_73cf0aeb36b9969c() {
 }
 
 
-intgo _wrap_CONVEYOR_OFFSET_INVALID_cabi_73cf0aeb36b9969c() {
+intgo _wrap_CONVEYOR_OFFSET_INVALID_cabi_42b4134e6f12ea5e() {
   int result;
   intgo _swig_go_result;
   
@@ -2211,7 +2324,7 @@ intgo _wrap_CONVEYOR_OFFSET_INVALID_cabi_73cf0aeb36b9969c() {
 }
 
 
-_gostring_ _wrap_conveyor_message_topic_cabi_73cf0aeb36b9969c(struct conveyor_message_s *_swig_go_0) {
+_gostring_ _wrap_conveyor_message_topic_cabi_42b4134e6f12ea5e(struct conveyor_message_s *_swig_go_0) {
   conveyor_message_t *arg1 = (conveyor_message_t *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -2224,7 +2337,7 @@ _gostring_ _wrap_conveyor_message_topic_cabi_73cf0aeb36b9969c(struct conveyor_me
 }
 
 
-void _wrap_conveyor_message_destroy_cabi_73cf0aeb36b9969c(struct conveyor_message_s *_swig_go_0) {
+void _wrap_conveyor_message_destroy_cabi_42b4134e6f12ea5e(struct conveyor_message_s *_swig_go_0) {
   conveyor_message_t *arg1 = (conveyor_message_t *) 0 ;
   
   arg1 = *(conveyor_message_t **)&_swig_go_0; 
@@ -2234,7 +2347,7 @@ void _wrap_conveyor_message_destroy_cabi_73cf0aeb36b9969c(struct conveyor_messag
 }
 
 
-intgo _wrap_conveyor_producer_poll_cabi_73cf0aeb36b9969c(struct conveyor_producer_s *_swig_go_0, intgo _swig_go_1, long long *_swig_go_2, struct conveyor_error_s **_swig_go_3) {
+intgo _wrap_conveyor_producer_poll_cabi_42b4134e6f12ea5e(struct conveyor_producer_s *_swig_go_0, intgo _swig_go_1, long long *_swig_go_2, struct conveyor_error_s **_swig_go_3) {
   conveyor_producer_t *arg1 = (conveyor_producer_t *) 0 ;
   int32_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -2253,7 +2366,7 @@ intgo _wrap_conveyor_producer_poll_cabi_73cf0aeb36b9969c(struct conveyor_produce
 }
 
 
-intgo _wrap_conveyor_producer_flush_cabi_73cf0aeb36b9969c(struct conveyor_producer_s *_swig_go_0, intgo _swig_go_1, struct conveyor_error_s **_swig_go_2) {
+intgo _wrap_conveyor_producer_flush_cabi_42b4134e6f12ea5e(struct conveyor_producer_s *_swig_go_0, intgo _swig_go_1, struct conveyor_error_s **_swig_go_2) {
   conveyor_producer_t *arg1 = (conveyor_producer_t *) 0 ;
   int32_t arg2 ;
   conveyor_error_t **arg3 = (conveyor_error_t **) 0 ;
@@ -2270,7 +2383,7 @@ intgo _wrap_conveyor_producer_flush_cabi_73cf0aeb36b9969c(struct conveyor_produc
 }
 
 
-long long _wrap_conveyor_producer_outstanding_cabi_73cf0aeb36b9969c(struct conveyor_producer_s *_swig_go_0) {
+long long _wrap_conveyor_producer_outstanding_cabi_42b4134e6f12ea5e(struct conveyor_producer_s *_swig_go_0) {
   conveyor_producer_t *arg1 = (conveyor_producer_t *) 0 ;
   size_t result;
   long long _swig_go_result;
@@ -2283,7 +2396,7 @@ long long _wrap_conveyor_producer_outstanding_cabi_73cf0aeb36b9969c(struct conve
 }
 
 
-void _wrap_conveyor_producer_destroy_cabi_73cf0aeb36b9969c(struct conveyor_producer_s *_swig_go_0) {
+void _wrap_conveyor_producer_destroy_cabi_42b4134e6f12ea5e(struct conveyor_producer_s *_swig_go_0) {
   conveyor_producer_t *arg1 = (conveyor_producer_t *) 0 ;
   
   arg1 = *(conveyor_producer_t **)&_swig_go_0; 
@@ -2293,7 +2406,7 @@ void _wrap_conveyor_producer_destroy_cabi_73cf0aeb36b9969c(struct conveyor_produ
 }
 
 
-intgo _wrap_conveyor_consumer_new_cabi_73cf0aeb36b9969c(struct conveyor_config_s *_swig_go_0, struct conveyor_consumer_s **_swig_go_1, struct conveyor_error_s **_swig_go_2) {
+intgo _wrap_conveyor_consumer_new_cabi_42b4134e6f12ea5e(struct conveyor_config_s *_swig_go_0, struct conveyor_consumer_s **_swig_go_1, struct conveyor_error_s **_swig_go_2) {
   conveyor_config_t *arg1 = (conveyor_config_t *) 0 ;
   conveyor_consumer_t **arg2 = (conveyor_consumer_t **) 0 ;
   conveyor_error_t **arg3 = (conveyor_error_t **) 0 ;
@@ -2310,7 +2423,7 @@ intgo _wrap_conveyor_consumer_new_cabi_73cf0aeb36b9969c(struct conveyor_config_s
 }
 
 
-intgo _wrap_conveyor_consumer_seek_cabi_73cf0aeb36b9969c(struct conveyor_consumer_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, long long _swig_go_3, struct conveyor_error_s **_swig_go_4) {
+intgo _wrap_conveyor_consumer_seek_cabi_42b4134e6f12ea5e(struct conveyor_consumer_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, long long _swig_go_3, struct conveyor_error_s **_swig_go_4) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   char *arg2 = (char *) 0 ;
   int32_t arg3 ;
@@ -2336,7 +2449,7 @@ intgo _wrap_conveyor_consumer_seek_cabi_73cf0aeb36b9969c(struct conveyor_consume
 }
 
 
-intgo _wrap_conveyor_consumer_poll_cabi_73cf0aeb36b9969c(struct conveyor_consumer_s *_swig_go_0, intgo _swig_go_1, struct conveyor_message_s **_swig_go_2, struct conveyor_error_s **_swig_go_3) {
+intgo _wrap_conveyor_consumer_poll_cabi_42b4134e6f12ea5e(struct conveyor_consumer_s *_swig_go_0, intgo _swig_go_1, struct conveyor_message_s **_swig_go_2, struct conveyor_error_s **_swig_go_3) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   int32_t arg2 ;
   conveyor_message_t **arg3 = (conveyor_message_t **) 0 ;
@@ -2355,7 +2468,7 @@ intgo _wrap_conveyor_consumer_poll_cabi_73cf0aeb36b9969c(struct conveyor_consume
 }
 
 
-intgo _wrap_conveyor_consumer_position_cabi_73cf0aeb36b9969c(struct conveyor_consumer_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, long long *_swig_go_3, struct conveyor_error_s **_swig_go_4) {
+intgo _wrap_conveyor_consumer_position_cabi_42b4134e6f12ea5e(struct conveyor_consumer_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, long long *_swig_go_3, struct conveyor_error_s **_swig_go_4) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   char *arg2 = (char *) 0 ;
   int32_t arg3 ;
@@ -2381,7 +2494,7 @@ intgo _wrap_conveyor_consumer_position_cabi_73cf0aeb36b9969c(struct conveyor_con
 }
 
 
-intgo _wrap_conveyor_consumer_watermark_offsets_cabi_73cf0aeb36b9969c(struct conveyor_consumer_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, long long *_swig_go_4, long long *_swig_go_5, struct conveyor_error_s **_swig_go_6) {
+intgo _wrap_conveyor_consumer_watermark_offsets_cabi_42b4134e6f12ea5e(struct conveyor_consumer_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, long long *_swig_go_4, long long *_swig_go_5, struct conveyor_error_s **_swig_go_6) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   char *arg2 = (char *) 0 ;
   int32_t arg3 ;
@@ -2411,7 +2524,7 @@ intgo _wrap_conveyor_consumer_watermark_offsets_cabi_73cf0aeb36b9969c(struct con
 }
 
 
-void _wrap_conveyor_consumer_wakeup_cabi_73cf0aeb36b9969c(struct conveyor_consumer_s *_swig_go_0) {
+void _wrap_conveyor_consumer_wakeup_cabi_42b4134e6f12ea5e(struct conveyor_consumer_s *_swig_go_0) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   
   arg1 = *(conveyor_consumer_t **)&_swig_go_0; 
@@ -2421,7 +2534,7 @@ void _wrap_conveyor_consumer_wakeup_cabi_73cf0aeb36b9969c(struct conveyor_consum
 }
 
 
-intgo _wrap_conveyor_consumer_close_cabi_73cf0aeb36b9969c(struct conveyor_consumer_s *_swig_go_0, struct conveyor_error_s **_swig_go_1) {
+intgo _wrap_conveyor_consumer_close_cabi_42b4134e6f12ea5e(struct conveyor_consumer_s *_swig_go_0, struct conveyor_error_s **_swig_go_1) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   conveyor_error_t **arg2 = (conveyor_error_t **) 0 ;
   conveyor_err_t result;
@@ -2436,7 +2549,7 @@ intgo _wrap_conveyor_consumer_close_cabi_73cf0aeb36b9969c(struct conveyor_consum
 }
 
 
-void _wrap_conveyor_consumer_destroy_cabi_73cf0aeb36b9969c(struct conveyor_consumer_s *_swig_go_0) {
+void _wrap_conveyor_consumer_destroy_cabi_42b4134e6f12ea5e(struct conveyor_consumer_s *_swig_go_0) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   
   arg1 = *(conveyor_consumer_t **)&_swig_go_0; 
@@ -2446,7 +2559,7 @@ void _wrap_conveyor_consumer_destroy_cabi_73cf0aeb36b9969c(struct conveyor_consu
 }
 
 
-intgo _wrap_conveyor_consumer_subscribe_pattern_cabi_73cf0aeb36b9969c(struct conveyor_consumer_s *_swig_go_0, _gostring_ _swig_go_1, struct conveyor_error_s **_swig_go_2) {
+intgo _wrap_conveyor_consumer_subscribe_pattern_cabi_42b4134e6f12ea5e(struct conveyor_consumer_s *_swig_go_0, _gostring_ _swig_go_1, struct conveyor_error_s **_swig_go_2) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   char *arg2 = (char *) 0 ;
   conveyor_error_t **arg3 = (conveyor_error_t **) 0 ;
@@ -2468,7 +2581,7 @@ intgo _wrap_conveyor_consumer_subscribe_pattern_cabi_73cf0aeb36b9969c(struct con
 }
 
 
-intgo _wrap_conveyor_consumer_unsubscribe_cabi_73cf0aeb36b9969c(struct conveyor_consumer_s *_swig_go_0, struct conveyor_error_s **_swig_go_1) {
+intgo _wrap_conveyor_consumer_unsubscribe_cabi_42b4134e6f12ea5e(struct conveyor_consumer_s *_swig_go_0, struct conveyor_error_s **_swig_go_1) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   conveyor_error_t **arg2 = (conveyor_error_t **) 0 ;
   conveyor_err_t result;
@@ -2483,7 +2596,7 @@ intgo _wrap_conveyor_consumer_unsubscribe_cabi_73cf0aeb36b9969c(struct conveyor_
 }
 
 
-long long _wrap_conveyor_partition_list_count_cabi_73cf0aeb36b9969c(struct conveyor_partition_list_s *_swig_go_0) {
+long long _wrap_conveyor_partition_list_count_cabi_42b4134e6f12ea5e(struct conveyor_partition_list_s *_swig_go_0) {
   conveyor_partition_list_t *arg1 = (conveyor_partition_list_t *) 0 ;
   size_t result;
   long long _swig_go_result;
@@ -2496,7 +2609,7 @@ long long _wrap_conveyor_partition_list_count_cabi_73cf0aeb36b9969c(struct conve
 }
 
 
-void _wrap_conveyor_partition_list_destroy_cabi_73cf0aeb36b9969c(struct conveyor_partition_list_s *_swig_go_0) {
+void _wrap_conveyor_partition_list_destroy_cabi_42b4134e6f12ea5e(struct conveyor_partition_list_s *_swig_go_0) {
   conveyor_partition_list_t *arg1 = (conveyor_partition_list_t *) 0 ;
   
   arg1 = *(conveyor_partition_list_t **)&_swig_go_0; 
@@ -2506,7 +2619,7 @@ void _wrap_conveyor_partition_list_destroy_cabi_73cf0aeb36b9969c(struct conveyor
 }
 
 
-intgo _wrap_conveyor_consumer_assignment_cabi_73cf0aeb36b9969c(struct conveyor_consumer_s *_swig_go_0, struct conveyor_partition_list_s **_swig_go_1, struct conveyor_error_s **_swig_go_2) {
+intgo _wrap_conveyor_consumer_assignment_cabi_42b4134e6f12ea5e(struct conveyor_consumer_s *_swig_go_0, struct conveyor_partition_list_s **_swig_go_1, struct conveyor_error_s **_swig_go_2) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   conveyor_partition_list_t **arg2 = (conveyor_partition_list_t **) 0 ;
   conveyor_error_t **arg3 = (conveyor_error_t **) 0 ;
@@ -2523,7 +2636,7 @@ intgo _wrap_conveyor_consumer_assignment_cabi_73cf0aeb36b9969c(struct conveyor_c
 }
 
 
-intgo _wrap_conveyor_consumer_lag_cabi_73cf0aeb36b9969c(struct conveyor_consumer_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, long long *_swig_go_4, struct conveyor_error_s **_swig_go_5) {
+intgo _wrap_conveyor_consumer_lag_cabi_42b4134e6f12ea5e(struct conveyor_consumer_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, long long *_swig_go_4, struct conveyor_error_s **_swig_go_5) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   char *arg2 = (char *) 0 ;
   int32_t arg3 ;
@@ -2551,7 +2664,7 @@ intgo _wrap_conveyor_consumer_lag_cabi_73cf0aeb36b9969c(struct conveyor_consumer
 }
 
 
-intgo _wrap_conveyor_admin_new_cabi_73cf0aeb36b9969c(struct conveyor_config_s *_swig_go_0, struct conveyor_admin_s **_swig_go_1, struct conveyor_error_s **_swig_go_2) {
+intgo _wrap_conveyor_admin_new_cabi_42b4134e6f12ea5e(struct conveyor_config_s *_swig_go_0, struct conveyor_admin_s **_swig_go_1, struct conveyor_error_s **_swig_go_2) {
   conveyor_config_t *arg1 = (conveyor_config_t *) 0 ;
   conveyor_admin_t **arg2 = (conveyor_admin_t **) 0 ;
   conveyor_error_t **arg3 = (conveyor_error_t **) 0 ;
@@ -2568,7 +2681,7 @@ intgo _wrap_conveyor_admin_new_cabi_73cf0aeb36b9969c(struct conveyor_config_s *_
 }
 
 
-intgo _wrap_conveyor_admin_create_topic_cabi_73cf0aeb36b9969c(struct conveyor_admin_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, short _swig_go_3, struct conveyor_config_s *_swig_go_4, intgo _swig_go_5, struct conveyor_error_s **_swig_go_6) {
+intgo _wrap_conveyor_admin_create_topic_cabi_42b4134e6f12ea5e(struct conveyor_admin_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, short _swig_go_3, struct conveyor_config_s *_swig_go_4, intgo _swig_go_5, struct conveyor_error_s **_swig_go_6) {
   conveyor_admin_t *arg1 = (conveyor_admin_t *) 0 ;
   char *arg2 = (char *) 0 ;
   int32_t arg3 ;
@@ -2598,7 +2711,7 @@ intgo _wrap_conveyor_admin_create_topic_cabi_73cf0aeb36b9969c(struct conveyor_ad
 }
 
 
-intgo _wrap_conveyor_admin_delete_topic_cabi_73cf0aeb36b9969c(struct conveyor_admin_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, struct conveyor_error_s **_swig_go_3) {
+intgo _wrap_conveyor_admin_delete_topic_cabi_42b4134e6f12ea5e(struct conveyor_admin_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, struct conveyor_error_s **_swig_go_3) {
   conveyor_admin_t *arg1 = (conveyor_admin_t *) 0 ;
   char *arg2 = (char *) 0 ;
   int32_t arg3 ;
@@ -2622,7 +2735,7 @@ intgo _wrap_conveyor_admin_delete_topic_cabi_73cf0aeb36b9969c(struct conveyor_ad
 }
 
 
-intgo _wrap_conveyor_admin_list_topics_cabi_73cf0aeb36b9969c(struct conveyor_admin_s *_swig_go_0, intgo _swig_go_1, struct conveyor_topic_list_s **_swig_go_2, struct conveyor_error_s **_swig_go_3) {
+intgo _wrap_conveyor_admin_list_topics_cabi_42b4134e6f12ea5e(struct conveyor_admin_s *_swig_go_0, intgo _swig_go_1, struct conveyor_topic_list_s **_swig_go_2, struct conveyor_error_s **_swig_go_3) {
   conveyor_admin_t *arg1 = (conveyor_admin_t *) 0 ;
   int32_t arg2 ;
   conveyor_topic_list_t **arg3 = (conveyor_topic_list_t **) 0 ;
@@ -2641,7 +2754,7 @@ intgo _wrap_conveyor_admin_list_topics_cabi_73cf0aeb36b9969c(struct conveyor_adm
 }
 
 
-void _wrap_conveyor_admin_destroy_cabi_73cf0aeb36b9969c(struct conveyor_admin_s *_swig_go_0) {
+void _wrap_conveyor_admin_destroy_cabi_42b4134e6f12ea5e(struct conveyor_admin_s *_swig_go_0) {
   conveyor_admin_t *arg1 = (conveyor_admin_t *) 0 ;
   
   arg1 = *(conveyor_admin_t **)&_swig_go_0; 
@@ -2651,7 +2764,7 @@ void _wrap_conveyor_admin_destroy_cabi_73cf0aeb36b9969c(struct conveyor_admin_s 
 }
 
 
-long long _wrap_conveyor_topic_list_count_cabi_73cf0aeb36b9969c(struct conveyor_topic_list_s *_swig_go_0) {
+long long _wrap_conveyor_topic_list_count_cabi_42b4134e6f12ea5e(struct conveyor_topic_list_s *_swig_go_0) {
   conveyor_topic_list_t *arg1 = (conveyor_topic_list_t *) 0 ;
   size_t result;
   long long _swig_go_result;
@@ -2664,7 +2777,7 @@ long long _wrap_conveyor_topic_list_count_cabi_73cf0aeb36b9969c(struct conveyor_
 }
 
 
-_gostring_ _wrap_conveyor_topic_list_name_cabi_73cf0aeb36b9969c(struct conveyor_topic_list_s *_swig_go_0, long long _swig_go_1) {
+_gostring_ _wrap_conveyor_topic_list_name_cabi_42b4134e6f12ea5e(struct conveyor_topic_list_s *_swig_go_0, long long _swig_go_1) {
   conveyor_topic_list_t *arg1 = (conveyor_topic_list_t *) 0 ;
   size_t arg2 ;
   char *result = 0 ;
@@ -2679,7 +2792,7 @@ _gostring_ _wrap_conveyor_topic_list_name_cabi_73cf0aeb36b9969c(struct conveyor_
 }
 
 
-_gostring_ _wrap_conveyor_topic_list_topic_id_cabi_73cf0aeb36b9969c(struct conveyor_topic_list_s *_swig_go_0, long long _swig_go_1) {
+_gostring_ _wrap_conveyor_topic_list_topic_id_cabi_42b4134e6f12ea5e(struct conveyor_topic_list_s *_swig_go_0, long long _swig_go_1) {
   conveyor_topic_list_t *arg1 = (conveyor_topic_list_t *) 0 ;
   size_t arg2 ;
   char *result = 0 ;
@@ -2694,7 +2807,7 @@ _gostring_ _wrap_conveyor_topic_list_topic_id_cabi_73cf0aeb36b9969c(struct conve
 }
 
 
-intgo _wrap_conveyor_topic_list_error_cabi_73cf0aeb36b9969c(struct conveyor_topic_list_s *_swig_go_0, long long _swig_go_1) {
+intgo _wrap_conveyor_topic_list_error_cabi_42b4134e6f12ea5e(struct conveyor_topic_list_s *_swig_go_0, long long _swig_go_1) {
   conveyor_topic_list_t *arg1 = (conveyor_topic_list_t *) 0 ;
   size_t arg2 ;
   conveyor_err_t result;
@@ -2709,7 +2822,7 @@ intgo _wrap_conveyor_topic_list_error_cabi_73cf0aeb36b9969c(struct conveyor_topi
 }
 
 
-intgo _wrap_conveyor_topic_list_is_internal_cabi_73cf0aeb36b9969c(struct conveyor_topic_list_s *_swig_go_0, long long _swig_go_1) {
+intgo _wrap_conveyor_topic_list_is_internal_cabi_42b4134e6f12ea5e(struct conveyor_topic_list_s *_swig_go_0, long long _swig_go_1) {
   conveyor_topic_list_t *arg1 = (conveyor_topic_list_t *) 0 ;
   size_t arg2 ;
   int result;
@@ -2724,7 +2837,7 @@ intgo _wrap_conveyor_topic_list_is_internal_cabi_73cf0aeb36b9969c(struct conveyo
 }
 
 
-intgo _wrap_conveyor_topic_list_partition_count_cabi_73cf0aeb36b9969c(struct conveyor_topic_list_s *_swig_go_0, long long _swig_go_1) {
+intgo _wrap_conveyor_topic_list_partition_count_cabi_42b4134e6f12ea5e(struct conveyor_topic_list_s *_swig_go_0, long long _swig_go_1) {
   conveyor_topic_list_t *arg1 = (conveyor_topic_list_t *) 0 ;
   size_t arg2 ;
   int32_t result;
@@ -2739,7 +2852,7 @@ intgo _wrap_conveyor_topic_list_partition_count_cabi_73cf0aeb36b9969c(struct con
 }
 
 
-intgo _wrap_conveyor_topic_list_partition_id_cabi_73cf0aeb36b9969c(struct conveyor_topic_list_s *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+intgo _wrap_conveyor_topic_list_partition_id_cabi_42b4134e6f12ea5e(struct conveyor_topic_list_s *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   conveyor_topic_list_t *arg1 = (conveyor_topic_list_t *) 0 ;
   size_t arg2 ;
   size_t arg3 ;
@@ -2756,7 +2869,7 @@ intgo _wrap_conveyor_topic_list_partition_id_cabi_73cf0aeb36b9969c(struct convey
 }
 
 
-intgo _wrap_conveyor_topic_list_partition_leader_cabi_73cf0aeb36b9969c(struct conveyor_topic_list_s *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+intgo _wrap_conveyor_topic_list_partition_leader_cabi_42b4134e6f12ea5e(struct conveyor_topic_list_s *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   conveyor_topic_list_t *arg1 = (conveyor_topic_list_t *) 0 ;
   size_t arg2 ;
   size_t arg3 ;
@@ -2773,7 +2886,7 @@ intgo _wrap_conveyor_topic_list_partition_leader_cabi_73cf0aeb36b9969c(struct co
 }
 
 
-void _wrap_conveyor_topic_list_destroy_cabi_73cf0aeb36b9969c(struct conveyor_topic_list_s *_swig_go_0) {
+void _wrap_conveyor_topic_list_destroy_cabi_42b4134e6f12ea5e(struct conveyor_topic_list_s *_swig_go_0) {
   conveyor_topic_list_t *arg1 = (conveyor_topic_list_t *) 0 ;
   
   arg1 = *(conveyor_topic_list_t **)&_swig_go_0; 
@@ -2783,7 +2896,7 @@ void _wrap_conveyor_topic_list_destroy_cabi_73cf0aeb36b9969c(struct conveyor_top
 }
 
 
-long long _wrap_conveyor_group_list_count_cabi_73cf0aeb36b9969c(struct conveyor_group_list_s *_swig_go_0) {
+long long _wrap_conveyor_group_list_count_cabi_42b4134e6f12ea5e(struct conveyor_group_list_s *_swig_go_0) {
   conveyor_group_list_t *arg1 = (conveyor_group_list_t *) 0 ;
   size_t result;
   long long _swig_go_result;
@@ -2796,7 +2909,7 @@ long long _wrap_conveyor_group_list_count_cabi_73cf0aeb36b9969c(struct conveyor_
 }
 
 
-_gostring_ _wrap_conveyor_group_list_group_id_cabi_73cf0aeb36b9969c(struct conveyor_group_list_s *_swig_go_0, long long _swig_go_1) {
+_gostring_ _wrap_conveyor_group_list_group_id_cabi_42b4134e6f12ea5e(struct conveyor_group_list_s *_swig_go_0, long long _swig_go_1) {
   conveyor_group_list_t *arg1 = (conveyor_group_list_t *) 0 ;
   size_t arg2 ;
   char *result = 0 ;
@@ -2811,7 +2924,7 @@ _gostring_ _wrap_conveyor_group_list_group_id_cabi_73cf0aeb36b9969c(struct conve
 }
 
 
-_gostring_ _wrap_conveyor_group_list_protocol_type_cabi_73cf0aeb36b9969c(struct conveyor_group_list_s *_swig_go_0, long long _swig_go_1) {
+_gostring_ _wrap_conveyor_group_list_protocol_type_cabi_42b4134e6f12ea5e(struct conveyor_group_list_s *_swig_go_0, long long _swig_go_1) {
   conveyor_group_list_t *arg1 = (conveyor_group_list_t *) 0 ;
   size_t arg2 ;
   char *result = 0 ;
@@ -2826,7 +2939,7 @@ _gostring_ _wrap_conveyor_group_list_protocol_type_cabi_73cf0aeb36b9969c(struct 
 }
 
 
-_gostring_ _wrap_conveyor_group_list_state_cabi_73cf0aeb36b9969c(struct conveyor_group_list_s *_swig_go_0, long long _swig_go_1) {
+_gostring_ _wrap_conveyor_group_list_state_cabi_42b4134e6f12ea5e(struct conveyor_group_list_s *_swig_go_0, long long _swig_go_1) {
   conveyor_group_list_t *arg1 = (conveyor_group_list_t *) 0 ;
   size_t arg2 ;
   char *result = 0 ;
@@ -2841,7 +2954,7 @@ _gostring_ _wrap_conveyor_group_list_state_cabi_73cf0aeb36b9969c(struct conveyor
 }
 
 
-void _wrap_conveyor_group_list_destroy_cabi_73cf0aeb36b9969c(struct conveyor_group_list_s *_swig_go_0) {
+void _wrap_conveyor_group_list_destroy_cabi_42b4134e6f12ea5e(struct conveyor_group_list_s *_swig_go_0) {
   conveyor_group_list_t *arg1 = (conveyor_group_list_t *) 0 ;
   
   arg1 = *(conveyor_group_list_t **)&_swig_go_0; 
@@ -2851,7 +2964,7 @@ void _wrap_conveyor_group_list_destroy_cabi_73cf0aeb36b9969c(struct conveyor_gro
 }
 
 
-intgo _wrap_conveyor_admin_describe_group_cabi_73cf0aeb36b9969c(struct conveyor_admin_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, struct conveyor_group_description_s **_swig_go_3, struct conveyor_error_s **_swig_go_4) {
+intgo _wrap_conveyor_admin_describe_group_cabi_42b4134e6f12ea5e(struct conveyor_admin_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, struct conveyor_group_description_s **_swig_go_3, struct conveyor_error_s **_swig_go_4) {
   conveyor_admin_t *arg1 = (conveyor_admin_t *) 0 ;
   char *arg2 = (char *) 0 ;
   int32_t arg3 ;
@@ -2877,7 +2990,7 @@ intgo _wrap_conveyor_admin_describe_group_cabi_73cf0aeb36b9969c(struct conveyor_
 }
 
 
-_gostring_ _wrap_conveyor_group_description_group_id_cabi_73cf0aeb36b9969c(struct conveyor_group_description_s *_swig_go_0) {
+_gostring_ _wrap_conveyor_group_description_group_id_cabi_42b4134e6f12ea5e(struct conveyor_group_description_s *_swig_go_0) {
   conveyor_group_description_t *arg1 = (conveyor_group_description_t *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -2890,7 +3003,7 @@ _gostring_ _wrap_conveyor_group_description_group_id_cabi_73cf0aeb36b9969c(struc
 }
 
 
-_gostring_ _wrap_conveyor_group_description_state_cabi_73cf0aeb36b9969c(struct conveyor_group_description_s *_swig_go_0) {
+_gostring_ _wrap_conveyor_group_description_state_cabi_42b4134e6f12ea5e(struct conveyor_group_description_s *_swig_go_0) {
   conveyor_group_description_t *arg1 = (conveyor_group_description_t *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -2903,7 +3016,7 @@ _gostring_ _wrap_conveyor_group_description_state_cabi_73cf0aeb36b9969c(struct c
 }
 
 
-_gostring_ _wrap_conveyor_group_description_protocol_type_cabi_73cf0aeb36b9969c(struct conveyor_group_description_s *_swig_go_0) {
+_gostring_ _wrap_conveyor_group_description_protocol_type_cabi_42b4134e6f12ea5e(struct conveyor_group_description_s *_swig_go_0) {
   conveyor_group_description_t *arg1 = (conveyor_group_description_t *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -2916,7 +3029,7 @@ _gostring_ _wrap_conveyor_group_description_protocol_type_cabi_73cf0aeb36b9969c(
 }
 
 
-_gostring_ _wrap_conveyor_group_description_protocol_cabi_73cf0aeb36b9969c(struct conveyor_group_description_s *_swig_go_0) {
+_gostring_ _wrap_conveyor_group_description_protocol_cabi_42b4134e6f12ea5e(struct conveyor_group_description_s *_swig_go_0) {
   conveyor_group_description_t *arg1 = (conveyor_group_description_t *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -2929,7 +3042,7 @@ _gostring_ _wrap_conveyor_group_description_protocol_cabi_73cf0aeb36b9969c(struc
 }
 
 
-intgo _wrap_conveyor_group_description_coordinator_cabi_73cf0aeb36b9969c(struct conveyor_group_description_s *_swig_go_0) {
+intgo _wrap_conveyor_group_description_coordinator_cabi_42b4134e6f12ea5e(struct conveyor_group_description_s *_swig_go_0) {
   conveyor_group_description_t *arg1 = (conveyor_group_description_t *) 0 ;
   int32_t result;
   intgo _swig_go_result;
@@ -2942,7 +3055,7 @@ intgo _wrap_conveyor_group_description_coordinator_cabi_73cf0aeb36b9969c(struct 
 }
 
 
-long long _wrap_conveyor_group_description_member_count_cabi_73cf0aeb36b9969c(struct conveyor_group_description_s *_swig_go_0) {
+long long _wrap_conveyor_group_description_member_count_cabi_42b4134e6f12ea5e(struct conveyor_group_description_s *_swig_go_0) {
   conveyor_group_description_t *arg1 = (conveyor_group_description_t *) 0 ;
   size_t result;
   long long _swig_go_result;
@@ -2955,7 +3068,7 @@ long long _wrap_conveyor_group_description_member_count_cabi_73cf0aeb36b9969c(st
 }
 
 
-_gostring_ _wrap_conveyor_group_description_member_id_cabi_73cf0aeb36b9969c(struct conveyor_group_description_s *_swig_go_0, long long _swig_go_1) {
+_gostring_ _wrap_conveyor_group_description_member_id_cabi_42b4134e6f12ea5e(struct conveyor_group_description_s *_swig_go_0, long long _swig_go_1) {
   conveyor_group_description_t *arg1 = (conveyor_group_description_t *) 0 ;
   size_t arg2 ;
   char *result = 0 ;
@@ -2970,7 +3083,7 @@ _gostring_ _wrap_conveyor_group_description_member_id_cabi_73cf0aeb36b9969c(stru
 }
 
 
-_gostring_ _wrap_conveyor_group_description_member_instance_id_cabi_73cf0aeb36b9969c(struct conveyor_group_description_s *_swig_go_0, long long _swig_go_1) {
+_gostring_ _wrap_conveyor_group_description_member_instance_id_cabi_42b4134e6f12ea5e(struct conveyor_group_description_s *_swig_go_0, long long _swig_go_1) {
   conveyor_group_description_t *arg1 = (conveyor_group_description_t *) 0 ;
   size_t arg2 ;
   char *result = 0 ;
@@ -2985,7 +3098,7 @@ _gostring_ _wrap_conveyor_group_description_member_instance_id_cabi_73cf0aeb36b9
 }
 
 
-_gostring_ _wrap_conveyor_group_description_member_client_id_cabi_73cf0aeb36b9969c(struct conveyor_group_description_s *_swig_go_0, long long _swig_go_1) {
+_gostring_ _wrap_conveyor_group_description_member_client_id_cabi_42b4134e6f12ea5e(struct conveyor_group_description_s *_swig_go_0, long long _swig_go_1) {
   conveyor_group_description_t *arg1 = (conveyor_group_description_t *) 0 ;
   size_t arg2 ;
   char *result = 0 ;
@@ -3000,7 +3113,7 @@ _gostring_ _wrap_conveyor_group_description_member_client_id_cabi_73cf0aeb36b996
 }
 
 
-_gostring_ _wrap_conveyor_group_description_member_host_cabi_73cf0aeb36b9969c(struct conveyor_group_description_s *_swig_go_0, long long _swig_go_1) {
+_gostring_ _wrap_conveyor_group_description_member_host_cabi_42b4134e6f12ea5e(struct conveyor_group_description_s *_swig_go_0, long long _swig_go_1) {
   conveyor_group_description_t *arg1 = (conveyor_group_description_t *) 0 ;
   size_t arg2 ;
   char *result = 0 ;
@@ -3015,7 +3128,7 @@ _gostring_ _wrap_conveyor_group_description_member_host_cabi_73cf0aeb36b9969c(st
 }
 
 
-long long _wrap_conveyor_group_description_member_partition_count_cabi_73cf0aeb36b9969c(struct conveyor_group_description_s *_swig_go_0, long long _swig_go_1) {
+long long _wrap_conveyor_group_description_member_partition_count_cabi_42b4134e6f12ea5e(struct conveyor_group_description_s *_swig_go_0, long long _swig_go_1) {
   conveyor_group_description_t *arg1 = (conveyor_group_description_t *) 0 ;
   size_t arg2 ;
   size_t result;
@@ -3030,7 +3143,7 @@ long long _wrap_conveyor_group_description_member_partition_count_cabi_73cf0aeb3
 }
 
 
-void _wrap_conveyor_group_description_destroy_cabi_73cf0aeb36b9969c(struct conveyor_group_description_s *_swig_go_0) {
+void _wrap_conveyor_group_description_destroy_cabi_42b4134e6f12ea5e(struct conveyor_group_description_s *_swig_go_0) {
   conveyor_group_description_t *arg1 = (conveyor_group_description_t *) 0 ;
   
   arg1 = *(conveyor_group_description_t **)&_swig_go_0; 
@@ -3040,7 +3153,7 @@ void _wrap_conveyor_group_description_destroy_cabi_73cf0aeb36b9969c(struct conve
 }
 
 
-intgo _wrap_conveyor_admin_list_group_offsets_cabi_73cf0aeb36b9969c(struct conveyor_admin_s *_swig_go_0, _gostring_ _swig_go_1, struct conveyor_topic_partition_s *_swig_go_2, long long _swig_go_3, intgo _swig_go_4, struct conveyor_group_offsets_s **_swig_go_5, struct conveyor_error_s **_swig_go_6) {
+intgo _wrap_conveyor_admin_list_group_offsets_cabi_42b4134e6f12ea5e(struct conveyor_admin_s *_swig_go_0, _gostring_ _swig_go_1, struct conveyor_topic_partition_s *_swig_go_2, long long _swig_go_3, intgo _swig_go_4, struct conveyor_group_offsets_s **_swig_go_5, struct conveyor_error_s **_swig_go_6) {
   conveyor_admin_t *arg1 = (conveyor_admin_t *) 0 ;
   char *arg2 = (char *) 0 ;
   conveyor_topic_partition_t *arg3 = (conveyor_topic_partition_t *) 0 ;
@@ -3070,7 +3183,7 @@ intgo _wrap_conveyor_admin_list_group_offsets_cabi_73cf0aeb36b9969c(struct conve
 }
 
 
-long long _wrap_conveyor_group_offsets_count_cabi_73cf0aeb36b9969c(struct conveyor_group_offsets_s *_swig_go_0) {
+long long _wrap_conveyor_group_offsets_count_cabi_42b4134e6f12ea5e(struct conveyor_group_offsets_s *_swig_go_0) {
   conveyor_group_offsets_t *arg1 = (conveyor_group_offsets_t *) 0 ;
   size_t result;
   long long _swig_go_result;
@@ -3083,7 +3196,7 @@ long long _wrap_conveyor_group_offsets_count_cabi_73cf0aeb36b9969c(struct convey
 }
 
 
-_gostring_ _wrap_conveyor_group_offsets_topic_cabi_73cf0aeb36b9969c(struct conveyor_group_offsets_s *_swig_go_0, long long _swig_go_1) {
+_gostring_ _wrap_conveyor_group_offsets_topic_cabi_42b4134e6f12ea5e(struct conveyor_group_offsets_s *_swig_go_0, long long _swig_go_1) {
   conveyor_group_offsets_t *arg1 = (conveyor_group_offsets_t *) 0 ;
   size_t arg2 ;
   char *result = 0 ;
@@ -3098,7 +3211,7 @@ _gostring_ _wrap_conveyor_group_offsets_topic_cabi_73cf0aeb36b9969c(struct conve
 }
 
 
-intgo _wrap_conveyor_group_offsets_partition_cabi_73cf0aeb36b9969c(struct conveyor_group_offsets_s *_swig_go_0, long long _swig_go_1) {
+intgo _wrap_conveyor_group_offsets_partition_cabi_42b4134e6f12ea5e(struct conveyor_group_offsets_s *_swig_go_0, long long _swig_go_1) {
   conveyor_group_offsets_t *arg1 = (conveyor_group_offsets_t *) 0 ;
   size_t arg2 ;
   int32_t result;
@@ -3113,7 +3226,7 @@ intgo _wrap_conveyor_group_offsets_partition_cabi_73cf0aeb36b9969c(struct convey
 }
 
 
-long long _wrap_conveyor_group_offsets_offset_cabi_73cf0aeb36b9969c(struct conveyor_group_offsets_s *_swig_go_0, long long _swig_go_1) {
+long long _wrap_conveyor_group_offsets_offset_cabi_42b4134e6f12ea5e(struct conveyor_group_offsets_s *_swig_go_0, long long _swig_go_1) {
   conveyor_group_offsets_t *arg1 = (conveyor_group_offsets_t *) 0 ;
   size_t arg2 ;
   int64_t result;
@@ -3128,7 +3241,7 @@ long long _wrap_conveyor_group_offsets_offset_cabi_73cf0aeb36b9969c(struct conve
 }
 
 
-intgo _wrap_conveyor_group_offsets_leader_epoch_cabi_73cf0aeb36b9969c(struct conveyor_group_offsets_s *_swig_go_0, long long _swig_go_1) {
+intgo _wrap_conveyor_group_offsets_leader_epoch_cabi_42b4134e6f12ea5e(struct conveyor_group_offsets_s *_swig_go_0, long long _swig_go_1) {
   conveyor_group_offsets_t *arg1 = (conveyor_group_offsets_t *) 0 ;
   size_t arg2 ;
   int32_t result;
@@ -3143,7 +3256,7 @@ intgo _wrap_conveyor_group_offsets_leader_epoch_cabi_73cf0aeb36b9969c(struct con
 }
 
 
-_gostring_ _wrap_conveyor_group_offsets_metadata_cabi_73cf0aeb36b9969c(struct conveyor_group_offsets_s *_swig_go_0, long long _swig_go_1) {
+_gostring_ _wrap_conveyor_group_offsets_metadata_cabi_42b4134e6f12ea5e(struct conveyor_group_offsets_s *_swig_go_0, long long _swig_go_1) {
   conveyor_group_offsets_t *arg1 = (conveyor_group_offsets_t *) 0 ;
   size_t arg2 ;
   char *result = 0 ;
@@ -3158,7 +3271,7 @@ _gostring_ _wrap_conveyor_group_offsets_metadata_cabi_73cf0aeb36b9969c(struct co
 }
 
 
-intgo _wrap_conveyor_group_offsets_error_cabi_73cf0aeb36b9969c(struct conveyor_group_offsets_s *_swig_go_0, long long _swig_go_1) {
+intgo _wrap_conveyor_group_offsets_error_cabi_42b4134e6f12ea5e(struct conveyor_group_offsets_s *_swig_go_0, long long _swig_go_1) {
   conveyor_group_offsets_t *arg1 = (conveyor_group_offsets_t *) 0 ;
   size_t arg2 ;
   conveyor_err_t result;
@@ -3173,7 +3286,7 @@ intgo _wrap_conveyor_group_offsets_error_cabi_73cf0aeb36b9969c(struct conveyor_g
 }
 
 
-void _wrap_conveyor_group_offsets_destroy_cabi_73cf0aeb36b9969c(struct conveyor_group_offsets_s *_swig_go_0) {
+void _wrap_conveyor_group_offsets_destroy_cabi_42b4134e6f12ea5e(struct conveyor_group_offsets_s *_swig_go_0) {
   conveyor_group_offsets_t *arg1 = (conveyor_group_offsets_t *) 0 ;
   
   arg1 = *(conveyor_group_offsets_t **)&_swig_go_0; 
@@ -3183,7 +3296,7 @@ void _wrap_conveyor_group_offsets_destroy_cabi_73cf0aeb36b9969c(struct conveyor_
 }
 
 
-intgo _wrap_conveyor_admin_group_lag_cabi_73cf0aeb36b9969c(struct conveyor_admin_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, struct conveyor_group_lag_s **_swig_go_3, struct conveyor_error_s **_swig_go_4) {
+intgo _wrap_conveyor_admin_group_lag_cabi_42b4134e6f12ea5e(struct conveyor_admin_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, struct conveyor_group_lag_s **_swig_go_3, struct conveyor_error_s **_swig_go_4) {
   conveyor_admin_t *arg1 = (conveyor_admin_t *) 0 ;
   char *arg2 = (char *) 0 ;
   int32_t arg3 ;
@@ -3209,7 +3322,7 @@ intgo _wrap_conveyor_admin_group_lag_cabi_73cf0aeb36b9969c(struct conveyor_admin
 }
 
 
-struct conveyor_group_description_s *_wrap_conveyor_group_lag_group_cabi_73cf0aeb36b9969c(struct conveyor_group_lag_s *_swig_go_0) {
+struct conveyor_group_description_s *_wrap_conveyor_group_lag_group_cabi_42b4134e6f12ea5e(struct conveyor_group_lag_s *_swig_go_0) {
   conveyor_group_lag_t *arg1 = (conveyor_group_lag_t *) 0 ;
   conveyor_group_description_t *result = 0 ;
   struct conveyor_group_description_s *_swig_go_result;
@@ -3222,7 +3335,7 @@ struct conveyor_group_description_s *_wrap_conveyor_group_lag_group_cabi_73cf0ae
 }
 
 
-long long _wrap_conveyor_group_lag_count_cabi_73cf0aeb36b9969c(struct conveyor_group_lag_s *_swig_go_0) {
+long long _wrap_conveyor_group_lag_count_cabi_42b4134e6f12ea5e(struct conveyor_group_lag_s *_swig_go_0) {
   conveyor_group_lag_t *arg1 = (conveyor_group_lag_t *) 0 ;
   size_t result;
   long long _swig_go_result;
@@ -3235,7 +3348,7 @@ long long _wrap_conveyor_group_lag_count_cabi_73cf0aeb36b9969c(struct conveyor_g
 }
 
 
-_gostring_ _wrap_conveyor_group_lag_topic_cabi_73cf0aeb36b9969c(struct conveyor_group_lag_s *_swig_go_0, long long _swig_go_1) {
+_gostring_ _wrap_conveyor_group_lag_topic_cabi_42b4134e6f12ea5e(struct conveyor_group_lag_s *_swig_go_0, long long _swig_go_1) {
   conveyor_group_lag_t *arg1 = (conveyor_group_lag_t *) 0 ;
   size_t arg2 ;
   char *result = 0 ;
@@ -3250,7 +3363,7 @@ _gostring_ _wrap_conveyor_group_lag_topic_cabi_73cf0aeb36b9969c(struct conveyor_
 }
 
 
-intgo _wrap_conveyor_group_lag_partition_cabi_73cf0aeb36b9969c(struct conveyor_group_lag_s *_swig_go_0, long long _swig_go_1) {
+intgo _wrap_conveyor_group_lag_partition_cabi_42b4134e6f12ea5e(struct conveyor_group_lag_s *_swig_go_0, long long _swig_go_1) {
   conveyor_group_lag_t *arg1 = (conveyor_group_lag_t *) 0 ;
   size_t arg2 ;
   int32_t result;
@@ -3265,7 +3378,7 @@ intgo _wrap_conveyor_group_lag_partition_cabi_73cf0aeb36b9969c(struct conveyor_g
 }
 
 
-long long _wrap_conveyor_group_lag_current_offset_cabi_73cf0aeb36b9969c(struct conveyor_group_lag_s *_swig_go_0, long long _swig_go_1) {
+long long _wrap_conveyor_group_lag_current_offset_cabi_42b4134e6f12ea5e(struct conveyor_group_lag_s *_swig_go_0, long long _swig_go_1) {
   conveyor_group_lag_t *arg1 = (conveyor_group_lag_t *) 0 ;
   size_t arg2 ;
   int64_t result;
@@ -3280,7 +3393,7 @@ long long _wrap_conveyor_group_lag_current_offset_cabi_73cf0aeb36b9969c(struct c
 }
 
 
-long long _wrap_conveyor_group_lag_log_end_offset_cabi_73cf0aeb36b9969c(struct conveyor_group_lag_s *_swig_go_0, long long _swig_go_1) {
+long long _wrap_conveyor_group_lag_log_end_offset_cabi_42b4134e6f12ea5e(struct conveyor_group_lag_s *_swig_go_0, long long _swig_go_1) {
   conveyor_group_lag_t *arg1 = (conveyor_group_lag_t *) 0 ;
   size_t arg2 ;
   int64_t result;
@@ -3295,7 +3408,7 @@ long long _wrap_conveyor_group_lag_log_end_offset_cabi_73cf0aeb36b9969c(struct c
 }
 
 
-long long _wrap_conveyor_group_lag_lag_cabi_73cf0aeb36b9969c(struct conveyor_group_lag_s *_swig_go_0, long long _swig_go_1) {
+long long _wrap_conveyor_group_lag_lag_cabi_42b4134e6f12ea5e(struct conveyor_group_lag_s *_swig_go_0, long long _swig_go_1) {
   conveyor_group_lag_t *arg1 = (conveyor_group_lag_t *) 0 ;
   size_t arg2 ;
   int64_t result;
@@ -3310,7 +3423,7 @@ long long _wrap_conveyor_group_lag_lag_cabi_73cf0aeb36b9969c(struct conveyor_gro
 }
 
 
-_gostring_ _wrap_conveyor_group_lag_consumer_id_cabi_73cf0aeb36b9969c(struct conveyor_group_lag_s *_swig_go_0, long long _swig_go_1) {
+_gostring_ _wrap_conveyor_group_lag_consumer_id_cabi_42b4134e6f12ea5e(struct conveyor_group_lag_s *_swig_go_0, long long _swig_go_1) {
   conveyor_group_lag_t *arg1 = (conveyor_group_lag_t *) 0 ;
   size_t arg2 ;
   char *result = 0 ;
@@ -3325,7 +3438,7 @@ _gostring_ _wrap_conveyor_group_lag_consumer_id_cabi_73cf0aeb36b9969c(struct con
 }
 
 
-_gostring_ _wrap_conveyor_group_lag_host_cabi_73cf0aeb36b9969c(struct conveyor_group_lag_s *_swig_go_0, long long _swig_go_1) {
+_gostring_ _wrap_conveyor_group_lag_host_cabi_42b4134e6f12ea5e(struct conveyor_group_lag_s *_swig_go_0, long long _swig_go_1) {
   conveyor_group_lag_t *arg1 = (conveyor_group_lag_t *) 0 ;
   size_t arg2 ;
   char *result = 0 ;
@@ -3340,7 +3453,7 @@ _gostring_ _wrap_conveyor_group_lag_host_cabi_73cf0aeb36b9969c(struct conveyor_g
 }
 
 
-_gostring_ _wrap_conveyor_group_lag_client_id_cabi_73cf0aeb36b9969c(struct conveyor_group_lag_s *_swig_go_0, long long _swig_go_1) {
+_gostring_ _wrap_conveyor_group_lag_client_id_cabi_42b4134e6f12ea5e(struct conveyor_group_lag_s *_swig_go_0, long long _swig_go_1) {
   conveyor_group_lag_t *arg1 = (conveyor_group_lag_t *) 0 ;
   size_t arg2 ;
   char *result = 0 ;
@@ -3355,7 +3468,7 @@ _gostring_ _wrap_conveyor_group_lag_client_id_cabi_73cf0aeb36b9969c(struct conve
 }
 
 
-intgo _wrap_conveyor_group_lag_error_cabi_73cf0aeb36b9969c(struct conveyor_group_lag_s *_swig_go_0, long long _swig_go_1) {
+intgo _wrap_conveyor_group_lag_error_cabi_42b4134e6f12ea5e(struct conveyor_group_lag_s *_swig_go_0, long long _swig_go_1) {
   conveyor_group_lag_t *arg1 = (conveyor_group_lag_t *) 0 ;
   size_t arg2 ;
   conveyor_err_t result;
@@ -3370,7 +3483,7 @@ intgo _wrap_conveyor_group_lag_error_cabi_73cf0aeb36b9969c(struct conveyor_group
 }
 
 
-void _wrap_conveyor_group_lag_destroy_cabi_73cf0aeb36b9969c(struct conveyor_group_lag_s *_swig_go_0) {
+void _wrap_conveyor_group_lag_destroy_cabi_42b4134e6f12ea5e(struct conveyor_group_lag_s *_swig_go_0) {
   conveyor_group_lag_t *arg1 = (conveyor_group_lag_t *) 0 ;
   
   arg1 = *(conveyor_group_lag_t **)&_swig_go_0; 
@@ -3380,7 +3493,7 @@ void _wrap_conveyor_group_lag_destroy_cabi_73cf0aeb36b9969c(struct conveyor_grou
 }
 
 
-intgo _wrap_conveyor_admin_alter_group_offsets_cabi_73cf0aeb36b9969c(struct conveyor_admin_s *_swig_go_0, _gostring_ _swig_go_1, struct conveyor_topic_partition_s *_swig_go_2, long long _swig_go_3, intgo _swig_go_4, struct conveyor_error_s **_swig_go_5) {
+intgo _wrap_conveyor_admin_alter_group_offsets_cabi_42b4134e6f12ea5e(struct conveyor_admin_s *_swig_go_0, _gostring_ _swig_go_1, struct conveyor_topic_partition_s *_swig_go_2, long long _swig_go_3, intgo _swig_go_4, struct conveyor_error_s **_swig_go_5) {
   conveyor_admin_t *arg1 = (conveyor_admin_t *) 0 ;
   char *arg2 = (char *) 0 ;
   conveyor_topic_partition_t *arg3 = (conveyor_topic_partition_t *) 0 ;
@@ -3408,7 +3521,7 @@ intgo _wrap_conveyor_admin_alter_group_offsets_cabi_73cf0aeb36b9969c(struct conv
 }
 
 
-intgo _wrap_conveyor_admin_delete_group_cabi_73cf0aeb36b9969c(struct conveyor_admin_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, struct conveyor_error_s **_swig_go_3) {
+intgo _wrap_conveyor_admin_delete_group_cabi_42b4134e6f12ea5e(struct conveyor_admin_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, struct conveyor_error_s **_swig_go_3) {
   conveyor_admin_t *arg1 = (conveyor_admin_t *) 0 ;
   char *arg2 = (char *) 0 ;
   int32_t arg3 ;
@@ -3432,7 +3545,48 @@ intgo _wrap_conveyor_admin_delete_group_cabi_73cf0aeb36b9969c(struct conveyor_ad
 }
 
 
-void _wrap_cvgo_strings_t_v_set_cabi_73cf0aeb36b9969c(struct cvgo_strings_s *_swig_go_0, _gostring_* _swig_go_1) {
+intgo _wrap_conveyor_retry_handler_new_cabi_42b4134e6f12ea5e(struct conveyor_consumer_s *_swig_go_0, struct conveyor_producer_s *_swig_go_1, struct conveyor_config_s *_swig_go_2, struct conveyor_retry_handler_s **_swig_go_3, struct conveyor_error_s **_swig_go_4) {
+  conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
+  conveyor_producer_t *arg2 = (conveyor_producer_t *) 0 ;
+  conveyor_config_t *arg3 = (conveyor_config_t *) 0 ;
+  conveyor_retry_handler_t **arg4 = (conveyor_retry_handler_t **) 0 ;
+  conveyor_error_t **arg5 = (conveyor_error_t **) 0 ;
+  conveyor_err_t result;
+  intgo _swig_go_result;
+  
+  arg1 = *(conveyor_consumer_t **)&_swig_go_0; 
+  arg2 = *(conveyor_producer_t **)&_swig_go_1; 
+  arg3 = *(conveyor_config_t **)&_swig_go_2; 
+  arg4 = *(conveyor_retry_handler_t ***)&_swig_go_3; 
+  arg5 = *(conveyor_error_t ***)&_swig_go_4; 
+  
+  result = (conveyor_err_t)conveyor_retry_handler_new(arg1,arg2,(struct conveyor_config_s const *)arg3,arg4,arg5);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+void _wrap_conveyor_retry_handler_stop_cabi_42b4134e6f12ea5e(struct conveyor_retry_handler_s *_swig_go_0) {
+  conveyor_retry_handler_t *arg1 = (conveyor_retry_handler_t *) 0 ;
+  
+  arg1 = *(conveyor_retry_handler_t **)&_swig_go_0; 
+  
+  conveyor_retry_handler_stop(arg1);
+  
+}
+
+
+void _wrap_conveyor_retry_handler_destroy_cabi_42b4134e6f12ea5e(struct conveyor_retry_handler_s *_swig_go_0) {
+  conveyor_retry_handler_t *arg1 = (conveyor_retry_handler_t *) 0 ;
+  
+  arg1 = *(conveyor_retry_handler_t **)&_swig_go_0; 
+  
+  conveyor_retry_handler_destroy(arg1);
+  
+}
+
+
+void _wrap_cvgo_strings_t_v_set_cabi_42b4134e6f12ea5e(struct cvgo_strings_s *_swig_go_0, _gostring_* _swig_go_1) {
   struct cvgo_strings_s *arg1 = (struct cvgo_strings_s *) 0 ;
   char **arg2 = (char **) 0 ;
   
@@ -3444,7 +3598,7 @@ void _wrap_cvgo_strings_t_v_set_cabi_73cf0aeb36b9969c(struct cvgo_strings_s *_sw
 }
 
 
-_gostring_* _wrap_cvgo_strings_t_v_get_cabi_73cf0aeb36b9969c(struct cvgo_strings_s *_swig_go_0) {
+_gostring_* _wrap_cvgo_strings_t_v_get_cabi_42b4134e6f12ea5e(struct cvgo_strings_s *_swig_go_0) {
   struct cvgo_strings_s *arg1 = (struct cvgo_strings_s *) 0 ;
   char **result = 0 ;
   _gostring_* _swig_go_result;
@@ -3457,7 +3611,7 @@ _gostring_* _wrap_cvgo_strings_t_v_get_cabi_73cf0aeb36b9969c(struct cvgo_strings
 }
 
 
-void _wrap_cvgo_strings_t_n_set_cabi_73cf0aeb36b9969c(struct cvgo_strings_s *_swig_go_0, long long _swig_go_1) {
+void _wrap_cvgo_strings_t_n_set_cabi_42b4134e6f12ea5e(struct cvgo_strings_s *_swig_go_0, long long _swig_go_1) {
   struct cvgo_strings_s *arg1 = (struct cvgo_strings_s *) 0 ;
   size_t arg2 ;
   
@@ -3469,7 +3623,7 @@ void _wrap_cvgo_strings_t_n_set_cabi_73cf0aeb36b9969c(struct cvgo_strings_s *_sw
 }
 
 
-long long _wrap_cvgo_strings_t_n_get_cabi_73cf0aeb36b9969c(struct cvgo_strings_s *_swig_go_0) {
+long long _wrap_cvgo_strings_t_n_get_cabi_42b4134e6f12ea5e(struct cvgo_strings_s *_swig_go_0) {
   struct cvgo_strings_s *arg1 = (struct cvgo_strings_s *) 0 ;
   size_t result;
   long long _swig_go_result;
@@ -3482,7 +3636,7 @@ long long _wrap_cvgo_strings_t_n_get_cabi_73cf0aeb36b9969c(struct cvgo_strings_s
 }
 
 
-struct cvgo_strings_s *_wrap_new_cvgo_strings_t_cabi_73cf0aeb36b9969c() {
+struct cvgo_strings_s *_wrap_new_cvgo_strings_t_cabi_42b4134e6f12ea5e() {
   struct cvgo_strings_s *result = 0 ;
   struct cvgo_strings_s *_swig_go_result;
   
@@ -3493,7 +3647,7 @@ struct cvgo_strings_s *_wrap_new_cvgo_strings_t_cabi_73cf0aeb36b9969c() {
 }
 
 
-void _wrap_delete_cvgo_strings_t_cabi_73cf0aeb36b9969c(struct cvgo_strings_s *_swig_go_0) {
+void _wrap_delete_cvgo_strings_t_cabi_42b4134e6f12ea5e(struct cvgo_strings_s *_swig_go_0) {
   struct cvgo_strings_s *arg1 = (struct cvgo_strings_s *) 0 ;
   
   arg1 = *(struct cvgo_strings_s **)&_swig_go_0; 
@@ -3503,7 +3657,7 @@ void _wrap_delete_cvgo_strings_t_cabi_73cf0aeb36b9969c(struct cvgo_strings_s *_s
 }
 
 
-struct cvgo_reports_s *_wrap_cvgo_reports_new_cabi_73cf0aeb36b9969c() {
+struct cvgo_reports_s *_wrap_cvgo_reports_new_cabi_42b4134e6f12ea5e() {
   cvgo_reports_t *result = 0 ;
   struct cvgo_reports_s *_swig_go_result;
   
@@ -3514,7 +3668,7 @@ struct cvgo_reports_s *_wrap_cvgo_reports_new_cabi_73cf0aeb36b9969c() {
 }
 
 
-long long _wrap_cvgo_reports_count_cabi_73cf0aeb36b9969c(struct cvgo_reports_s *_swig_go_0) {
+long long _wrap_cvgo_reports_count_cabi_42b4134e6f12ea5e(struct cvgo_reports_s *_swig_go_0) {
   cvgo_reports_t *arg1 = (cvgo_reports_t *) 0 ;
   size_t result;
   long long _swig_go_result;
@@ -3527,7 +3681,7 @@ long long _wrap_cvgo_reports_count_cabi_73cf0aeb36b9969c(struct cvgo_reports_s *
 }
 
 
-long long _wrap_cvgo_reports_copy_cabi_73cf0aeb36b9969c(struct cvgo_reports_s *_swig_go_0, long long _swig_go_1, _goslice_ _swig_go_2) {
+long long _wrap_cvgo_reports_copy_cabi_42b4134e6f12ea5e(struct cvgo_reports_s *_swig_go_0, long long _swig_go_1, _goslice_ _swig_go_2) {
   cvgo_reports_t *arg1 = (cvgo_reports_t *) 0 ;
   size_t arg2 ;
   long long *arg3 = (long long *) 0 ;
@@ -3548,7 +3702,7 @@ long long _wrap_cvgo_reports_copy_cabi_73cf0aeb36b9969c(struct cvgo_reports_s *_
 }
 
 
-_gostring_ _wrap_cvgo_reports_message_cabi_73cf0aeb36b9969c(struct cvgo_reports_s *_swig_go_0, long long _swig_go_1) {
+_gostring_ _wrap_cvgo_reports_message_cabi_42b4134e6f12ea5e(struct cvgo_reports_s *_swig_go_0, long long _swig_go_1) {
   cvgo_reports_t *arg1 = (cvgo_reports_t *) 0 ;
   size_t arg2 ;
   char *result = 0 ;
@@ -3563,7 +3717,7 @@ _gostring_ _wrap_cvgo_reports_message_cabi_73cf0aeb36b9969c(struct cvgo_reports_
 }
 
 
-void _wrap_cvgo_reports_clear_cabi_73cf0aeb36b9969c(struct cvgo_reports_s *_swig_go_0) {
+void _wrap_cvgo_reports_clear_cabi_42b4134e6f12ea5e(struct cvgo_reports_s *_swig_go_0) {
   cvgo_reports_t *arg1 = (cvgo_reports_t *) 0 ;
   
   arg1 = *(cvgo_reports_t **)&_swig_go_0; 
@@ -3573,7 +3727,7 @@ void _wrap_cvgo_reports_clear_cabi_73cf0aeb36b9969c(struct cvgo_reports_s *_swig
 }
 
 
-void _wrap_cvgo_reports_free_cabi_73cf0aeb36b9969c(struct cvgo_reports_s *_swig_go_0) {
+void _wrap_cvgo_reports_free_cabi_42b4134e6f12ea5e(struct cvgo_reports_s *_swig_go_0) {
   cvgo_reports_t *arg1 = (cvgo_reports_t *) 0 ;
   
   arg1 = *(cvgo_reports_t **)&_swig_go_0; 
@@ -3583,7 +3737,7 @@ void _wrap_cvgo_reports_free_cabi_73cf0aeb36b9969c(struct cvgo_reports_s *_swig_
 }
 
 
-intgo _wrap_cvgo_producer_new_cabi_73cf0aeb36b9969c(struct conveyor_config_s *_swig_go_0, struct cvgo_reports_s *_swig_go_1, struct conveyor_producer_s **_swig_go_2, struct conveyor_error_s **_swig_go_3) {
+intgo _wrap_cvgo_producer_new_cabi_42b4134e6f12ea5e(struct conveyor_config_s *_swig_go_0, struct cvgo_reports_s *_swig_go_1, struct conveyor_producer_s **_swig_go_2, struct conveyor_error_s **_swig_go_3) {
   conveyor_config_t *arg1 = (conveyor_config_t *) 0 ;
   cvgo_reports_t *arg2 = (cvgo_reports_t *) 0 ;
   conveyor_producer_t **arg3 = (conveyor_producer_t **) 0 ;
@@ -3602,7 +3756,7 @@ intgo _wrap_cvgo_producer_new_cabi_73cf0aeb36b9969c(struct conveyor_config_s *_s
 }
 
 
-intgo _wrap_cvgo_produce_cabi_73cf0aeb36b9969c(struct conveyor_producer_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, _goslice_ _swig_go_3, _goslice_ _swig_go_4, struct conveyor_header_s *_swig_go_5, long long _swig_go_6, long long _swig_go_7, intgo _swig_go_8, struct conveyor_error_s **_swig_go_9) {
+intgo _wrap_cvgo_produce_cabi_42b4134e6f12ea5e(struct conveyor_producer_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, _goslice_ _swig_go_3, _goslice_ _swig_go_4, struct conveyor_header_s *_swig_go_5, long long _swig_go_6, long long _swig_go_7, intgo _swig_go_8, struct conveyor_error_s **_swig_go_9) {
   conveyor_producer_t *arg1 = (conveyor_producer_t *) 0 ;
   char *arg2 = (char *) 0 ;
   int32_t arg3 ;
@@ -3646,7 +3800,7 @@ intgo _wrap_cvgo_produce_cabi_73cf0aeb36b9969c(struct conveyor_producer_s *_swig
 }
 
 
-intgo _wrap_cvgo_produce_batch_cabi_73cf0aeb36b9969c(struct conveyor_producer_s *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2, _goslice_ _swig_go_3, long long *_swig_go_4, struct conveyor_error_s **_swig_go_5) {
+intgo _wrap_cvgo_produce_batch_cabi_42b4134e6f12ea5e(struct conveyor_producer_s *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2, _goslice_ _swig_go_3, long long *_swig_go_4, struct conveyor_error_s **_swig_go_5) {
   conveyor_producer_t *arg1 = (conveyor_producer_t *) 0 ;
   char *arg2 = (char *) 0 ;
   long long *arg3 = (long long *) 0 ;
@@ -3682,7 +3836,7 @@ intgo _wrap_cvgo_produce_batch_cabi_73cf0aeb36b9969c(struct conveyor_producer_s 
 }
 
 
-intgo _wrap_cvgo_consumer_callbacks_cabi_73cf0aeb36b9969c(struct conveyor_consumer_s *_swig_go_0, intgo _swig_go_1, struct conveyor_error_s **_swig_go_2) {
+intgo _wrap_cvgo_consumer_callbacks_cabi_42b4134e6f12ea5e(struct conveyor_consumer_s *_swig_go_0, intgo _swig_go_1, struct conveyor_error_s **_swig_go_2) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   uintptr_t arg2 ;
   conveyor_error_t **arg3 = (conveyor_error_t **) 0 ;
@@ -3699,7 +3853,48 @@ intgo _wrap_cvgo_consumer_callbacks_cabi_73cf0aeb36b9969c(struct conveyor_consum
 }
 
 
-intgo _wrap_cvgo_list_groups_cabi_73cf0aeb36b9969c(struct conveyor_admin_s *_swig_go_0, struct cvgo_strings_s *_swig_go_1, intgo _swig_go_2, struct conveyor_group_list_s **_swig_go_3, struct conveyor_error_s **_swig_go_4) {
+intgo _wrap_cvgo_retry_run_cabi_42b4134e6f12ea5e(struct conveyor_retry_handler_s *_swig_go_0, intgo _swig_go_1, intgo _swig_go_2, _goslice_ _swig_go_3, struct conveyor_error_s **_swig_go_4) {
+  conveyor_retry_handler_t *arg1 = (conveyor_retry_handler_t *) 0 ;
+  uintptr_t arg2 ;
+  int32_t arg3 ;
+  long long *arg4 = (long long *) 0 ;
+  size_t arg5 ;
+  conveyor_error_t **arg6 = (conveyor_error_t **) 0 ;
+  conveyor_err_t result;
+  intgo _swig_go_result;
+  
+  arg1 = *(conveyor_retry_handler_t **)&_swig_go_0; 
+  arg2 = (uintptr_t)_swig_go_1; 
+  arg3 = (int32_t)_swig_go_2; 
+  
+  arg4 = (long long *)_swig_go_3.array;
+  arg5 = (size_t)_swig_go_3.len;
+  
+  arg6 = *(conveyor_error_t ***)&_swig_go_4; 
+  
+  result = (conveyor_err_t)cvgo_retry_run(arg1,arg2,arg3,arg4,arg5,arg6);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+void _wrap_cvgo_retry_stats_cabi_42b4134e6f12ea5e(struct conveyor_retry_handler_s *_swig_go_0, _goslice_ _swig_go_1) {
+  conveyor_retry_handler_t *arg1 = (conveyor_retry_handler_t *) 0 ;
+  long long *arg2 = (long long *) 0 ;
+  size_t arg3 ;
+  
+  arg1 = *(conveyor_retry_handler_t **)&_swig_go_0; 
+  
+  arg2 = (long long *)_swig_go_1.array;
+  arg3 = (size_t)_swig_go_1.len;
+  
+  
+  cvgo_retry_stats((struct conveyor_retry_handler_s const *)arg1,arg2,arg3);
+  
+}
+
+
+intgo _wrap_cvgo_list_groups_cabi_42b4134e6f12ea5e(struct conveyor_admin_s *_swig_go_0, struct cvgo_strings_s *_swig_go_1, intgo _swig_go_2, struct conveyor_group_list_s **_swig_go_3, struct conveyor_error_s **_swig_go_4) {
   conveyor_admin_t *arg1 = (conveyor_admin_t *) 0 ;
   cvgo_strings_t *arg2 = (cvgo_strings_t *) 0 ;
   int32_t arg3 ;
@@ -3720,7 +3915,7 @@ intgo _wrap_cvgo_list_groups_cabi_73cf0aeb36b9969c(struct conveyor_admin_s *_swi
 }
 
 
-_gostring_ _wrap_cvgo_member_partition_topic_cabi_73cf0aeb36b9969c(struct conveyor_group_description_s *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+_gostring_ _wrap_cvgo_member_partition_topic_cabi_42b4134e6f12ea5e(struct conveyor_group_description_s *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   conveyor_group_description_t *arg1 = (conveyor_group_description_t *) 0 ;
   size_t arg2 ;
   size_t arg3 ;
@@ -3737,7 +3932,7 @@ _gostring_ _wrap_cvgo_member_partition_topic_cabi_73cf0aeb36b9969c(struct convey
 }
 
 
-intgo _wrap_cvgo_member_partition_index_cabi_73cf0aeb36b9969c(struct conveyor_group_description_s *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+intgo _wrap_cvgo_member_partition_index_cabi_42b4134e6f12ea5e(struct conveyor_group_description_s *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   conveyor_group_description_t *arg1 = (conveyor_group_description_t *) 0 ;
   size_t arg2 ;
   size_t arg3 ;
@@ -3754,7 +3949,7 @@ intgo _wrap_cvgo_member_partition_index_cabi_73cf0aeb36b9969c(struct conveyor_gr
 }
 
 
-struct conveyor_topic_partition_s *_wrap_cvgo_tps_new_cabi_73cf0aeb36b9969c(long long _swig_go_0) {
+struct conveyor_topic_partition_s *_wrap_cvgo_tps_new_cabi_42b4134e6f12ea5e(long long _swig_go_0) {
   size_t arg1 ;
   conveyor_topic_partition_t *result = 0 ;
   struct conveyor_topic_partition_s *_swig_go_result;
@@ -3767,7 +3962,7 @@ struct conveyor_topic_partition_s *_wrap_cvgo_tps_new_cabi_73cf0aeb36b9969c(long
 }
 
 
-void _wrap_cvgo_tps_set_cabi_73cf0aeb36b9969c(struct conveyor_topic_partition_s *_swig_go_0, long long _swig_go_1, _gostring_ _swig_go_2, intgo _swig_go_3, long long _swig_go_4) {
+void _wrap_cvgo_tps_set_cabi_42b4134e6f12ea5e(struct conveyor_topic_partition_s *_swig_go_0, long long _swig_go_1, _gostring_ _swig_go_2, intgo _swig_go_3, long long _swig_go_4) {
   conveyor_topic_partition_t *arg1 = (conveyor_topic_partition_t *) 0 ;
   size_t arg2 ;
   char *arg3 = (char *) 0 ;
@@ -3790,7 +3985,7 @@ void _wrap_cvgo_tps_set_cabi_73cf0aeb36b9969c(struct conveyor_topic_partition_s 
 }
 
 
-_gostring_ _wrap_cvgo_tps_topic_cabi_73cf0aeb36b9969c(struct conveyor_topic_partition_s *_swig_go_0, long long _swig_go_1) {
+_gostring_ _wrap_cvgo_tps_topic_cabi_42b4134e6f12ea5e(struct conveyor_topic_partition_s *_swig_go_0, long long _swig_go_1) {
   conveyor_topic_partition_t *arg1 = (conveyor_topic_partition_t *) 0 ;
   size_t arg2 ;
   char *result = 0 ;
@@ -3805,7 +4000,7 @@ _gostring_ _wrap_cvgo_tps_topic_cabi_73cf0aeb36b9969c(struct conveyor_topic_part
 }
 
 
-intgo _wrap_cvgo_tps_partition_cabi_73cf0aeb36b9969c(struct conveyor_topic_partition_s *_swig_go_0, long long _swig_go_1) {
+intgo _wrap_cvgo_tps_partition_cabi_42b4134e6f12ea5e(struct conveyor_topic_partition_s *_swig_go_0, long long _swig_go_1) {
   conveyor_topic_partition_t *arg1 = (conveyor_topic_partition_t *) 0 ;
   size_t arg2 ;
   int32_t result;
@@ -3820,7 +4015,7 @@ intgo _wrap_cvgo_tps_partition_cabi_73cf0aeb36b9969c(struct conveyor_topic_parti
 }
 
 
-long long _wrap_cvgo_tps_offset_cabi_73cf0aeb36b9969c(struct conveyor_topic_partition_s *_swig_go_0, long long _swig_go_1) {
+long long _wrap_cvgo_tps_offset_cabi_42b4134e6f12ea5e(struct conveyor_topic_partition_s *_swig_go_0, long long _swig_go_1) {
   conveyor_topic_partition_t *arg1 = (conveyor_topic_partition_t *) 0 ;
   size_t arg2 ;
   int64_t result;
@@ -3835,7 +4030,7 @@ long long _wrap_cvgo_tps_offset_cabi_73cf0aeb36b9969c(struct conveyor_topic_part
 }
 
 
-void _wrap_cvgo_tps_free_cabi_73cf0aeb36b9969c(struct conveyor_topic_partition_s *_swig_go_0, long long _swig_go_1) {
+void _wrap_cvgo_tps_free_cabi_42b4134e6f12ea5e(struct conveyor_topic_partition_s *_swig_go_0, long long _swig_go_1) {
   conveyor_topic_partition_t *arg1 = (conveyor_topic_partition_t *) 0 ;
   size_t arg2 ;
   
@@ -3847,7 +4042,7 @@ void _wrap_cvgo_tps_free_cabi_73cf0aeb36b9969c(struct conveyor_topic_partition_s
 }
 
 
-_gostring_ _wrap_cvgo_list_topic_cabi_73cf0aeb36b9969c(struct conveyor_partition_list_s *_swig_go_0, long long _swig_go_1) {
+_gostring_ _wrap_cvgo_list_topic_cabi_42b4134e6f12ea5e(struct conveyor_partition_list_s *_swig_go_0, long long _swig_go_1) {
   conveyor_partition_list_t *arg1 = (conveyor_partition_list_t *) 0 ;
   size_t arg2 ;
   char *result = 0 ;
@@ -3862,7 +4057,7 @@ _gostring_ _wrap_cvgo_list_topic_cabi_73cf0aeb36b9969c(struct conveyor_partition
 }
 
 
-intgo _wrap_cvgo_list_partition_cabi_73cf0aeb36b9969c(struct conveyor_partition_list_s *_swig_go_0, long long _swig_go_1) {
+intgo _wrap_cvgo_list_partition_cabi_42b4134e6f12ea5e(struct conveyor_partition_list_s *_swig_go_0, long long _swig_go_1) {
   conveyor_partition_list_t *arg1 = (conveyor_partition_list_t *) 0 ;
   size_t arg2 ;
   int32_t result;
@@ -3877,7 +4072,7 @@ intgo _wrap_cvgo_list_partition_cabi_73cf0aeb36b9969c(struct conveyor_partition_
 }
 
 
-long long _wrap_cvgo_list_offset_cabi_73cf0aeb36b9969c(struct conveyor_partition_list_s *_swig_go_0, long long _swig_go_1) {
+long long _wrap_cvgo_list_offset_cabi_42b4134e6f12ea5e(struct conveyor_partition_list_s *_swig_go_0, long long _swig_go_1) {
   conveyor_partition_list_t *arg1 = (conveyor_partition_list_t *) 0 ;
   size_t arg2 ;
   int64_t result;
@@ -3892,7 +4087,7 @@ long long _wrap_cvgo_list_offset_cabi_73cf0aeb36b9969c(struct conveyor_partition
 }
 
 
-struct cvgo_strings_s *_wrap_cvgo_strings_new_cabi_73cf0aeb36b9969c(long long _swig_go_0) {
+struct cvgo_strings_s *_wrap_cvgo_strings_new_cabi_42b4134e6f12ea5e(long long _swig_go_0) {
   size_t arg1 ;
   cvgo_strings_t *result = 0 ;
   struct cvgo_strings_s *_swig_go_result;
@@ -3905,7 +4100,7 @@ struct cvgo_strings_s *_wrap_cvgo_strings_new_cabi_73cf0aeb36b9969c(long long _s
 }
 
 
-void _wrap_cvgo_strings_set_cabi_73cf0aeb36b9969c(struct cvgo_strings_s *_swig_go_0, long long _swig_go_1, _gostring_ _swig_go_2) {
+void _wrap_cvgo_strings_set_cabi_42b4134e6f12ea5e(struct cvgo_strings_s *_swig_go_0, long long _swig_go_1, _gostring_ _swig_go_2) {
   cvgo_strings_t *arg1 = (cvgo_strings_t *) 0 ;
   size_t arg2 ;
   char *arg3 = (char *) 0 ;
@@ -3924,7 +4119,7 @@ void _wrap_cvgo_strings_set_cabi_73cf0aeb36b9969c(struct cvgo_strings_s *_swig_g
 }
 
 
-void _wrap_cvgo_strings_free_cabi_73cf0aeb36b9969c(struct cvgo_strings_s *_swig_go_0) {
+void _wrap_cvgo_strings_free_cabi_42b4134e6f12ea5e(struct cvgo_strings_s *_swig_go_0) {
   cvgo_strings_t *arg1 = (cvgo_strings_t *) 0 ;
   
   arg1 = *(cvgo_strings_t **)&_swig_go_0; 
@@ -3934,7 +4129,7 @@ void _wrap_cvgo_strings_free_cabi_73cf0aeb36b9969c(struct cvgo_strings_s *_swig_
 }
 
 
-struct conveyor_header_s *_wrap_cvgo_headers_new_cabi_73cf0aeb36b9969c(long long _swig_go_0) {
+struct conveyor_header_s *_wrap_cvgo_headers_new_cabi_42b4134e6f12ea5e(long long _swig_go_0) {
   size_t arg1 ;
   conveyor_header_t *result = 0 ;
   struct conveyor_header_s *_swig_go_result;
@@ -3947,7 +4142,7 @@ struct conveyor_header_s *_wrap_cvgo_headers_new_cabi_73cf0aeb36b9969c(long long
 }
 
 
-void _wrap_cvgo_headers_set_cabi_73cf0aeb36b9969c(struct conveyor_header_s *_swig_go_0, long long _swig_go_1, _gostring_ _swig_go_2, _goslice_ _swig_go_3) {
+void _wrap_cvgo_headers_set_cabi_42b4134e6f12ea5e(struct conveyor_header_s *_swig_go_0, long long _swig_go_1, _gostring_ _swig_go_2, _goslice_ _swig_go_3) {
   conveyor_header_t *arg1 = (conveyor_header_t *) 0 ;
   size_t arg2 ;
   char *arg3 = (char *) 0 ;
@@ -3972,7 +4167,7 @@ void _wrap_cvgo_headers_set_cabi_73cf0aeb36b9969c(struct conveyor_header_s *_swi
 }
 
 
-void _wrap_cvgo_headers_free_cabi_73cf0aeb36b9969c(struct conveyor_header_s *_swig_go_0, long long _swig_go_1) {
+void _wrap_cvgo_headers_free_cabi_42b4134e6f12ea5e(struct conveyor_header_s *_swig_go_0, long long _swig_go_1) {
   conveyor_header_t *arg1 = (conveyor_header_t *) 0 ;
   size_t arg2 ;
   
@@ -3984,7 +4179,7 @@ void _wrap_cvgo_headers_free_cabi_73cf0aeb36b9969c(struct conveyor_header_s *_sw
 }
 
 
-intgo _wrap_cvgo_subscribe_cabi_73cf0aeb36b9969c(struct conveyor_consumer_s *_swig_go_0, struct cvgo_strings_s *_swig_go_1, struct conveyor_error_s **_swig_go_2) {
+intgo _wrap_cvgo_subscribe_cabi_42b4134e6f12ea5e(struct conveyor_consumer_s *_swig_go_0, struct cvgo_strings_s *_swig_go_1, struct conveyor_error_s **_swig_go_2) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   cvgo_strings_t *arg2 = (cvgo_strings_t *) 0 ;
   conveyor_error_t **arg3 = (conveyor_error_t **) 0 ;
@@ -4001,7 +4196,7 @@ intgo _wrap_cvgo_subscribe_cabi_73cf0aeb36b9969c(struct conveyor_consumer_s *_sw
 }
 
 
-intgo _wrap_cvgo_assign_cabi_73cf0aeb36b9969c(struct conveyor_consumer_s *_swig_go_0, struct conveyor_topic_partition_s *_swig_go_1, long long _swig_go_2, struct conveyor_error_s **_swig_go_3) {
+intgo _wrap_cvgo_assign_cabi_42b4134e6f12ea5e(struct conveyor_consumer_s *_swig_go_0, struct conveyor_topic_partition_s *_swig_go_1, long long _swig_go_2, struct conveyor_error_s **_swig_go_3) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   conveyor_topic_partition_t *arg2 = (conveyor_topic_partition_t *) 0 ;
   size_t arg3 ;
@@ -4020,7 +4215,7 @@ intgo _wrap_cvgo_assign_cabi_73cf0aeb36b9969c(struct conveyor_consumer_s *_swig_
 }
 
 
-intgo _wrap_cvgo_commit_cabi_73cf0aeb36b9969c(struct conveyor_consumer_s *_swig_go_0, struct conveyor_topic_partition_s *_swig_go_1, long long _swig_go_2, intgo _swig_go_3, intgo _swig_go_4, struct conveyor_error_s **_swig_go_5) {
+intgo _wrap_cvgo_commit_cabi_42b4134e6f12ea5e(struct conveyor_consumer_s *_swig_go_0, struct conveyor_topic_partition_s *_swig_go_1, long long _swig_go_2, intgo _swig_go_3, intgo _swig_go_4, struct conveyor_error_s **_swig_go_5) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   conveyor_topic_partition_t *arg2 = (conveyor_topic_partition_t *) 0 ;
   size_t arg3 ;
@@ -4043,7 +4238,7 @@ intgo _wrap_cvgo_commit_cabi_73cf0aeb36b9969c(struct conveyor_consumer_s *_swig_
 }
 
 
-intgo _wrap_cvgo_committed_cabi_73cf0aeb36b9969c(struct conveyor_consumer_s *_swig_go_0, struct conveyor_topic_partition_s *_swig_go_1, long long _swig_go_2, intgo _swig_go_3, struct conveyor_error_s **_swig_go_4) {
+intgo _wrap_cvgo_committed_cabi_42b4134e6f12ea5e(struct conveyor_consumer_s *_swig_go_0, struct conveyor_topic_partition_s *_swig_go_1, long long _swig_go_2, intgo _swig_go_3, struct conveyor_error_s **_swig_go_4) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   conveyor_topic_partition_t *arg2 = (conveyor_topic_partition_t *) 0 ;
   size_t arg3 ;
@@ -4064,7 +4259,7 @@ intgo _wrap_cvgo_committed_cabi_73cf0aeb36b9969c(struct conveyor_consumer_s *_sw
 }
 
 
-intgo _wrap_cvgo_describe_topics_cabi_73cf0aeb36b9969c(struct conveyor_admin_s *_swig_go_0, struct cvgo_strings_s *_swig_go_1, intgo _swig_go_2, struct conveyor_topic_list_s **_swig_go_3, struct conveyor_error_s **_swig_go_4) {
+intgo _wrap_cvgo_describe_topics_cabi_42b4134e6f12ea5e(struct conveyor_admin_s *_swig_go_0, struct cvgo_strings_s *_swig_go_1, intgo _swig_go_2, struct conveyor_topic_list_s **_swig_go_3, struct conveyor_error_s **_swig_go_4) {
   conveyor_admin_t *arg1 = (conveyor_admin_t *) 0 ;
   cvgo_strings_t *arg2 = (cvgo_strings_t *) 0 ;
   int32_t arg3 ;
@@ -4085,7 +4280,7 @@ intgo _wrap_cvgo_describe_topics_cabi_73cf0aeb36b9969c(struct conveyor_admin_s *
 }
 
 
-intgo _wrap_cvgo_list_offsets_cabi_73cf0aeb36b9969c(struct conveyor_admin_s *_swig_go_0, struct conveyor_topic_partition_s *_swig_go_1, long long _swig_go_2, long long _swig_go_3, intgo _swig_go_4, struct conveyor_error_s **_swig_go_5) {
+intgo _wrap_cvgo_list_offsets_cabi_42b4134e6f12ea5e(struct conveyor_admin_s *_swig_go_0, struct conveyor_topic_partition_s *_swig_go_1, long long _swig_go_2, long long _swig_go_3, intgo _swig_go_4, struct conveyor_error_s **_swig_go_5) {
   conveyor_admin_t *arg1 = (conveyor_admin_t *) 0 ;
   conveyor_topic_partition_t *arg2 = (conveyor_topic_partition_t *) 0 ;
   size_t arg3 ;
@@ -4108,7 +4303,7 @@ intgo _wrap_cvgo_list_offsets_cabi_73cf0aeb36b9969c(struct conveyor_admin_s *_sw
 }
 
 
-_gostring_ _wrap_cvgo_member_id_cabi_73cf0aeb36b9969c(struct conveyor_consumer_s *_swig_go_0, intgo *_swig_go_1) {
+_gostring_ _wrap_cvgo_member_id_cabi_42b4134e6f12ea5e(struct conveyor_consumer_s *_swig_go_0, intgo *_swig_go_1) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   int32_t *arg2 = (int32_t *) 0 ;
   char *result = 0 ;
@@ -4123,7 +4318,7 @@ _gostring_ _wrap_cvgo_member_id_cabi_73cf0aeb36b9969c(struct conveyor_consumer_s
 }
 
 
-struct conveyor_message_s **_wrap_cvgo_msgs_new_cabi_73cf0aeb36b9969c(long long _swig_go_0) {
+struct conveyor_message_s **_wrap_cvgo_msgs_new_cabi_42b4134e6f12ea5e(long long _swig_go_0) {
   size_t arg1 ;
   conveyor_message_t **result = 0 ;
   struct conveyor_message_s **_swig_go_result;
@@ -4136,7 +4331,7 @@ struct conveyor_message_s **_wrap_cvgo_msgs_new_cabi_73cf0aeb36b9969c(long long 
 }
 
 
-struct conveyor_message_s *_wrap_cvgo_msgs_get_cabi_73cf0aeb36b9969c(struct conveyor_message_s **_swig_go_0, long long _swig_go_1) {
+struct conveyor_message_s *_wrap_cvgo_msgs_get_cabi_42b4134e6f12ea5e(struct conveyor_message_s **_swig_go_0, long long _swig_go_1) {
   conveyor_message_t **arg1 = (conveyor_message_t **) 0 ;
   size_t arg2 ;
   conveyor_message_t *result = 0 ;
@@ -4151,7 +4346,7 @@ struct conveyor_message_s *_wrap_cvgo_msgs_get_cabi_73cf0aeb36b9969c(struct conv
 }
 
 
-void _wrap_cvgo_msgs_free_cabi_73cf0aeb36b9969c(struct conveyor_message_s **_swig_go_0) {
+void _wrap_cvgo_msgs_free_cabi_42b4134e6f12ea5e(struct conveyor_message_s **_swig_go_0) {
   conveyor_message_t **arg1 = (conveyor_message_t **) 0 ;
   
   arg1 = *(conveyor_message_t ***)&_swig_go_0; 
@@ -4161,7 +4356,7 @@ void _wrap_cvgo_msgs_free_cabi_73cf0aeb36b9969c(struct conveyor_message_s **_swi
 }
 
 
-intgo _wrap_cvgo_consume_cabi_73cf0aeb36b9969c(struct conveyor_consumer_s *_swig_go_0, long long _swig_go_1, intgo _swig_go_2, struct conveyor_message_s **_swig_go_3, long long *_swig_go_4, struct conveyor_error_s **_swig_go_5) {
+intgo _wrap_cvgo_consume_cabi_42b4134e6f12ea5e(struct conveyor_consumer_s *_swig_go_0, long long _swig_go_1, intgo _swig_go_2, struct conveyor_message_s **_swig_go_3, long long *_swig_go_4, struct conveyor_error_s **_swig_go_5) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   size_t arg2 ;
   int32_t arg3 ;
@@ -4184,7 +4379,7 @@ intgo _wrap_cvgo_consume_cabi_73cf0aeb36b9969c(struct conveyor_consumer_s *_swig
 }
 
 
-void _wrap_cvgo_message_meta_cabi_73cf0aeb36b9969c(struct conveyor_message_s *_swig_go_0, _goslice_ _swig_go_1) {
+void _wrap_cvgo_message_meta_cabi_42b4134e6f12ea5e(struct conveyor_message_s *_swig_go_0, _goslice_ _swig_go_1) {
   conveyor_message_t *arg1 = (conveyor_message_t *) 0 ;
   long long *arg2 = (long long *) 0 ;
   size_t arg3 ;
@@ -4200,7 +4395,7 @@ void _wrap_cvgo_message_meta_cabi_73cf0aeb36b9969c(struct conveyor_message_s *_s
 }
 
 
-void _wrap_cvgo_message_copy_kv_cabi_73cf0aeb36b9969c(struct conveyor_message_s *_swig_go_0, _goslice_ _swig_go_1) {
+void _wrap_cvgo_message_copy_kv_cabi_42b4134e6f12ea5e(struct conveyor_message_s *_swig_go_0, _goslice_ _swig_go_1) {
   conveyor_message_t *arg1 = (conveyor_message_t *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -4216,7 +4411,7 @@ void _wrap_cvgo_message_copy_kv_cabi_73cf0aeb36b9969c(struct conveyor_message_s 
 }
 
 
-void _wrap_cvgo_message_header_lens_cabi_73cf0aeb36b9969c(struct conveyor_message_s *_swig_go_0, long long _swig_go_1, _goslice_ _swig_go_2) {
+void _wrap_cvgo_message_header_lens_cabi_42b4134e6f12ea5e(struct conveyor_message_s *_swig_go_0, long long _swig_go_1, _goslice_ _swig_go_2) {
   conveyor_message_t *arg1 = (conveyor_message_t *) 0 ;
   size_t arg2 ;
   long long *arg3 = (long long *) 0 ;
@@ -4234,7 +4429,7 @@ void _wrap_cvgo_message_header_lens_cabi_73cf0aeb36b9969c(struct conveyor_messag
 }
 
 
-void _wrap_cvgo_message_header_copy_cabi_73cf0aeb36b9969c(struct conveyor_message_s *_swig_go_0, long long _swig_go_1, _goslice_ _swig_go_2) {
+void _wrap_cvgo_message_header_copy_cabi_42b4134e6f12ea5e(struct conveyor_message_s *_swig_go_0, long long _swig_go_1, _goslice_ _swig_go_2) {
   conveyor_message_t *arg1 = (conveyor_message_t *) 0 ;
   size_t arg2 ;
   void *arg3 = (void *) 0 ;

@@ -26,6 +26,10 @@ type TopicPartition struct {
 var (
 	// OnRebalance gets CONVEYOR_REBALANCE_* events of the consumer with id consumerID.
 	OnRebalance func(consumerID uintptr, event int, parts []TopicPartition)
+	// OnRecord handles one record for the retry handler with id handlerID; msg is the borrowed
+	// conveyor_message_t (valid during the call). A non-empty result fails the attempt with
+	// that reason.
+	OnRecord func(handlerID uintptr, msg uintptr) (failed bool, reason string)
 	// OnCommit gets the outcome of an asynchronous commit.
 	OnCommit func(consumerID uintptr, code int32, message string, offsets []TopicPartition)
 )
@@ -60,4 +64,21 @@ func cvgoCommitted(consumerID C.uintptr_t, code C.int32_t, message *C.char, part
 	if OnCommit != nil {
 		OnCommit(uintptr(consumerID), int32(code), msg, copyParts(parts, count))
 	}
+}
+
+//export cvgoHandleRecord
+func cvgoHandleRecord(handlerID C.uintptr_t, msg *C.conveyor_message_t, errbuf *C.char, errbufSize C.size_t) C.int {
+	if OnRecord == nil {
+		return 1
+	}
+	failed, reason := OnRecord(uintptr(handlerID), uintptr(unsafe.Pointer(msg)))
+	if !failed {
+		return 0
+	}
+	if errbuf != nil && errbufSize > 0 {
+		buf := unsafe.Slice((*byte)(unsafe.Pointer(errbuf)), int(errbufSize))
+		n := copy(buf[:len(buf)-1], reason)
+		buf[n] = 0
+	}
+	return 1
 }

@@ -109,6 +109,10 @@ public final class RetryHandler implements AutoCloseable {
         producer.pollLock().lock();
         try {
           ConveyorNative.cvj_retry_run(h, bridge, slice, s);
+        } catch (ConveyorException e) {
+          // stop() between slices: the native handler refuses further runs with _STATE
+          if (!(stopped && e.errorCode() == -172)) throw e;
+          java.util.Arrays.fill(s, 0);
         } finally {
           producer.pollLock().unlock();
         }

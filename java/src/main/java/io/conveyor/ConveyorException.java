@@ -35,7 +35,7 @@ public class ConveyorException extends RuntimeException {
     this.fatal = fatal;
   }
 
-  /** The Kafka error code (> 0) or local code (< 0). */
+  /** The Kafka error code (positive) or local code (negative). */
   public int errorCode() { return errorCode; }
 
   /** Kafka's upper-case name of {@link #errorCode()}, e.g. {@code INVALID_CONFIG}. */

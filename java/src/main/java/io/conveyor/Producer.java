@@ -128,7 +128,8 @@ public final class Producer implements AutoCloseable {
     long deadline = 0;
     while (true) {
       try {
-        ConveyorNative.cvj_produce(h, topic, p, key, value, packed, ts, id);
+        int rc = ConveyorNative.cvj_produce(h, topic, p, key, value, packed, ts, id);
+        if (rc != 0) throw ConveyorException.forCode(rc, "malformed packed headers");
         return future;
       } catch (ConveyorException e) {
         if (e.errorCode() == ConveyorNativeConstants.CONVEYOR_ERR__QUEUE_FULL) {

@@ -9,7 +9,7 @@
  * flush(); prints records/s per run and the median.
  *
  *   java -cp java/target/conveyor-0.1.0.jar[:kafka-clients.jar:slf4j-api.jar...] \
- *        bench/java/ProduceBench.java [--records N] [--runs K] [--client conveyor|conveyor-direct|kafka]
+  *        bench/java/ProduceBench.java [--records N] [--runs K] [--client conveyor|conveyor-direct|kafka]
  *
  * conveyor: Producer.send(topic, key=null, byte[] value, headers=null, partition=0) →
  * CompletableFuture per record. conveyor-direct: the same with a direct ByteBuffer value.
@@ -45,10 +45,11 @@ public class ProduceBench {
     byte[] value = new byte[100];
     Arrays.fill(value, (byte) 'x');
     double[] rates = new double[runs];
+    int warmups = 1; // run -1: JIT warm-up, not counted (the C++ program needs none)
     try (Broker broker = new Broker()) {
       String bootstrap = broker.bootstrapServers();
-      for (int run = 0; run < runs; run++) {
-        String topic = "bench-" + client + "-" + run;
+      for (int run = -warmups; run < runs; run++) {
+        String topic = "bench-" + client + "-" + (run + warmups);
         try (Admin admin = new Admin(Map.of("bootstrap.servers", bootstrap))) {
           admin.createTopic(topic, 1);
         }
@@ -82,9 +83,10 @@ public class ProduceBench {
           }
           if (failed.get() != 0) throw new IllegalStateException(failed.get() + " records failed");
         }
-        rates[run] = records / ((t1 - t0) / 1e9);
+        double rate = records / ((t1 - t0) / 1e9);
+        if (run >= 0) rates[run] = rate;
         System.out.printf("run %d: %s %d records x 100 B in %.3f s: %.0f records/s%n", run, client,
-            records, (t1 - t0) / 1e9, rates[run]);
+            records, (t1 - t0) / 1e9, rate);
       }
     }
     double[] sorted = rates.clone();
@@ -92,7 +94,7 @@ public class ProduceBench {
     System.out.printf("%s median: %.0f records/s (%d runs)%n", client, sorted[runs / 2], runs);
   }
 
-  /** kafka-clients, loaded only for --client kafka (so the conveyor runs need only the jar). */
+  /** kafka-clients (on the class path for every client: the source launcher compiles this too). */
   static final class KafkaSide {
     static long[] run(String bootstrap, String topic, long records, byte[] value) throws Exception {
       java.util.Properties pp = new java.util.Properties();

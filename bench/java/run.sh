@@ -21,6 +21,6 @@ else
   echo "(no $bench: build it with -DCONVEYOR_BUILD_BENCH=ON for the C++ baseline)"
 fi
 for client in conveyor conveyor-direct; do
-  java -cp "$jar" bench/java/ProduceBench.java --client "$client" --records "$records" --runs "$runs" 2>/dev/null
+  java -cp "$jar:$kafka_cp" bench/java/ProduceBench.java --client "$client" --records "$records" --runs "$runs" 2>/dev/null
 done
 java -cp "$jar:$kafka_cp" bench/java/ProduceBench.java --client kafka --records "$records" --runs "$runs" 2>/dev/null

@@ -70,6 +70,18 @@ static void cvj_throw_iae(JNIEnv *jenv, const char *what) {
   }
 %}
 
+/* errp of the critical-array adapters: thrown in freearg, which SWIG emits after the arrays'
+ * freearg (they come first in the argument list), i.e. outside the critical region. */
+%typemap(in, numinputs=0) conveyor_error_t **errp_late (conveyor_error_t *err_late = NULL) %{
+  $1 = &err_late;
+%}
+%typemap(freearg) conveyor_error_t **errp_late %{
+  if (err_late$argnum) {
+    cvj_throw(jenv, err_late$argnum);
+    conveyor_error_destroy(err_late$argnum);
+  }
+%}
+
 /* Handles as long. */
 %define CVJ_HANDLE(TYPE)
 %typemap(jni) TYPE * "jlong"
@@ -115,6 +127,26 @@ CVJ_HANDLE(cvj_retry_t)
 %}
 %typemap(freearg) (const void *BYTES, size_t LEN) %{
   if ($1) (*jenv)->ReleaseByteArrayElements(jenv, $input, (jbyte *)$1, JNI_ABORT);
+%}
+
+/* The hot produce path: byte[] read in place (GetPrimitiveArrayCritical, no copy). Only for
+ * conveyor_producer_produce, which copies the bytes and returns without waiting for another
+ * Java thread (a full buffer is _QUEUE_FULL, not a wait). No JNI call happens between the Get
+ * and Release calls: array lengths come from Java as separate int arguments (the internal
+ * caller, Producer, passes array.length), and errors are thrown after the release. */
+%typemap(jni) const void *CRIT "jbyteArray"
+%typemap(jtype) const void *CRIT "byte[]"
+%typemap(jstype) const void *CRIT "byte[]"
+%typemap(javain) const void *CRIT "$javainput"
+%typemap(in) const void *CRIT %{
+  $1 = NULL;
+  if ($input) {
+    $1 = (*jenv)->GetPrimitiveArrayCritical(jenv, $input, NULL);
+    if (!$1) return $null;
+  }
+%}
+%typemap(freearg) const void *CRIT %{
+  if ($1) (*jenv)->ReleasePrimitiveArrayCritical(jenv, $input, (void *)$1, JNI_ABORT);
 %}
 
 /* A direct ByteBuffer in (null = NULL); the adapter takes an offset and length into it. */
@@ -400,6 +432,7 @@ static jbyteArray cvj_bytes(JNIEnv *jenv, const void *p, size_t n) {
 %apply (const void *BYTES, size_t LEN) { (const void *key, size_t key_len) };
 %apply (const void *BYTES, size_t LEN) { (const void *value, size_t value_len) };
 %apply (const void *BYTES, size_t LEN) { (const void *headers, size_t headers_len) };
+%apply const void *CRIT { const void *topic_utf8, const void *ckey, const void *cvalue };
 %apply (int64_t *ARR, size_t LEN) { (int64_t *out, size_t out_len) };
 %apply (int64_t *ARR, size_t LEN) { (int64_t *offsets, size_t offsets_len) };
 %apply void *DIRECT { void *key_buf };
@@ -521,6 +554,18 @@ int cvj_produce(cvj_producer_t *h, const char *topic, int32_t partition, const v
 bad:
   if (hs != local) free(hs);
   return CONVEYOR_ERR__INVALID_ARG; /* Java packs headers itself; never reached */
+}
+/* The fast path: no headers; topic as NUL-terminated UTF-8 bytes; all arrays read in place. */
+int cvj_produce_fast(cvj_producer_t *h, const void *topic_utf8, int32_t topic_len,
+                     int32_t partition, const void *ckey, int32_t ckey_len, const void *cvalue,
+                     int32_t cvalue_len,
+                     int64_t timestamp_ms, int64_t id, conveyor_error_t **errp_late) {
+  const char *topic = (const char *)topic_utf8;
+  if (topic && (topic_len <= 0 || topic[topic_len - 1] != 0)) topic = NULL; /* -> _INVALID_ARG */
+  return conveyor_producer_produce(h ? h->p : NULL, topic, partition, ckey,
+                                   ckey ? (size_t)ckey_len : 0, cvalue,
+                                   cvalue ? (size_t)cvalue_len : 0, NULL, 0, timestamp_ms,
+                                   (void *)(intptr_t)id, errp_late);
 }
 /* A record whose key/value are slices of direct ByteBuffers (null buffer = null). */
 int cvj_produce_direct(cvj_producer_t *h, const char *topic, int32_t partition, void *key_buf,

@@ -43,6 +43,7 @@ public final class Producer implements AutoCloseable {
   private final long[] reportBuf = new long[REPORT_BATCH * 5];
   private final long maxBlockMs;
   private final Thread poller;
+  private final ConcurrentHashMap<String, byte[]> topicCache = new ConcurrentHashMap<>();
   private volatile boolean closing;
 
   private record Report(long id, int partition, long offset, long timestamp, int code, String message) {}
@@ -128,7 +129,9 @@ public final class Producer implements AutoCloseable {
     long deadline = 0;
     while (true) {
       try {
-        int rc = ConveyorNative.cvj_produce(h, topic, p, key, value, packed, ts, id);
+        int rc = packed == null
+            ? produceFast(h, topicBytes(topic), p, key, value, ts, id)
+            : ConveyorNative.cvj_produce(h, topic, p, key, value, packed, ts, id);
         if (rc != 0) throw ConveyorException.forCode(rc, "malformed packed headers");
         return future;
       } catch (ConveyorException e) {
@@ -303,6 +306,24 @@ public final class Producer implements AutoCloseable {
       pollLock.unlock();
     }
     complete(done);
+  }
+
+  private static int produceFast(long h, byte[] topic, int partition, byte[] key, byte[] value,
+      long ts, long id) {
+    return ConveyorNative.cvj_produce_fast(h, topic, topic.length, partition, key,
+        key == null ? 0 : key.length, value, value == null ? 0 : value.length, ts, id);
+  }
+
+  /** NUL-terminated UTF-8 of a topic name, cached (bounded: cleared past 1024 names). */
+  private byte[] topicBytes(String topic) {
+    byte[] b = topicCache.get(topic);
+    if (b == null) {
+      byte[] u = topic.getBytes(StandardCharsets.UTF_8);
+      b = java.util.Arrays.copyOf(u, u.length + 1);
+      if (topicCache.size() >= 1024) topicCache.clear();
+      topicCache.put(topic, b);
+    }
+    return b;
   }
 
   private long openForSend() {

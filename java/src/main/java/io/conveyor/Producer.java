@@ -43,6 +43,9 @@ public final class Producer implements AutoCloseable {
   private final long[] reportBuf = new long[REPORT_BATCH * 5];
   private final long maxBlockMs;
   private final Thread poller;
+  private final java.util.concurrent.atomic.AtomicInteger inCompletion = new java.util.concurrent.atomic.AtomicInteger();
+  private final ThreadLocal<Integer> ownCompletion = ThreadLocal.withInitial(() -> 0);
+  private final Object completionMonitor = new Object();
   private final ConcurrentHashMap<String, byte[]> topicCache = new ConcurrentHashMap<>();
   private volatile boolean closing;
 
@@ -226,6 +229,10 @@ public final class Producer implements AutoCloseable {
       // Complete even if flush threw (reports taken before the timeout).
     }
     complete(done);
+    // Reports the poller drained before this flush may still be completing on its thread:
+    // flush returns only once every record sent before it has a completed future (Kafka's
+    // flush contract).
+    if (Thread.currentThread() != poller) awaitOtherCompletions();
   }
 
   /** Records sent but not yet acknowledged or failed. */
@@ -376,6 +383,18 @@ public final class Producer implements AutoCloseable {
   /** Takes every queued delivery report; pollLock held. Error messages are taken with their reports. */
   private List<Report> drain(long h) {
     List<Report> out = new ArrayList<>();
+    try {
+      drainInto(h, out);
+    } finally {
+      // Counted until complete() has run them: flush() waits for other threads' batches.
+      inCompletion.addAndGet(out.size());
+      ownCompletion.set(ownCompletion.get() + out.size());
+    }
+    return out;
+  }
+
+
+  private void drainInto(long h, List<Report> out) {
     while (true) {
       int n = ConveyorNative.cvj_producer_take_reports(h, reportBuf);
       for (int i = 0; i < n; i++) {
@@ -390,10 +409,36 @@ public final class Producer implements AutoCloseable {
       }
       if (n < REPORT_BATCH) break;
     }
-    return out;
   }
 
   private void complete(List<Report> reports) {
+    try {
+      completeAll(reports);
+    } finally {
+      ownCompletion.set(ownCompletion.get() - reports.size());
+      if (inCompletion.addAndGet(-reports.size()) == 0) {
+        synchronized (completionMonitor) {
+          completionMonitor.notifyAll();
+        }
+      }
+    }
+  }
+
+  /** Waits until reports drained by other threads (the poller) have completed their futures. */
+  private void awaitOtherCompletions() {
+    synchronized (completionMonitor) {
+      while (inCompletion.get() - ownCompletion.get() > 0) {
+        try {
+          completionMonitor.wait(10);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+      }
+    }
+  }
+
+  private void completeAll(List<Report> reports) {
     for (Report r : reports) {
       Pending p = pending.remove(r.id());
       if (p == null) continue;

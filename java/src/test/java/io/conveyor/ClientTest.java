@@ -209,4 +209,61 @@ class ClientTest {
       admin.listGroups();
     }
   }
+
+  @Test
+  void concurrentSendersAllComplete() throws Exception {
+    String topic = "concurrent-senders";
+    try (Admin admin = new Admin(conf())) {
+      admin.createTopic(topic, 2);
+    }
+    List<CompletableFuture<RecordMetadata>> all = new CopyOnWriteArrayList<>();
+    try (Producer p = new Producer(conf())) {
+      List<Thread> threads = new ArrayList<>();
+      for (int t = 0; t < 4; t++) {
+        final int tt = t;
+        Thread th = new Thread(() -> {
+          for (int i = 0; i < 2500; i++) all.add(p.send(topic, b(tt + "-" + i), b("v")));
+        });
+        threads.add(th);
+        th.start();
+      }
+      for (Thread th : threads) th.join();
+      CompletableFuture.allOf(all.toArray(new CompletableFuture[0])).get(60, TimeUnit.SECONDS);
+    }
+    assertEquals(10_000, all.size());
+    Set<String> seen = new java.util.HashSet<>();
+    for (CompletableFuture<RecordMetadata> f : all) seen.add(f.get().partition() + ":" + f.get().offset());
+    assertEquals(10_000, seen.size(), "every record has its own offset");
+  }
+
+  @Test
+  void listenerExceptionIsRethrownFromPoll() {
+    String topic = "listener-throws";
+    try (Admin admin = new Admin(conf())) {
+      admin.createTopic(topic, 1);
+    }
+    try (Consumer c = new Consumer(conf("group.id", "throwing-listener"))) {
+      c.subscribe(List.of(topic), new ConsumerRebalanceListener() {
+        @Override
+        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {}
+
+        @Override
+        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+          throw new IllegalStateException("listener says no");
+        }
+      });
+      IllegalStateException e = null;
+      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (e == null && System.nanoTime() < end) {
+        try {
+          c.poll(Duration.ofMillis(200));
+        } catch (IllegalStateException thrown) {
+          e = thrown;
+        }
+      }
+      assertNotNull(e, "poll never rethrew the listener's exception");
+      assertEquals("listener says no", e.getMessage());
+      c.poll(Duration.ofMillis(10)); // the consumer stays usable
+    }
+  }
 }

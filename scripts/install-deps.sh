@@ -16,8 +16,8 @@ APT_PACKAGES=(
   kcat zstd procps
   # benchmark timing (bench/kcat_vs_mock.sh; falls back to /usr/bin/time without it)
   hyperfine
-  swig            # the Go binding's cgo layer (scripts/go-generate.sh --check)
-  openjdk-17-jdk-headless maven   # the Apache Kafka reference broker (tests/reference_kafka.py)
+  swig            # the Go binding's cgo layer and the Java binding's JNI layer (bindings/*/conveyor.i)
+  openjdk-17-jdk-headless maven   # the Java binding (java/) and the Apache Kafka reference broker
 )
 # Python modules the build and tests import (PyPI names in the table below).
 PIP_MODULES=(pybind11 scikit_build_core pytest pytest_timeout confluent_kafka kafka)
@@ -59,4 +59,16 @@ if ((${#need[@]})); then
   "$PYTHON" -m pip install "${pip_flags[@]}" "${need[@]}"
 else
   log "Python packages present ($("$PYTHON" --version))"
+fi
+
+# Maven artifacts of the Java binding (JUnit 5, kafka-clients 4.x and 3.9.x, build plugins) into
+# ~/.m2, so `mvn -f java/pom.xml verify` later works offline. Skipped when already there.
+if [ ! -f "$HOME/.m2/repository/org/apache/kafka/kafka-clients/3.9.1/kafka-clients-3.9.1.jar" ] ||
+   [ ! -d "$HOME/.m2/repository/org/junit/jupiter/junit-jupiter" ] ||
+   [ ! -d "$HOME/.m2/repository/org/codehaus/mojo/build-helper-maven-plugin" ]; then
+  log "mvn: fetching the Java binding's dependencies into ~/.m2"
+  mvn -f "$CONVEYOR_ROOT/java/pom.xml" -B -q dependency:resolve dependency:resolve-plugins
+  mvn -B -q dependency:get -Dartifact=org.apache.kafka:kafka-clients:3.9.1
+else
+  log "Maven artifacts present"
 fi

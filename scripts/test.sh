@@ -62,6 +62,7 @@ configure() {
   cmake -S . -B "$BUILD_DIR" -G Ninja \
     -DCMAKE_BUILD_TYPE=Release \
     -DCONVEYOR_BUILD_TESTS=ON -DCONVEYOR_BUILD_PYTHON=ON -DCONVEYOR_BUILD_BENCH=OFF \
+    -DCONVEYOR_BUILD_JAVA=ON \
     -DPython_EXECUTABLE="$PY_EXE" -Dpybind11_DIR="$PYBIND11_DIR"
 }
 step "cmake configure ($BUILD_DIR)" configure || finish
@@ -86,6 +87,16 @@ go_tests() {
   (cd examples/go-embedded && go vet ./... && go build -o "$build/go-embedded" .)
 }
 step "go vet + go test -race (go/, go/interop, examples/go-embedded)" go_tests
+
+# Java: the JUnit 5 suite (java/, including kafka-clients 4.x and 3.9.x against an embedded
+# conveyor broker) on the JNI layer and libconveyor_jni.so this build made (Maven compiles only
+# Java), then examples/java-service run from the packaged jar (it loads its own native libraries).
+java_tests() {
+  local build; build="$(cd "$BUILD_DIR" && pwd)"
+  mvn -f java/pom.xml -B -q -Dconveyor.build.dir="$build" verify || return 1
+  java -cp java/target/conveyor-0.1.0.jar examples/java-service/OrderService.java --orders 200
+}
+step "mvn verify (java/) + examples/java-service" java_tests
 
 install_wheel() {
   CONVEYOR_BUILD_TESTS=ON "$PYTHON" -m pip install "${pip_flags[@]}" --no-build-isolation \

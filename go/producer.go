@@ -27,15 +27,26 @@ type Producer struct {
 	h      cabi.Struct_SS_conveyor_producer_s
 	pollMu sync.Mutex // conveyor_producer_poll/_flush: one caller at a time
 
-	pending registry[*pendingRecord]
+	pending registry[*pendingBatch]
 	stop    chan struct{}
 	done    chan struct{}
 }
 
-type pendingRecord struct {
-	rec *Record
-	cb  DeliveryFunc
+// pendingBatch is the records of one Produce (one record) or one ProduceBatch run waiting for
+// their delivery reports. A record's id, handed to C, is the batch's registry id shifted left
+// by batchIndexBits plus the record's index: one registry entry per batch, not per record.
+type pendingBatch struct {
+	recs      []*Record
+	cb        DeliveryFunc
+	remaining int // reports still to come; the entry is removed at 0
 }
+
+const (
+	batchIndexBits = 20
+	maxBatchRun    = 1 << batchIndexBits // records per run of ProduceBatch
+)
+
+func recordID(batch uintptr, i int) uintptr { return batch<<batchIndexBits | uintptr(i) }
 
 // deliverQueued runs the callbacks of the reports the last poll/flush queued. Called with
 // pollMu held, so reports run one at a time and in the library's order.
@@ -45,20 +56,26 @@ func (p *Producer) deliverQueued() {
 		k := cabi.Cvgo_reports_copy(p.reports, from, p.drain)
 		for i := int64(0); i < k; i++ {
 			r := p.drain[i*5 : i*5+5]
-			pr, ok := p.pending.take(uintptr(r[0]))
-			if !ok {
+			id := uintptr(r[0])
+			batchID, idx := id>>batchIndexBits, int(id&(maxBatchRun-1))
+			b, ok := p.pending.get(batchID)
+			if !ok || idx >= len(b.recs) {
 				continue
 			}
-			pr.rec.Partition = int32(r[1])
-			pr.rec.Offset = r[2]
+			if b.remaining--; b.remaining == 0 {
+				p.pending.remove(batchID)
+			}
+			rec := b.recs[idx]
+			rec.Partition = int32(r[1])
+			rec.Offset = r[2]
 			if r[3] > 0 {
-				pr.rec.Timestamp = time.UnixMilli(r[3])
+				rec.Timestamp = time.UnixMilli(r[3])
 			}
 			var err error
 			if r[4] != 0 {
 				err = codeError(int32(r[4]), cabi.Cvgo_reports_message(p.reports, from+i))
 			}
-			pr.cb(pr.rec, err)
+			b.cb(rec, err)
 		}
 		from += k
 	}
@@ -140,16 +157,17 @@ func (p *Producer) Produce(ctx context.Context, rec *Record, cb DeliveryFunc) er
 		}
 		defer cabi.Cvgo_headers_free(hdrs, int64(len(rec.Headers)))
 	}
-	var rid uintptr // 0: nobody waits for this record's report
+	var rid, batchID uintptr // 0: nobody waits for this record's report
 	if cb != nil {
-		rid = p.pending.add(&pendingRecord{rec: rec, cb: cb})
+		batchID = p.pending.add(&pendingBatch{recs: []*Record{rec}, cb: cb, remaining: 1})
+		rid = recordID(batchID, 0)
 	}
 	slot := newErrSlot()
 	rc := cabi.Cvgo_produce(p.h, rec.Topic, int(rec.Partition), rec.Key, rec.Value, hdrs,
 		int64(len(rec.Headers)), millis(rec.Timestamp), uint(rid), slot.p)
 	if err := slot.result(rc); err != nil {
-		if rid != 0 {
-			p.pending.remove(rid)
+		if batchID != 0 {
+			p.pending.remove(batchID)
 		}
 		return err
 	}
@@ -198,13 +216,14 @@ func (p *Producer) produceRun(recs []*Record, cb DeliveryFunc) (int, error) {
 	}
 	data := make([]byte, 0, size)
 	meta := make([]int64, 5*len(recs))
-	var first uintptr
+	if len(recs) > maxBatchRun {
+		recs = recs[:maxBatchRun] // ProduceBatch comes back for the rest
+	}
+	var batch *pendingBatch
+	var batchID uintptr
 	if cb != nil {
-		pend := make([]*pendingRecord, len(recs))
-		for i, r := range recs {
-			pend[i] = &pendingRecord{rec: r, cb: cb}
-		}
-		first = p.pending.addAll(pend)
+		batch = &pendingBatch{recs: recs, cb: cb, remaining: len(recs)}
+		batchID = p.pending.add(batch)
 	}
 	for i, r := range recs {
 		m := meta[i*5 : i*5+5]
@@ -220,7 +239,7 @@ func (p *Producer) produceRun(recs []*Record, cb DeliveryFunc) (int, error) {
 		}
 		m[3] = millis(r.Timestamp)
 		if cb != nil {
-			m[4] = int64(first) + int64(i)
+			m[4] = int64(recordID(batchID, i))
 		}
 	}
 	p.mu.RLock()
@@ -233,10 +252,15 @@ func (p *Producer) produceRun(recs []*Record, cb DeliveryFunc) (int, error) {
 	slot := newErrSlot()
 	err := slot.result(cabi.Cvgo_produce_batch(p.h, recs[0].Topic, meta, data, queued, slot.p))
 	n := int(cabi.Sizep_value(queued))
-	if cb != nil {
-		for i := n; i < len(recs); i++ {
-			p.pending.remove(first + uintptr(i))
+	if batch != nil && n < len(recs) {
+		// Reports come only for the n queued records. (The poller may run some of them
+		// already; remaining is only touched under pollMu, so take it for the update.)
+		p.pollMu.Lock()
+		batch.remaining -= len(recs) - n
+		if batch.remaining <= 0 {
+			p.pending.remove(batchID)
 		}
+		p.pollMu.Unlock()
 	}
 	return n, err
 }

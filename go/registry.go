@@ -21,21 +21,6 @@ func (r *registry[T]) add(v T) uintptr {
 	return r.next
 }
 
-// addAll registers vs under consecutive ids and returns the first.
-func (r *registry[T]) addAll(vs []T) uintptr {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.m == nil {
-		r.m = make(map[uintptr]T)
-	}
-	first := r.next + 1
-	for _, v := range vs {
-		r.next++
-		r.m[r.next] = v
-	}
-	return first
-}
-
 func (r *registry[T]) get(id uintptr) (T, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()

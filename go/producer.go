@@ -52,14 +52,23 @@ func recordID(batch uintptr, i int) uintptr { return batch<<batchIndexBits | uin
 // pollMu held, so reports run one at a time and in the library's order.
 func (p *Producer) deliverQueued() {
 	n := cabi.Cvgo_reports_count(p.reports)
+	var lastID uintptr // reports of one batch come together: look it up once
+	var last *pendingBatch
 	for from := int64(0); from < n; {
 		k := cabi.Cvgo_reports_copy(p.reports, from, p.drain)
 		for i := int64(0); i < k; i++ {
 			r := p.drain[i*5 : i*5+5]
 			id := uintptr(r[0])
 			batchID, idx := id>>batchIndexBits, int(id&(maxBatchRun-1))
-			b, ok := p.pending.get(batchID)
-			if !ok || idx >= len(b.recs) {
+			b := last
+			if batchID != lastID || b == nil {
+				var ok bool
+				if b, ok = p.pending.get(batchID); !ok {
+					continue
+				}
+				lastID, last = batchID, b
+			}
+			if idx >= len(b.recs) {
 				continue
 			}
 			if b.remaining--; b.remaining == 0 {

@@ -12,14 +12,36 @@
 """
 from . import _conveyor
 from ._conveyor import Record
-from ._types import (OFFSET_BEGINNING, OFFSET_END, OFFSET_INVALID, TIMESTAMP_CREATE_TIME,
-                     TIMESTAMP_LOG_APPEND_TIME, PartitionDescription, TopicDescription,
-                     TopicPartition)
-from ._types import (GroupDescription, GroupLag, GroupListing, GroupOffset, MemberDescription,
-                     PartitionLag, RetryStats)
 from .errors import *  # noqa: F401,F403  (the KafkaError hierarchy)
 from .errors import KafkaError, error_from_native
-from .client import Admin, Broker, Consumer, Producer, RetryHandler
+
+# The client classes and the dataclasses of _types load on first use (PEP 562), so that
+# `conveyor broker` (cli.py) starts without importing dataclasses/inspect (bench S7).
+_LAZY = {
+    "Admin": "client", "Broker": "client", "Consumer": "client", "Producer": "client",
+    "RetryHandler": "client",
+    "OFFSET_BEGINNING": "_types", "OFFSET_END": "_types", "OFFSET_INVALID": "_types",
+    "TIMESTAMP_CREATE_TIME": "_types", "TIMESTAMP_LOG_APPEND_TIME": "_types",
+    "PartitionDescription": "_types", "TopicDescription": "_types", "TopicPartition": "_types",
+    "GroupDescription": "_types", "GroupLag": "_types", "GroupListing": "_types",
+    "GroupOffset": "_types", "MemberDescription": "_types", "PartitionLag": "_types",
+    "RetryStats": "_types",
+}
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'conveyor' has no attribute {name!r}")
+    import importlib
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
+
 
 _conveyor._register(error_from_native)
 

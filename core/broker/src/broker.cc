@@ -1,5 +1,6 @@
 #include "conveyor/broker/broker.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <mutex>
 #include <random>
@@ -52,6 +53,8 @@ Result<std::string> make_temp_dir() {
   return std::string(buf.data());
 }
 }  // namespace
+
+constexpr int64_t kMaxFlushTickMs = 1000;  // slowest periodic flush check
 
 class BrokerImpl {
  public:
@@ -189,7 +192,11 @@ Result<std::unique_ptr<Broker>> Broker::start(const Properties& props) {
 
   // Periodic flush check (log.flush.interval.ms / flush.ms), at least as often as the
   // smallest configured flush interval.
-  impl->tick_ms = s.config.flush_scheduler_interval_ms;
+  // log.flush.scheduler.interval.ms defaults to INT64_MAX in the log schema (Kafka's
+  // Long.MAX_VALUE); a timer that far out overflows steady_clock and fires at once, which
+  // made this tick re-arm itself in a busy loop (~10k wake-ups/s on an idle broker, S7 in
+  // docs/benchmarks.md). Check at least once a second and never more often than each 1 ms.
+  impl->tick_ms = std::clamp<int64_t>(s.config.flush_scheduler_interval_ms, 1, kMaxFlushTickMs);
   if (auto ms = s.config.properties.get_raw("log.flush.interval.ms")) {
     auto v = s.config.properties.get_int(broker_config_schema(), "log.flush.interval.ms");
     if (v && *v > 0) impl->tick_ms = std::min<int64_t>(impl->tick_ms, *v);

@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <deque>
@@ -74,7 +75,9 @@ uint64_t ClientLoop::schedule(int64_t delay_ms, std::function<void()> fn) {
   Impl* impl = impl_.get();
   auto arm = [impl, id, delay_ms, fn = std::move(fn)]() mutable {
     auto timer = std::make_unique<asio::steady_timer>(impl->ctx);
-    timer->expires_after(std::chrono::milliseconds(delay_ms < 0 ? 0 : delay_ms));
+    // Capped like Server timers: now + INT64_MAX ms overflows steady_clock and fires at once.
+    constexpr int64_t kMaxDelayMs = int64_t{365} * 24 * 3600 * 1000;
+    timer->expires_after(std::chrono::milliseconds(std::clamp<int64_t>(delay_ms, 0, kMaxDelayMs)));
     timer->async_wait([impl, id, fn = std::move(fn)](const asio::error_code& ec) {
       if (ec) return;  // cancelled
       auto it = impl->timers.find(id);

@@ -1,5 +1,6 @@
 #include "conveyor/io/server.h"
 
+#include <algorithm>
 #include <asio.hpp>
 #include <atomic>
 #include <deque>
@@ -247,6 +248,10 @@ void ConnectionImpl::do_close(std::string_view why) {
 asio::io_context& TimerImpl::core_ctx() { return core_->ctx; }
 
 void TimerImpl::arm(std::chrono::milliseconds delay) {
+  // now + a huge delay (Kafka's Long.MAX_VALUE intervals) overflows steady_clock into the
+  // past, so the timer would fire at once; cap it (a timer a year out never fires in practice).
+  constexpr std::chrono::milliseconds kMaxTimerDelay = std::chrono::hours(24 * 365);
+  delay = std::clamp(delay, std::chrono::milliseconds(0), kMaxTimerDelay);
   std::lock_guard lock(mu_);
   timer_.expires_after(delay);
   timer_.async_wait([self = shared_from_this()](std::error_code ec) {

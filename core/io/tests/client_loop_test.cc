@@ -94,6 +94,18 @@ TEST(ClientLoop, CancelledTimerDoesNotRun) {
   EXPECT_EQ(runs.load(), 0);
 }
 
+TEST(ClientLoop, HugeTimerDelayDoesNotFireAtOnce) {
+  // A delay of INT64_MAX ms must wait, not overflow steady_clock and run immediately.
+  ClientLoop loop("test-loop");
+  std::atomic<int> runs{0};
+  uint64_t id = loop.schedule(INT64_MAX, [&] { runs++; });
+  std::promise<void> later;
+  loop.schedule(200, [&] { later.set_value(); });
+  later.get_future().get();
+  EXPECT_EQ(runs.load(), 0);
+  loop.cancel(id);
+}
+
 TEST(ClientConnection, PipelinedResponsesMatchInOrder) {
   TestServer server;
   ClientLoop loop("test-loop");

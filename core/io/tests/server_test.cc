@@ -159,6 +159,19 @@ TEST(Server, TimerCancelPreventsCallback) {
   EXPECT_FALSE(t1->cancel());
 }
 
+TEST(Server, HugeTimerDelayDoesNotFireAtOnce) {
+  // log.flush.scheduler.interval.ms defaults to INT64_MAX: such a timer must wait, not
+  // overflow steady_clock into the past and fire immediately.
+  EchoServer s;
+  std::atomic<int> fired{0};
+  auto t1 = s.server->run_after(std::chrono::milliseconds::max(), [&] { ++fired; });
+  auto t2 = s.server->run_after(std::chrono::milliseconds(INT64_MAX / 2), [&] { ++fired; });
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(fired.load(), 0);
+  EXPECT_TRUE(t1->cancel());
+  EXPECT_TRUE(t2->cancel());
+}
+
 TEST(Server, StopClosesConnectionsAndIsIdempotent) {
   EchoServer s;
   Client c(s.server->port());

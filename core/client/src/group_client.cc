@@ -84,7 +84,9 @@ void GroupClient::tick() {
   if (pattern_regex_ && !pattern_in_flight_ && now >= next_pattern_refresh_ms_) refresh_pattern();
   drive();
   std::weak_ptr<bool> alive = alive_;
-  tick_timer_ = loop_.schedule(kTickMs, [this, alive] {
+  int64_t delay_ms = kTickMs;
+  if (auto due = membership_.next_heartbeat_due_ms()) delay_ms = std::clamp<int64_t>(*due - now, 1, kTickMs);
+  tick_timer_ = loop_.schedule(delay_ms, [this, alive] {
     if (!alive.expired()) tick();
   });
 }

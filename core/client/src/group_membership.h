@@ -91,6 +91,15 @@ class GroupMembership {
   // poll()/consume() ran (max.poll.interval.ms, KIP-62).
   void poll_called(int64_t now_ms);
   void tick(int64_t now_ms);
+  // When the next heartbeat is due (steady ms), or nullopt when none is scheduled: the
+  // owner wakes the loop then rather than at its next fixed tick, so heartbeat.interval.ms
+  // is kept instead of being rounded up to a multiple of the tick.
+  std::optional<int64_t> next_heartbeat_due_ms() const {
+    if ((state_ == State::stable || state_ == State::assigning || state_ == State::preparing) &&
+        generation_ >= 0 && !heartbeat_in_flight_)
+      return next_heartbeat_ms_;
+    return std::nullopt;
+  }
   // node id of the coordinator, or the error of FindCoordinator / the connection.
   void on_find_coordinator(Result<int32_t> node, int64_t now_ms);
   void on_join_group(Result<protocol::JoinGroupResponse> r, int64_t now_ms);

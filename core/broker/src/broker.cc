@@ -1,9 +1,11 @@
 #include "conveyor/broker/broker.h"
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstdlib>
 #include <mutex>
 #include <random>
+#include <thread>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -75,8 +77,42 @@ class BrokerImpl {
     });
   }
 
+  // The retention task (log.retention.check.interval.ms): its own thread, so deleting
+  // segments never runs on an io thread that serves produce/fetch; each partition's mutex is
+  // held only while the deleted segments are renamed.
+  std::thread retention_thread;
+  std::mutex retention_mutex;
+  std::condition_variable retention_cv;
+  bool retention_stop = false;
+
+  void start_retention_task(int64_t interval_ms) {
+    retention_thread = std::thread([this, interval_ms] {
+      std::unique_lock lock(retention_mutex);
+      while (!retention_cv.wait_for(lock, std::chrono::milliseconds(interval_ms), [this] { return retention_stop; })) {
+        lock.unlock();
+        auto r = state.logs->apply_retention_all(BrokerState::now_ms());
+        if (!r)
+          log::error(kLog, "retention task: {}", r.error().to_string());
+        else if (r->segments_deleted > 0)
+          log::info(kLog, "retention deleted {} segment(s), {} bytes, in {} partition(s)", r->segments_deleted,
+                    r->bytes_deleted, r->partitions_changed);
+        lock.lock();
+      }
+    });
+  }
+
+  void stop_retention_task() {
+    {
+      std::lock_guard lock(retention_mutex);
+      retention_stop = true;
+    }
+    retention_cv.notify_all();
+    if (retention_thread.joinable()) retention_thread.join();
+  }
+
   void stop() {
     std::call_once(stop_once, [this] {
+      stop_retention_task();
       // Requests parked in ready.wait() must not block the server's stop.
       state.ready.store(true, std::memory_order_release);
       state.ready.notify_all();
@@ -202,6 +238,7 @@ Result<std::unique_ptr<Broker>> Broker::start(const Properties& props) {
     if (v && *v > 0) impl->tick_ms = std::min<int64_t>(impl->tick_ms, *v);
   }
   impl->schedule_flush_tick();
+  impl->start_retention_task(s.config.retention_check_interval_ms);
   s.groups->start();
   s.ready.store(true, std::memory_order_release);
   s.ready.notify_all();

@@ -89,6 +89,9 @@ ConfigSchema build_schema() {
                 "Accepted for compatibility; requests currently run on the network threads.", 1, 256));
   s.add(int_key("log.flush.scheduler.interval.ms", 1000,
                 "How often the broker checks partitions for flush.ms-based flushing.", 1, INT32_MAX));
+  s.add(int_key("log.retention.check.interval.ms", 300000,
+                "How often the retention task deletes segments past retention.ms / retention.bytes / the log start offset.",
+                1, INT64_MAX));
   s.add(int_key("max.connections", 10000, "Connections accepted at once; more are closed on accept.", 1,
                 INT32_MAX));
   s.add(int_key("conveyor.producer.id.block.size", 1000,
@@ -278,6 +281,7 @@ Result<BrokerConfig> parse_broker_config(const Properties& props) {
   CONVEYOR_GET(int, "num.network.threads", c.num_network_threads);
   CONVEYOR_GET(int, "num.io.threads", c.num_io_threads);
   CONVEYOR_GET(int, "log.flush.scheduler.interval.ms", c.flush_scheduler_interval_ms);
+  CONVEYOR_GET(int, "log.retention.check.interval.ms", c.retention_check_interval_ms);
   CONVEYOR_GET(int, "max.connections", c.max_connections);
   CONVEYOR_GET(int, "conveyor.producer.id.block.size", c.producer_id_block_size);
   CONVEYOR_GET(int, "group.min.session.timeout.ms", c.group.min_session_timeout_ms);

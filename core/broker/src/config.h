@@ -38,6 +38,7 @@ struct BrokerConfig {
   int num_network_threads = 2;
   int num_io_threads = 2;
   int64_t flush_scheduler_interval_ms = 1000;  // log.flush.scheduler.interval.ms (tick)
+  int64_t retention_check_interval_ms = 300000;  // log.retention.check.interval.ms
   int32_t max_connections = 10000;       // max.connections
   int32_t producer_id_block_size = 1000;  // conveyor.producer.id.block.size
   group::CoordinatorConfig group;        // group.*, offset.metadata.max.bytes, offsets.*

@@ -85,6 +85,18 @@ struct PartitionLog::State {
   }
 
   Result<void> roll_locked(int64_t now_ms);
+  // The segment's first batch max timestamp (read from disk once for a loaded segment).
+  Result<int64_t> rolling_timestamp_locked(Segment& seg) const {
+    if (!seg.rolling_timestamp_known) {
+      BatchReader reader(seg.log, seg.size, protocol::kBatchHeaderSize * 2,
+                         static_cast<size_t>(config.max_batch_read_bytes));
+      auto next = reader.header_at(0);
+      if (!next) return fail(next.error());
+      seg.rolling_timestamp = next->status == BatchReader::Status::ok ? next->header.max_timestamp : -1;
+      seg.rolling_timestamp_known = true;
+    }
+    return seg.rolling_timestamp;
+  }
   Result<void> write_snapshot_locked(bool durable);
   Result<void> rebuild_producer_state_locked();
   Result<void> scan_producer_batches_locked(int64_t from_offset);
@@ -259,8 +271,9 @@ Result<std::unique_ptr<PartitionLog>> PartitionLog::open(std::string dir, std::s
     st->segments.push_back(std::move(*seg));
     st->dir_dirty = true;
   }
-  st->log_start_offset = st->segments.front()->base_offset;
   st->log_end_offset = st->segments.back()->next_offset;
+  st->log_start_offset = std::clamp(std::max(options.log_start_offset, st->segments.front()->base_offset),
+                                    st->segments.front()->base_offset, st->log_end_offset);
   st->high_watermark = st->log_end_offset;
   if (recovered_any) {
     for (auto& s : st->segments)
@@ -289,6 +302,8 @@ Result<void> PartitionLog::State::roll_locked(int64_t now_ms) {
     log::warn(kComponent, "{}: producer state snapshot at {} failed: {}", dir, log_end_offset, r.error().message);
   auto seg = Segment::create(dir, log_end_offset, config);
   if (!seg) return fail(seg.error());
+  (*seg)->created_ms = now_ms;
+  (*seg)->rolling_timestamp_known = true;  // empty: set by its first append
   log::debug(kComponent, "{}: rolled to segment {}", dir, log_end_offset);
   segments.push_back(std::move(*seg));
   dir_dirty = true;
@@ -387,12 +402,29 @@ Result<AppendInfo> PartitionLog::append(ByteView records, int32_t leader_epoch, 
     }
     auto* active = st.segments.back().get();
     int64_t last_offset = next_offset - 1;
+    int64_t incoming_max_ts = -1;
+    for (const auto& h : headers) incoming_max_ts = std::max(incoming_max_ts, h.max_timestamp);
+    bool segment_ms_due = false;
+    if (active->size > 0 && config.segment_ms < INT64_MAX) {
+      auto rolling = st.rolling_timestamp_locked(*active);
+      if (!rolling) return fail(rolling.error());
+      // Kafka's LogSegment.shouldRoll: the incoming max timestamp against the first batch's, or
+      // now against the creation time when the segment has no timestamp.
+      if (*rolling >= 0)
+        segment_ms_due = incoming_max_ts - *rolling > config.segment_ms;
+      else if (active->created_ms >= 0)
+        segment_ms_due = now_ms - active->created_ms > config.segment_ms;
+    }
     if (active->size > 0 &&
-        (active->size + static_cast<int64_t>(data.size()) > config.segment_bytes || active->index_full() ||
+        (segment_ms_due || active->size + static_cast<int64_t>(data.size()) > config.segment_bytes || active->index_full() ||
          last_offset - active->base_offset > INT32_MAX ||
          active->size + static_cast<int64_t>(data.size()) > INT32_MAX)) {
       if (auto r = st.roll_locked(now_ms); !r) return fail(r.error());
       active = st.segments.back().get();
+    }
+    if (active->size == 0) {
+      active->rolling_timestamp = headers.front().max_timestamp;
+      active->rolling_timestamp_known = true;
     }
     if (auto r = active->append(data, headers, config); !r) return fail(r.error());
     for (auto& [pid, entry] : staged) st.producers.put(pid, entry);
@@ -518,11 +550,13 @@ Result<std::optional<TimestampOffset>> PartitionLog::offset_for_timestamp(int64_
     std::shared_ptr<Segment> seg;
     int64_t size = 0;
     int64_t position = 0;
+    int64_t start = 0;
     LogConfig config;
     {
       std::lock_guard lock(state_->mutex);
       const auto& st = *state_;
       if (auto r = st.check_open(); !r) return fail(r.error());
+      start = st.log_start_offset;  // records below it (DeleteRecords) are not answers
       while (index < st.segments.size() && st.segments[index]->max_timestamp < timestamp_ms) ++index;
       if (index >= st.segments.size()) return std::optional<TimestampOffset>{};
       seg = st.segments[index];
@@ -536,18 +570,18 @@ Result<std::optional<TimestampOffset>> PartitionLog::offset_for_timestamp(int64_
       if (!next) return fail(next.error());
       if (next->status != BatchReader::Status::ok) break;
       const auto& h = next->header;
-      if (h.max_timestamp >= timestamp_ms) {
+      if (h.max_timestamp >= timestamp_ms && h.last_offset() >= start) {
         auto bytes = reader.bytes_at(position, static_cast<size_t>(h.size_in_bytes()));
         if (!bytes) return fail(bytes.error());
         std::optional<TimestampOffset> hit;
         auto walked = protocol::for_each_record(*bytes, protocol::DecodeLimits{}, [&](const protocol::RecordView& r) {
-          if (!hit && r.timestamp >= timestamp_ms) hit = TimestampOffset{r.timestamp, r.offset};
+          if (!hit && r.timestamp >= timestamp_ms && r.offset >= start) hit = TimestampOffset{r.timestamp, r.offset};
         });
         if (!walked)
           log::warn(kComponent, "{}: cannot decode batch at {} for a timestamp lookup: {}", seg->log_path, position,
                     walked.error().message);
         if (hit) return hit;
-        return std::optional<TimestampOffset>(TimestampOffset{h.max_timestamp, h.base_offset});
+        return std::optional<TimestampOffset>(TimestampOffset{h.max_timestamp, std::max(h.base_offset, start)});
       }
       position += h.size_in_bytes();
     }
@@ -707,6 +741,89 @@ std::optional<ProducerEntry> PartitionLog::producer_entry(int64_t producer_id) c
   const ProducerEntry* e = state_->producers.find(producer_id);
   if (!e) return std::nullopt;
   return *e;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Retention and the log start offset
+
+Result<RetentionResult> PartitionLog::apply_retention(int64_t now_ms) {
+  RetentionResult out;
+  std::vector<std::pair<std::string, std::string>> renamed;  // .deleted path, original path
+  {
+    std::lock_guard lock(state_->mutex);
+    auto& st = *state_;
+    if (auto r = st.check_open(); !r) return fail(r.error());
+    const LogConfig& config = st.config;
+    int64_t total = 0;
+    for (const auto& s : st.segments) total += s->size;
+    int64_t size_excess = config.retention_bytes >= 0 ? total - config.retention_bytes : -1;
+    size_t count = 0;
+    for (size_t i = 0; i < st.segments.size(); ++i) {
+      auto& seg = *st.segments[i];
+      bool last = i + 1 == st.segments.size();
+      if (last && seg.size == 0) break;
+      int64_t upper = last ? st.log_end_offset : st.segments[i + 1]->base_offset;
+      if (st.high_watermark < upper) break;  // the log start never passes the high watermark
+      if (seg.created_ms < 0) seg.created_ms = now_ms;
+      int64_t newest = seg.max_timestamp >= 0 ? seg.max_timestamp : seg.created_ms;
+      bool by_time = config.retention_ms >= 0 && now_ms - newest > config.retention_ms;
+      bool by_size = size_excess >= 0 && size_excess - seg.size >= 0;
+      bool by_start = !last && upper <= st.log_start_offset;
+      if (!by_time && !by_size && !by_start) break;
+      if (size_excess >= 0) size_excess -= seg.size;
+      ++count;
+    }
+    if (count == 0) {
+      out.log_start_offset = st.log_start_offset;
+      return out;
+    }
+    if (count == st.segments.size())
+      if (auto r = st.roll_locked(now_ms); !r) return fail(r.error());  // keep one segment
+    for (size_t i = 0; i < count; ++i) {
+      auto& seg = *st.segments[i];
+      for (const std::string* path : {&seg.log_path, &seg.index_path, &seg.time_index_path}) {
+        std::string deleted = *path + ".deleted";
+        if (auto r = io::rename_path(*path, deleted); !r) {
+          log::error(kComponent, "{}: cannot rename {} for deletion: {}", st.dir, *path, r.error().message);
+          continue;
+        }
+        renamed.emplace_back(std::move(deleted), *path);
+      }
+      out.deleted_base_offsets.push_back(seg.base_offset);
+      out.bytes_deleted += seg.size;
+    }
+    // Readers holding these segments keep their open files until they let go.
+    st.segments.erase(st.segments.begin(), st.segments.begin() + static_cast<std::ptrdiff_t>(count));
+    st.dir_dirty = true;
+    int64_t start = std::max(st.log_start_offset, st.segments.front()->base_offset);
+    out.log_start_moved = start != st.log_start_offset;
+    st.log_start_offset = start;
+    st.high_watermark = std::max(st.high_watermark, start);
+    st.recovery_point = std::max(st.recovery_point, start);
+    out.log_start_offset = start;
+  }
+  for (const auto& [deleted, original] : renamed)
+    if (auto r = io::remove_file(deleted); !r)
+      log::warn(kComponent, "{}: cannot remove {}: {} (removed on the next open)", state_->dir, deleted,
+                r.error().message);
+  log::info(kComponent, "{}: retention deleted {} segment(s), {} bytes; log start offset {}", state_->dir,
+            out.deleted_base_offsets.size(), out.bytes_deleted, out.log_start_offset);
+  return out;
+}
+
+Result<int64_t> PartitionLog::advance_log_start_offset(int64_t offset) {
+  std::lock_guard lock(state_->mutex);
+  auto& st = *state_;
+  if (auto r = st.check_open(); !r) return fail(r.error());
+  if (offset < 0 || offset > st.high_watermark)
+    return fail(ErrorCode::offset_out_of_range,
+                fmt::format("cannot delete records before offset {} of {}-{}: outside [0, {}] (the high watermark)",
+                            offset, st.topic, st.partition, st.high_watermark));
+  if (offset > st.log_start_offset) {
+    st.log_start_offset = offset;
+    st.recovery_point = std::max(st.recovery_point, offset);
+  }
+  return st.log_start_offset;
 }
 
 Result<void> PartitionLog::truncate_to(int64_t offset) {

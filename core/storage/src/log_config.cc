@@ -30,9 +30,9 @@ ConfigSchema build_topic_schema() {
   s.add(make_key("max.message.bytes", ConfigType::integer, "1048588", "Largest record batch accepted", 0, INT32_MAX, true));
   s.add([&] { auto k = make_key("message.timestamp.type", ConfigType::string, "CreateTime", "CreateTime or LogAppendTime", INT64_MIN, INT64_MAX, true); k.choices = {"createtime", "logappendtime"}; return k; }());
   s.add(make_key("preallocate", ConfigType::boolean, "false", "Preallocate segment files", INT64_MIN, INT64_MAX, true));
-  s.add(make_key("segment.ms", ConfigType::integer, std::to_string(7 * kDay), "Roll a segment after this time (not acted on yet)", 1, INT64_MAX, true));
-  s.add(make_key("retention.ms", ConfigType::integer, std::to_string(7 * kDay), "Delete segments older than this (-1 = forever; not acted on yet)", -1, INT64_MAX, true));
-  s.add(make_key("retention.bytes", ConfigType::integer, "-1", "Delete old segments above this size (-1 = unlimited; not acted on yet)", -1, INT64_MAX, true));
+  s.add(make_key("segment.ms", ConfigType::integer, std::to_string(7 * kDay), "Roll the active segment when an append is this much newer than its first batch", 1, INT64_MAX, true));
+  s.add(make_key("retention.ms", ConfigType::integer, std::to_string(7 * kDay), "Delete closed segments whose newest record is older than this (-1 = forever)", -1, INT64_MAX, true));
+  s.add(make_key("retention.bytes", ConfigType::integer, "-1", "Delete the oldest segments while the partition stays above this size (-1 = unlimited)", -1, INT64_MAX, true));
   s.add(make_key("cleanup.policy", ConfigType::list, "delete", "delete and/or compact (not acted on yet)", INT64_MIN, INT64_MAX, true));
   for (const char* k : {"compression.type", "min.insync.replicas", "unclean.leader.election.enable",
                         "min.cleanable.dirty.ratio", "min.compaction.lag.ms", "max.compaction.lag.ms",

@@ -12,6 +12,7 @@ namespace {
 
 constexpr const char* kComponent = "storage";
 constexpr const char* kRecoveryCheckpoint = "recovery-point-offset-checkpoint";
+constexpr const char* kLogStartCheckpoint = "log-start-offset-checkpoint";
 constexpr const char* kCleanShutdown = ".kafka_cleanshutdown";
 constexpr const char* kPartitionMetadata = "partition.metadata";
 constexpr const char* kTopicConfig = "topic-config.properties";
@@ -204,6 +205,19 @@ Result<std::unique_ptr<LogManager>> LogManager::open(std::vector<std::string> lo
         clean = false;
       }
     }
+    std::map<std::pair<std::string, int32_t>, int64_t> log_starts;
+    std::string start_path = io::join_path(dir, kLogStartCheckpoint);
+    if (io::path_exists(start_path)) {
+      auto text = io::read_file(start_path, kMaxCheckpointBytes);
+      auto parsed = text ? parse_offset_checkpoint(*text) : Result<std::vector<CheckpointEntry>>(fail(text.error()));
+      if (parsed) {
+        for (auto& e : *parsed) log_starts[{e.topic, e.partition}] = e.offset;
+      } else {
+        // Written atomically, so this is not a torn write; records below the lost starts may
+        // be served again until the next DeleteRecords or retention.
+        log::warn(kComponent, "{}: ignoring {} ({})", dir, kLogStartCheckpoint, parsed.error().message);
+      }
+    }
     auto entries = io::list_directory(dir);
     if (!entries) return fail(entries.error());
     for (const auto& e : *entries) {
@@ -246,6 +260,7 @@ Result<std::unique_ptr<LogManager>> LogManager::open(std::vector<std::string> lo
       options.clean_shutdown = clean;
       auto rp = recovery_points.find(key);
       options.recovery_point = rp == recovery_points.end() ? 0 : rp->second;
+      if (auto ls = log_starts.find(key); ls != log_starts.end()) options.log_start_offset = ls->second;
       auto log = PartitionLog::open(path, tp->topic, tp->partition, *config, options);
       if (!log) return fail(log.error());
       entry.log = std::shared_ptr<PartitionLog>(std::move(*log));
@@ -322,7 +337,11 @@ Result<void> LogManager::delete_partition(const std::string& topic, int32_t part
     entry = std::move(it->second);
     partitions_.erase(it);
   }
+  bool had_start = entry.log->log_start_offset() > 0;
   (void)entry.log->close();
+  // A re-created partition of the same name must not inherit this start after a restart.
+  if (had_start)
+    if (auto r = checkpoint_log_start_offsets(); !r) return r;
   std::string from = entry.log->dir();
   std::string to = io::join_path(entry.log_dir, fmt::format("{}.{}-delete", partition_dir_name(topic, partition), random_hex32()));
   if (auto r = io::rename_path(from, to); !r) return r;
@@ -446,6 +465,68 @@ Result<void> LogManager::checkpoint_recovery_points() {
   return {};
 }
 
+Result<void> LogManager::checkpoint_log_start_offsets() {
+  std::map<std::string, std::vector<CheckpointEntry>> per_dir;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& d : log_dirs_) per_dir[d];
+    for (const auto& [k, e] : partitions_) {
+      int64_t start = e.log->log_start_offset();
+      if (start > 0) per_dir[e.log_dir].push_back(CheckpointEntry{k.first, k.second, start});
+    }
+  }
+  std::lock_guard write_lock(log_start_checkpoint_mutex_);  // one writer per file at a time
+  for (const auto& [dir, entries] : per_dir)
+    if (auto r = io::write_file_atomic(io::join_path(dir, kLogStartCheckpoint), format_offset_checkpoint(entries)); !r)
+      return r;
+  return {};
+}
+
+Result<LogManager::RetentionTotals> LogManager::apply_retention_all(int64_t now_ms) {
+  std::vector<std::shared_ptr<PartitionLog>> logs;
+  {
+    std::lock_guard lock(mutex_);
+    if (closed_) return RetentionTotals{};
+    for (const auto& [k, e] : partitions_) logs.push_back(e.log);
+  }
+  RetentionTotals totals;
+  Result<void> result;
+  bool moved = false;
+  for (auto& l : logs) {
+    auto r = l->apply_retention(now_ms);
+    if (!r) {
+      // A log deleted meanwhile is closed: not an error of the task.
+      if (r.error().code != ErrorCode::kafka_storage_error || l->segment_count() != 0) {
+        log::warn(kComponent, "retention of {}-{} failed: {}", l->topic(), l->partition(), r.error().message);
+        if (result) result = fail(r.error());
+      }
+      continue;
+    }
+    if (!r->deleted_base_offsets.empty()) {
+      ++totals.partitions_changed;
+      totals.segments_deleted += static_cast<int32_t>(r->deleted_base_offsets.size());
+      totals.bytes_deleted += r->bytes_deleted;
+    }
+    moved = moved || r->log_start_moved;
+  }
+  if (moved)
+    if (auto r = checkpoint_log_start_offsets(); !r && result) result = r;
+  if (!result) return fail(result.error());
+  return totals;
+}
+
+Result<int64_t> LogManager::delete_records(const std::string& topic, int32_t partition, int64_t offset) {
+  auto log = get(topic, partition);
+  if (!log)
+    return fail(ErrorCode::unknown_topic_or_partition, fmt::format("{}-{} is not hosted here", topic, partition));
+  int64_t before = log->log_start_offset();
+  auto low = log->advance_log_start_offset(offset);
+  if (!low) return low;
+  if (*low != before)
+    if (auto r = checkpoint_log_start_offsets(); !r) return fail(r.error());
+  return low;
+}
+
 Result<void> LogManager::close() {
   std::map<std::pair<std::string, int32_t>, Entry> partitions;
   {
@@ -457,6 +538,7 @@ Result<void> LogManager::close() {
   Result<void> result;
   for (auto& [k, e] : partitions)
     if (auto r = e.log->close(); !r && result) result = r;
+  if (auto r = checkpoint_log_start_offsets(); !r && result) result = r;
   // Recovery points after the final flush (a closed log keeps its last values).
   std::map<std::string, std::vector<CheckpointEntry>> per_dir;
   for (const auto& d : log_dirs_) per_dir[d];

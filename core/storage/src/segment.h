@@ -126,6 +126,13 @@ class Segment {
   int64_t max_time_entries = 0;
   bool preallocated = false;
   bool dirty = false;  // appended since the last flush
+  // segment.ms: the max timestamp of the segment's first batch (Kafka's rollingBasedTimestamp);
+  // -1 with rolling_timestamp_known = false until read lazily from the first batch header.
+  int64_t rolling_timestamp = -1;
+  bool rolling_timestamp_known = false;
+  // When the segment was created by a roll, or first seen by apply_retention after an open;
+  // the time of a segment whose batches carry no timestamp (-1 = not yet known).
+  int64_t created_ms = -1;
 
  private:
   Segment() = default;

@@ -18,6 +18,7 @@ constexpr BrokerApi kApis[] = {
     {ApiKey::api_versions, 0, 0, 4, handle_api_versions},
     {ApiKey::create_topics, 2, 2, 7, handle_create_topics},
     {ApiKey::delete_topics, 1, 1, 6, handle_delete_topics},
+    {ApiKey::delete_records, 0, 0, 2, handle_delete_records},
     {ApiKey::init_producer_id, 0, 0, 4, handle_init_producer_id},
     {ApiKey::find_coordinator, 0, 0, 4, handle_find_coordinator},
     {ApiKey::join_group, 0, 0, 9, handle_join_group},

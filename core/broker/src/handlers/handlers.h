@@ -17,6 +17,7 @@ void handle_fetch(RequestContext ctx, protocol::Reader& body);
 void handle_list_offsets(RequestContext ctx, protocol::Reader& body);
 void handle_create_topics(RequestContext ctx, protocol::Reader& body);
 void handle_delete_topics(RequestContext ctx, protocol::Reader& body);
+void handle_delete_records(RequestContext ctx, protocol::Reader& body);
 void handle_init_producer_id(RequestContext ctx, protocol::Reader& body);
 void handle_find_coordinator(RequestContext ctx, protocol::Reader& body);
 void handle_join_group(RequestContext ctx, protocol::Reader& body);

@@ -18,6 +18,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "conveyor/base/result.h"
 #include "conveyor/protocol/bytes.h"
@@ -61,6 +62,17 @@ struct LogOpenOptions {
   // The log dir had a clean-shutdown marker: skip the rescan (indexes are still sanity-checked
   // and rebuilt if broken).
   bool clean_shutdown = false;
+  // Log start offset from log-start-offset-checkpoint (advanced by DeleteRecords or retention
+  // before the restart); -1 = none: the first segment's base offset. Clamped to the LEO.
+  int64_t log_start_offset = -1;
+};
+
+// What apply_retention() deleted.
+struct RetentionResult {
+  std::vector<int64_t> deleted_base_offsets;  // base offsets of the deleted segments, ascending
+  int64_t bytes_deleted = 0;                  // bytes of their .log files
+  int64_t log_start_offset = 0;               // after
+  bool log_start_moved = false;               // the log start offset advanced
 };
 
 class PartitionLog {
@@ -135,6 +147,25 @@ class PartitionLog {
 
   // The idempotent state of a producer, if known.
   std::optional<ProducerEntry> producer_entry(int64_t producer_id) const;
+
+  // Deletes whole segments from the start of the log (Kafka's deleteOldSegments), each one
+  // only when it lies wholly below the high watermark and at least one of these holds:
+  //   retention.ms ≥ 0 and now_ms - (segment's largest record timestamp) > retention.ms
+  //     (segments without timestamps use the time they were created or opened);
+  //   retention.bytes ≥ 0 and (log size - bytes already chosen) - segment size ≥ retention.bytes;
+  //   the next segment starts at or below the log start offset (DeleteRecords moved it).
+  // The active segment is deleted too when it qualifies (a new empty one is rolled first, as
+  // Kafka does), so a log never loses its last segment. The log start offset becomes at least
+  // the first remaining segment's base offset. Deleted files are renamed `.deleted` under the
+  // mutex and unlinked after it; a reader that already holds a segment keeps reading its open
+  // files (POSIX keeps unlinked open files readable). Errors: kafka_storage_error.
+  Result<RetentionResult> apply_retention(int64_t now_ms);
+
+  // DeleteRecords (KIP-107): moves the log start offset up to `offset` (never down). Records
+  // below it are no longer served (reads get offset_out_of_range); whole segments below it are
+  // deleted by the next apply_retention(). Returns the log start offset after the call (the
+  // "low watermark"). Errors: offset_out_of_range if offset > high watermark or < 0.
+  Result<int64_t> advance_log_start_offset(int64_t offset);
 
   // Removes every record at or after `offset` (follower truncation; also used by tests).
   // Errors: offset_out_of_range if offset < log start.

@@ -32,13 +32,18 @@ struct LogConfig {
   protocol::TimestampType message_timestamp_type = protocol::TimestampType::create_time;
   // preallocate [log.preallocate]: extend a new segment file to segment.bytes up front.
   bool preallocate = false;
-  // segment.ms [log.roll.ms / log.roll.hours]: placeholder, not acted on yet (issue 5).
+  // segment.ms [log.roll.ms / log.roll.hours]: roll the active segment before an append whose
+  // max timestamp is more than this after the segment's first batch's max timestamp (Kafka's
+  // rollingBasedTimestamp; a segment whose batches carry no timestamp uses its creation time
+  // against now). No log.roll.jitter.ms.
   int64_t segment_ms = 7LL * 24 * 3600 * 1000;
-  // retention.ms [log.retention.ms / .minutes / .hours]: placeholder for issue 5; -1 = forever.
+  // retention.ms [log.retention.ms > .minutes > .hours]: delete a closed segment once its
+  // largest record timestamp is older than this (PartitionLog::apply_retention); -1 = forever.
   int64_t retention_ms = 7LL * 24 * 3600 * 1000;
-  // retention.bytes [log.retention.bytes]: placeholder for issue 5; -1 = unlimited.
+  // retention.bytes [log.retention.bytes]: per partition, delete the oldest segments while the
+  // log stays at least this big without them; -1 = unlimited.
   int64_t retention_bytes = -1;
-  // cleanup.policy [log.cleanup.policy]: "delete" and/or "compact"; placeholder for issue 5.
+  // cleanup.policy [log.cleanup.policy]: "delete" and/or "compact"; placeholder (compaction is not implemented).
   std::string cleanup_policy = "delete";
 
   // Conveyor limits (no Kafka name): upper bound of one read() in bytes, whatever the caller

@@ -3,6 +3,9 @@
 //
 // Per log dir it keeps Kafka's files:
 //   recovery-point-offset-checkpoint   text: "0\n<count>\n<topic> <partition> <offset>\n..."
+//   log-start-offset-checkpoint        same format: log start offsets moved by DeleteRecords or
+//                                      retention (only logs whose start is above their first
+//                                      segment's base offset), read on open
 //   .kafka_cleanshutdown               present only between a clean close() and the next open
 // and per partition dir:
 //   partition.metadata                 text: "version: 0\ntopic_id: <base64url topic id>\n"
@@ -89,6 +92,23 @@ class LogManager {
   Result<void> maybe_flush_all(int64_t now_ms);
   // Writes recovery-point-offset-checkpoint of every log dir (atomically).
   Result<void> checkpoint_recovery_points();
+  // Writes log-start-offset-checkpoint of every log dir (atomically).
+  Result<void> checkpoint_log_start_offsets();
+
+  struct RetentionTotals {
+    int32_t partitions_changed = 0;
+    int32_t segments_deleted = 0;
+    int64_t bytes_deleted = 0;
+  };
+  // PartitionLog::apply_retention(now_ms) on every partition (call from a timer every
+  // log.retention.check.interval.ms, off the request path), then checkpoints the log start
+  // offsets if any moved. Errors: the first kafka_storage_error (every log is still tried).
+  Result<RetentionTotals> apply_retention_all(int64_t now_ms);
+
+  // DeleteRecords for one partition: PartitionLog::advance_log_start_offset, then the log start
+  // checkpoint is written before returning, so a restart keeps the new start. Returns the low
+  // watermark. Errors: unknown_topic_or_partition, offset_out_of_range, kafka_storage_error.
+  Result<int64_t> delete_records(const std::string& topic, int32_t partition, int64_t offset);
 
   // Closes every log, writes the checkpoints and the clean-shutdown markers. Idempotent.
   Result<void> close();
@@ -107,6 +127,7 @@ class LogManager {
   std::vector<std::string> log_dirs_;
   Properties broker_properties_;
   mutable std::mutex mutex_;
+  std::mutex log_start_checkpoint_mutex_;  // serialises writers of log-start-offset-checkpoint
   std::map<std::pair<std::string, int32_t>, Entry> partitions_;
   // Recovery points as last written to the checkpoint files.
   std::map<std::pair<std::string, int32_t>, int64_t> checkpointed_;

@@ -781,6 +781,23 @@ extern "C" conveyor_err_t conveyor_admin_list_offsets(conveyor_admin_t* a, conve
   });
 }
 
+extern "C" conveyor_err_t conveyor_admin_delete_records(conveyor_admin_t* a, conveyor_topic_partition_t* partitions,
+                                                        size_t count, int32_t timeout_ms, conveyor_error_t** errp) {
+  if (!a) return null_arg(errp, "conveyor_admin_delete_records", "admin");
+  if (count > 0 && !partitions) return null_arg(errp, "conveyor_admin_delete_records", "partitions");
+  return guard(errp, [&]() -> Result<void> {
+    auto tps = copy_partitions("conveyor_admin_delete_records", partitions, count);
+    if (!tps) return fail(tps.error());
+    auto r = a->admin->delete_records(*tps, timeout_ms);
+    if (!r) return fail(r.error());
+    for (const auto& po : *r)
+      if (po.error != ErrorCode::none)
+        return fail(po.error, fmt::format("DeleteRecords {}-{}: {}", po.topic, po.partition, error_name(po.error)));
+    for (size_t i = 0; i < count && i < r->size(); ++i) partitions[i].offset = (*r)[i].offset;  // all or nothing
+    return {};
+  });
+}
+
 extern "C" conveyor_err_t conveyor_admin_list_groups(conveyor_admin_t* a, const char* const* states,
                                                      size_t state_count, int32_t timeout_ms,
                                                      conveyor_group_list_t** listp, conveyor_error_t** errp) {

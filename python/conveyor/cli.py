@@ -176,6 +176,14 @@ def cmd_topic(args: argparse.Namespace) -> int:
                     return 0
                 raise
             print(f'Deleted topic "{args.name}".')
+        elif args.topic_command == "delete-records":
+            partitions = args.partition
+            if not partitions:
+                partitions = [p.partition for p in admin.describe_topic(args.name, timeout=timeout).partitions]
+            lows = admin.delete_records({conveyor.TopicPartition(args.name, p): args.offset for p in partitions},
+                                        timeout=timeout)
+            print_table(["TOPIC", "PARTITION", "LOW-WATERMARK"],
+                        [(tp.topic, tp.partition, low) for tp, low in sorted(lows.items(), key=lambda kv: kv[0].partition)])
         elif args.topic_command == "list":
             for name in admin.list_topics(timeout=timeout, internal=args.include_internal):
                 print(name)
@@ -640,13 +648,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     # topic
     p = sub.add_parser(
-        "topic", formatter_class=_Formatter, help="create, list, describe or delete topics",
-        description="Topic administration through the Kafka Admin APIs (CreateTopics, DeleteTopics, Metadata).",
+        "topic", formatter_class=_Formatter, help="create, list, describe or delete topics, or delete records",
+        description="Topic administration through the Kafka Admin APIs (CreateTopics, DeleteTopics, Metadata, DeleteRecords).",
         epilog="examples:\n"
                "  conveyor topic create orders --partitions 6 --config retention.ms=86400000\n"
                "  conveyor topic list\n"
                "  conveyor topic describe orders\n"
-               "  conveyor topic delete orders\n")
+               "  conveyor topic delete orders\n"
+               "  conveyor topic delete-records orders --partition 0 --offset 1000\n")
     tsub = p.add_subparsers(dest="topic_command", metavar="ACTION")
     tsub.required = True
     tp = tsub.add_parser("create", help="create a topic", formatter_class=_Formatter,
@@ -671,6 +680,20 @@ def build_parser() -> argparse.ArgumentParser:
                          epilog="example:\n  conveyor topic delete orders\n")
     tp.add_argument("name", help="topic name")
     tp.add_argument("--if-exists", action="store_true", help="succeed if the topic does not exist")
+    tp = tsub.add_parser("delete-records", help="delete the records before an offset", formatter_class=_Formatter,
+                         description="Moves partitions' log start offset up to --offset (DeleteRecords, KIP-107; "
+                                     "kafka-delete-records.sh): records before it are no longer served and their "
+                                     "segments are deleted by the broker's retention task. Prints each partition's "
+                                     "new low watermark. An offset beyond the high watermark fails "
+                                     "(OffsetOutOfRangeError).",
+                         epilog="examples:\n"
+                                "  conveyor topic delete-records orders --partition 0 --offset 1000\n"
+                                "  conveyor topic delete-records orders --offset -1      # every partition, up to its high watermark\n")
+    tp.add_argument("name", help="topic name")
+    tp.add_argument("--partition", type=int, action="append", metavar="P",
+                    help="partition (repeatable; default: every partition of the topic)")
+    tp.add_argument("--offset", type=int, required=True, metavar="N",
+                    help="delete records before this offset (-1 = the high watermark)")
     for t in tsub.choices.values():
         _add_bootstrap(t)
         t.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for the broker (default %(default)s)")

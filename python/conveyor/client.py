@@ -370,6 +370,19 @@ class Admin:
                                             _timeout_ms(timeout))
         return [TopicPartition(tp.topic, tp.partition, off) for tp, off in zip(partitions, offsets)]
 
+    def delete_records(self, offsets: Mapping[TopicPartition, int],
+                       timeout: Optional[float] = 30.0) -> Dict[TopicPartition, int]:
+        """DeleteRecords (KIP-107; Kafka's AdminClient.deleteRecords): for each partition, records
+        before the given offset are deleted (its log start offset moves up to it; -1 = the high
+        watermark). Keys are TopicPartitions (their own offset field is ignored). Returns
+        {TopicPartition(topic, partition): low watermark}, the new log start offsets. All or
+        nothing on errors: raises OffsetOutOfRangeError (an offset beyond the high watermark),
+        UnknownTopicOrPartitionError, ... naming the first partition that failed."""
+        keys = [TopicPartition(tp.topic, tp.partition) for tp in offsets]
+        lows = self._native.delete_records([(tp.topic, tp.partition, int(off)) for tp, off in offsets.items()],
+                                           _timeout_ms(timeout))
+        return dict(zip(keys, lows))
+
     def list_groups(self, states: Optional[Iterable[str]] = None,
                     timeout: Optional[float] = 30.0) -> List[GroupListing]:
         """Every group the brokers know (ListGroups on each broker), sorted by group id.

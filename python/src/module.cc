@@ -981,6 +981,25 @@ class Admin {
     return out;
   }
 
+  // [(topic, partition, offset)] → [low watermark] (DeleteRecords; offset -1 = high watermark).
+  std::vector<int64_t> delete_records(const std::vector<std::tuple<std::string, int32_t, int64_t>>& partitions,
+                                      int32_t timeout_ms) {
+    std::vector<conveyor_topic_partition_t> tps;
+    for (const auto& [topic, partition, offset] : partitions)
+      tps.push_back(conveyor_topic_partition_t{topic.c_str(), partition, offset});
+    conveyor_error_t* err = nullptr;
+    conveyor_err_t rc;
+    {
+      auto* handle = live();  // may raise: needs the GIL
+      NoGil nogil;
+      rc = conveyor_admin_delete_records(handle, tps.data(), tps.size(), timeout_ms, &err);
+    }
+    check(rc, err);
+    std::vector<int64_t> out;
+    for (const auto& tp : tps) out.push_back(tp.offset);
+    return out;
+  }
+
   // [(group_id, protocol_type, state)]
   std::vector<std::tuple<std::string, std::string, std::string>> list_groups(const std::vector<std::string>& states,
                                                                              int32_t timeout_ms) {
@@ -1347,6 +1366,7 @@ PYBIND11_MODULE(_conveyor, m) {
       .def("delete_topic", &Admin::delete_topic, py::arg("name"), py::arg("timeout_ms"))
       .def("describe_topics", &Admin::describe_topics, py::arg("names"), py::arg("timeout_ms"))
       .def("list_offsets", &Admin::list_offsets, py::arg("partitions"), py::arg("spec"), py::arg("timeout_ms"))
+      .def("delete_records", &Admin::delete_records, py::arg("partitions"), py::arg("timeout_ms"))
       .def("list_groups", &Admin::list_groups, py::arg("states"), py::arg("timeout_ms"))
       .def("describe_group", &Admin::describe_group, py::arg("group"), py::arg("timeout_ms"))
       .def("list_group_offsets", &Admin::list_group_offsets, py::arg("group"), py::arg("partitions"),

@@ -568,6 +568,17 @@ CONVEYOR_API conveyor_err_t conveyor_admin_list_offsets(conveyor_admin_t *admin,
                                                         int32_t timeout_ms,
                                                         conveyor_error_t **errp);
 
+/* DeleteRecords (KIP-107) to each partition's leader: every entry's offset is the offset before
+ * which records are deleted (its log start offset moves up to it; -1 = the high watermark).
+ * On success every entry's offset is replaced with the partition's low watermark (its new log
+ * start offset); on failure none is, and the error names the first partition that failed
+ * (OFFSET_OUT_OF_RANGE beyond the high watermark, UNKNOWN_TOPIC_OR_PARTITION, ...; an offset
+ * < -1 is _INVALID_ARG). Kafka: AdminClient.deleteRecords. */
+CONVEYOR_API conveyor_err_t conveyor_admin_delete_records(conveyor_admin_t *admin,
+                                                          conveyor_topic_partition_t *partitions,
+                                                          size_t count, int32_t timeout_ms,
+                                                          conveyor_error_t **errp);
+
 /* Groups known to the cluster (ListGroups on every broker, sorted by group id). */
 typedef struct conveyor_group_list_s conveyor_group_list_t;
 

@@ -560,6 +560,91 @@ Result<std::vector<PartitionOffset>> Admin::list_offsets(const std::vector<Topic
   return impl_->list_offsets(partitions, spec, deadline_for(timeout_ms));
 }
 
+Result<std::vector<PartitionOffset>> Admin::delete_records(const std::vector<TopicPartitionOffset>& offsets,
+                                                           int timeout_ms) {
+  for (const auto& o : offsets)
+    if (o.offset < -1)
+      return fail(ErrorCode::local_invalid_arg,
+                  fmt::format("delete_records: offset {} for {}-{} (>= 0, or -1 for the high watermark)", o.offset,
+                              o.topic, o.partition));
+  Impl& im = *impl_;
+  int64_t deadline = deadline_for(timeout_ms);
+  std::vector<PartitionOffset> out(offsets.size());
+  std::vector<size_t> todo;
+  for (size_t i = 0; i < offsets.size(); ++i) {
+    out[i].topic = offsets[i].topic;
+    out[i].partition = offsets[i].partition;
+    todo.push_back(i);
+  }
+  int attempt = 0;
+  while (!todo.empty()) {
+    std::set<std::string> names;
+    for (size_t i : todo) names.insert(out[i].topic);
+    auto md = im.metadata_sync(std::vector<std::string>(names.begin(), names.end()), deadline);
+    if (!md) return fail(md.error());
+    std::map<int32_t, std::vector<size_t>> by_leader;
+    std::vector<size_t> retry;
+    for (size_t i : todo) {
+      PartitionOffset& po = out[i];
+      po.offset = -1;
+      po.error = ErrorCode::unknown_topic_or_partition;
+      for (const auto& t : md->topics) {
+        if (t.name != po.topic) continue;
+        po.error = static_cast<ErrorCode>(t.error_code);
+        if (po.error != ErrorCode::none) break;
+        po.error = ErrorCode::unknown_topic_or_partition;
+        for (const auto& p : t.partitions)
+          if (p.partition_index == po.partition) {
+            po.error = p.leader_id >= 0 ? ErrorCode::none : ErrorCode::leader_not_available;
+            if (p.leader_id >= 0) by_leader[p.leader_id].push_back(i);
+          }
+      }
+      if (list_offsets_retriable(po.error)) retry.push_back(i);
+    }
+    for (const auto& [leader, idx] : by_leader) {
+      protocol::DeleteRecordsRequest req;
+      req.timeout_ms = static_cast<int32_t>(std::clamp<int64_t>(deadline - io::steady_now_ms(), 1, INT32_MAX));
+      for (size_t i : idx) {
+        auto it = std::find_if(req.topics.begin(), req.topics.end(), [&](auto& t) { return t.name == out[i].topic; });
+        if (it == req.topics.end()) {
+          req.topics.emplace_back();
+          req.topics.back().name = out[i].topic;
+          it = req.topics.end() - 1;
+        }
+        auto& p = it->partitions.emplace_back();
+        p.partition_index = out[i].partition;
+        p.offset = offsets[i].offset;
+      }
+      auto r = im.request<protocol::DeleteRecordsRequest, protocol::DeleteRecordsResponse>(leader, std::move(req),
+                                                                                          deadline);
+      for (size_t i : idx) {
+        PartitionOffset& po = out[i];
+        if (!r) {
+          po.error = r.error().code;
+        } else {
+          po.error = ErrorCode::unknown_server_error;
+          for (const auto& t : r->resp.topics)
+            if (t.name == po.topic)
+              for (const auto& p : t.partitions)
+                if (p.partition_index == po.partition) {
+                  po.error = static_cast<ErrorCode>(p.error_code);
+                  po.offset = p.low_watermark;
+                }
+        }
+        if (po.error == ErrorCode::local_destroy) return fail(r.error());
+        if (list_offsets_retriable(po.error)) retry.push_back(i);
+      }
+    }
+    todo = std::move(retry);
+    if (todo.empty()) break;
+    if (!im.backoff(attempt, deadline)) {
+      for (size_t i : todo) out[i].error = ErrorCode::local_timed_out;
+      break;
+    }
+  }
+  return out;
+}
+
 Result<std::vector<GroupListing>> Admin::list_groups(const std::vector<std::string>& states, int timeout_ms) {
   Impl& im = *impl_;
   int64_t deadline = deadline_for(timeout_ms);

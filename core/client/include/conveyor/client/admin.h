@@ -140,6 +140,16 @@ class Admin {
   Result<std::vector<PartitionOffset>> list_offsets(const std::vector<TopicPartition>& partitions, int64_t spec,
                                                     int timeout_ms);
 
+  // DeleteRecords (v0–2, KIP-107) to each partition's leader: moves each partition's log start
+  // offset up to `offset` (records below it are no longer served; -1 = the high watermark).
+  // Returns one entry per partition in the same order: offset = the low watermark after the
+  // call, or error (offset_out_of_range when the offset is beyond the high watermark,
+  // unknown_topic_or_partition, invalid_topic_exception for internal topics, ...). Leader
+  // changes are retried until the timeout. Errors of the call: local_invalid_arg (offset < -1),
+  // local_timed_out (no metadata). Kafka: AdminClient.deleteRecords.
+  Result<std::vector<PartitionOffset>> delete_records(const std::vector<TopicPartitionOffset>& offsets,
+                                                      int timeout_ms);
+
   // ---- consumer groups ---------------------------------------------------------------------
   // Every group call goes to the group's coordinator (FindCoordinator, key type GROUP);
   // COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR and lost

@@ -45,6 +45,29 @@ bool list_offsets_retriable(ErrorCode c) {
          c == ErrorCode::fenced_leader_epoch || c == ErrorCode::offset_not_available;
 }
 
+// For each partition out[i] (i in todo): its leader from md into by_leader, or its error into
+// out[i].error; partitions whose error is worth another metadata round go to retry.
+void route_to_leaders(const protocol::MetadataResponse& md, const std::vector<size_t>& todo,
+                      std::vector<PartitionOffset>& out, std::map<int32_t, std::vector<size_t>>& by_leader,
+                      std::vector<size_t>& retry) {
+  for (size_t i : todo) {
+    PartitionOffset& po = out[i];
+    po.error = ErrorCode::unknown_topic_or_partition;
+    for (const auto& t : md.topics) {
+      if (t.name != po.topic) continue;
+      po.error = static_cast<ErrorCode>(t.error_code);
+      if (po.error != ErrorCode::none) break;
+      po.error = ErrorCode::unknown_topic_or_partition;
+      for (const auto& p : t.partitions)
+        if (p.partition_index == po.partition) {
+          po.error = p.leader_id >= 0 ? ErrorCode::none : ErrorCode::leader_not_available;
+          if (p.leader_id >= 0) by_leader[p.leader_id].push_back(i);
+        }
+    }
+    if (list_offsets_retriable(po.error)) retry.push_back(i);
+  }
+}
+
 template <class Resp>
 struct Answer {
   Resp resp;
@@ -370,22 +393,7 @@ Result<std::vector<PartitionOffset>> Admin::Impl::list_offsets(const std::vector
     if (!md) return fail(md.error());
     std::map<int32_t, std::vector<size_t>> by_leader;
     std::vector<size_t> retry;
-    for (size_t i : todo) {
-      PartitionOffset& po = out[i];
-      po.error = ErrorCode::unknown_topic_or_partition;
-      for (const auto& t : md->topics) {
-        if (t.name != po.topic) continue;
-        po.error = static_cast<ErrorCode>(t.error_code);
-        if (po.error != ErrorCode::none) break;
-        po.error = ErrorCode::unknown_topic_or_partition;
-        for (const auto& p : t.partitions)
-          if (p.partition_index == po.partition) {
-            po.error = p.leader_id >= 0 ? ErrorCode::none : ErrorCode::leader_not_available;
-            if (p.leader_id >= 0) by_leader[p.leader_id].push_back(i);
-          }
-      }
-      if (list_offsets_retriable(po.error)) retry.push_back(i);
-    }
+    route_to_leaders(*md, todo, out, by_leader, retry);
     for (const auto& [leader, idx] : by_leader) {
       protocol::ListOffsetsRequest req;
       req.replica_id = -1;
@@ -584,23 +592,8 @@ Result<std::vector<PartitionOffset>> Admin::delete_records(const std::vector<Top
     if (!md) return fail(md.error());
     std::map<int32_t, std::vector<size_t>> by_leader;
     std::vector<size_t> retry;
-    for (size_t i : todo) {
-      PartitionOffset& po = out[i];
-      po.offset = -1;
-      po.error = ErrorCode::unknown_topic_or_partition;
-      for (const auto& t : md->topics) {
-        if (t.name != po.topic) continue;
-        po.error = static_cast<ErrorCode>(t.error_code);
-        if (po.error != ErrorCode::none) break;
-        po.error = ErrorCode::unknown_topic_or_partition;
-        for (const auto& p : t.partitions)
-          if (p.partition_index == po.partition) {
-            po.error = p.leader_id >= 0 ? ErrorCode::none : ErrorCode::leader_not_available;
-            if (p.leader_id >= 0) by_leader[p.leader_id].push_back(i);
-          }
-      }
-      if (list_offsets_retriable(po.error)) retry.push_back(i);
-    }
+    for (size_t i : todo) out[i].offset = -1;
+    route_to_leaders(*md, todo, out, by_leader, retry);
     for (const auto& [leader, idx] : by_leader) {
       protocol::DeleteRecordsRequest req;
       req.timeout_ms = static_cast<int32_t>(std::clamp<int64_t>(deadline - io::steady_now_ms(), 1, INT32_MAX));

@@ -60,6 +60,7 @@ struct Options {
   bool callbacks = true;
   bool create_topic = true;
   std::string mode = "both";
+  std::string topic;  // --topic: use this topic (created if missing) instead of a fresh one per run
 };
 
 [[noreturn]] void die(const std::string& what) {
@@ -76,7 +77,9 @@ Options parse_args(int argc, char** argv) {
           "usage: conveyor_produce_consume_bench [--records=1000000] [--size=100] [--runs=3]\n"
           "  [--bootstrap=HOST:PORT] [--linger-ms=5] [--batch-size=262144] [--acks=1]\n"
           "  [--compression=none] [--max-partition-fetch-bytes=4194304] [--max-poll-records=10000]\n"
-          "  [--callbacks=1] [--mode=both|produce|consume] [--create-topic=1|0]\n"
+          "  [--callbacks=1] [--mode=both|produce|consume] [--create-topic=1|0] [--topic=NAME]\n"
+          "--topic: produce to / consume from NAME (default: a fresh topic per run; 'bench' with\n"
+          "  --mode=consume), e.g. to profile a consume-only process against a standing broker.\n"
           "Without --bootstrap a broker is embedded in this process. See bench/README.md.\n");
       std::exit(0);
     }
@@ -97,6 +100,7 @@ Options parse_args(int argc, char** argv) {
     else if (key == "callbacks") o.callbacks = val != "0";
     else if (key == "mode") o.mode = val;
     else if (key == "create-topic") o.create_topic = val != "0";
+    else if (key == "topic") o.topic = val;
     else die(fmt::format("unknown option --{}", key));
   }
   return o;
@@ -296,8 +300,12 @@ int main(int argc, char** argv) {
   std::string run_tag = fmt::format("{}-{}", getpid(), Clock::now().time_since_epoch().count() % 100000);
   for (int run = 0; run < o.runs; ++run) {
     std::string topic = fmt::format("bench-{}-{}", run_tag, run);
-    if (o.mode == "consume") topic = "bench";  // consume an existing topic
-    else if (!o.create_topic) {
+    if (!o.topic.empty()) {
+      topic = o.topic;
+      if (o.mode != "consume" && o.create_topic) (void)(*admin)->create_topic(topic, 1, 1, {}, 10'000);
+    } else if (o.mode == "consume") {
+      topic = "bench";  // consume an existing topic
+    } else if (!o.create_topic) {
       create_topic_via_kcat(bootstrap, topic);
     } else if (auto r = (*admin)->create_topic(topic, 1, 1, {}, 10'000); !r) {
       die("create_topic: " + r.error().to_string());

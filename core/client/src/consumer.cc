@@ -121,6 +121,8 @@ struct Consumer::Impl {
                            std::shared_ptr<std::promise<Result<std::pair<int64_t, int64_t>>>> done);
   Result<std::optional<ConsumerRecord>> take_one(std::unique_lock<std::mutex>& lock);
   std::optional<ConsumerRecord> take_record();  // mu held
+  // Moves up to `limit` queued records to `out` (one assignment lookup per chunk). mu held.
+  void take_records(std::vector<ConsumerRecord>& out, size_t limit);
   std::optional<Error> take_error();            // mu held
 };
 
@@ -229,15 +231,21 @@ Result<Chunk> Consumer::Impl::decode(const TopicPartition& tp, int64_t fetch_off
   std::sort(aborted.begin(), aborted.end());
   size_t next_aborted = 0;
   std::set<int64_t> aborting;
+  protocol::DecodeLimits limits;
+  limits.verify_crc = check_crcs;  // check.crcs
+  size_t expected_records = 0;     // bounded by the bytes: a record takes at least 7
+  for (const auto& span : *spans)
+    if (span.header.record_count > 0) expected_records += size_t(span.header.record_count);
+  chunk.records.reserve(std::min(expected_records, blob.size() / 7));
   for (const auto& span : *spans) {
     const auto& h = span.header;
     if (h.last_offset() < fetch_offset) continue;
-    if (check_crcs && !protocol::batch_crc_valid(span.bytes))
-      return fail(ErrorCode::corrupt_message,
-                  fmt::format("{}-{}: CRC mismatch in batch at offset {}", tp.topic, tp.partition, h.base_offset));
     while (next_aborted < aborted.size() && aborted[next_aborted].first <= h.last_offset())
       aborting.insert(aborted[next_aborted++].second);
     if (h.is_control()) {
+      if (check_crcs && !protocol::batch_crc_valid(span.bytes))
+        return fail(ErrorCode::corrupt_message,
+                    fmt::format("{}-{}: CRC mismatch in batch at offset {}", tp.topic, tp.partition, h.base_offset));
       if (aborting.count(h.producer_id)) {
         auto recs = protocol::decode_batch(span.bytes);
         if (recs && !recs->empty() && recs->front().key && recs->front().key->size() >= 4 &&
@@ -251,20 +259,32 @@ Result<Chunk> Consumer::Impl::decode(const TopicPartition& tp, int64_t fetch_off
       *next_offset = h.last_offset() + 1;
       continue;
     }
-    auto recs = protocol::decode_batch(span.bytes);
-    if (!recs) return fail(recs.error());
-    for (auto& r : *recs) {
-      if (r.offset < fetch_offset) continue;
-      ConsumerRecord cr;
+    // Straight into ConsumerRecords, one pass: on an error the whole chunk is dropped, so the
+    // records already visited from this batch do not matter.
+    auto visited = protocol::stream_records(span.bytes, limits, [&](const protocol::RecordView& v) {
+      if (v.offset < fetch_offset) return;
+      ConsumerRecord& cr = chunk.records.emplace_back();
       cr.topic = tp.topic;
       cr.partition = tp.partition;
-      cr.offset = r.offset;
-      cr.timestamp_ms = r.timestamp;
+      cr.offset = v.offset;
+      cr.timestamp_ms = v.timestamp;
       cr.timestamp_type = h.timestamp_type();
-      cr.key = std::move(r.key);
-      cr.value = std::move(r.value);
-      cr.headers = std::move(r.headers);
-      chunk.records.push_back(std::move(cr));
+      if (v.key) cr.key.emplace(v.key->begin(), v.key->end());
+      if (v.value) cr.value.emplace(v.value->begin(), v.value->end());
+      if (v.header_count > 0) {
+        cr.headers.reserve(static_cast<size_t>(v.header_count));
+        v.for_each_header([&](std::string_view key, std::optional<ByteView> value) {
+          protocol::RecordHeader& hdr = cr.headers.emplace_back();
+          hdr.key.assign(key);
+          if (value) hdr.value.emplace(value->begin(), value->end());
+        });
+      }
+    });
+    if (!visited) {
+      Error e = visited.error();
+      if (e.code == ErrorCode::corrupt_message)
+        e.message = fmt::format("{}-{}: batch at offset {}: {}", tp.topic, tp.partition, h.base_offset, e.message);
+      return fail(std::move(e));
     }
     *next_offset = h.last_offset() + 1;
   }
@@ -514,6 +534,27 @@ std::optional<ConsumerRecord> Consumer::Impl::take_record() {
     return rec;
   }
   return std::nullopt;
+}
+
+void Consumer::Impl::take_records(std::vector<ConsumerRecord>& out, size_t limit) {
+  size_t available = 0;
+  for (const Chunk& c : queue) available += c.records.size() - c.next;
+  out.reserve(out.size() + std::min(available, limit > out.size() ? limit - out.size() : 0));
+  while (out.size() < limit && !queue.empty()) {
+    Chunk& c = queue.front();
+    auto it = assignment.find(c.tp);
+    if (it != assignment.end() && it->second.epoch == c.epoch && c.next < c.records.size()) {
+      size_t n = std::min(c.records.size() - c.next, limit - out.size());
+      auto first = c.records.begin() + static_cast<std::ptrdiff_t>(c.next);
+      out.insert(out.end(), std::make_move_iterator(first), std::make_move_iterator(first + static_cast<std::ptrdiff_t>(n)));
+      c.next += n;
+      it->second.position = out.back().offset + 1;
+      if (c.next < c.records.size()) break;  // limit reached
+    }
+    queued_bytes -= c.bytes;
+    queue.pop_front();
+    wake_fetcher();
+  }
 }
 
 std::optional<Error> Consumer::Impl::take_error() {
@@ -853,11 +894,7 @@ Result<std::vector<ConsumerRecord>> Consumer::consume(size_t max_records, int ti
   if (!*first) return out;
   out.push_back(std::move(**first));
   std::unique_lock lock(im.mu);
-  while (out.size() < limit) {
-    auto rec = im.take_record();
-    if (!rec) break;
-    out.push_back(std::move(*rec));
-  }
+  im.take_records(out, limit);
   return out;
 }
 

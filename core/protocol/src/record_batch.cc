@@ -142,7 +142,8 @@ Result<RecordBatchHeader> check_batch(ByteView batch, const DecodeLimits& limits
     return fail(ErrorCode::corrupt_message, fmt::format("truncated batch: {} bytes of {}", batch.size(),
                                                         h.size_in_bytes()));
   }
-  uint32_t crc = compute_crc(batch, static_cast<size_t>(h.size_in_bytes()));
+  const bool verify = limits.verify_crc || strictness == Strictness::produce;  // append always checks
+  uint32_t crc = verify ? compute_crc(batch, static_cast<size_t>(h.size_in_bytes())) : h.crc;
   if (crc != h.crc) {
     return fail(ErrorCode::corrupt_message,
                 fmt::format("batch CRC mismatch: stored {:#010x}, computed {:#010x}", h.crc, crc));
@@ -179,9 +180,10 @@ Result<RecordBatchHeader> check_batch(ByteView batch, const DecodeLimits& limits
 }
 
 // Runs walk_records over the (decompressed) records of a checked batch.
+// single_pass: visit while validating (stream_records); else validate fully, then visit.
 template <class Visit>
 Result<void> with_records(ByteView batch, const RecordBatchHeader& h, const DecodeLimits& limits,
-                          Strictness strictness, Visit&& visit) {
+                          Strictness strictness, Visit&& visit, bool single_pass = false) {
   ByteView region = batch.subspan(kBatchHeaderSize, static_cast<size_t>(h.size_in_bytes()) - kBatchHeaderSize);
   if (h.compression() == Compression::none) return walk_records(region, h, strictness, visit);
   auto plain = decompress(h.compression(), region, limits.max_decompressed_bytes);
@@ -191,6 +193,7 @@ Result<void> with_records(ByteView batch, const RecordBatchHeader& h, const Deco
                                                        h.record_count, plain->size()));
   }
   // The visitor may keep views only while the buffer lives: the two-pass callers below copy.
+  if (single_pass) return walk_records(*plain, h, strictness, visit);
   auto checked = walk_records(*plain, h, strictness, [](const RecordView&) {});
   if (!checked) return checked;
   return walk_records(*plain, h, strictness, visit);
@@ -297,6 +300,16 @@ Result<RecordBatchHeader> for_each_record(ByteView batch, const DecodeLimits& li
     return h;
   }
   auto ok = with_records(batch, *h, limits, Strictness::fetch, [&](const RecordView& r) { fn(ctx, r); });
+  if (!ok) return fail(ok.error());
+  return h;
+}
+
+Result<RecordBatchHeader> stream_records(ByteView batch, const DecodeLimits& limits, void* ctx,
+                                         RecordVisitFn fn) {
+  auto h = check_batch(batch, limits, Strictness::fetch);
+  if (!h) return h;
+  auto ok = with_records(batch, *h, limits, Strictness::fetch, [&](const RecordView& r) { fn(ctx, r); },
+                         /*single_pass=*/true);
   if (!ok) return fail(ok.error());
   return h;
 }

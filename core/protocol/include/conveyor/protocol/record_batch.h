@@ -97,6 +97,9 @@ struct DecodeLimits {
   // A decompressor never produces more than this (compression bombs; PROTOCOL.md).
   size_t max_decompressed_bytes = 64 * 1024 * 1024;
   int32_t max_records = 1 << 22;
+  // Check the batch CRC-32C (a consumer's check.crcs=false skips it; validation for append
+  // always checks).
+  bool verify_crc = true;
 };
 
 // Validation the broker does before appending one batch (LogValidator's job in Kafka):
@@ -137,6 +140,8 @@ namespace detail {
 using RecordVisitFn = void (*)(void* ctx, const RecordView& record);
 Result<RecordBatchHeader> for_each_record(ByteView batch, const DecodeLimits& limits, void* ctx,
                                           RecordVisitFn fn);
+Result<RecordBatchHeader> stream_records(ByteView batch, const DecodeLimits& limits, void* ctx,
+                                         RecordVisitFn fn);
 // Reads the unsigned LEB128 part of a zigzag varint at p (bounds already validated).
 int64_t read_validated_varlong(const uint8_t*& p);
 }  // namespace detail
@@ -149,6 +154,18 @@ int64_t read_validated_varlong(const uint8_t*& p);
 template <class Visit>
 Result<RecordBatchHeader> for_each_record(ByteView batch, const DecodeLimits& limits, Visit&& visit) {
   return detail::for_each_record(batch, limits, &visit, [](void* ctx, const RecordView& r) {
+    (*static_cast<std::remove_reference_t<Visit>*>(ctx))(r);
+  });
+}
+
+// for_each_record in one pass: validates each record while visiting it, so on an error the
+// visitor may already have seen the records before the bad one — the caller must discard what
+// it collected from this batch. About half the work of for_each_record for an uncompressed
+// batch (which walks the records twice to run no callback for an invalid batch). Used by the
+// consumer's fetch decoding, which drops the whole fetched chunk on any error.
+template <class Visit>
+Result<RecordBatchHeader> stream_records(ByteView batch, const DecodeLimits& limits, Visit&& visit) {
+  return detail::stream_records(batch, limits, &visit, [](void* ctx, const RecordView& r) {
     (*static_cast<std::remove_reference_t<Visit>*>(ctx))(r);
   });
 }

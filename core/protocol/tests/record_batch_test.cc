@@ -708,6 +708,38 @@ TEST(RecordBatch, ForEachRecordViewsPointIntoTheBatch) {
   EXPECT_EQ(seen, 0);
 }
 
+TEST(RecordBatch, StreamRecordsVisitsInOnePassAndReportsErrorsAfterAPrefix) {
+  Bytes recs = encode_records(three_records());
+  Bytes good = make_batch(recs, 3, 2);
+  std::vector<int64_t> offsets;
+  auto h = stream_records(good, {}, [&](const RecordView& r) { offsets.push_back(r.offset); });
+  ASSERT_TRUE(h) << h.error().to_string();
+  EXPECT_EQ(offsets, (std::vector<int64_t>{0, 1, 2}));
+  // Bytes after the declared records: the three are visited, then the error comes back.
+  offsets.clear();
+  Bytes trailing = recs;
+  trailing.insert(trailing.end(), {0, 0, 0, 0, 0, 0, 0, 0});
+  auto bad = stream_records(make_batch(trailing, 3, 2), {}, [&](const RecordView& r) { offsets.push_back(r.offset); });
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ErrorCode::invalid_record);
+  EXPECT_EQ(offsets.size(), 3u);
+}
+
+TEST(RecordBatch, VerifyCrcOffSkipsTheChecksumOnlyWhenDecoding) {
+  Bytes batch = make_batch(encode_records(three_records()), 3, 2);
+  batch[34] ^= 0x01;  // lowest byte of base_timestamp: still a well-formed batch
+  ASSERT_FALSE(batch_crc_valid(batch));
+  DecodeLimits unchecked;
+  unchecked.verify_crc = false;
+  int seen = 0;
+  EXPECT_FALSE(stream_records(batch, {}, [&](const RecordView&) { ++seen; }));
+  EXPECT_TRUE(stream_records(batch, unchecked, [&](const RecordView&) { ++seen; }));
+  EXPECT_TRUE(for_each_record(batch, unchecked, [&](const RecordView&) { ++seen; }));
+  EXPECT_EQ(seen, 6);
+  // Validation for append always checks the CRC.
+  EXPECT_EQ(validate_error(batch, unchecked), ErrorCode::corrupt_message);
+}
+
 Bytes ten_thousand_records(Compression codec = Compression::none) {
   RecordBatchBuilder::Options options;
   options.compression = codec;

@@ -37,8 +37,32 @@ def test_module_and_version():
     assert r.returncode == 0 and r.stdout.decode().startswith("conveyor ")
 
 
-def test_broker_ready_line_and_sigterm_exit_zero(tmp_path):
-    proc = subprocess.Popen([sys.executable, "-m", "conveyor", "broker",
+def native_cli():
+    """The `conveyor` executable pip installed beside this interpreter (python/launcher/)."""
+    exe = os.path.join(os.path.dirname(sys.executable), "conveyor")
+    assert os.access(exe, os.X_OK), f"no conveyor executable beside {sys.executable}: is the wheel installed?"
+    return [exe]
+
+
+# `conveyor broker` runs natively in the executable; `python -m conveyor broker` in Python.
+@pytest.fixture(params=["native", "python"])
+def cli(request):
+    return native_cli() if request.param == "native" else [sys.executable, "-m", "conveyor"]
+
+
+def test_native_executable_hands_other_commands_to_python():
+    exe = native_cli()
+    for args in (["--version"], ["topic", "list", "--help"], ["broker", "--help"]):
+        native = subprocess.run(exe + args, capture_output=True, timeout=60)
+        python = run_cli(args)
+        assert native.returncode == python.returncode == 0, native.stderr
+        assert native.stdout == python.stdout
+    bad = subprocess.run(exe + ["broker", "--no-such-flag"], capture_output=True, timeout=60)
+    assert bad.returncode == 2 and b"--no-such-flag" in bad.stderr
+
+
+def test_broker_ready_line_and_sigterm_exit_zero(tmp_path, cli):
+    proc = subprocess.Popen([*cli, "broker",
                              "--override", "listeners=PLAINTEXT://127.0.0.1:0",
                              "--data-dir", str(tmp_path / "data")],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ))
@@ -59,15 +83,21 @@ def test_broker_ready_line_and_sigterm_exit_zero(tmp_path):
     assert (tmp_path / "data").is_dir()
 
 
-def test_broker_sigint_and_config_file(tmp_path):
+def test_broker_sigint_and_config_file(tmp_path, cli):
     props = tmp_path / "server.properties"
     props.write_text("# test\nlisteners=PLAINTEXT://127.0.0.1:0\nnum.partitions = 4\n")
-    proc = subprocess.Popen([sys.executable, "-m", "conveyor", "broker", "--config", str(props),
+    proc = subprocess.Popen([*cli, "broker", "--config", str(props),
                              "--override", f"log.dirs={tmp_path / 'd'}"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ))
     try:
         line = proc.stdout.readline().decode()
         assert line.startswith("conveyor broker listening on "), proc.stderr.read()
+        bootstrap = line.split()[-1]
+        r = run_cli(["topic", "create", "from-config", "--bootstrap-server", bootstrap])
+        assert r.returncode == 0, r.stderr
+        r = run_cli(["topic", "describe", "from-config", "--bootstrap-server", bootstrap])
+        assert r.returncode == 0, r.stderr
+        assert "PartitionCount: 4" in r.stdout.decode(), r.stdout  # num.partitions = 4 from the file
         proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=20)
     finally:
@@ -76,9 +106,9 @@ def test_broker_sigint_and_config_file(tmp_path):
     assert proc.returncode == 0
 
 
-def test_broker_bad_override_fails_naming_key():
-    r = run_cli(["broker", "--override", "no.such.key=1"])
-    assert r.returncode != 0
+def test_broker_bad_override_fails_naming_key(cli):
+    r = subprocess.run([*cli, "broker", "--override", "no.such.key=1"], capture_output=True, timeout=60)
+    assert r.returncode == 1
     assert b"no.such.key" in r.stderr
 
 

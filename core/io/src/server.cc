@@ -81,8 +81,15 @@ class TimerImpl final : public Timer, public std::enable_shared_from_this<TimerI
   bool done_ = false;
 };
 
+// One io_context per io thread (asio's io_context-per-thread pattern): a connection, a timer
+// or a posted task belongs to one context and always runs on that context's thread. With one
+// context shared by several threads, the thread waiting in epoll hands each ready event to
+// another thread through a condition variable — one more context switch per request, the
+// largest part of the produce latency tail on a loaded 2-core machine (docs/benchmarks.md S9).
 struct Core {
-  asio::io_context ctx;
+  std::vector<std::unique_ptr<asio::io_context>> contexts;  // options.num_threads of them
+  std::atomic<uint64_t> next_post{0};
+  asio::io_context& context_for(uint64_t id) { return *contexts[id % contexts.size()]; }
   ServerOptions options;
   FrameHandler handler;
   std::atomic<bool> stopped{false};
@@ -111,7 +118,7 @@ uint32_t read_be32(const uint8_t* p) {
 ConnectionImpl::ConnectionImpl(std::shared_ptr<Core> core, uint64_t id)
     : core_(std::move(core)),
       id_(id),
-      strand_(asio::make_strand(core_->ctx)),
+      strand_(asio::make_strand(core_->context_for(id_))),
       socket_(strand_) {}
 
 void ConnectionImpl::begin() {
@@ -245,7 +252,7 @@ void ConnectionImpl::do_close(std::string_view why) {
 
 // ---------------------------------------------------------------- TimerImpl
 
-asio::io_context& TimerImpl::core_ctx() { return core_->ctx; }
+asio::io_context& TimerImpl::core_ctx() { return core_->context_for(id_); }
 
 void TimerImpl::arm(std::chrono::milliseconds delay) {
   // now + a huge delay (Kafka's Long.MAX_VALUE intervals) overflows steady_clock into the
@@ -292,9 +299,10 @@ class ServerImpl final : public Server {
  public:
   explicit ServerImpl(std::shared_ptr<Core> core)
       : core_(std::move(core)),
-        acceptor_strand_(asio::make_strand(core_->ctx)),
-        acceptor_(acceptor_strand_),
-        work_(asio::make_work_guard(core_->ctx)) {}
+        acceptor_strand_(asio::make_strand(*core_->contexts.front())),
+        acceptor_(acceptor_strand_) {
+    for (auto& ctx : core_->contexts) work_.push_back(asio::make_work_guard(*ctx));
+  }
 
   ~ServerImpl() override { stop(); }
 
@@ -318,7 +326,8 @@ class ServerImpl final : public Server {
 
   void post(std::function<void()> fn) override {
     if (core_->stopped.load(std::memory_order_acquire)) return;
-    asio::post(core_->ctx, [core = core_, fn = std::move(fn)] {
+    asio::post(core_->context_for(core_->next_post.fetch_add(1, std::memory_order_relaxed)),
+               [core = core_, fn = std::move(fn)] {
       if (!core->stopped.load(std::memory_order_acquire)) fn();
     });
   }
@@ -336,7 +345,7 @@ class ServerImpl final : public Server {
   std::shared_ptr<Core> core_;
   Strand acceptor_strand_;
   asio::ip::tcp::acceptor acceptor_;
-  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   std::vector<std::thread> threads_;
   std::string host_;
   int port_ = 0;
@@ -352,7 +361,7 @@ Result<void> ServerImpl::bind() {
   } else {
     address = asio::ip::make_address(o.host, ec);
     if (ec) {
-      asio::ip::tcp::resolver resolver(core_->ctx);
+      asio::ip::tcp::resolver resolver(*core_->contexts.front());
       auto results = resolver.resolve(o.host, std::to_string(o.port), ec);
       if (ec || results.empty())
         return fail(ErrorCode::network_exception, fmt::format("cannot resolve listener host \"{}\": {}", o.host,
@@ -407,12 +416,11 @@ void ServerImpl::accept_next() {
 
 void ServerImpl::run_threads() {
   accept_next();
-  int n = std::max(1, core_->options.num_threads);
-  for (int i = 0; i < n; ++i) {
-    threads_.emplace_back([core = core_] {
+  for (size_t i = 0; i < core_->contexts.size(); ++i) {
+    threads_.emplace_back([core = core_, i] {
       for (;;) {
         try {
-          core->ctx.run();
+          core->contexts[i]->run();
           return;
         } catch (const std::exception& e) {
           log::error(kLog, "io thread: uncaught exception: {}", e.what());
@@ -440,13 +448,15 @@ void ServerImpl::stop() {
     }
     for (auto& c : conns) c->close();
     for (auto& t : timers) t->cancel();
-    work_.reset();
+    for (auto& w : work_) w.reset();
     for (auto& t : threads_) t.join();
     threads_.clear();
     // Anything that raced in after the threads left (handlers hold connections, which hold
     // the core): run it so the references go away.
-    core_->ctx.restart();
-    core_->ctx.poll();
+    for (auto& ctx : core_->contexts) {
+      ctx->restart();
+      ctx->poll();
+    }
     std::lock_guard lock(core_->mu);
     core_->connections.clear();
     core_->timers.clear();
@@ -461,6 +471,8 @@ Result<std::unique_ptr<Server>> Server::start(const ServerOptions& options, Fram
     return fail(ErrorCode::invalid_config, "socket.request.max.bytes must be positive");
   auto core = std::make_shared<Core>();
   core->options = options;
+  for (int i = 0; i < std::max(1, options.num_threads); ++i)
+    core->contexts.push_back(std::make_unique<asio::io_context>(1));  // one thread runs each
   if (core->options.read_buffer_bytes < 16) core->options.read_buffer_bytes = 16;
   core->handler = std::move(handler);
   auto server = std::make_unique<ServerImpl>(core);

@@ -6,6 +6,9 @@
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <map>
+#include <mutex>
+#include <set>
 #include <thread>
 
 namespace conveyor::io {
@@ -106,6 +109,39 @@ TEST(Server, EchoesAndBindsEphemeralPort) {
   Client c(s.server->port());
   c.send_frame("hello");
   EXPECT_EQ(c.read_frame(), "hello");
+}
+
+TEST(Server, EachConnectionStaysOnOneIoThreadAndConnectionsSpreadOverThem) {
+  std::mutex mu;
+  std::map<std::string, std::set<std::thread::id>> threads_of;  // connection tag -> handler threads
+  ServerOptions o;
+  o.port = 0;
+  o.num_threads = 3;
+  auto server = Server::start(o, [&](const std::shared_ptr<Connection>& c, Frame f) {
+    std::string s(f.begin(), f.end());
+    {
+      std::lock_guard lock(mu);
+      threads_of[s.substr(0, s.find('/'))].insert(std::this_thread::get_id());
+    }
+    c->respond(frame_of(s));
+  });
+  ASSERT_TRUE(server.has_value()) << server.error().to_string();
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < 6; ++i) clients.push_back(std::make_unique<Client>((*server)->port()));
+  for (int round = 0; round < 20; ++round)
+    for (int i = 0; i < 6; ++i) {
+      std::string msg = "c" + std::to_string(i) + "/" + std::to_string(round);
+      clients[i]->send_frame(msg);
+      ASSERT_EQ(clients[i]->read_frame(), msg);
+    }
+  std::set<std::thread::id> all;
+  std::lock_guard lock(mu);
+  ASSERT_EQ(threads_of.size(), 6u);
+  for (const auto& [tag, ids] : threads_of) {
+    EXPECT_EQ(ids.size(), 1u) << tag << " ran on " << ids.size() << " threads";
+    all.insert(ids.begin(), ids.end());
+  }
+  EXPECT_EQ(all.size(), 3u) << "six connections should use all three io threads";
 }
 
 TEST(Server, PipelinedResponsesKeepRequestOrder) {

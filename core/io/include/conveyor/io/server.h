@@ -34,7 +34,8 @@ struct ServerOptions {
   std::string host = "127.0.0.1";  // "" or "0.0.0.0" binds every IPv4 interface
   int port = 9092;                 // 0 = ephemeral
   int32_t max_request_bytes = 104857600;  // socket.request.max.bytes
-  int num_threads = 2;                    // io threads running the event loop
+  int num_threads = 2;                    // io threads, each running its own event loop; a
+                                          // connection is served by one of them throughout
   size_t read_buffer_bytes = 64 * 1024;   // initial per-connection read buffer
   int listen_backlog = 128;
   int32_t max_connections = 10000;  // max.connections: further connections are closed on accept

@@ -120,6 +120,7 @@ def test_watermarks_seek_position_offsets_for_times(conf, topic):
     with conveyor.Consumer(conf) as c:
         tp = conveyor.TopicPartition(topic, 0)
         assert c.get_watermark_offsets(tp, timeout=10) == (0, 100)
+        assert c.get_watermark_offsets(tp) == (0, 100)  # no timeout: waits (INT32_MAX ms overflowed once)
         c.assign([conveyor.TopicPartition(topic, 0, 40)])
         r = c.poll(10)
         assert r is not None and r.offset == 40 and r.value == b"40"

@@ -503,7 +503,7 @@ Result<std::pair<int64_t, int64_t>> Consumer::Impl::list_offset(const TopicParti
   auto fut = done->get_future();
   int64_t deadline = io::steady_now_ms() + (timeout_ms < 0 ? INT32_MAX : timeout_ms);
   loop->post([this, tp, timestamp, deadline, done] { list_offset_on_loop(tp, timestamp, deadline, done); });
-  int64_t wait_ms = (timeout_ms < 0 ? INT32_MAX : timeout_ms) + 2000;
+  int64_t wait_ms = int64_t{timeout_ms < 0 ? INT32_MAX : timeout_ms} + 2000;  // int64: INT32_MAX + 2000 overflows int
   if (fut.wait_for(std::chrono::milliseconds(wait_ms)) != std::future_status::ready)
     return fail(ErrorCode::local_timed_out, "ListOffsets: no answer");
   try {

@@ -282,6 +282,12 @@ TEST_F(ClientBrokerTest, WatermarksOffsetsForTimesAndResetPolicies) {
   ASSERT_TRUE(wm.has_value()) << wm.error().to_string();
   EXPECT_EQ(wm->first, 0);
   EXPECT_EQ(wm->second, 10);
+  // No timeout (-1) and the largest one both wait for the answer.
+  for (int timeout_ms : {-1, INT32_MAX}) {
+    auto waited = (*c)->watermark_offsets(tp, timeout_ms);
+    ASSERT_TRUE(waited.has_value()) << timeout_ms << ": " << waited.error().to_string();
+    EXPECT_EQ(waited->second, 10);
+  }
   auto off = (*c)->offset_for_time(tp, base + 3500, 5000);
   ASSERT_TRUE(off.has_value()) << off.error().to_string();
   EXPECT_EQ(*off, 4);

@@ -8,8 +8,6 @@
 // listeners=PLAINTEXT://127.0.0.1:9092 and a temporary log.dirs (the Broker's own default).
 // Prints the CLI's ready line `conveyor broker listening on HOST:PORT` to stdout once the
 // listener accepts connections, then runs until SIGTERM or SIGINT, stops cleanly, exits 0.
-#include <signal.h>
-
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -33,23 +31,5 @@ int main(int argc, char** argv) {
     props.set(arg.substr(0, eq), arg.substr(eq + 1));
   }
 
-  // Block the stop signals before any thread exists so only sigwait() below sees them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-
-  auto broker = conveyor::broker::Broker::start(props);
-  if (!broker) {
-    std::fprintf(stderr, "broker failed to start: %s\n", broker.error().to_string().c_str());
-    return 1;
-  }
-  std::printf("conveyor broker listening on %s\n", (*broker)->bootstrap_servers().c_str());
-  std::fflush(stdout);
-
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
-  (*broker)->stop();
-  return 0;
+  return conveyor::broker::run_until_stop_signal(props);
 }

@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 
 ck = pytest.importorskip("confluent_kafka", reason="confluent-kafka is not installed (scripts/install-deps.sh)")
-from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition  # noqa: E402
+from confluent_kafka import KafkaError, Producer  # noqa: E402
 from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
 
 import conveyor  # noqa: E402
+from ck_client import read_offsets, watermarks  # noqa: E402
 
 RETENTION_CHECK = {"log.retention.check.interval.ms": "200"}
 HOUR_MS = 3_600_000
@@ -48,14 +49,6 @@ def produce(bootstrap: str, topic: str, count: int, timestamp_ms: int | None = N
     assert p.flush(60) == 0
 
 
-def watermarks(bootstrap: str, topic: str) -> tuple[int, int]:
-    c = Consumer({"bootstrap.servers": bootstrap, "group.id": "retention-probe"})
-    try:
-        return c.get_watermark_offsets(TopicPartition(topic, 0), timeout=30, cached=False)
-    finally:
-        c.close()
-
-
 def wait_low_watermark_above(bootstrap: str, topic: str, floor: int, timeout_s: float = 30) -> tuple[int, int]:
     deadline = time.monotonic() + timeout_s
     while True:
@@ -67,26 +60,6 @@ def wait_low_watermark_above(bootstrap: str, topic: str, floor: int, timeout_s: 
 
 def segment_files(data_dir: Path, topic: str) -> list[Path]:
     return sorted((data_dir / f"{topic}-0").glob("*.log"))
-
-
-def read_all_confluent(bootstrap: str, topic: str, offset: int, reset: str, want: int):
-    c = Consumer({"bootstrap.servers": bootstrap, "group.id": f"r-{time.monotonic_ns()}",
-                  "enable.auto.commit": False, "auto.offset.reset": reset})
-    offsets, errors = [], []
-    try:
-        c.assign([TopicPartition(topic, 0, offset)])
-        deadline = time.monotonic() + 30
-        while len(offsets) < want and not errors and time.monotonic() < deadline:
-            m = c.poll(0.5)
-            if m is None:
-                continue
-            if m.error():
-                errors.append(m.error())
-            else:
-                offsets.append(m.offset())
-    finally:
-        c.close()
-    return offsets, errors
 
 
 def test_retention_ms_deletes_old_segments_and_consumers_reset(broker):
@@ -103,9 +76,9 @@ def test_retention_ms_deletes_old_segments_and_consumers_reset(broker):
     assert files and int(files[0].stem) == low, files
 
     # confluent-kafka: earliest resets below-start positions to the log start; error reports.
-    got, errors = read_all_confluent(broker.bootstrap, topic, 0, "earliest", records - low)
+    got, errors = read_offsets(broker.bootstrap, topic, 0, 0, "earliest", records - low)
     assert not errors and got == list(range(low, records)), (errors, got[:3])
-    got, errors = read_all_confluent(broker.bootstrap, topic, 0, "error", 1)
+    got, errors = read_offsets(broker.bootstrap, topic, 0, 0, "error", 1)
     assert got == [] and errors and errors[0].code() == KafkaError._AUTO_OFFSET_RESET, errors
 
     # conveyor's own consumer: earliest resets; none raises OFFSET_OUT_OF_RANGE.
@@ -142,7 +115,7 @@ def test_retention_bytes_bounds_the_log(broker):
     assert size <= 20000 + 4096, f"{size} bytes of log kept with retention.bytes=20000"
     low, high = watermarks(broker.bootstrap, topic)
     assert high == records and low > 0
-    got, errors = read_all_confluent(broker.bootstrap, topic, ck.OFFSET_BEGINNING, "earliest", records - low)
+    got, errors = read_offsets(broker.bootstrap, topic, 0, ck.OFFSET_BEGINNING, "earliest", records - low)
     assert not errors and got == list(range(low, records))
 
 
@@ -157,5 +130,5 @@ def test_log_start_offset_survives_restart(broker_factory, tmp_path):
     assert b.stop() == 0
     b.start()
     assert watermarks(b.bootstrap, topic) == (low, high)
-    got, errors = read_all_confluent(b.bootstrap, topic, ck.OFFSET_BEGINNING, "earliest", high - low)
+    got, errors = read_offsets(b.bootstrap, topic, 0, ck.OFFSET_BEGINNING, "earliest", high - low)
     assert not errors and got == list(range(low, high))

@@ -19,7 +19,6 @@
 // stderr gets the data directory and shutdown lines; SIGTERM/SIGINT stop it cleanly (exit 0);
 // a bad flag exits 2, a broker that cannot start (bad property, port in use) exits 1 with the
 // broker's error naming the key or the cause.
-#include <signal.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -129,28 +128,7 @@ int run_broker(int argc, char** argv) {
   if (!data_dir.empty()) props.set("log.dirs", data_dir);
   if (!props.contains("listeners")) props.set("listeners", kDefaultListeners);
 
-  // Block the stop signals before any thread exists so only sigwait() below takes them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-
-  auto broker = conveyor::broker::Broker::start(props);
-  if (!broker) {
-    std::fprintf(stderr, "conveyor broker: %s\n", broker.error().to_string().c_str());
-    return 1;
-  }
-  std::fprintf(stderr, "conveyor broker: data in %s\n", (*broker)->log_dir().c_str());
-  std::printf("conveyor broker listening on %s\n", (*broker)->bootstrap_servers().c_str());
-  std::fflush(stdout);
-
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
-  std::fprintf(stderr, "conveyor broker: shutting down\n");
-  (*broker)->stop();
-  std::fprintf(stderr, "conveyor broker: stopped\n");
-  return 0;
+  return conveyor::broker::run_until_stop_signal(props);
 }
 
 }  // namespace

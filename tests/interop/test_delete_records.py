@@ -10,8 +10,10 @@ import time
 import pytest
 
 ck = pytest.importorskip("confluent_kafka", reason="confluent-kafka is not installed (scripts/install-deps.sh)")
-from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition  # noqa: E402
+from confluent_kafka import KafkaError, KafkaException, Producer, TopicPartition  # noqa: E402
 from confluent_kafka.admin import AdminClient  # noqa: E402
+
+from ck_client import read_offsets as consume_from, watermarks  # noqa: E402
 
 RECORDS = 300
 
@@ -21,37 +23,6 @@ def produce(bootstrap: str, topic: str, partitions: int) -> None:
     for i in range(RECORDS):
         p.produce(topic, value=f"v{i}".encode(), partition=i % partitions)
     assert p.flush(60) == 0
-
-
-def watermarks(bootstrap: str, topic: str, partition: int) -> tuple[int, int]:
-    c = Consumer({"bootstrap.servers": bootstrap, "group.id": "wm-probe", "enable.auto.commit": False})
-    try:
-        return c.get_watermark_offsets(TopicPartition(topic, partition), timeout=30, cached=False)
-    finally:
-        c.close()
-
-
-def consume_from(bootstrap: str, topic: str, partition: int, offset: int, reset: str,
-                 want: int, timeout_s: float = 30):
-    """Assigns at `offset` with auto.offset.reset=`reset`; returns (offsets read, errors)."""
-    c = Consumer({"bootstrap.servers": bootstrap, "group.id": f"dr-{time.monotonic_ns()}",
-                  "enable.auto.commit": False, "auto.offset.reset": reset})
-    offsets: list[int] = []
-    errors: list[KafkaError] = []
-    try:
-        c.assign([TopicPartition(topic, partition, offset)])
-        deadline = time.monotonic() + timeout_s
-        while len(offsets) < want and not errors and time.monotonic() < deadline:
-            m = c.poll(0.5)
-            if m is None:
-                continue
-            if m.error():
-                errors.append(m.error())
-            else:
-                offsets.append(m.offset())
-    finally:
-        c.close()
-    return offsets, errors
 
 
 def test_confluent_delete_records_moves_the_low_watermark(bootstrap, new_topic):

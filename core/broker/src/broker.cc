@@ -1,6 +1,10 @@
 #include "conveyor/broker/broker.h"
 
+#include <pthread.h>
+#include <signal.h>
+
 #include <algorithm>
+#include <cstdio>
 #include <condition_variable>
 #include <cstdlib>
 #include <mutex>
@@ -247,6 +251,34 @@ Result<std::unique_ptr<Broker>> Broker::start(const Properties& props) {
             impl->server->host(), impl->server->port(), s.advertised_host, s.advertised_port,
             fmt::join(s.config.log_dirs, ","), s.topics->all().size());
   return std::unique_ptr<Broker>(new Broker(std::move(impl)));
+}
+
+}  // namespace conveyor::broker
+
+namespace conveyor::broker {
+
+int run_until_stop_signal(const Properties& props) {
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  auto broker = Broker::start(props);
+  if (!broker) {
+    std::fprintf(stderr, "conveyor broker: %s\n", broker.error().to_string().c_str());
+    return 1;
+  }
+  std::fprintf(stderr, "conveyor broker: data in %s\n", (*broker)->log_dir().c_str());
+  std::printf("conveyor broker listening on %s\n", (*broker)->bootstrap_servers().c_str());
+  std::fflush(stdout);
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  std::fprintf(stderr, "conveyor broker: shutting down\n");
+  (*broker)->stop();
+  std::fprintf(stderr, "conveyor broker: stopped\n");
+  return 0;
 }
 
 }  // namespace conveyor::broker

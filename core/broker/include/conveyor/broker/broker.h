@@ -56,4 +56,12 @@ class Broker {
   std::unique_ptr<BrokerImpl> impl_;
 };
 
+// A broker as the whole of a process (the `conveyor broker` command, the bench's broker
+// main): blocks SIGTERM and SIGINT in the calling thread (call it before any other thread
+// exists, so only it receives them), starts a Broker with `props`, writes
+// "conveyor broker: data in DIR" to stderr and the ready line
+// "conveyor broker listening on HOST:PORT" to stdout, waits for SIGTERM/SIGINT, stops the
+// broker cleanly and returns 0. A broker that cannot start: its error on stderr, returns 1.
+int run_until_stop_signal(const Properties& props);
+
 }  // namespace conveyor::broker

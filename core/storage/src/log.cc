@@ -583,6 +583,7 @@ Result<ReadResult> PartitionLog::read(int64_t offset, int32_t max_bytes, int64_t
     size_t end = 0;
     while (buf.size() - end >= protocol::kBatchHeaderSize) {
       auto h = protocol::parse_batch_header(ByteView(buf).subspan(end));
+      if (!h && end > 0) break;  // serve the whole batches before a damaged header
       if (!h) return fail(ErrorCode::corrupt_message, fmt::format("{}: {}", seg.log_path, h.error().message));
       if (h->last_offset() >= max_offset) break;
       size_t batch_size = static_cast<size_t>(h->size_in_bytes());

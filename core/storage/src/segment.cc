@@ -204,6 +204,10 @@ Result<bool> Segment::load_trusted(const LogConfig& config) {
     int64_t indexed_max = time_entries.empty() ? -1 : time_entries.back().timestamp;
     if (indexed_max < last->header.max_timestamp) return false;
   }
+  if (auto m = time_entries_match(reader, time_entries.size()); !m || !*m) {
+    if (!m) return fail(m.error());
+    return false;
+  }
   // The batches after the last index entry: find the end, the next offset, the max timestamp.
   int64_t position = offset_entries.empty() ? 0 : offset_entries.back().position;
   next_offset = base_offset;
@@ -232,6 +236,32 @@ Result<bool> Segment::load_trusted(const LogConfig& config) {
   if (position != size) return false;
   if (!time_entries.empty() && base_offset + time_entries.back().relative_offset >= next_offset)
     return false;
+  return true;
+}
+
+Result<bool> Segment::time_entries_match(BatchReader& reader, size_t count) {
+  constexpr size_t kSample = 64;
+  size_t step = std::max<size_t>(1, count / kSample);
+  for (size_t i = 0; i < count; i += step) {
+    size_t k = (i + step >= count) ? count - 1 : i;
+    const auto& e = time_entries[k];
+    int64_t offset = base_offset + e.relative_offset;
+    int64_t position = position_for_offset(offset);
+    bool matched = false;
+    while (true) {
+      auto next = reader.header_at(position);
+      if (!next) return fail(next.error());
+      if (next->status != BatchReader::Status::ok) return false;
+      const auto& h = next->header;
+      if (h.last_offset() >= offset) {
+        matched = h.base_offset <= offset && h.max_timestamp == e.timestamp;
+        break;
+      }
+      position += h.size_in_bytes();
+    }
+    if (!matched) return false;
+    if (k == count - 1) break;
+  }
   return true;
 }
 
@@ -265,6 +295,19 @@ Result<std::optional<Segment::RecoveryResult>> Segment::recover_tail(const LogCo
          base_offset + offset_entries[kept_offsets].relative_offset < recovery_point)
     ++kept_offsets;
   BatchReader reader(log, size, 1 << 20, static_cast<size_t>(config.max_batch_read_bytes));
+  // A sample of the kept entries (every one for up to 64) against the batch headers, as
+  // load_trusted() does; the last kept entry is checked below.
+  {
+    constexpr size_t kSample = 64;
+    size_t step = std::max<size_t>(1, kept_offsets / kSample);
+    for (size_t i = 0; i + 1 < kept_offsets; i += step) {
+      const auto& e = offset_entries[i];
+      auto h = reader.header_at(e.position);
+      if (!h) return fail(h.error());
+      if (h->status != BatchReader::Status::ok || h->header.last_offset() != base_offset + e.relative_offset)
+        return Out{};
+    }
+  }
   bool compacted = config_compacted(config);
   int64_t position = 0;
   int64_t expected = std::max(expected_first_offset, base_offset);
@@ -294,13 +337,21 @@ Result<std::optional<Segment::RecoveryResult>> Segment::recover_tail(const LogCo
   }
   offset_entries.resize(kept_offsets);
   time_entries.resize(kept_times);
-  // Trusted batches between that entry and the recovery point: headers only.
+  if (auto m = time_entries_match(reader, kept_times); !m || !*m) {
+    if (!m) return fail(m.error());
+    return Out{};
+  }
+  // The batches between that entry and the recovery point (at most about
+  // index.interval.bytes): their headers feed the indexes, so they are CRC-checked too.
   while (true) {
     auto next = reader.header_at(position);
     if (!next) return fail(next.error());
     if (next->status == BatchReader::Status::end) break;
     if (next->status != BatchReader::Status::ok) return Out{};  // flushed bytes are damaged
     const auto& h = next->header;
+    auto bytes = reader.bytes_at(position, static_cast<size_t>(h.size_in_bytes()));
+    if (!bytes) return fail(bytes.error());
+    if (!protocol::batch_crc_valid(*bytes)) return Out{};
     if (h.last_offset() >= recovery_point) break;
     if (compacted ? h.base_offset < expected : h.base_offset != expected) return Out{};
     if (h.last_offset() - base_offset > INT32_MAX || position > INT32_MAX) return Out{};

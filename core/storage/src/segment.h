@@ -158,6 +158,9 @@ class Segment {
                    std::vector<TimeIndexEntry>* new_time_entries);
   Result<void> append_index_entries(size_t first_offset_entry, size_t first_time_entry);
   Result<bool> read_indexes();
+  // Durability: whether a sample of the time index entries (every one for up to 64, and the
+  // last) names the max timestamp of the batch holding its offset. Needs offset_entries.
+  Result<bool> time_entries_match(BatchReader& reader, size_t count);
 };
 
 // Big-endian helpers.

@@ -6,12 +6,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <mutex>
 #include <sstream>
+#include <thread>
 #include <vector>
 
 namespace conveyor::io::faults {
@@ -123,6 +125,7 @@ void reload_file_locked(Registry& r) {
       if (key == "skip") rule.skip = v;
       if (key == "times") rule.times = v;
       if (key == "partial") rule.partial_bytes = v;
+      if (key == "delay_ms") rule.delay_ms = v;
     }
     r.entries.push_back(Entry{r.next_id++, std::move(rule), true});
   }
@@ -194,11 +197,14 @@ int check(Op op, const std::string& path, int64_t* partial_bytes) {
     if (g_armed.load(std::memory_order_acquire) == 0) return 0;
   }
   auto& r = registry();
+  int error = 0;
+  int64_t delay_ms = 0;
+  {
   std::lock_guard lock(r.mutex);
   if (!r.file.empty()) reload_file_locked(r);
-  int error = 0;
   for (auto& e : r.entries) {
     if (e.rule.op != op || path.compare(0, e.rule.path_prefix.size(), e.rule.path_prefix) != 0) continue;
+    delay_ms = std::max(delay_ms, e.rule.delay_ms);
     int64_t n = e.matched++;
     if (error != 0 || e.rule.error == 0 || n < e.rule.skip) continue;
     if (e.rule.times >= 0 && n - e.rule.skip >= e.rule.times) continue;
@@ -206,6 +212,8 @@ int check(Op op, const std::string& path, int64_t* partial_bytes) {
     error = e.rule.error;
     if (partial_bytes) *partial_bytes = e.rule.partial_bytes;
   }
+  }
+  if (delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
   return error;
 }
 

@@ -11,9 +11,9 @@
 //  - in a broker process: set $CONVEYOR_FAULT_INJECTION_FILE=<path> in its environment; the
 //    file is re-read when its size or mtime changes (checked at most every 20 ms while armed),
 //    one rule per line, '#' starts a comment:
-//        <op> <errno> <path prefix> [skip=N] [times=N] [partial=N]
+//        <op> <errno> <path prefix> [skip=N] [times=N] [partial=N] [delay_ms=N]
 //    op: open read write fsync truncate allocate rename remove mkdir; errno: EIO, ENOSPC,
-//    EDQUOT, EROFS, ENOMEM or a number. Replace the file atomically (write + rename); an empty
+//    EDQUOT, EROFS, ENOMEM, OK (0: count or delay only) or a number. Replace the file atomically (write + rename); an empty
 //    file removes the file's rules. Never set the variable in production.
 // Without rules (and without the variable) each call costs one relaxed atomic load.
 //
@@ -43,6 +43,7 @@ struct Rule {
   int64_t skip = 0;            // let this many matching calls through before failing
   int64_t times = -1;          // fail this many matching calls after `skip`; -1 = all of them
   int64_t partial_bytes = -1;  // Op::write: write at most this many bytes first, then fail
+  int64_t delay_ms = 0;        // sleep this long before the call (a slow disk), failing or not
 };
 
 // Installs a rule; returns its id (> 0).

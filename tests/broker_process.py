@@ -66,8 +66,9 @@ class BrokerProcess:
     """One `conveyor broker` process with its own data dir. Use start()/stop()/kill()."""
 
     def __init__(self, data_dir: Path, overrides: dict[str, str] | None = None,
-                 name: str = "broker") -> None:
+                 name: str = "broker", env: dict[str, str] | None = None) -> None:
         self.data_dir = Path(data_dir)
+        self.env = dict(env or {})  # extra environment variables of the broker process
         self.overrides = dict(overrides or {})
         self.name = name
         self.proc: subprocess.Popen | None = None
@@ -95,7 +96,8 @@ class BrokerProcess:
         stderr = open(self.stderr_path, "ab")
         self.proc = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=stderr,
-                                     start_new_session=True)
+                                     start_new_session=True,
+                                     env={**os.environ, **self.env} if self.env else None)
         stderr.close()
         ready = threading.Event()
         result: dict[str, bytes] = {}

@@ -1,4 +1,5 @@
 #include "conveyor/io/file.h"
+#include "conveyor/io/file_faults.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -19,6 +20,9 @@ std::unexpected<Error> errno_error(std::string_view what, const std::string& pat
   return fail(ErrorCode::kafka_storage_error,
               fmt::format("{} {}: {}", what, path, std::strerror(err)));
 }
+
+// Fault injection (file_faults.h): the errno a test rule asks this call to fail with, or 0.
+inline int injected(faults::Op op, const std::string& path) { return faults::detail::check(op, path); }
 
 int open_flags(OpenMode mode) {
   switch (mode) {
@@ -50,6 +54,7 @@ File& File::operator=(File&& other) noexcept {
 }
 
 Result<File> File::open(const std::string& path, OpenMode mode) {
+  if (int e = injected(faults::Op::open, path)) return errno_error("open", path, e);
   int fd;
   do {
     fd = ::open(path.c_str(), open_flags(mode) | O_CLOEXEC, 0644);
@@ -62,6 +67,7 @@ Result<File> File::open(const std::string& path, OpenMode mode) {
 }
 
 Result<size_t> File::pread(std::span<uint8_t> out, int64_t position) const {
+  if (int e = injected(faults::Op::read, path_)) return errno_error("pread", path_, e);
   size_t done = 0;
   while (done < out.size()) {
     ssize_t n = ::pread(fd_, out.data() + done, out.size() - done, position + static_cast<int64_t>(done));
@@ -85,6 +91,15 @@ Result<void> File::pread_exact(std::span<uint8_t> out, int64_t position) const {
 }
 
 Result<void> File::pwrite(std::span<const uint8_t> data, int64_t position) {
+  int64_t partial = -1;
+  if (int e = faults::detail::check(faults::Op::write, path_, &partial)) {
+    // A torn write: part of the data reaches the file, then the call fails.
+    if (partial > 0) {
+      size_t n = std::min(data.size(), static_cast<size_t>(partial));
+      if (::pwrite(fd_, data.data(), n, position) < 0) return errno_error("pwrite", path_, errno);
+    }
+    return errno_error("pwrite", path_, e);
+  }
   size_t done = 0;
   while (done < data.size()) {
     ssize_t n = ::pwrite(fd_, data.data() + done, data.size() - done, position + static_cast<int64_t>(done));
@@ -98,16 +113,19 @@ Result<void> File::pwrite(std::span<const uint8_t> data, int64_t position) {
 }
 
 Result<void> File::fsync() {
+  if (int e = injected(faults::Op::fsync, path_)) return errno_error("fsync", path_, e);
   if (::fsync(fd_) != 0) return errno_error("fsync", path_, errno);
   return {};
 }
 
 Result<void> File::fdatasync() {
+  if (int e = injected(faults::Op::fsync, path_)) return errno_error("fdatasync", path_, e);
   if (::fdatasync(fd_) != 0) return errno_error("fdatasync", path_, errno);
   return {};
 }
 
 Result<void> File::truncate(int64_t size) {
+  if (int e = injected(faults::Op::truncate, path_)) return errno_error("ftruncate", path_, e);
   int rc;
   do {
     rc = ::ftruncate(fd_, size);
@@ -117,6 +135,7 @@ Result<void> File::truncate(int64_t size) {
 }
 
 Result<void> File::preallocate(int64_t size) {
+  if (int e = injected(faults::Op::allocate, path_)) return errno_error("posix_fallocate", path_, e);
   int rc = ::posix_fallocate(fd_, 0, size);
   if (rc == 0) return {};
   if (rc == EOPNOTSUPP || rc == EINVAL) return truncate(size);
@@ -138,6 +157,7 @@ Result<void> File::close() {
 }
 
 Result<void> create_directories(const std::string& path) {
+  if (int e = injected(faults::Op::mkdir, path)) return errno_error("mkdir", path, e);
   std::error_code ec;
   std::filesystem::create_directories(path, ec);
   if (ec) return fail(ErrorCode::kafka_storage_error, fmt::format("mkdir {}: {}", path, ec.message()));
@@ -145,6 +165,7 @@ Result<void> create_directories(const std::string& path) {
 }
 
 Result<std::vector<DirEntry>> list_directory(const std::string& path) {
+  if (int e = injected(faults::Op::read, path)) return errno_error("opendir", path, e);
   DIR* dir = ::opendir(path.c_str());
   if (!dir) return errno_error("opendir", path, errno);
   std::vector<DirEntry> out;
@@ -174,16 +195,19 @@ bool path_exists(const std::string& path) {
 }
 
 Result<void> rename_path(const std::string& from, const std::string& to) {
+  if (int e = injected(faults::Op::rename, from)) return errno_error("rename", from + " -> " + to, e);
   if (::rename(from.c_str(), to.c_str()) != 0) return errno_error("rename", from + " -> " + to, errno);
   return {};
 }
 
 Result<void> remove_file(const std::string& path) {
+  if (int e = injected(faults::Op::remove, path)) return errno_error("unlink", path, e);
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) return errno_error("unlink", path, errno);
   return {};
 }
 
 Result<void> remove_all(const std::string& path) {
+  if (int e = injected(faults::Op::remove, path)) return errno_error("remove", path, e);
   std::error_code ec;
   std::filesystem::remove_all(path, ec);
   if (ec) return fail(ErrorCode::kafka_storage_error, fmt::format("remove {}: {}", path, ec.message()));
@@ -191,6 +215,7 @@ Result<void> remove_all(const std::string& path) {
 }
 
 Result<void> fsync_directory(const std::string& path) {
+  if (int e = injected(faults::Op::fsync, path)) return errno_error("fsync dir", path, e);
   int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return errno_error("open dir", path, errno);
   int rc = ::fsync(fd);
@@ -234,6 +259,12 @@ Result<void> write_file_atomic(const std::string& path, std::string_view content
   }
   if (auto r = rename_path(tmp, path); !r) return r;
   return fsync_directory(parent_path(path));
+}
+
+bool is_no_space_error(const Error& error) {
+  return error.code == ErrorCode::kafka_storage_error &&
+         (error.message.find(std::strerror(ENOSPC)) != std::string::npos ||
+          error.message.find(std::strerror(EDQUOT)) != std::string::npos);
 }
 
 std::string parent_path(const std::string& path) {

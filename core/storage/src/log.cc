@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <functional>
 #include <mutex>
 
 #include "conveyor/base/assert.h"
@@ -73,10 +74,28 @@ struct PartitionLog::State {
   int64_t first_unflushed_ms = -1;
   bool dir_dirty = false;
   bool closed = false;
+  // Durability: an I/O failure that may have lost or torn data (a failed fsync, a failed write
+  // that could not be undone) takes the log offline for good (until the next open): every call
+  // then fails with kafka_storage_error, so nothing written before the failure is acknowledged
+  // by a later, successful fsync (Linux may drop the dirty pages of a failed writeback).
+  bool offline = false;
+  std::string offline_reason;
+  std::function<void(const std::string&)> io_failure_handler;  // the LogManager's: dir offline
+  std::function<void()> roll_handler;                          // the LogManager's: flush in background
 
   Result<void> check_open() const {
     if (closed) return fail(ErrorCode::kafka_storage_error, fmt::format("log {} is closed", dir));
+    if (offline)
+      return fail(ErrorCode::kafka_storage_error, fmt::format("log {} is offline: {}", dir, offline_reason));
     return {};
+  }
+  // Marks the log offline under the mutex; returns the handler to call after unlocking.
+  std::function<void(const std::string&)> go_offline_locked(const std::string& reason) {
+    if (offline) return {};
+    offline = true;
+    offline_reason = reason;
+    log::error(kComponent, "{}: log offline after an I/O failure: {}", dir, reason);
+    return io_failure_handler;
   }
   size_t segment_index_for(int64_t offset) const {
     auto it = std::upper_bound(segments.begin(), segments.end(), offset,
@@ -232,14 +251,31 @@ Result<std::unique_ptr<PartitionLog>> PartitionLog::open(std::string dir, std::s
     if (!seg) return fail(seg.error());
     bool trusted = options.clean_shutdown || (i + 1 < bases.size() && bases[i + 1] <= options.recovery_point);
     bool loaded = false;
+    bool truncated = false;
     if (trusted) {
       auto ok = (*seg)->load_trusted(config);
       if (!ok) return fail(ok.error());
       loaded = *ok;
+      if (loaded) (*seg)->unverified_bytes = (*seg)->size;  // read() checks CRCs there
       if (!loaded)
         log::warn(kComponent, "{}: segment {} failed its sanity check; rebuilding by a scan", st->dir, bases[i]);
+    } else if (options.recovery_point > bases[i]) {
+      // The recovery point is inside this segment: rescan only the unflushed tail.
+      auto rec = (*seg)->recover_tail(config, options.recovery_point, expected_next < 0 ? bases[i] : expected_next);
+      if (!rec) return fail(rec.error());
+      if (*rec) {
+        loaded = true;
+        recovered_any = true;
+        if (!(*rec)->why.empty()) {
+          truncated = true;
+          log::warn(kComponent, "{}: truncated segment {} at byte {} ({} bytes dropped): {}", st->dir, bases[i],
+                    (*rec)->valid_bytes, (*rec)->truncated_bytes, (*rec)->why);
+        }
+      } else {
+        log::warn(kComponent, "{}: segment {} below the recovery point {} does not check out; rescanning it all",
+                  st->dir, bases[i], options.recovery_point);
+      }
     }
-    bool truncated = false;
     if (!loaded) {
       auto rec = (*seg)->recover(config, expected_next < 0 ? bases[i] : expected_next,
                                  [](const protocol::RecordBatchHeader&, int64_t) {});
@@ -360,6 +396,10 @@ Result<AppendInfo> PartitionLog::append(ByteView records, int32_t leader_epoch, 
 
   AppendInfo info;
   bool flush_now = false;
+  bool rolled = false;
+  std::function<void(const std::string&)> failed_handler;
+  std::function<void()> roll_handler;
+  Error failure{ErrorCode::none, {}};
   {
     std::lock_guard lock(state_->mutex);
     auto& st = *state_;
@@ -415,31 +455,52 @@ Result<AppendInfo> PartitionLog::append(ByteView records, int32_t leader_epoch, 
       else if (active->created_ms >= 0)
         segment_ms_due = now_ms - active->created_ms > config.segment_ms;
     }
-    if (active->size > 0 &&
-        (segment_ms_due || active->size + static_cast<int64_t>(data.size()) > config.segment_bytes || active->index_full() ||
-         last_offset - active->base_offset > INT32_MAX ||
-         active->size + static_cast<int64_t>(data.size()) > INT32_MAX)) {
-      if (auto r = st.roll_locked(now_ms); !r) return fail(r.error());
-      active = st.segments.back().get();
+    // Roll if due, then write. A failure other than a clean "disk full" (the file truncated
+    // back) may have left a torn file: the log goes offline.
+    auto write = [&]() -> Result<void> {
+      if (active->size > 0 &&
+          (segment_ms_due || active->size + static_cast<int64_t>(data.size()) > config.segment_bytes ||
+           active->index_full() || last_offset - active->base_offset > INT32_MAX ||
+           active->size + static_cast<int64_t>(data.size()) > INT32_MAX)) {
+        if (auto r = st.roll_locked(now_ms); !r) return r;
+        active = st.segments.back().get();
+        rolled = true;
+        roll_handler = st.roll_handler;
+      }
+      if (active->size == 0) {
+        active->rolling_timestamp = headers.front().max_timestamp;
+        active->rolling_timestamp_known = true;
+      }
+      return active->append(data, headers, config);
+    };
+    if (auto r = write(); !r) {
+      if (io::is_no_space_error(r.error()) && !active->needs_recovery) {
+        // The dir stays online: the next append tries again (space may have come back).
+        log::error(kComponent, "{}: no space left on the log dir, append of {} bytes refused: {}", st.dir,
+                   data.size(), r.error().message);
+        return fail(ErrorCode::kafka_storage_error,
+                    fmt::format("no space left on the log dir of {}: {}", st.dir, r.error().message));
+      }
+      failed_handler = st.go_offline_locked(r.error().message);
+      failure = r.error();
+    } else {
+      for (auto& [pid, entry] : staged) st.producers.put(pid, entry);
+      st.log_end_offset = next_offset;
+      if (st.hw_follows_leo) st.high_watermark = st.log_end_offset;
+      st.unflushed_messages += record_total;
+      if (st.first_unflushed_ms < 0) st.first_unflushed_ms = now_ms;
+      flush_now = st.unflushed_messages >= config.flush_messages;
+      info.base_offset = headers.front().base_offset;
+      info.last_offset = last_offset;
+      info.log_append_time_ms = log_append_time ? now_ms : -1;
+      info.log_start_offset = st.log_start_offset;
+      info.record_count = static_cast<int32_t>(record_total);
+      info.batch_count = static_cast<int32_t>(headers.size());
     }
-    if (active->size == 0) {
-      active->rolling_timestamp = headers.front().max_timestamp;
-      active->rolling_timestamp_known = true;
-    }
-    if (auto r = active->append(data, headers, config); !r) return fail(r.error());
-    for (auto& [pid, entry] : staged) st.producers.put(pid, entry);
-    st.log_end_offset = next_offset;
-    if (st.hw_follows_leo) st.high_watermark = st.log_end_offset;
-    st.unflushed_messages += record_total;
-    if (st.first_unflushed_ms < 0) st.first_unflushed_ms = now_ms;
-    flush_now = st.unflushed_messages >= config.flush_messages;
-    info.base_offset = headers.front().base_offset;
-    info.last_offset = last_offset;
-    info.log_append_time_ms = log_append_time ? now_ms : -1;
-    info.log_start_offset = st.log_start_offset;
-    info.record_count = static_cast<int32_t>(record_total);
-    info.batch_count = static_cast<int32_t>(headers.size());
   }
+  if (failed_handler) failed_handler(failure.message);
+  if (failure.code != ErrorCode::none) return fail(failure);
+  if (rolled && roll_handler) roll_handler();
   if (flush_now)
     if (auto r = flush(); !r) return fail(r.error());
   return info;
@@ -477,6 +538,7 @@ Result<ReadResult> PartitionLog::read(int64_t offset, int32_t max_bytes, int64_t
   ReadResult out;
   std::shared_ptr<Segment> segs[2];
   int64_t sizes[2] = {0, 0};
+  int64_t unverified[2] = {0, 0};  // Segment::unverified_bytes
   int64_t start_position = 0;
   LogConfig config;
   {
@@ -494,10 +556,12 @@ Result<ReadResult> PartitionLog::read(int64_t offset, int32_t max_bytes, int64_t
     size_t i = st.segment_index_for(offset);
     segs[0] = st.segments[i];
     sizes[0] = segs[0]->size;
+    unverified[0] = segs[0]->unverified_bytes;
     start_position = segs[0]->position_for_offset(offset);
     if (i + 1 < st.segments.size()) {
       segs[1] = st.segments[i + 1];
       sizes[1] = segs[1]->size;
+      unverified[1] = segs[1]->unverified_bytes;
     }
     config = st.config;
   }
@@ -519,6 +583,7 @@ Result<ReadResult> PartitionLog::read(int64_t offset, int32_t max_bytes, int64_t
     size_t end = 0;
     while (buf.size() - end >= protocol::kBatchHeaderSize) {
       auto h = protocol::parse_batch_header(ByteView(buf).subspan(end));
+      if (!h && end > 0) break;  // serve the whole batches before a damaged header
       if (!h) return fail(ErrorCode::corrupt_message, fmt::format("{}: {}", seg.log_path, h.error().message));
       if (h->last_offset() >= max_offset) break;
       size_t batch_size = static_cast<size_t>(h->size_in_bytes());
@@ -533,6 +598,28 @@ Result<ReadResult> PartitionLog::read(int64_t offset, int32_t max_bytes, int64_t
         break;
       }
       end += batch_size;
+    }
+    if (start < unverified[k]) {
+      // Batches trusted at open (below the recovery point, or after a clean shutdown) were not
+      // CRC-checked by recovery: check them now, so a batch damaged on disk is never served.
+      size_t pos = 0;
+      size_t cut = end;
+      while (pos < end && start + static_cast<int64_t>(pos) < unverified[k]) {
+        auto h = protocol::parse_batch_header(ByteView(buf).subspan(pos));
+        size_t batch_size = h ? static_cast<size_t>(h->size_in_bytes()) : 0;
+        if (!h || pos + batch_size > end || !protocol::batch_crc_valid(ByteView(buf).subspan(pos, batch_size))) {
+          log::error(kComponent, "{}: batch at position {} fails its CRC check; not served",
+                     seg.log_path, start + static_cast<int64_t>(pos));
+          if (pos == 0)
+            return fail(ErrorCode::corrupt_message,
+                        fmt::format("{}: batch at position {} fails its CRC check (damaged on disk)", seg.log_path,
+                                    start));
+          cut = pos;
+          break;
+        }
+        pos += batch_size;
+      }
+      end = cut;
     }
     buf.resize(end);
     out.records = std::move(buf);
@@ -695,24 +782,56 @@ Result<void> PartitionLog::flush() {
     if (!result) break;
   }
   if (result && dir_dirty) result = io::fsync_directory(state_->dir);
+  std::function<void(const std::string&)> failed_handler;
+  {
+    std::lock_guard lock(state_->mutex);
+    auto& st = *state_;
+    if (!result) {
+      // A failed fsync is never retried: the kernel may already have dropped the dirty pages
+      // it could not write, so a later fsync could succeed without the data. The log goes
+      // offline and nothing it holds above the recovery point is acknowledged from now on.
+      for (auto& s : dirty) s->dirty = true;
+      st.dir_dirty = st.dir_dirty || dir_dirty;
+      st.unflushed_messages += messages;
+      if (first_ms >= 0 && (st.first_unflushed_ms < 0 || first_ms < st.first_unflushed_ms))
+        st.first_unflushed_ms = first_ms;
+      failed_handler = st.go_offline_locked(result.error().message);
+    } else {
+      st.recovery_point = std::max(st.recovery_point, std::min(target, st.log_end_offset));
+    }
+  }
+  if (failed_handler) failed_handler(result.error().message);
+  return result;
+}
+
+bool PartitionLog::offline() const {
+  std::lock_guard lock(state_->mutex);
+  return state_->offline;
+}
+
+void PartitionLog::mark_offline(const std::string& reason) {
   std::lock_guard lock(state_->mutex);
   auto& st = *state_;
-  if (!result) {
-    for (auto& s : dirty) s->dirty = true;
-    st.dir_dirty = st.dir_dirty || dir_dirty;
-    st.unflushed_messages += messages;
-    if (first_ms >= 0 && (st.first_unflushed_ms < 0 || first_ms < st.first_unflushed_ms)) st.first_unflushed_ms = first_ms;
-    return result;
-  }
-  st.recovery_point = std::max(st.recovery_point, std::min(target, st.log_end_offset));
-  return {};
+  if (st.offline) return;
+  st.offline = true;
+  st.offline_reason = reason;
+}
+
+void PartitionLog::set_io_failure_handler(std::function<void(const std::string&)> handler) {
+  std::lock_guard lock(state_->mutex);
+  state_->io_failure_handler = std::move(handler);
+}
+
+void PartitionLog::set_roll_handler(std::function<void()> handler) {
+  std::lock_guard lock(state_->mutex);
+  state_->roll_handler = std::move(handler);
 }
 
 Result<void> PartitionLog::maybe_flush(int64_t now_ms) {
   {
     std::lock_guard lock(state_->mutex);
     auto& st = *state_;
-    if (st.closed || st.unflushed_messages == 0) return {};
+    if (st.closed || st.offline || st.unflushed_messages == 0) return {};
     bool due = st.unflushed_messages >= st.config.flush_messages ||
                (st.first_unflushed_ms >= 0 && now_ms - st.first_unflushed_ms >= st.config.flush_ms);
     if (!due) return {};
@@ -851,6 +970,16 @@ Result<void> PartitionLog::truncate_to(int64_t offset) {
 
 Result<void> PartitionLog::close() {
   if (state_->closed) return {};
+  {
+    // An offline log writes nothing more: its files are released as they are.
+    std::lock_guard lock(state_->mutex);
+    auto& st = *state_;
+    if (st.offline) {
+      st.closed = true;
+      st.segments.clear();
+      return fail(ErrorCode::kafka_storage_error, fmt::format("log {} is offline: {}", st.dir, st.offline_reason));
+    }
+  }
   Result<void> flushed = flush();
   std::lock_guard flush_lock(state_->flush_mutex);
   std::lock_guard lock(state_->mutex);

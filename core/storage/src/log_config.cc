@@ -34,6 +34,8 @@ ConfigSchema build_topic_schema() {
   s.add(make_key("retention.ms", ConfigType::integer, std::to_string(7 * kDay), "Delete closed segments whose newest record is older than this (-1 = forever)", -1, INT64_MAX, true));
   s.add(make_key("retention.bytes", ConfigType::integer, "-1", "Delete the oldest segments while the partition stays above this size (-1 = unlimited)", -1, INT64_MAX, true));
   s.add(make_key("cleanup.policy", ConfigType::list, "delete", "delete and/or compact (not acted on yet)", INT64_MIN, INT64_MAX, true));
+  // Durable mode (conveyor's own key; Kafka has none): see LogConfig::fsync_before_ack.
+  s.add(make_key("conveyor.fsync.before.ack", ConfigType::boolean, "false", "conveyor's own: answer acks=1/all produces only after the batches are fsync'd (group commit)", INT64_MIN, INT64_MAX, true));
   for (const char* k : {"compression.type", "min.insync.replicas", "unclean.leader.election.enable",
                         "min.cleanable.dirty.ratio", "min.compaction.lag.ms", "max.compaction.lag.ms",
                         "delete.retention.ms", "file.delete.delay.ms", "segment.jitter.ms",
@@ -64,6 +66,7 @@ constexpr BrokerKey kBrokerKeys[] = {
     {"log.retention.ms", "retention.ms"},
     {"log.retention.bytes", "retention.bytes"},
     {"log.cleanup.policy", "cleanup.policy"},
+    {"conveyor.log.fsync.before.ack", "conveyor.fsync.before.ack"},  // durable mode
 };
 
 ConfigSchema build_broker_schema() {
@@ -154,6 +157,9 @@ Result<LogConfig> make_log_config(const Properties& broker, const Properties& to
   auto pre = merged.get_bool(topic_schema, "preallocate");
   if (!pre) return fail(pre.error());
   c.preallocate = *pre;
+  auto durable = merged.get_bool(topic_schema, "conveyor.fsync.before.ack");
+  if (!durable) return fail(durable.error());
+  c.fsync_before_ack = *durable;
   auto policy = merged.get_list(topic_schema, "cleanup.policy");
   if (!policy) return fail(policy.error());
   c.cleanup_policy.clear();

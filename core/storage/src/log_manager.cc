@@ -178,10 +178,82 @@ Result<std::vector<CheckpointEntry>> parse_offset_checkpoint(std::string_view te
 // LogManager
 
 LogManager::LogManager(std::vector<std::string> log_dirs, Properties broker_properties)
-    : log_dirs_(std::move(log_dirs)), broker_properties_(std::move(broker_properties)) {}
+    : log_dirs_(std::move(log_dirs)), broker_properties_(std::move(broker_properties)) {
+  relay_->owner = this;
+  for (const auto& d : log_dirs_) flushers_[d] = std::make_unique<GroupCommitFlusher>(d);
+}
 
 LogManager::~LogManager() {
   if (auto r = close(); !r) log::error(kComponent, "log manager close failed: {}", r.error().message);
+  std::lock_guard lock(relay_->mutex);
+  relay_->owner = nullptr;
+}
+
+void LogManager::attach(const std::string& log_dir, const std::shared_ptr<PartitionLog>& log) {
+  std::weak_ptr<PartitionLog> weak = log;
+  log->set_io_failure_handler([relay = relay_, log_dir](const std::string& reason) {
+    std::lock_guard lock(relay->mutex);
+    if (relay->owner) relay->owner->mark_log_dir_offline(log_dir, reason);
+  });
+  // Kafka flushes the segments before a new one in the background at each roll, so the
+  // recovery point follows the rolls and a crash rescans at most the active segment.
+  log->set_roll_handler([relay = relay_, log_dir, weak] {
+    auto l = weak.lock();
+    if (!l) return;
+    std::lock_guard lock(relay->mutex);
+    if (!relay->owner) return;
+    if (auto it = relay->owner->flushers_.find(log_dir); it != relay->owner->flushers_.end())
+      it->second->request(std::move(l), 0, nullptr);
+  });
+}
+
+void LogManager::commit_async(const std::shared_ptr<PartitionLog>& log, int64_t offset,
+                              GroupCommitFlusher::Done done) {
+  std::string dir = log_dir_of(log->topic(), log->partition());
+  auto it = flushers_.find(dir);
+  if (dir.empty() || it == flushers_.end()) {
+    if (done)
+      done(fail(ErrorCode::kafka_storage_error,
+                fmt::format("{}-{} is not hosted here", log->topic(), log->partition())));
+    return;
+  }
+  it->second->request(log, offset, std::move(done));
+}
+
+int64_t LogManager::group_commit_rounds(const std::string& log_dir) const {
+  auto it = flushers_.find(log_dir);
+  return it == flushers_.end() ? -1 : it->second->rounds();
+}
+
+void LogManager::mark_log_dir_offline(const std::string& log_dir, const std::string& reason) {
+  std::vector<std::shared_ptr<PartitionLog>> logs;
+  {
+    std::lock_guard lock(mutex_);
+    if (!offline_dirs_.insert(log_dir).second) return;
+    for (const auto& [k, e] : partitions_)
+      if (e.log_dir == log_dir) logs.push_back(e.log);
+  }
+  log::error(kComponent,
+             "log dir {} is offline after an I/O failure ({}); its {} partition(s) answer KAFKA_STORAGE_ERROR "
+             "until the broker restarts",
+             log_dir, reason, logs.size());
+  for (auto& l : logs) l->mark_offline(fmt::format("log dir {} is offline: {}", log_dir, reason));
+}
+
+bool LogManager::log_dir_online(const std::string& log_dir) const {
+  std::lock_guard lock(mutex_);
+  return !offline_dirs_.count(log_dir);
+}
+
+std::vector<std::string> LogManager::offline_log_dirs() const {
+  std::lock_guard lock(mutex_);
+  return {offline_dirs_.begin(), offline_dirs_.end()};
+}
+
+std::string LogManager::log_dir_of(const std::string& topic, int32_t partition) const {
+  std::lock_guard lock(mutex_);
+  auto it = partitions_.find({topic, partition});
+  return it == partitions_.end() ? std::string() : it->second.log_dir;
 }
 
 Result<std::unique_ptr<LogManager>> LogManager::open(std::vector<std::string> log_dirs, Properties broker_properties) {
@@ -264,6 +336,7 @@ Result<std::unique_ptr<LogManager>> LogManager::open(std::vector<std::string> lo
       auto log = PartitionLog::open(path, tp->topic, tp->partition, *config, options);
       if (!log) return fail(log.error());
       entry.log = std::shared_ptr<PartitionLog>(std::move(*log));
+      m->attach(dir, entry.log);
       m->partitions_[key] = std::move(entry);
     }
     if (clean || io::path_exists(marker)) {
@@ -294,11 +367,15 @@ Result<std::shared_ptr<PartitionLog>> LogManager::create_partition(const std::st
   }
   // The log dir with the fewest partitions.
   std::map<std::string, size_t> counts;
-  for (const auto& d : log_dirs_) counts[d] = 0;
-  for (const auto& [k, e] : partitions_) counts[e.log_dir]++;
-  std::string log_dir = log_dirs_.front();
   for (const auto& d : log_dirs_)
-    if (counts[d] < counts[log_dir]) log_dir = d;
+    if (!offline_dirs_.count(d)) counts[d] = 0;  // only online dirs take new partitions
+  if (counts.empty())
+    return fail(ErrorCode::kafka_storage_error, fmt::format("cannot create {}-{}: every log dir is offline", topic, partition));
+  for (const auto& [k, e] : partitions_)
+    if (counts.count(e.log_dir)) counts[e.log_dir]++;
+  std::string log_dir = counts.begin()->first;
+  for (const auto& d : log_dirs_)
+    if (counts.count(d) && counts[d] < counts[log_dir]) log_dir = d;
   std::string path = io::join_path(log_dir, partition_dir_name(topic, partition));
   if (auto r = io::create_directories(path); !r) return fail(r.error());
   if (auto r = io::write_file_atomic(io::join_path(path, kPartitionMetadata), format_partition_metadata(topic_id)); !r)
@@ -315,6 +392,7 @@ Result<std::shared_ptr<PartitionLog>> LogManager::create_partition(const std::st
   entry.topic_id = topic_id;
   entry.overrides = config_overrides;
   entry.log = std::shared_ptr<PartitionLog>(std::move(*log));
+  attach(log_dir, entry.log);
   auto out = entry.log;
   partitions_[key] = std::move(entry);
   log::info(kComponent, "created partition {}-{} in {}", topic, partition, log_dir);
@@ -452,13 +530,17 @@ Result<void> LogManager::checkpoint_recovery_points() {
   std::map<std::string, std::vector<CheckpointEntry>> per_dir;
   {
     std::lock_guard lock(mutex_);
-    for (const auto& d : log_dirs_) per_dir[d];
+    for (const auto& d : log_dirs_)
+      if (!offline_dirs_.count(d)) per_dir[d];
     for (const auto& [k, e] : partitions_)
-      per_dir[e.log_dir].push_back(CheckpointEntry{k.first, k.second, e.log->recovery_point()});
+      if (per_dir.count(e.log_dir))
+        per_dir[e.log_dir].push_back(CheckpointEntry{k.first, k.second, e.log->recovery_point()});
   }
   for (const auto& [dir, entries] : per_dir)
-    if (auto r = io::write_file_atomic(io::join_path(dir, kRecoveryCheckpoint), format_offset_checkpoint(entries)); !r)
+    if (auto r = io::write_file_atomic(io::join_path(dir, kRecoveryCheckpoint), format_offset_checkpoint(entries)); !r) {
+      if (!io::is_no_space_error(r.error())) mark_log_dir_offline(dir, r.error().message);
       return r;
+    }
   std::lock_guard lock(mutex_);
   for (const auto& [dir, entries] : per_dir)
     for (const auto& e : entries) checkpointed_[{e.topic, e.partition}] = e.offset;
@@ -469,10 +551,11 @@ Result<void> LogManager::checkpoint_log_start_offsets() {
   std::map<std::string, std::vector<CheckpointEntry>> per_dir;
   {
     std::lock_guard lock(mutex_);
-    for (const auto& d : log_dirs_) per_dir[d];
+    for (const auto& d : log_dirs_)
+      if (!offline_dirs_.count(d)) per_dir[d];
     for (const auto& [k, e] : partitions_) {
       int64_t start = e.log->log_start_offset();
-      if (start > 0) per_dir[e.log_dir].push_back(CheckpointEntry{k.first, k.second, start});
+      if (start > 0 && per_dir.count(e.log_dir)) per_dir[e.log_dir].push_back(CheckpointEntry{k.first, k.second, start});
     }
   }
   std::lock_guard write_lock(log_start_checkpoint_mutex_);  // one writer per file at a time
@@ -487,7 +570,8 @@ Result<LogManager::RetentionTotals> LogManager::apply_retention_all(int64_t now_
   {
     std::lock_guard lock(mutex_);
     if (closed_) return RetentionTotals{};
-    for (const auto& [k, e] : partitions_) logs.push_back(e.log);
+    for (const auto& [k, e] : partitions_)
+      if (!offline_dirs_.count(e.log_dir)) logs.push_back(e.log);
   }
   RetentionTotals totals;
   Result<void> result;
@@ -535,26 +619,39 @@ Result<void> LogManager::close() {
     closed_ = true;
     partitions = partitions_;
   }
+  // Durable acks still queued are answered with kafka_storage_error (their connections are
+  // gone by now on a broker stop); the logs' close below flushes everything anyway.
+  for (auto& [d, f] : flushers_) f->stop();
   Result<void> result;
+  std::set<std::string> failed;  // dirs that get no clean-shutdown marker
   for (auto& [k, e] : partitions)
-    if (auto r = e.log->close(); !r && result) result = r;
-  if (auto r = checkpoint_log_start_offsets(); !r && result) result = r;
-  // Recovery points after the final flush (a closed log keeps its last values).
+    if (auto r = e.log->close(); !r) {
+      failed.insert(e.log_dir);
+      if (result) result = r;
+    }
+  bool starts_ok = true;
+  if (auto r = checkpoint_log_start_offsets(); !r) {
+    starts_ok = false;
+    if (result) result = r;
+  }
+  for (const auto& d : offline_log_dirs()) failed.insert(d);
+  // Recovery points after the final flush (a closed log keeps its last values); nothing is
+  // written to an offline dir.
   std::map<std::string, std::vector<CheckpointEntry>> per_dir;
-  for (const auto& d : log_dirs_) per_dir[d];
+  for (const auto& d : log_dirs_)
+    if (!failed.count(d)) per_dir[d];
   for (const auto& [k, e] : partitions)
-    per_dir[e.log_dir].push_back(CheckpointEntry{k.first, k.second, e.log->recovery_point()});
+    if (per_dir.count(e.log_dir)) per_dir[e.log_dir].push_back(CheckpointEntry{k.first, k.second, e.log->recovery_point()});
   for (const auto& [dir, entries] : per_dir)
-    if (auto r = io::write_file_atomic(io::join_path(dir, kRecoveryCheckpoint), format_offset_checkpoint(entries));
-        !r && result)
-      result = r;
-  if (result) {
-    // Only a fully clean close earns the marker.
+    if (auto r = io::write_file_atomic(io::join_path(dir, kRecoveryCheckpoint), format_offset_checkpoint(entries)); !r) {
+      failed.insert(dir);
+      if (result) result = r;
+    }
+  if (starts_ok) {
+    // Only a dir whose every log closed cleanly earns the marker.
     for (const auto& dir : log_dirs_) {
-      if (auto r = io::write_file_atomic(io::join_path(dir, kCleanShutdown), ""); !r) {
-        result = r;
-        break;
-      }
+      if (failed.count(dir)) continue;
+      if (auto r = io::write_file_atomic(io::join_path(dir, kCleanShutdown), ""); !r && result) result = r;
     }
   }
   return result;

@@ -204,6 +204,10 @@ Result<bool> Segment::load_trusted(const LogConfig& config) {
     int64_t indexed_max = time_entries.empty() ? -1 : time_entries.back().timestamp;
     if (indexed_max < last->header.max_timestamp) return false;
   }
+  if (auto m = time_entries_match(reader, time_entries.size()); !m || !*m) {
+    if (!m) return fail(m.error());
+    return false;
+  }
   // The batches after the last index entry: find the end, the next offset, the max timestamp.
   int64_t position = offset_entries.empty() ? 0 : offset_entries.back().position;
   next_offset = base_offset;
@@ -233,6 +237,177 @@ Result<bool> Segment::load_trusted(const LogConfig& config) {
   if (!time_entries.empty() && base_offset + time_entries.back().relative_offset >= next_offset)
     return false;
   return true;
+}
+
+Result<bool> Segment::time_entries_match(BatchReader& reader, size_t count) {
+  constexpr size_t kSample = 64;
+  size_t step = std::max<size_t>(1, count / kSample);
+  for (size_t i = 0; i < count; i += step) {
+    size_t k = (i + step >= count) ? count - 1 : i;
+    const auto& e = time_entries[k];
+    int64_t offset = base_offset + e.relative_offset;
+    int64_t position = position_for_offset(offset);
+    bool matched = false;
+    while (true) {
+      auto next = reader.header_at(position);
+      if (!next) return fail(next.error());
+      if (next->status != BatchReader::Status::ok) return false;
+      const auto& h = next->header;
+      if (h.last_offset() >= offset) {
+        matched = h.base_offset <= offset && h.max_timestamp == e.timestamp;
+        break;
+      }
+      position += h.size_in_bytes();
+    }
+    if (!matched) return false;
+    if (k == count - 1) break;
+  }
+  return true;
+}
+
+Result<std::optional<Segment::RecoveryResult>> Segment::recover_tail(const LogConfig& config,
+                                                                    int64_t recovery_point,
+                                                                    int64_t expected_first_offset) {
+  using Out = std::optional<RecoveryResult>;
+  auto file_size = log.size();
+  if (!file_size) return fail(file_size.error());
+  size = *file_size;
+  auto ok = read_indexes();
+  if (!ok) return fail(ok.error());
+  if (!*ok) return Out{};
+  for (size_t i = 0; i < offset_entries.size(); ++i) {
+    const auto& e = offset_entries[i];
+    if (e.relative_offset < 0 || e.position < 0 || e.position >= size) return Out{};
+    if (i > 0 && (e.relative_offset <= offset_entries[i - 1].relative_offset ||
+                  e.position <= offset_entries[i - 1].position))
+      return Out{};
+  }
+  for (size_t i = 0; i < time_entries.size(); ++i) {
+    const auto& e = time_entries[i];
+    if (e.relative_offset < 0) return Out{};
+    if (i > 0 && (e.timestamp <= time_entries[i - 1].timestamp ||
+                  e.relative_offset < time_entries[i - 1].relative_offset))
+      return Out{};
+  }
+  // The last index entry of a batch wholly below the recovery point.
+  size_t kept_offsets = 0;
+  while (kept_offsets < offset_entries.size() &&
+         base_offset + offset_entries[kept_offsets].relative_offset < recovery_point)
+    ++kept_offsets;
+  BatchReader reader(log, size, 1 << 20, static_cast<size_t>(config.max_batch_read_bytes));
+  // A sample of the kept entries (every one for up to 64) against the batch headers, as
+  // load_trusted() does; the last kept entry is checked below.
+  {
+    constexpr size_t kSample = 64;
+    size_t step = std::max<size_t>(1, kept_offsets / kSample);
+    for (size_t i = 0; i + 1 < kept_offsets; i += step) {
+      const auto& e = offset_entries[i];
+      auto h = reader.header_at(e.position);
+      if (!h) return fail(h.error());
+      if (h->status != BatchReader::Status::ok || h->header.last_offset() != base_offset + e.relative_offset)
+        return Out{};
+    }
+  }
+  bool compacted = config_compacted(config);
+  int64_t position = 0;
+  int64_t expected = std::max(expected_first_offset, base_offset);
+  size_t kept_times = 0;
+  max_timestamp = -1;
+  offset_of_max_timestamp = -1;
+  bytes_since_index_entry = 0;
+  next_offset = base_offset;
+  if (kept_offsets > 0) {
+    const auto& e = offset_entries[kept_offsets - 1];
+    auto h = reader.header_at(e.position);
+    if (!h) return fail(h.error());
+    if (h->status != BatchReader::Status::ok || h->header.last_offset() != base_offset + e.relative_offset)
+      return Out{};
+    while (kept_times < time_entries.size() && time_entries[kept_times].relative_offset <= e.relative_offset)
+      ++kept_times;
+    if (kept_times > 0) {
+      max_timestamp = time_entries[kept_times - 1].timestamp;
+      offset_of_max_timestamp = base_offset + time_entries[kept_times - 1].relative_offset;
+    }
+    // The time index holds the running max at every offset index entry.
+    if (max_timestamp < h->header.max_timestamp) return Out{};
+    position = e.position + h->header.size_in_bytes();
+    next_offset = h->header.last_offset() + 1;
+    expected = next_offset;
+    bytes_since_index_entry = h->header.size_in_bytes();
+  }
+  offset_entries.resize(kept_offsets);
+  time_entries.resize(kept_times);
+  if (auto m = time_entries_match(reader, kept_times); !m || !*m) {
+    if (!m) return fail(m.error());
+    return Out{};
+  }
+  // The batches between that entry and the recovery point (at most about
+  // index.interval.bytes): their headers feed the indexes, so they are CRC-checked too.
+  while (true) {
+    auto next = reader.header_at(position);
+    if (!next) return fail(next.error());
+    if (next->status == BatchReader::Status::end) break;
+    if (next->status != BatchReader::Status::ok) return Out{};  // flushed bytes are damaged
+    const auto& h = next->header;
+    auto bytes = reader.bytes_at(position, static_cast<size_t>(h.size_in_bytes()));
+    if (!bytes) return fail(bytes.error());
+    if (!protocol::batch_crc_valid(*bytes)) return Out{};
+    if (h.last_offset() >= recovery_point) break;
+    if (compacted ? h.base_offset < expected : h.base_offset != expected) return Out{};
+    if (h.last_offset() - base_offset > INT32_MAX || position > INT32_MAX) return Out{};
+    index_batch(h, position, config, &offset_entries, &time_entries);
+    expected = h.last_offset() + 1;
+    next_offset = expected;
+    position += h.size_in_bytes();
+  }
+  unverified_bytes = position;
+  // The unflushed tail: full validation, as recover().
+  RecoveryResult out;
+  while (true) {
+    auto next = reader.header_at(position);
+    if (!next) return fail(next.error());
+    if (next->status == BatchReader::Status::end) break;
+    if (next->status != BatchReader::Status::ok) {
+      out.why = next->why;
+      break;
+    }
+    const auto& h = next->header;
+    auto bytes = reader.bytes_at(position, static_cast<size_t>(h.size_in_bytes()));
+    if (!bytes) return fail(bytes.error());
+    if (!protocol::batch_crc_valid(*bytes)) {
+      out.why = fmt::format("CRC mismatch in batch at position {}", position);
+      break;
+    }
+    if (h.last_offset_delta < 0 || h.record_count < 0 ||
+        h.record_count > static_cast<int64_t>(h.last_offset_delta) + 1) {
+      out.why = fmt::format("bad record count/last offset delta at position {}", position);
+      break;
+    }
+    if (compacted ? h.base_offset < expected : h.base_offset != expected) {
+      out.why = fmt::format("batch at position {} has base offset {}, expected {}", position, h.base_offset, expected);
+      break;
+    }
+    if (h.last_offset() - base_offset > INT32_MAX || position > INT32_MAX) {
+      out.why = fmt::format("batch at position {} does not fit the segment's index", position);
+      break;
+    }
+    index_batch(h, position, config, &offset_entries, &time_entries);
+    expected = h.last_offset() + 1;
+    next_offset = expected;
+    position += h.size_in_bytes();
+  }
+  out.valid_bytes = position;
+  out.truncated_bytes = *file_size - position;
+  size = position;
+  if (out.truncated_bytes > 0)
+    if (auto r = log.truncate(position); !r) return fail(r.error());
+  preallocated = false;
+  // Keep the trusted index entries on disk; rewrite only what follows them.
+  if (auto r = index.truncate(static_cast<int64_t>(kept_offsets) * kOffsetIndexEntrySize); !r) return fail(r.error());
+  if (auto r = time_index.truncate(static_cast<int64_t>(kept_times) * kTimeIndexEntrySize); !r) return fail(r.error());
+  if (auto r = append_index_entries(kept_offsets, kept_times); !r) return fail(r.error());
+  dirty = true;
+  return Out{out};
 }
 
 void Segment::index_batch(const protocol::RecordBatchHeader& h, int64_t position,
@@ -288,7 +463,13 @@ Result<void> Segment::write_indexes() {
 Result<void> Segment::append(ByteView data, const std::vector<protocol::RecordBatchHeader>& headers,
                              const LogConfig& config) {
   if (auto r = log.pwrite(data, size); !r) {
-    (void)log.truncate(size);  // best effort: never leave a partial batch behind a live segment
+    // Never leave a partial batch behind a live segment. If even that fails the file may hold
+    // a torn tail: the caller takes the log dir offline (recovery truncates it on the next open).
+    if (auto t = log.truncate(size); !t) {
+      needs_recovery = true;
+      return fail(ErrorCode::kafka_storage_error,
+                  fmt::format("{}; truncating back to {} failed too: {}", r.error().message, size, t.error().message));
+    }
     return r;
   }
   size_t first_offset_entry = offset_entries.size();

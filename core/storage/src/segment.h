@@ -89,6 +89,17 @@ class Segment {
   template <class F>
   Result<RecoveryResult> recover(const LogConfig& config, int64_t expected_first_offset, F&& on_batch);
 
+  // Recovery bounded by the unflushed tail (durability): the batches wholly below
+  // `recovery_point` were fsync'd before the crash and are trusted; the in-memory indexes for
+  // them come from the index files (the entries below the recovery point, sanity-checked, the
+  // last one against its batch header), and only the batches from the first one holding an
+  // offset >= recovery_point are rescanned exactly as recover() does (CRC, record count,
+  // offsets), truncating at the first torn or corrupt one. nullopt when the trusted part does
+  // not check out (index missing or broken, the file shorter than the indexed data): the
+  // caller then runs the full recover(). Sets unverified_bytes to the start of the rescan.
+  Result<std::optional<RecoveryResult>> recover_tail(const LogConfig& config, int64_t recovery_point,
+                                                     int64_t expected_first_offset);
+
   // Appends whole, already validated batches (`headers` describe `data` in order) at the end.
   Result<void> append(ByteView data, const std::vector<protocol::RecordBatchHeader>& headers,
                       const LogConfig& config);
@@ -126,6 +137,12 @@ class Segment {
   int64_t max_time_entries = 0;
   bool preallocated = false;
   bool dirty = false;  // appended since the last flush
+  // Batches starting below this position were not CRC-checked since the log was opened
+  // (trusted as flushed by a recovery point or a clean shutdown); read() checks their CRC
+  // before serving them. 0 for segments scanned or written by this process.
+  int64_t unverified_bytes = 0;
+  // A failed append could not truncate the file back: it may hold a torn tail.
+  bool needs_recovery = false;
   // segment.ms: the max timestamp of the segment's first batch (Kafka's rollingBasedTimestamp);
   // -1 with rolling_timestamp_known = false until read lazily from the first batch header.
   int64_t rolling_timestamp = -1;
@@ -141,6 +158,9 @@ class Segment {
                    std::vector<TimeIndexEntry>* new_time_entries);
   Result<void> append_index_entries(size_t first_offset_entry, size_t first_time_entry);
   Result<bool> read_indexes();
+  // Durability: whether a sample of the time index entries (every one for up to 64, and the
+  // last) names the max timestamp of the batch holding its offset. Needs offset_entries.
+  Result<bool> time_entries_match(BatchReader& reader, size_t count);
 };
 
 // Big-endian helpers.

@@ -70,6 +70,14 @@ class FetchOperation final : public DelayedOperation, public std::enable_shared_
           any_error = true;
           continue;
         }
+        if (log->offline()) {  // its log dir failed (KIP-112)
+          pd.error_code = static_cast<int16_t>(ErrorCode::kafka_storage_error);
+          pd.high_watermark = -1;
+          pd.last_stable_offset = -1;
+          pd.log_start_offset = -1;
+          any_error = true;
+          continue;
+        }
         int64_t hw = log->high_watermark();
         pd.high_watermark = hw;
         pd.last_stable_offset = hw;  // no transactions yet: LSO = HW

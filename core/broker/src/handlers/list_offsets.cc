@@ -73,6 +73,10 @@ void handle_list_offsets(RequestContext ctx, protocol::Reader& body) {
         pr.error_code = static_cast<int16_t>(ErrorCode::unknown_topic_or_partition);
         continue;
       }
+      if (log->offline()) {  // its log dir failed (KIP-112)
+        pr.error_code = static_cast<int16_t>(ErrorCode::kafka_storage_error);
+        continue;
+      }
       storage::TimestampOffset found;  // offset -1 = none
       if (p.timestamp == kLatest) {
         found.offset = log->high_watermark();

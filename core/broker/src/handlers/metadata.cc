@@ -26,6 +26,11 @@ void fill_topic(const BrokerState& b, const storage::TopicInfo& info, TopicRespo
     out.leader_epoch = 0;
     out.replica_nodes = {b.config.node_id};
     out.isr_nodes = {b.config.node_id};
+    if (p.log && p.log->offline()) {
+      // Its log dir failed (KIP-112): the only replica is offline (v5+ lists it).
+      out.error_code = static_cast<int16_t>(ErrorCode::kafka_storage_error);
+      out.offline_replicas = {b.config.node_id};
+    }
   }
 }
 }  // namespace

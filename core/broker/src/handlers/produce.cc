@@ -5,7 +5,13 @@
 // Per-partition validation errors come from storage's append (CORRUPT_MESSAGE, INVALID_RECORD,
 // MESSAGE_TOO_LARGE, OUT_OF_ORDER_SEQUENCE_NUMBER, ...); zstd batches need v7+ (KIP-110).
 // Internal topics (__consumer_offsets) refuse client appends with INVALID_TOPIC_EXCEPTION.
+// Durable mode (conveyor.fsync.before.ack, conveyor's own): the answer to acks=1/-1 waits until
+// every such partition's appended batches are fsync'd by its log dir's group-commit flusher; a
+// failed fsync answers KAFKA_STORAGE_ERROR for that partition. A partition in an offline log
+// dir answers KAFKA_STORAGE_ERROR (KIP-112); so does a full disk (retriable: clients retry).
 #include <fmt/format.h>
+
+#include <mutex>
 
 #include "conveyor/base/log.h"
 #include "conveyor/protocol/messages.h"
@@ -26,6 +32,14 @@ void set_error(PartitionResponse& p, ErrorCode code, std::string message = {}) {
 }
 
 // Checks what storage's append does not know about: the request version's codec rules.
+// The response of a durable-mode produce, completed by the flusher threads.
+struct PendingAcks {
+  RequestContext ctx;
+  Response response;
+  std::mutex mutex;
+  size_t pending = 0;
+};
+
 Result<void> check_batches_for_version(ByteView records, int16_t version) {
   auto batches = protocol::split_batches(records);
   if (!batches) return fail(batches.error());
@@ -46,6 +60,12 @@ void handle_produce(RequestContext ctx, protocol::Reader& body) {
   const bool acks_valid = request.acks == 0 || request.acks == 1 || request.acks == -1;
 
   Response response;
+  struct Durable {
+    size_t topic_index, partition_index;
+    std::shared_ptr<storage::PartitionLog> log;
+    int64_t offset;
+  };
+  std::vector<Durable> durable;  // partitions whose answer waits for an fsync
   for (auto& topic : request.topic_data) {
     auto& tr = response.responses.emplace_back();
     tr.name = topic.name;
@@ -115,10 +135,29 @@ void handle_produce(RequestContext ctx, protocol::Reader& body) {
       pr.log_append_time_ms = appended->log_append_time_ms;
       pr.log_start_offset = appended->log_start_offset;
       if (!appended->duplicate) b.purgatory->notify(topic.name, pd.index);
+      if (request.acks != 0 && log->config().fsync_before_ack)
+        durable.push_back({response.responses.size() - 1, tr.partition_responses.size() - 1, log,
+                           appended->last_offset + 1});
     }
   }
   if (request.acks == 0) return ctx.finish();
-  ctx.respond(response);
+  if (durable.empty()) return ctx.respond(response);
+  auto state = std::make_shared<PendingAcks>();
+  state->ctx = std::move(ctx);
+  state->response = std::move(response);
+  state->pending = durable.size();
+  for (auto& d : durable) {
+    b.logs->commit_async(d.log, d.offset, [state, t = d.topic_index, p = d.partition_index](Result<void> r) {
+      std::lock_guard lock(state->mutex);
+      if (!r) {
+        auto& pr = state->response.responses[t].partition_responses[p];
+        log::error("broker", "durable produce to {}-{} not acknowledged: {}", state->response.responses[t].name,
+                   pr.index, r.error().message);
+        set_error(pr, ErrorCode::kafka_storage_error, r.error().message);
+      }
+      if (--state->pending == 0) state->ctx.respond(state->response);
+    });
+  }
 }
 
 }  // namespace conveyor::broker

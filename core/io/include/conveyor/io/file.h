@@ -91,6 +91,10 @@ Result<std::string> read_file(const std::string& path, size_t max_bytes);
 // directory. A crash leaves either the old or the new content at `path` (and maybe a .tmp).
 Result<void> write_file_atomic(const std::string& path, std::string_view content);
 
+// Whether `error` (from a call above) is the file system being full: ENOSPC or EDQUOT. The
+// errno text is part of every message ("... No space left on device").
+bool is_no_space_error(const Error& error);
+
 // The directory part of `path` ("." if none) and the last component.
 std::string parent_path(const std::string& path);
 std::string join_path(const std::string& dir, const std::string& name);

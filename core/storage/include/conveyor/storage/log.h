@@ -15,6 +15,7 @@
 // only to find file positions and then pread outside it, so reads run concurrently with an
 // append. fsync runs outside the mutex (a second flush waits for the first).
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -140,6 +141,21 @@ class PartitionLog {
   // flush() if the oldest unflushed append is at least flush.ms old (the broker calls it from
   // a timer) or flush.messages is reached.
   Result<void> maybe_flush(int64_t now_ms);
+
+  // Log dir failure (KIP-112). A failed fsync, or a failed write that may have left a torn file
+  // (anything but ENOSPC/EDQUOT with the file truncated back), takes the log offline until the
+  // next open: every call then fails with kafka_storage_error and flush() never runs again, so
+  // nothing is acknowledged after a failed fsync. A full disk keeps the log online (the append
+  // fails with kafka_storage_error "no space left ..." and the next one tries again).
+  bool offline() const;
+  // Takes the log offline (the LogManager does it to every log of a failed dir). No I/O.
+  void mark_offline(const std::string& reason);
+  // Called (outside the log's mutex, on the failing thread) when this log goes offline by
+  // itself, with the error text; the LogManager takes the whole log dir offline.
+  void set_io_failure_handler(std::function<void(const std::string&)> handler);
+  // Called (outside the mutex) after an append rolled a new segment; the LogManager queues a
+  // background flush, so the recovery point follows the rolls as in Kafka.
+  void set_roll_handler(std::function<void()> handler);
 
   // Replaces the configuration (topic config change). Takes effect for the next append/roll.
   void update_config(const LogConfig& config);

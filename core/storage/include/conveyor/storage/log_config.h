@@ -46,6 +46,12 @@ struct LogConfig {
   // cleanup.policy [log.cleanup.policy]: "delete" and/or "compact"; placeholder (compaction is not implemented).
   std::string cleanup_policy = "delete";
 
+  // conveyor.fsync.before.ack [conveyor.log.fsync.before.ack] — conveyor's own key (Kafka has
+  // none): durable mode. Produce answers for acks=1/-1 wait until the appended batches are
+  // fsync'd; the log dir's group-commit flusher shares one fsync among every append that
+  // arrived while the previous one ran (LogManager::commit_async).
+  bool fsync_before_ack = false;
+
   // Conveyor limits (no Kafka name): upper bound of one read() in bytes, whatever the caller
   // asks (a read still returns one whole batch larger than this, KIP-74, up to
   // max_batch_read_bytes).

@@ -23,12 +23,14 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "conveyor/base/properties.h"
 #include "conveyor/base/result.h"
 #include "conveyor/protocol/codec.h"
+#include "conveyor/storage/group_commit.h"
 #include "conveyor/storage/log.h"
 #include "conveyor/storage/log_config.h"
 
@@ -110,6 +112,28 @@ class LogManager {
   // watermark. Errors: unknown_topic_or_partition, offset_out_of_range, kafka_storage_error.
   Result<int64_t> delete_records(const std::string& topic, int32_t partition, int64_t offset);
 
+  // ---- Durability: group commit and log dir failure (KIP-112) ----
+
+  // Durable mode (LogConfig::fsync_before_ack): calls `done` once `log` is fsync'd up to
+  // `offset` (last appended offset + 1), or with kafka_storage_error if the fsync failed, the
+  // log is not hosted here or the manager is closing. The log dir's GroupCommitFlusher thread
+  // runs the fsync and the callback; appends queued while an fsync runs share the next one.
+  void commit_async(const std::shared_ptr<PartitionLog>& log, int64_t offset, GroupCommitFlusher::Done done);
+  // fsync rounds of a log dir's flusher so far (tests, metrics); -1 for an unknown dir.
+  int64_t group_commit_rounds(const std::string& log_dir) const;
+
+  // Takes a log dir offline: every partition in it answers kafka_storage_error from now on
+  // (PartitionLog::mark_offline), no checkpoint or clean-shutdown marker is written there, and
+  // new partitions go to the other dirs. Called by a log of the dir when an fsync or a write
+  // fails (PartitionLog::set_io_failure_handler) and when a checkpoint write fails with
+  // anything but a full disk. Stays offline until the broker restarts. Logs an error naming
+  // the dir and the cause.
+  void mark_log_dir_offline(const std::string& log_dir, const std::string& reason);
+  bool log_dir_online(const std::string& log_dir) const;
+  std::vector<std::string> offline_log_dirs() const;
+  // The log dir holding a partition ("" if unknown).
+  std::string log_dir_of(const std::string& topic, int32_t partition) const;
+
   // Closes every log, writes the checkpoints and the clean-shutdown markers. Idempotent.
   Result<void> close();
 
@@ -123,6 +147,16 @@ class LogManager {
     std::shared_ptr<PartitionLog> log;
   };
   LogManager(std::vector<std::string> log_dirs, Properties broker_properties);
+  // Installs the failure and roll handlers of a log of `log_dir`.
+  void attach(const std::string& log_dir, const std::shared_ptr<PartitionLog>& log);
+  // Relays log callbacks to this manager while it exists (logs may outlive it).
+  struct Relay {
+    std::mutex mutex;
+    LogManager* owner = nullptr;
+  };
+  std::shared_ptr<Relay> relay_ = std::make_shared<Relay>();
+  std::map<std::string, std::unique_ptr<GroupCommitFlusher>> flushers_;  // per log dir, fixed after open
+  std::set<std::string> offline_dirs_;  // guarded by mutex_
 
   std::vector<std::string> log_dirs_;
   Properties broker_properties_;

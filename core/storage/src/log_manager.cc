@@ -405,6 +405,7 @@ Result<void> LogManager::alter_topic_config(const std::string& topic, const Prop
     std::string path = io::join_path(it->second.log->dir(), kTopicConfig);
     if (config_overrides.values().empty()) {
       if (auto r = io::remove_file(path); !r) return r;
+      if (auto r = io::fsync_directory(it->second.log->dir()); !r) return r;  // the removal survives a crash
     } else if (auto r = io::write_file_atomic(path, format_properties(config_overrides)); !r) {
       return r;
     }

@@ -943,6 +943,15 @@ Result<int32_t> config_node(const ConfigResource& r) {
   return id;
 }
 
+// A broker resource naming a node the cluster does not have: broker_not_available at once
+// (instead of waiting for a node that will not appear).
+Error unknown_broker(const protocol::MetadataResponse& md, int32_t node) {
+  if (node == NetworkClient::kAnyNode) return Error{ErrorCode::none, {}};
+  for (const auto& b : md.brokers)
+    if (b.node_id == node) return Error{ErrorCode::none, {}};
+  return Error{ErrorCode::broker_not_available, fmt::format("no broker with node id {} in the cluster", node)};
+}
+
 Error resource_error(int16_t code, const std::optional<std::string>& message, const std::string& what) {
   auto c = static_cast<ErrorCode>(code);
   if (c == ErrorCode::none) return Error{ErrorCode::none, {}};
@@ -983,8 +992,13 @@ Result<std::vector<ConfigResourceResult>> Admin::describe_configs(const std::vec
     by_node[*node].push_back(i);
   }
   if (resources.empty()) return out;
-  if (auto md = im.metadata_sync(std::vector<std::string>{}, deadline); !md) return fail(md.error());
+  auto md = im.metadata_sync(std::vector<std::string>{}, deadline);
+  if (!md) return fail(md.error());
   for (const auto& [node, idx] : by_node) {
+    if (auto e = unknown_broker(*md, node); e.code != ErrorCode::none) {
+      for (size_t i : idx) out[i].error = e;
+      continue;
+    }
     protocol::DescribeConfigsRequest req;
     for (size_t i : idx) {
       auto& r = req.resources.emplace_back();
@@ -1039,8 +1053,13 @@ Result<std::vector<ResourceResult>> Admin::incremental_alter_configs(
         return fail(ErrorCode::local_invalid_arg, fmt::format("incremental_alter_configs: {} needs a value", op.name));
   }
   if (changes.empty()) return out;
-  if (auto md = im.metadata_sync(std::vector<std::string>{}, deadline); !md) return fail(md.error());
+  auto md = im.metadata_sync(std::vector<std::string>{}, deadline);
+  if (!md) return fail(md.error());
   for (const auto& [node, idx] : by_node) {
+    if (auto e = unknown_broker(*md, node); e.code != ErrorCode::none) {
+      for (size_t i : idx) out[i].error = e;
+      continue;
+    }
     protocol::IncrementalAlterConfigsRequest req;
     req.validate_only = validate_only;
     for (size_t i : idx) {
@@ -1081,8 +1100,13 @@ Result<std::vector<ResourceResult>> Admin::alter_configs(
     by_node[*node].push_back(i);
   }
   if (configs.empty()) return out;
-  if (auto md = im.metadata_sync(std::vector<std::string>{}, deadline); !md) return fail(md.error());
+  auto md = im.metadata_sync(std::vector<std::string>{}, deadline);
+  if (!md) return fail(md.error());
   for (const auto& [node, idx] : by_node) {
+    if (auto e = unknown_broker(*md, node); e.code != ErrorCode::none) {
+      for (size_t i : idx) out[i].error = e;
+      continue;
+    }
     protocol::AlterConfigsRequest req;
     req.validate_only = validate_only;
     for (size_t i : idx) {

@@ -26,7 +26,9 @@ struct StoredOnlyKey {
 
 constexpr int64_t kMax = INT64_MAX;
 
-// Kafka's defaults (Kafka docs, "Topic Configs").
+// Kafka's defaults (Kafka 4.x docs, "Topic Configs"). Keys Kafka 4 dropped (message.format.version,
+// message.downconversion.enable, message.timestamp.difference.max.ms) stay accepted through
+// storage's ignore list but are not reported, as Kafka 4.1 does not report them.
 constexpr StoredOnlyKey kStoredOnly[] = {
     {"compression.type", ConfigType::string, KafkaConfigType::string, "producer", "compression.type", 0, 0,
      "Codec of stored batches; stored only (conveyor keeps the producer's codec)"},
@@ -46,16 +48,10 @@ constexpr StoredOnlyKey kStoredOnly[] = {
      kMax, "Delay before a deleted segment's files are removed; stored only (removed at once)"},
     {"segment.jitter.ms", ConfigType::integer, KafkaConfigType::int64, "0", "log.roll.jitter.ms", 0, kMax,
      "Random jitter subtracted from segment.ms; stored only"},
-    {"message.timestamp.difference.max.ms", ConfigType::integer, KafkaConfigType::int64, "9223372036854775807",
-     "log.message.timestamp.difference.max.ms", 0, kMax, "Deprecated bound of record timestamp skew; stored only"},
     {"message.timestamp.before.max.ms", ConfigType::integer, KafkaConfigType::int64, "9223372036854775807",
      "log.message.timestamp.before.max.ms", 0, kMax, "How far a record timestamp may lie in the past; stored only"},
-    {"message.timestamp.after.max.ms", ConfigType::integer, KafkaConfigType::int64, "9223372036854775807",
+    {"message.timestamp.after.max.ms", ConfigType::integer, KafkaConfigType::int64, "3600000",
      "log.message.timestamp.after.max.ms", 0, kMax, "How far a record timestamp may lie in the future; stored only"},
-    {"message.downconversion.enable", ConfigType::boolean, KafkaConfigType::boolean, "true",
-     "log.message.downconversion.enable", 0, 0, "Down-convert batches for old fetchers; stored only"},
-    {"message.format.version", ConfigType::string, KafkaConfigType::string, "3.0-IV1", "log.message.format.version", 0,
-     0, "Old message format version; stored only (conveyor writes RecordBatch v2)"},
     {"follower.replication.throttled.replicas", ConfigType::list, KafkaConfigType::list, "", "", 0, 0,
      "Replicas whose follower fetches are throttled; stored only (single node)"},
     {"leader.replication.throttled.replicas", ConfigType::list, KafkaConfigType::list, "", "", 0, 0,
@@ -131,7 +127,10 @@ KafkaConfigType topic_key_type(std::string_view key) {
 Result<void> validate_topic_overrides(const Properties& broker, const Properties& overrides) {
   const ConfigSchema& schema = full_topic_config_schema();
   for (const auto& [key, value] : overrides.values()) {
-    if (!schema.find(key)) return fail(ErrorCode::invalid_config, fmt::format("Unknown topic config name: {}", key));
+    if (!schema.find(key)) {
+      if (storage::topic_config_schema().ignored(key)) continue;  // accepted and ignored, never reported
+      return fail(ErrorCode::invalid_config, fmt::format("Unknown topic config name: {}", key));
+    }
     if (value.find_first_of("\r\n") != std::string::npos)
       return fail(ErrorCode::invalid_config, fmt::format("{}: a value may not contain a line break", key));
     if (topic_key_type(key) == KafkaConfigType::float64) {
@@ -141,7 +140,10 @@ Result<void> validate_topic_overrides(const Properties& broker, const Properties
         return fail(ErrorCode::invalid_config, fmt::format("{}: expected a number in [0, 1], got \"{}\"", key, value));
     }
   }
-  if (auto r = overrides.validate(schema); !r) return fail(r.error());
+  Properties known;
+  for (const auto& [key, value] : overrides.values())
+    if (schema.find(key)) known.set(key, value);
+  if (auto r = known.validate(schema); !r) return fail(r.error());
   if (auto r = storage::make_log_config(broker, overrides); !r) return fail(r.error());
   return {};
 }

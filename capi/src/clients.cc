@@ -562,10 +562,6 @@ extern "C" conveyor_err_t conveyor_consumer_group_member(conveyor_consumer_t* c,
 
 // ---- admin --------------------------------------------------------------------------------
 
-struct conveyor_admin_s {
-  std::unique_ptr<client::Admin> admin;
-};
-
 struct conveyor_topic_list_s {
   std::vector<client::TopicDescription> topics;
 };

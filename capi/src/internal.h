@@ -12,6 +12,7 @@
 #include "conveyor/base/error_code.h"
 #include "conveyor/base/properties.h"
 #include "conveyor/base/result.h"
+#include "conveyor/client/admin.h"
 #include "conveyor/client/types.h"
 #include "conveyor/conveyor.h"
 
@@ -21,6 +22,10 @@ struct conveyor_error_s {
   std::string message;
   bool retriable = false;
   bool fatal = false;
+};
+
+struct conveyor_admin_s {
+  std::unique_ptr<conveyor::client::Admin> admin;
 };
 
 struct conveyor_config_s {

@@ -297,6 +297,7 @@ static void test_errors(void) {
   conveyor_group_description_destroy(NULL);
   conveyor_group_offsets_destroy(NULL);
   conveyor_group_lag_destroy(NULL);
+  conveyor_config_entries_destroy(NULL);
   conveyor_config_destroy(conf);
 }
 
@@ -697,6 +698,170 @@ static void test_retry_handler(void) {
   conveyor_config_destroy(bconf);
 }
 
+/* Topic configuration: describe (sources, synonyms, types, docs), incremental alter (applied to
+ * the running log: a record over the new max.message.bytes is refused), broker resources
+ * read-only, create partitions. */
+#define CFG_TOPIC "c-abi-configs"
+
+static void cfg_on_delivery(const conveyor_message_t *msg, const conveyor_error_t *err,
+                            void *opaque) {
+  (void)msg;
+  *(conveyor_err_t *)opaque = err ? conveyor_error_code(err) : CONVEYOR_OK;
+}
+
+static int find_entry(const conveyor_config_entries_t *e, const char *name) {
+  size_t i;
+  for (i = 0; i < conveyor_config_entries_count(e); ++i)
+    if (strcmp(conveyor_config_entries_name(e, i), name) == 0) return (int)i;
+  return -1;
+}
+
+static void test_configs(void) {
+  conveyor_broker_t *broker = NULL;
+  conveyor_config_t *bconf = conveyor_config_new();
+  conveyor_config_t *conf = conveyor_config_new();
+  conveyor_admin_t *admin = NULL;
+  conveyor_config_entries_t *entries = NULL;
+  conveyor_error_t *err = NULL;
+  conveyor_topic_list_t *list = NULL;
+  conveyor_alter_config_op_t ops[2];
+  const char *names[1];
+  const char *sname = NULL, *svalue = NULL;
+  int ssource = -1;
+  int i;
+  conveyor_err_t rc;
+  static char big[3000];
+
+  REQUIRE_OK(conveyor_config_set(bconf, "node.id", "5", NULL));
+  REQUIRE_OK(conveyor_config_set(bconf, "log.retention.hours", "3", NULL));
+  REQUIRE_OK(conveyor_broker_new(bconf, &broker, NULL));
+  REQUIRE_OK(conveyor_config_set(conf, "bootstrap.servers",
+                                 conveyor_broker_bootstrap_servers(broker), NULL));
+  REQUIRE_OK(conveyor_admin_new(conf, &admin, NULL));
+  REQUIRE_OK(conveyor_admin_create_topic(admin, CFG_TOPIC, 1, 1, NULL, 10000, NULL));
+
+  REQUIRE_OK(conveyor_admin_describe_configs(admin, CONVEYOR_RESOURCE_TOPIC, CFG_TOPIC, NULL, 0,
+                                             10000, &entries, NULL));
+  CHECK(conveyor_config_entries_count(entries) > 10);
+  i = find_entry(entries, "retention.ms");
+  CHECK(i >= 0);
+  if (i >= 0) {
+    CHECK(strcmp(conveyor_config_entries_value(entries, (size_t)i), "10800000") == 0);
+    CHECK(conveyor_config_entries_source(entries, (size_t)i) == CONVEYOR_CONFIG_SOURCE_STATIC_BROKER);
+    CHECK(conveyor_config_entries_type(entries, (size_t)i) == 5); /* LONG */
+    CHECK(conveyor_config_entries_read_only(entries, (size_t)i) == 0);
+    CHECK(conveyor_config_entries_documentation(entries, (size_t)i) != NULL);
+    CHECK(conveyor_config_entries_synonym_count(entries, (size_t)i) >= 1);
+    CHECK(conveyor_config_entries_synonym(entries, (size_t)i, 0, &sname, &svalue, &ssource) ==
+          CONVEYOR_OK);
+    CHECK(sname && strcmp(sname, "log.retention.hours") == 0);
+    CHECK(svalue && strcmp(svalue, "3") == 0);
+    CHECK(ssource == CONVEYOR_CONFIG_SOURCE_STATIC_BROKER);
+    CHECK(conveyor_config_entries_synonym(entries, (size_t)i, 99, NULL, NULL, NULL) ==
+          CONVEYOR_ERR__INVALID_ARG);
+  }
+  i = find_entry(entries, "max.message.bytes");
+  CHECK(i >= 0 && conveyor_config_entries_source(entries, (size_t)i) == CONVEYOR_CONFIG_SOURCE_DEFAULT);
+  CHECK(conveyor_config_entries_name(entries, 100000) == NULL);
+  CHECK(conveyor_config_entries_source(entries, 100000) == -1);
+  conveyor_config_entries_destroy(entries);
+  entries = NULL;
+
+  /* Incremental alter: SET two keys; the running log refuses a batch over the new limit. */
+  memset(big, 'x', sizeof big);
+  ops[0].name = "max.message.bytes";
+  ops[0].op = CONVEYOR_ALTER_CONFIG_SET;
+  ops[0].value = "1000";
+  ops[1].name = "cleanup.policy";
+  ops[1].op = CONVEYOR_ALTER_CONFIG_APPEND;
+  ops[1].value = "compact";
+  REQUIRE_OK(conveyor_admin_alter_configs(admin, CONVEYOR_RESOURCE_TOPIC, CFG_TOPIC, ops, 2, 0, 10000,
+                                          NULL));
+  names[0] = "cleanup.policy";
+  REQUIRE_OK(conveyor_admin_describe_configs(admin, CONVEYOR_RESOURCE_TOPIC, CFG_TOPIC, names, 1,
+                                             10000, &entries, NULL));
+  CHECK(conveyor_config_entries_count(entries) == 1);
+  CHECK(strcmp(conveyor_config_entries_value(entries, 0), "delete,compact") == 0);
+  CHECK(conveyor_config_entries_source(entries, 0) == CONVEYOR_CONFIG_SOURCE_DYNAMIC_TOPIC);
+  conveyor_config_entries_destroy(entries);
+  entries = NULL;
+  {
+    conveyor_producer_t *producer = NULL;
+    conveyor_config_t *pconf = conveyor_config_new();
+    conveyor_err_t delivery = -12345;
+    REQUIRE_OK(conveyor_config_set(pconf, "bootstrap.servers",
+                                   conveyor_broker_bootstrap_servers(broker), NULL));
+    REQUIRE_OK(conveyor_producer_new(pconf, cfg_on_delivery, &delivery, &producer, NULL));
+    REQUIRE_OK(conveyor_producer_produce(producer, CFG_TOPIC, 0, NULL, 0, big, sizeof big, NULL, 0, 0,
+                                         NULL, NULL));
+    REQUIRE_OK(conveyor_producer_flush(producer, 30000, NULL));
+    CHECK(delivery == CONVEYOR_ERR_MESSAGE_TOO_LARGE);
+    conveyor_producer_destroy(producer);
+    conveyor_config_destroy(pconf);
+  }
+
+  /* A bad value is INVALID_CONFIG naming the key; validate_only changes nothing. */
+  ops[0].value = "lots";
+  rc = conveyor_admin_alter_configs(admin, CONVEYOR_RESOURCE_TOPIC, CFG_TOPIC, ops, 1, 0, 10000, &err);
+  CHECK(rc == CONVEYOR_ERR_INVALID_CONFIG);
+  CHECK(err && strstr(conveyor_error_message(err), "max.message.bytes") != NULL);
+  conveyor_error_destroy(err);
+  err = NULL;
+  ops[0].op = CONVEYOR_ALTER_CONFIG_DELETE;
+  ops[0].value = NULL;
+  REQUIRE_OK(conveyor_admin_alter_configs(admin, CONVEYOR_RESOURCE_TOPIC, CFG_TOPIC, ops, 1, 1, 10000,
+                                          NULL));
+  names[0] = "max.message.bytes";
+  REQUIRE_OK(conveyor_admin_describe_configs(admin, CONVEYOR_RESOURCE_TOPIC, CFG_TOPIC, names, 1,
+                                             10000, &entries, NULL));
+  CHECK(strcmp(conveyor_config_entries_value(entries, 0), "1000") == 0);
+  conveyor_config_entries_destroy(entries);
+  entries = NULL;
+
+  /* Broker resources: described read-only, altering them is refused. */
+  REQUIRE_OK(conveyor_admin_describe_configs(admin, CONVEYOR_RESOURCE_BROKER, "5", NULL, 0, 10000,
+                                             &entries, NULL));
+  i = find_entry(entries, "log.retention.hours");
+  CHECK(i >= 0 && conveyor_config_entries_read_only(entries, (size_t)i) == 1);
+  CHECK(i >= 0 && strcmp(conveyor_config_entries_value(entries, (size_t)i), "3") == 0);
+  conveyor_config_entries_destroy(entries);
+  entries = NULL;
+  ops[0].name = "log.retention.hours";
+  ops[0].op = CONVEYOR_ALTER_CONFIG_SET;
+  ops[0].value = "1";
+  rc = conveyor_admin_alter_configs(admin, CONVEYOR_RESOURCE_BROKER, "5", ops, 1, 0, 10000, &err);
+  CHECK(rc == CONVEYOR_ERR_INVALID_CONFIG);
+  CHECK(err && strstr(conveyor_error_message(err), "dynamic broker configs") != NULL);
+  conveyor_error_destroy(err);
+  err = NULL;
+  rc = conveyor_admin_describe_configs(admin, CONVEYOR_RESOURCE_TOPIC, "no-such-topic", NULL, 0, 10000,
+                                       &entries, NULL);
+  CHECK(rc == CONVEYOR_ERR_UNKNOWN_TOPIC_OR_PARTITION);
+  CHECK(entries == NULL);
+  CHECK(conveyor_admin_describe_configs(admin, 3, CFG_TOPIC, NULL, 0, 1000, &entries, NULL) ==
+        CONVEYOR_ERR__INVALID_ARG);
+  CHECK(conveyor_admin_describe_configs(admin, CONVEYOR_RESOURCE_TOPIC, NULL, NULL, 0, 1000, &entries,
+                                        NULL) == CONVEYOR_ERR__INVALID_ARG);
+
+  /* Create partitions: 1 -> 3, then the same count again is INVALID_PARTITIONS. */
+  REQUIRE_OK(conveyor_admin_create_partitions(admin, CFG_TOPIC, 3, 1, 10000, NULL));
+  REQUIRE_OK(conveyor_admin_create_partitions(admin, CFG_TOPIC, 3, 0, 10000, NULL));
+  names[0] = CFG_TOPIC;
+  REQUIRE_OK(conveyor_admin_describe_topics(admin, names, 1, 10000, &list, NULL));
+  CHECK(conveyor_topic_list_partition_count(list, 0) == 3);
+  conveyor_topic_list_destroy(list);
+  CHECK(conveyor_admin_create_partitions(admin, CFG_TOPIC, 3, 0, 10000, NULL) ==
+        CONVEYOR_ERR_INVALID_PARTITIONS);
+  CHECK(conveyor_admin_create_partitions(NULL, CFG_TOPIC, 3, 0, 10000, NULL) ==
+        CONVEYOR_ERR__INVALID_ARG);
+
+  conveyor_admin_destroy(admin);
+  conveyor_config_destroy(conf);
+  conveyor_config_destroy(bconf);
+  REQUIRE_OK(conveyor_broker_stop(broker, NULL));
+  conveyor_broker_destroy(broker);
+}
+
 int main(void) {
   CHECK(strlen(conveyor_version()) >= 5);
   test_subscribe_commit(); /* consumer groups: subscribe, callbacks, commit, committed, lag */
@@ -705,6 +870,7 @@ int main(void) {
   test_round_trip();
   test_groups();
   test_retry_handler();
+  test_configs();
   if (failures) {
     fprintf(stderr, "%d check(s) failed\n", failures);
     return 1;

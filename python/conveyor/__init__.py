@@ -25,7 +25,7 @@ _LAZY = {
     "PartitionDescription": "_types", "TopicDescription": "_types", "TopicPartition": "_types",
     "GroupDescription": "_types", "GroupLag": "_types", "GroupListing": "_types",
     "GroupOffset": "_types", "MemberDescription": "_types", "PartitionLag": "_types",
-    "RetryStats": "_types",
+    "RetryStats": "_types", "ConfigEntry": "_types", "ConfigSource": "_types", "ConfigSynonym": "_types",
 }
 
 
@@ -58,5 +58,5 @@ __all__ = [
     "PartitionDescription", "KafkaError", "OFFSET_BEGINNING", "OFFSET_END", "OFFSET_INVALID",
     "TIMESTAMP_CREATE_TIME", "TIMESTAMP_LOG_APPEND_TIME", "version",
     "GroupDescription", "GroupLag", "GroupListing", "GroupOffset", "MemberDescription", "PartitionLag",
-    "RetryHandler", "RetryStats",
+    "RetryHandler", "RetryStats", "ConfigEntry", "ConfigSource", "ConfigSynonym",
 ] + [n for n in dir() if n.endswith("Error") and n != "KafkaError"]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import IntEnum
 from typing import Iterator, List, Optional
 
 #: Special offsets (Kafka ListOffsets timestamps; librdkafka's RD_KAFKA_OFFSET_*).
@@ -147,3 +148,43 @@ class RetryStats:
     dead_lettered: int = 0
     commits: int = 0
     commit_failures: int = 0
+
+
+# ---- topic configuration (Admin.describe_configs) ----
+
+class ConfigSource(IntEnum):
+    """Where a config value comes from (Kafka's ConfigSource, KIP-226)."""
+    UNKNOWN_CONFIG = 0
+    DYNAMIC_TOPIC_CONFIG = 1          # a topic override
+    DYNAMIC_BROKER_CONFIG = 2
+    DYNAMIC_DEFAULT_BROKER_CONFIG = 3
+    STATIC_BROKER_CONFIG = 4          # the broker's properties (server.properties, --override)
+    DEFAULT_CONFIG = 5                # Kafka's default
+    DYNAMIC_BROKER_LOGGER_CONFIG = 6
+
+
+@dataclass
+class ConfigSynonym:
+    name: str
+    value: Optional[str]
+    source: ConfigSource
+
+
+@dataclass
+class ConfigEntry:
+    """One config of a topic or broker as DescribeConfigs reports it. value is None for a
+    sensitive config or a key without a value; type is Kafka's config type (KIP-569: 1
+    BOOLEAN, 2 STRING, 3 INT, 4 SHORT, 5 LONG, 6 DOUBLE, 7 LIST, 8 CLASS, 9 PASSWORD; 0 from
+    brokers older than DescribeConfigs v3); synonyms are most specific first."""
+    name: str
+    value: Optional[str]
+    source: ConfigSource
+    read_only: bool = False
+    is_sensitive: bool = False
+    type: int = 0
+    documentation: Optional[str] = None
+    synonyms: List[ConfigSynonym] = field(default_factory=list)
+
+    @property
+    def is_default(self) -> bool:
+        return self.source == ConfigSource.DEFAULT_CONFIG

@@ -197,6 +197,101 @@ def cmd_topic(args: argparse.Namespace) -> int:
                 for p in t.partitions:
                     print(f"\tTopic: {t.name}\tPartition: {p.partition}\tLeader: {p.leader}\t"
                           f"Replicas: {','.join(map(str, p.replicas))}\tIsr: {','.join(map(str, p.isr))}")
+        elif args.topic_command == "describe-config":
+            return _topic_describe_config(admin, args, timeout)
+        elif args.topic_command == "alter-config":
+            return _topic_alter_config(admin, args, timeout)
+        elif args.topic_command == "add-partitions":
+            name = _topic_name(args)
+            admin.create_partitions(name, args.partitions, validate_only=args.validate_only, timeout=timeout)
+            if args.validate_only:
+                print(f'Topic "{name}" can grow to {args.partitions} partitions (validated only, nothing changed).')
+            else:
+                print(f'Topic "{name}" now has {args.partitions} partitions.')
+    return 0
+
+
+def _topic_name(args: argparse.Namespace) -> str:
+    """The topic of a config command: the positional NAME or --topic (one of them)."""
+    name, flag = getattr(args, "name", None), getattr(args, "topic", None)
+    if name and flag and name != flag:
+        raise SystemExit(f"conveyor topic {args.topic_command}: two topics given ({name!r} and --topic {flag!r})")
+    if not (name or flag):
+        raise SystemExit(f"conveyor topic {args.topic_command}: name a topic (NAME or --topic T)")
+    return name or flag
+
+
+def split_config_list(items: Optional[Sequence[str]]) -> List[str]:
+    """kafka-configs.sh spelling: 'k=v,k2=v2' (repeatable); a value holding commas goes in
+    square brackets: 'cleanup.policy=[compact,delete]'."""
+    out: List[str] = []
+    for item in items or []:
+        depth, start = 0, 0
+        for i, ch in enumerate(item):
+            if ch == "[":
+                depth += 1
+            elif ch == "]":
+                depth = max(0, depth - 1)
+            elif ch == "," and depth == 0:
+                out.append(item[start:i])
+                start = i + 1
+        out.append(item[start:])
+    return [x.strip() for x in out if x.strip()]
+
+
+def _topic_describe_config(admin, args: argparse.Namespace, timeout: float) -> int:
+    if args.broker is not None:
+        if getattr(args, "name", None) or args.topic:
+            raise SystemExit("conveyor topic describe-config: give a topic or --broker ID, not both")
+        configs = admin.describe_configs(broker=args.broker, keys=args.key, timeout=timeout)
+        what = f"broker {args.broker}"
+    else:
+        name = _topic_name(args)
+        configs = admin.describe_configs(name, keys=args.key, timeout=timeout)
+        what = f"topic {name}"
+    rows = []
+    for entry in sorted(configs.values(), key=lambda e: e.name):
+        if args.overrides_only and entry.source != 1:
+            continue
+        value = "(sensitive)" if entry.is_sensitive else ("" if entry.value is None else entry.value)
+        row = [entry.name, value, entry.source.name, "yes" if entry.read_only else "no"]
+        if args.synonyms:
+            row.append(", ".join(f"{s.source.name}:{s.name}={'' if s.value is None else s.value}" for s in entry.synonyms))
+        rows.append(row)
+    headers = ["KEY", "VALUE", "SOURCE", "READ-ONLY"] + (["SYNONYMS"] if args.synonyms else [])
+    print(f"Configs for {what}:")
+    print_table(headers, rows)
+    return 0
+
+
+def _topic_alter_config(admin, args: argparse.Namespace, timeout: float) -> int:
+    name = None if args.broker is not None else _topic_name(args)
+    set_ = {}
+    for item in split_config_list(args.add_config):
+        if "=" not in item:
+            raise SystemExit(f"conveyor topic alter-config: --add-config expects key=value, got {item!r}")
+        key, value = item.split("=", 1)
+        value = value.strip()
+        if value.startswith("[") and value.endswith("]"):
+            value = value[1:-1]
+        set_[key.strip()] = value
+    delete = split_config_list(args.delete_config)
+    if not set_ and not delete:
+        raise SystemExit("conveyor topic alter-config: nothing to change (give --add-config and/or --delete-config)")
+    both = sorted(set(set_) & set(delete))
+    if both:
+        raise SystemExit(f"conveyor topic alter-config: {', '.join(both)} both added and deleted")
+    if name is None:
+        admin.alter_configs(broker=args.broker, set=set_, delete=delete, validate_only=args.validate_only,
+                            timeout=timeout)
+        what = f"broker {args.broker}"
+    else:
+        admin.alter_configs(name, set=set_, delete=delete, validate_only=args.validate_only, timeout=timeout)
+        what = f"topic {name}"
+    if args.validate_only:
+        print(f"Validated the config change for {what} (nothing changed).")
+    else:
+        print(f"Completed updating config for {what}.")
     return 0
 
 
@@ -648,14 +743,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     # topic
     p = sub.add_parser(
-        "topic", formatter_class=_Formatter, help="create, list, describe or delete topics, or delete records",
-        description="Topic administration through the Kafka Admin APIs (CreateTopics, DeleteTopics, Metadata, DeleteRecords).",
+        "topic", formatter_class=_Formatter,
+        help="create, list, describe, delete or grow topics, show or change their configs, delete records",
+        description="Topic administration through the Kafka Admin APIs (CreateTopics, DeleteTopics, Metadata, "
+                    "DeleteRecords, CreatePartitions, DescribeConfigs, IncrementalAlterConfigs).",
         epilog="examples:\n"
                "  conveyor topic create orders --partitions 6 --config retention.ms=86400000\n"
                "  conveyor topic list\n"
                "  conveyor topic describe orders\n"
                "  conveyor topic delete orders\n"
-               "  conveyor topic delete-records orders --partition 0 --offset 1000\n")
+               "  conveyor topic delete-records orders --partition 0 --offset 1000\n"
+               "  conveyor topic describe-config orders\n"
+               "  conveyor topic alter-config orders --add-config retention.ms=86400000 --delete-config segment.ms\n"
+               "  conveyor topic add-partitions orders --partitions 12\n")
     tsub = p.add_subparsers(dest="topic_command", metavar="ACTION")
     tsub.required = True
     tp = tsub.add_parser("create", help="create a topic", formatter_class=_Formatter,
@@ -694,6 +794,60 @@ def build_parser() -> argparse.ArgumentParser:
                     help="partition (repeatable; default: every partition of the topic)")
     tp.add_argument("--offset", type=int, required=True, metavar="N",
                     help="delete records before this offset (-1 = the high watermark)")
+    tp = tsub.add_parser(
+        "describe-config", help="show a topic's or broker's configs", formatter_class=_Formatter,
+        description="Prints every config of a topic (DescribeConfigs; kafka-configs.sh --describe --all) with its "
+                    "effective value and SOURCE: DYNAMIC_TOPIC_CONFIG (an override set on the topic), "
+                    "STATIC_BROKER_CONFIG (from the broker's properties, e.g. log.retention.hours) or DEFAULT_CONFIG "
+                    "(Kafka's default). --broker ID shows a broker's configs instead (read-only: conveyor has no "
+                    "dynamic broker configs).",
+        epilog="examples:\n"
+               "  conveyor topic describe-config orders\n"
+               "  conveyor topic describe-config --topic orders --key retention.ms --key cleanup.policy\n"
+               "  conveyor topic describe-config orders --overrides-only --synonyms\n"
+               "  conveyor topic describe-config --broker 1\n")
+    tp.add_argument("name", nargs="?", help="topic name (or --topic)")
+    tp.add_argument("--topic", metavar="T", help="topic name (kafka-configs.sh spelling)")
+    tp.add_argument("--broker", metavar="ID", help="describe the broker with this node id instead of a topic")
+    tp.add_argument("--key", action="append", metavar="KEY", help="only this config (repeatable)")
+    tp.add_argument("--overrides-only", action="store_true", help="only the configs set on the topic")
+    tp.add_argument("--synonyms", action="store_true",
+                    help="add a SYNONYMS column (where the value would come from: override, broker key, default)")
+    tp = tsub.add_parser(
+        "alter-config", help="set or delete topic config overrides", formatter_class=_Formatter,
+        description="Changes a topic's config overrides (IncrementalAlterConfigs; kafka-configs.sh --alter). "
+                    "--add-config sets keys, --delete-config returns keys to their defaults (the broker's or "
+                    "Kafka's); every other override stays. The change is all or nothing, reaches a running conveyor "
+                    "broker's partitions at once (no restart) and persists. A value holding commas goes in "
+                    "square brackets: cleanup.policy=[compact,delete]. A bad key or value fails naming the key. "
+                    "Broker configs cannot be altered (--broker fails: conveyor has no dynamic broker configs).",
+        epilog="examples:\n"
+               "  conveyor topic alter-config orders --add-config retention.ms=86400000,max.message.bytes=2097152\n"
+               "  conveyor topic alter-config --topic orders --add-config cleanup.policy=[compact,delete]\n"
+               "  conveyor topic alter-config orders --delete-config retention.ms\n"
+               "  conveyor topic alter-config orders --add-config segment.ms=3600000 --validate-only\n")
+    tp.add_argument("name", nargs="?", help="topic name (or --topic)")
+    tp.add_argument("--topic", metavar="T", help="topic name (kafka-configs.sh spelling)")
+    tp.add_argument("--broker", metavar="ID", help="a broker node id: refused, conveyor has no dynamic broker configs")
+    tp.add_argument("--add-config", action="append", metavar="K=V[,K=V...]",
+                    help="keys to set (repeatable; comma-separated)")
+    tp.add_argument("--delete-config", action="append", metavar="K[,K...]",
+                    help="keys to return to their defaults (repeatable; comma-separated)")
+    tp.add_argument("--validate-only", action="store_true", help="check the change on the broker without applying it")
+    tp = tsub.add_parser(
+        "add-partitions", help="increase a topic's partition count", formatter_class=_Formatter,
+        description="Grows a topic to --partitions partitions in total (CreatePartitions, KIP-195; kafka-topics.sh "
+                    "--alter --partitions N). The count can only grow. New partitions get the topic's config "
+                    "overrides and are in metadata when the command returns; keyed records may map to other "
+                    "partitions from then on, and consumer groups subscribed to the topic rebalance onto the new "
+                    "partitions at their next metadata refresh (metadata.max.age.ms).",
+        epilog="examples:\n"
+               "  conveyor topic add-partitions orders --partitions 12\n"
+               "  conveyor topic add-partitions --topic orders --partitions 12 --validate-only\n")
+    tp.add_argument("name", nargs="?", help="topic name (or --topic)")
+    tp.add_argument("--topic", metavar="T", help="topic name")
+    tp.add_argument("--partitions", type=int, required=True, metavar="N", help="the new total number of partitions")
+    tp.add_argument("--validate-only", action="store_true", help="check on the broker without creating")
     for t in tsub.choices.values():
         _add_bootstrap(t)
         t.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for the broker (default %(default)s)")

@@ -13,7 +13,7 @@ from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optio
 
 from . import _conveyor
 from ._conveyor import Record
-from ._types import (OFFSET_END, GroupDescription, GroupLag, GroupListing, GroupOffset, MemberDescription, RetryStats,
+from ._types import (OFFSET_END, ConfigEntry, ConfigSource, ConfigSynonym, GroupDescription, GroupLag, GroupListing, GroupOffset, MemberDescription, RetryStats,
                      PartitionDescription, PartitionLag, TopicDescription, TopicPartition)
 from .errors import UnknownTopicOrPartitionError, error_from_native
 
@@ -440,6 +440,65 @@ class Admin:
         group."""
         self._native.delete_group(group, _timeout_ms(timeout))
 
+    # ---- topic configuration -------------------------------------------------------------
+    # Kafka: AdminClient.describeConfigs / incrementalAlterConfigs / createPartitions. On a
+    # conveyor broker a change reaches the running partitions at once and survives restarts.
+
+    @staticmethod
+    def _config_resource(topic: Optional[str], broker: Optional[Union[int, str]]) -> Tuple[int, str]:
+        if (topic is None) == (broker is None):
+            raise ValueError("name exactly one of topic=... or broker=...")
+        return (2, topic) if topic is not None else (4, str(broker))
+
+    def describe_configs(self, topic: Optional[str] = None, *, broker: Optional[Union[int, str]] = None,
+                         keys: Optional[Iterable[str]] = None,
+                         timeout: Optional[float] = 30.0) -> Dict[str, ConfigEntry]:
+        """DescribeConfigs of one topic (topic="orders") or broker (broker=node_id): {name:
+        ConfigEntry} with every config (or only `keys`), its effective value and source
+        (ConfigSource.DYNAMIC_TOPIC_CONFIG for a topic override, STATIC_BROKER_CONFIG from the
+        broker's properties, DEFAULT_CONFIG), read_only (all broker configs), synonyms, type and
+        documentation. Raises UnknownTopicOrPartitionError, KafkaError (INVALID_REQUEST for
+        another broker's id), KafkaTimeoutError."""
+        rtype, name = self._config_resource(topic, broker)
+        rows = self._native.describe_configs(rtype, name, list(keys or []), _timeout_ms(timeout))
+        out: Dict[str, ConfigEntry] = {}
+        for n, value, source, read_only, sensitive, ctype, doc, synonyms in rows:
+            out[n] = ConfigEntry(n, value, _source(source), read_only, sensitive, ctype, doc,
+                                 [ConfigSynonym(sn, sv, _source(ss)) for sn, sv, ss in synonyms])
+        return out
+
+    def alter_configs(self, topic: Optional[str] = None, set: Optional[Mapping[str, Any]] = None,
+                      delete: Optional[Iterable[str]] = None, *, append: Optional[Mapping[str, Any]] = None,
+                      subtract: Optional[Mapping[str, Any]] = None, broker: Optional[Union[int, str]] = None,
+                      validate_only: bool = False, timeout: Optional[float] = 30.0) -> None:
+        """IncrementalAlterConfigs (KIP-339) of one topic: set={key: value} overrides keys,
+        delete=[key] returns keys to their defaults, append/subtract={key: "a,b"} add or remove
+        items of list configs (cleanup.policy); every other override stays. All or nothing;
+        validate_only=True only checks. Values may be str, int or bool. Raises
+        InvalidConfigError naming the key (unknown key, bad value; broker=... too: conveyor has
+        no dynamic broker configs), UnknownTopicOrPartitionError, KafkaTimeoutError."""
+        rtype, name = self._config_resource(topic, broker)
+        ops: List[Tuple[str, int, Optional[str]]] = []
+        for key, value in (set or {}).items():
+            ops.append((key, 0, _config_text(value)))
+        for key in delete or []:
+            ops.append((key, 1, None))
+        for key, value in (append or {}).items():
+            ops.append((key, 2, _config_text(value)))
+        for key, value in (subtract or {}).items():
+            ops.append((key, 3, _config_text(value)))
+        self._native.alter_configs(rtype, name, ops, bool(validate_only), _timeout_ms(timeout))
+
+    def create_partitions(self, topic: str, partitions: int, *, validate_only: bool = False,
+                          timeout: Optional[float] = 30.0) -> None:
+        """CreatePartitions (KIP-195): grows `topic` to `partitions` partitions in total (the new
+        total, as Kafka's NewPartitions.increaseTo and kafka-topics --alter --partitions).
+        Returns once the new partitions are in metadata. Consumer groups subscribed to the topic
+        rebalance onto them at their next metadata refresh (metadata.max.age.ms). Raises
+        InvalidPartitionsError (not more than now), UnknownTopicOrPartitionError,
+        KafkaTimeoutError."""
+        self._native.create_partitions(topic, int(partitions), bool(validate_only), _timeout_ms(timeout))
+
     def close(self) -> None:
         self._native.close()
 
@@ -448,3 +507,16 @@ class Admin:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _source(code: int) -> ConfigSource:
+    try:
+        return ConfigSource(code)
+    except ValueError:
+        return ConfigSource.UNKNOWN_CONFIG
+
+
+def _config_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

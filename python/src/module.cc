@@ -961,6 +961,79 @@ class Admin {
     return out;
   }
 
+  // ---- topic configuration (conveyor/client.py builds ConfigEntry) ----
+
+  // [(name, value|None, source, read_only, is_sensitive, type, documentation|None,
+  //   [(synonym name, value|None, source)])]
+  py::list describe_configs(int resource_type, const std::string& name, const std::vector<std::string>& keys,
+                            int32_t timeout_ms) {
+    std::vector<const char*> ptrs;
+    for (const auto& k : keys) ptrs.push_back(k.c_str());
+    conveyor_config_entries_t* entries = nullptr;
+    conveyor_error_t* err = nullptr;
+    conveyor_err_t rc;
+    {
+      auto* handle = live();  // may raise: needs the GIL
+      NoGil nogil;
+      rc = conveyor_admin_describe_configs(handle, resource_type, name.c_str(), ptrs.empty() ? nullptr : ptrs.data(),
+                                           ptrs.size(), timeout_ms, &entries, &err);
+    }
+    check(rc, err);
+    std::unique_ptr<conveyor_config_entries_t, void (*)(conveyor_config_entries_t*)> owned(
+        entries, conveyor_config_entries_destroy);
+    auto opt = [](const char* s) -> py::object { return s ? py::object(py::str(s)) : py::object(py::none()); };
+    py::list out;
+    size_t n = conveyor_config_entries_count(entries);
+    for (size_t i = 0; i < n; ++i) {
+      py::list synonyms;
+      size_t ns = conveyor_config_entries_synonym_count(entries, i);
+      for (size_t j = 0; j < ns; ++j) {
+        const char* sn = nullptr;
+        const char* sv = nullptr;
+        int source = 0;
+        if (conveyor_config_entries_synonym(entries, i, j, &sn, &sv, &source) != CONVEYOR_OK) continue;
+        synonyms.append(py::make_tuple(py::str(sn), opt(sv), source));
+      }
+      out.append(py::make_tuple(py::str(conveyor_config_entries_name(entries, i)),
+                                opt(conveyor_config_entries_value(entries, i)),
+                                conveyor_config_entries_source(entries, i),
+                                conveyor_config_entries_read_only(entries, i) != 0,
+                                conveyor_config_entries_is_sensitive(entries, i) != 0,
+                                conveyor_config_entries_type(entries, i),
+                                opt(conveyor_config_entries_documentation(entries, i)), synonyms));
+    }
+    return out;
+  }
+
+  // ops: [(name, op (0 set, 1 delete, 2 append, 3 subtract), value|None)]
+  void alter_configs(int resource_type, const std::string& name,
+                     const std::vector<std::tuple<std::string, int, std::optional<std::string>>>& ops,
+                     bool validate_only, int32_t timeout_ms) {
+    std::vector<conveyor_alter_config_op_t> c_ops;
+    for (const auto& [key, op, value] : ops)
+      c_ops.push_back(conveyor_alter_config_op_t{key.c_str(), op, value ? value->c_str() : nullptr});
+    conveyor_error_t* err = nullptr;
+    conveyor_err_t rc;
+    {
+      auto* handle = live();  // may raise: needs the GIL
+      NoGil nogil;
+      rc = conveyor_admin_alter_configs(handle, resource_type, name.c_str(), c_ops.data(), c_ops.size(),
+                                        validate_only ? 1 : 0, timeout_ms, &err);
+    }
+    check(rc, err);
+  }
+
+  void create_partitions(const std::string& topic, int32_t total_count, bool validate_only, int32_t timeout_ms) {
+    conveyor_error_t* err = nullptr;
+    conveyor_err_t rc;
+    {
+      auto* handle = live();  // may raise: needs the GIL
+      NoGil nogil;
+      rc = conveyor_admin_create_partitions(handle, topic.c_str(), total_count, validate_only ? 1 : 0, timeout_ms, &err);
+    }
+    check(rc, err);
+  }
+
   // ---- consumer groups and offsets (tuples/dicts; conveyor/client.py builds the types) ----
 
   // [(topic, partition)] → [offset] (spec -1 latest, -2 earliest, >= 0 timestamp ms).
@@ -1375,5 +1448,11 @@ PYBIND11_MODULE(_conveyor, m) {
       .def("alter_group_offsets", &Admin::alter_group_offsets, py::arg("group"), py::arg("offsets"),
            py::arg("timeout_ms"))
       .def("delete_group", &Admin::delete_group, py::arg("group"), py::arg("timeout_ms"))
+      .def("describe_configs", &Admin::describe_configs, py::arg("resource_type"), py::arg("name"), py::arg("keys"),
+           py::arg("timeout_ms"))
+      .def("alter_configs", &Admin::alter_configs, py::arg("resource_type"), py::arg("name"), py::arg("ops"),
+           py::arg("validate_only"), py::arg("timeout_ms"))
+      .def("create_partitions", &Admin::create_partitions, py::arg("topic"), py::arg("total_count"),
+           py::arg("validate_only"), py::arg("timeout_ms"))
       .def("close", &Admin::close);
 }

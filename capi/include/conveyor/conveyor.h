@@ -719,6 +719,110 @@ CONVEYOR_API conveyor_err_t conveyor_admin_delete_group(conveyor_admin_t *admin,
                                                         conveyor_error_t **errp);
 
 /* ---------------------------------------------------------------------------------------- */
+/* Admin: topic configuration and partitions                                                */
+/* ---------------------------------------------------------------------------------------- */
+
+/* Config resource types (protocol guide, DescribeConfigs "resource_type"). */
+#define CONVEYOR_RESOURCE_TOPIC 2
+#define CONVEYOR_RESOURCE_BROKER 4  /* name: the broker's node.id as text */
+
+/* Where a config value comes from (Kafka's ConfigSource, KIP-226). */
+#define CONVEYOR_CONFIG_SOURCE_UNKNOWN 0
+#define CONVEYOR_CONFIG_SOURCE_DYNAMIC_TOPIC 1          /* a topic override */
+#define CONVEYOR_CONFIG_SOURCE_DYNAMIC_BROKER 2
+#define CONVEYOR_CONFIG_SOURCE_DYNAMIC_DEFAULT_BROKER 3
+#define CONVEYOR_CONFIG_SOURCE_STATIC_BROKER 4          /* the broker's properties */
+#define CONVEYOR_CONFIG_SOURCE_DEFAULT 5                /* Kafka's default */
+
+/* IncrementalAlterConfigs operations (KIP-339). */
+#define CONVEYOR_ALTER_CONFIG_SET 0
+#define CONVEYOR_ALTER_CONFIG_DELETE 1    /* back to the default; value ignored */
+#define CONVEYOR_ALTER_CONFIG_APPEND 2    /* list configs (cleanup.policy): add items */
+#define CONVEYOR_ALTER_CONFIG_SUBTRACT 3  /* list configs: remove items */
+
+/* The configs of one resource (DescribeConfigs), sorted by name. Immutable; every string
+ * stays valid until conveyor_config_entries_destroy(), which accepts NULL. Out-of-range
+ * indexes return NULL / 0 / -1. */
+typedef struct conveyor_config_entries_s conveyor_config_entries_t;
+
+/* DescribeConfigs (v1-4; Kafka: AdminClient.describeConfigs) of one resource:
+ * resource_type CONVEYOR_RESOURCE_TOPIC with a topic name, or CONVEYOR_RESOURCE_BROKER with a
+ * node id as text. keys: key_count config names to return (NULL / 0 = all). Synonyms and
+ * documentation are always asked for. A topic's entries are every topic config with its
+ * effective value (source DYNAMIC_TOPIC for an override, STATIC_BROKER from the broker's
+ * properties, DEFAULT otherwise); a broker's are read-only. *entriesp is freed with
+ * conveyor_config_entries_destroy(). Errors: UNKNOWN_TOPIC_OR_PARTITION, INVALID_REQUEST
+ * (another broker's id, an unsupported resource type), _INVALID_ARG (NULL name, a broker name
+ * that is not a number), _TIMED_OUT. Blocking, thread-safe. */
+CONVEYOR_API conveyor_err_t conveyor_admin_describe_configs(
+    conveyor_admin_t *admin, int resource_type, const char *resource_name,
+    const char *const *keys, size_t key_count, int32_t timeout_ms,
+    conveyor_config_entries_t **entriesp, conveyor_error_t **errp);
+CONVEYOR_API size_t conveyor_config_entries_count(const conveyor_config_entries_t *entries);
+CONVEYOR_API const char *conveyor_config_entries_name(const conveyor_config_entries_t *entries,
+                                                      size_t i);
+/* The value, or NULL (a sensitive config, or a key without a value). */
+CONVEYOR_API const char *conveyor_config_entries_value(const conveyor_config_entries_t *entries,
+                                                       size_t i);
+/* CONVEYOR_CONFIG_SOURCE_*; -1 for an out-of-range index. */
+CONVEYOR_API int conveyor_config_entries_source(const conveyor_config_entries_t *entries, size_t i);
+CONVEYOR_API int conveyor_config_entries_read_only(const conveyor_config_entries_t *entries,
+                                                   size_t i);
+CONVEYOR_API int conveyor_config_entries_is_sensitive(const conveyor_config_entries_t *entries,
+                                                      size_t i);
+/* Kafka's config_type (KIP-569): 1 BOOLEAN, 2 STRING, 3 INT, 4 SHORT, 5 LONG, 6 DOUBLE,
+ * 7 LIST, 8 CLASS, 9 PASSWORD; 0 when the broker answered DescribeConfigs < v3. */
+CONVEYOR_API int conveyor_config_entries_type(const conveyor_config_entries_t *entries, size_t i);
+/* One line of documentation, or NULL. */
+CONVEYOR_API const char *conveyor_config_entries_documentation(
+    const conveyor_config_entries_t *entries, size_t i);
+/* Synonyms (KIP-226), most specific first: e.g. retention.ms of a topic without an override
+ * has log.retention.hours (STATIC_BROKER or DEFAULT). */
+CONVEYOR_API size_t conveyor_config_entries_synonym_count(const conveyor_config_entries_t *entries,
+                                                          size_t i);
+/* The j-th synonym of entry i: *namep, *valuep (NULL when null) and *sourcep; each output may
+ * be NULL. Errors: _INVALID_ARG for out-of-range i or j. */
+CONVEYOR_API conveyor_err_t conveyor_config_entries_synonym(
+    const conveyor_config_entries_t *entries, size_t i, size_t j, const char **namep,
+    const char **valuep, int *sourcep);
+CONVEYOR_API void conveyor_config_entries_destroy(conveyor_config_entries_t *entries);
+
+/* One IncrementalAlterConfigs operation. value: NUL-terminated (ignored for DELETE). */
+typedef struct conveyor_alter_config_op_s {
+  const char *name;
+  int op; /* CONVEYOR_ALTER_CONFIG_* */
+  const char *value;
+} conveyor_alter_config_op_t;
+
+/* IncrementalAlterConfigs (v0-1, KIP-339; Kafka: AdminClient.incrementalAlterConfigs) of one
+ * resource: ops[count] applied together (all or nothing). validate_only != 0 checks without
+ * changing anything. On a conveyor broker the change reaches the running partition logs at
+ * once and persists across restarts. Errors: INVALID_CONFIG naming the key (unknown key, bad
+ * value, APPEND/SUBTRACT on a non-list key; broker resources: conveyor has no dynamic broker
+ * configs), UNKNOWN_TOPIC_OR_PARTITION, INVALID_REQUEST, _INVALID_ARG (NULL name, SET/APPEND/
+ * SUBTRACT without a value), _TIMED_OUT. Blocking, thread-safe. The ops are copied. */
+CONVEYOR_API conveyor_err_t conveyor_admin_alter_configs(conveyor_admin_t *admin,
+                                                         int resource_type,
+                                                         const char *resource_name,
+                                                         const conveyor_alter_config_op_t *ops,
+                                                         size_t count, int validate_only,
+                                                         int32_t timeout_ms,
+                                                         conveyor_error_t **errp);
+
+/* CreatePartitions (v0-3, KIP-195; Kafka: AdminClient.createPartitions): grows topic to
+ * total_count partitions (the new total, not the number to add); the broker places them.
+ * validate_only != 0 checks without creating. Otherwise returns once Metadata lists the new
+ * partitions with leaders (bounded by timeout_ms). Errors: INVALID_PARTITIONS (total_count not
+ * larger than the current count), UNKNOWN_TOPIC_OR_PARTITION, _INVALID_ARG, _TIMED_OUT.
+ * Blocking, thread-safe. */
+CONVEYOR_API conveyor_err_t conveyor_admin_create_partitions(conveyor_admin_t *admin,
+                                                             const char *topic,
+                                                             int32_t total_count,
+                                                             int validate_only,
+                                                             int32_t timeout_ms,
+                                                             conveyor_error_t **errp);
+
+/* ---------------------------------------------------------------------------------------- */
 /* Retry and dead-letter handler (consumer side)                                            */
 /* ---------------------------------------------------------------------------------------- */
 

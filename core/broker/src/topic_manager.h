@@ -68,6 +68,43 @@ class TopicManager {
   // The log of one partition, or nullptr.
   std::shared_ptr<storage::PartitionLog> partition(const std::string& topic, int32_t partition) const;
 
+  // ---- topic configuration (AlterConfigs, IncrementalAlterConfigs, CreatePartitions) ----
+  // Each change is validated completely before anything is written, then persisted by
+  // storage (topic-config.properties per partition, replaced atomically) and applied to the
+  // running logs (PartitionLog::update_config). Changes of one topic are serialised with
+  // creation and deletion by this manager's mutex.
+
+  const Properties& broker_properties() const { return broker_properties_; }
+
+  // AlterConfigs: `overrides` becomes the topic's whole override set. Errors:
+  // unknown_topic_or_partition, invalid_topic_exception, invalid_config (naming the key),
+  // kafka_storage_error.
+  Result<void> alter_config(const std::string& name, const Properties& overrides, bool validate_only);
+
+  // One IncrementalAlterConfigs operation (KIP-339).
+  enum class ConfigOp : int8_t { set = 0, remove = 1, append = 2, subtract = 3 };
+  struct ConfigChange {
+    std::string name;
+    int8_t op = 0;  // ConfigOp; other values → invalid_request
+    std::optional<std::string> value;
+  };
+  // IncrementalAlterConfigs: SET / DELETE one key, APPEND / SUBTRACT items of a list key
+  // (starting from the override, else the key's default). Errors: as alter_config, plus
+  // invalid_request (duplicate key, unknown operation, null value for SET/APPEND/SUBTRACT) and
+  // invalid_config for APPEND/SUBTRACT on a key that is not a list.
+  Result<void> incremental_alter_config(const std::string& name, const std::vector<ConfigChange>& changes,
+                                        bool validate_only);
+
+  // CreatePartitions: grows `name` to `count` partitions (new dirs with the topic's id and
+  // overrides; visible in Metadata at once). assignments: replicas of each new partition
+  // (nullopt = this node). Errors: unknown_topic_or_partition, invalid_partitions (count not
+  // larger, above kMaxPartitionsPerTopic), invalid_replica_assignment (wrong number of
+  // assignments, replicas other than [node.id]), invalid_request (internal topic),
+  // kafka_storage_error (partitions created by the call are removed again).
+  Result<void> create_partitions(const std::string& name, int32_t count,
+                                 const std::optional<std::vector<std::vector<int32_t>>>& assignments,
+                                 bool validate_only);
+
  private:
   Result<Created> create_locked(const CreateRequest& request);
 

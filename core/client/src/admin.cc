@@ -1,6 +1,7 @@
 #include "conveyor/client/admin.h"
 
 #include <algorithm>
+#include <charconv>
 #include <future>
 #include <map>
 #include <mutex>
@@ -926,6 +927,270 @@ Result<std::vector<BrokerDescription>> Admin::describe_cluster(int timeout_ms) {
           done->set_value(std::move(out));
         });
       });
+}
+
+// ---- topic configuration ------------------------------------------------------------------------
+
+namespace {
+
+// The node a config resource goes to: a broker resource to that broker, others to any broker.
+Result<int32_t> config_node(const ConfigResource& r) {
+  if (r.type != ConfigResourceType::broker || r.name.empty()) return NetworkClient::kAnyNode;
+  int32_t id = 0;
+  auto [p, ec] = std::from_chars(r.name.data(), r.name.data() + r.name.size(), id);
+  if (ec != std::errc() || p != r.name.data() + r.name.size() || id < 0)
+    return fail(ErrorCode::local_invalid_arg, fmt::format("broker resource \"{}\" is not a node id", r.name));
+  return id;
+}
+
+// A broker resource naming a node the cluster does not have: broker_not_available at once
+// (instead of waiting for a node that will not appear).
+Error unknown_broker(const protocol::MetadataResponse& md, int32_t node) {
+  if (node == NetworkClient::kAnyNode) return Error{ErrorCode::none, {}};
+  for (const auto& b : md.brokers)
+    if (b.node_id == node) return Error{ErrorCode::none, {}};
+  return Error{ErrorCode::broker_not_available, fmt::format("no broker with node id {} in the cluster", node)};
+}
+
+Error resource_error(int16_t code, const std::optional<std::string>& message, const std::string& what) {
+  auto c = static_cast<ErrorCode>(code);
+  if (c == ErrorCode::none) return Error{ErrorCode::none, {}};
+  std::string m = message.value_or("");
+  return Error{c, m.empty() ? fmt::format("{}: {}", what, error_name(c)) : m};
+}
+
+}  // namespace
+
+template <class Req, class Resp>
+static Result<Answer<Resp>> call_retrying(Admin::Impl& im, int32_t node, const Req& req, int64_t deadline,
+                                          int16_t min_version = Req::kMinVersion) {
+  int attempt = 0;
+  for (;;) {
+    auto r = im.request<Req, Resp>(node, req, deadline, min_version);
+    if (r) return r;
+    ErrorCode code = r.error().code;
+    if (code == ErrorCode::local_destroy || !transient(code)) return fail(r.error());
+    if (code == ErrorCode::leader_not_available) im.metadata_sync(std::vector<std::string>{}, deadline);
+    if (!im.backoff(attempt, deadline))
+      return fail(ErrorCode::local_timed_out,
+                  timed_out_message(std::string(protocol::api_name(Req::kApiKey)), r.error()));
+  }
+}
+
+Result<std::vector<ConfigResourceResult>> Admin::describe_configs(const std::vector<ConfigResource>& resources,
+                                                                  const std::vector<std::string>& keys,
+                                                                  bool include_synonyms, bool include_documentation,
+                                                                  int timeout_ms) {
+  Impl& im = *impl_;
+  int64_t deadline = deadline_for(timeout_ms);
+  std::vector<ConfigResourceResult> out(resources.size());
+  std::map<int32_t, std::vector<size_t>> by_node;
+  for (size_t i = 0; i < resources.size(); ++i) {
+    out[i].resource = resources[i];
+    auto node = config_node(resources[i]);
+    if (!node) return fail(node.error());
+    by_node[*node].push_back(i);
+  }
+  if (resources.empty()) return out;
+  auto md = im.metadata_sync(std::vector<std::string>{}, deadline);
+  if (!md) return fail(md.error());
+  for (const auto& [node, idx] : by_node) {
+    if (auto e = unknown_broker(*md, node); e.code != ErrorCode::none) {
+      for (size_t i : idx) out[i].error = e;
+      continue;
+    }
+    protocol::DescribeConfigsRequest req;
+    for (size_t i : idx) {
+      auto& r = req.resources.emplace_back();
+      r.resource_type = static_cast<int8_t>(resources[i].type);
+      r.resource_name = resources[i].name;
+      if (!keys.empty()) r.configuration_keys = keys;
+    }
+    req.include_synonyms = include_synonyms;
+    req.include_documentation = include_documentation;
+    auto r = call_retrying<protocol::DescribeConfigsRequest, protocol::DescribeConfigsResponse>(im, node, req, deadline);
+    if (!r) return fail(r.error());
+    for (size_t i : idx) {
+      ConfigResourceResult& res = out[i];
+      res.error = Error{ErrorCode::unknown_server_error, "resource missing from the DescribeConfigs response"};
+      for (const auto& rr : r->resp.results) {
+        if (rr.resource_type != static_cast<int8_t>(res.resource.type) || rr.resource_name != res.resource.name) continue;
+        res.error = resource_error(rr.error_code, rr.error_message, "describe configs of " + res.resource.name);
+        for (const auto& c : rr.configs) {
+          ConfigEntry e;
+          e.name = c.name;
+          e.value = c.value;
+          e.source = static_cast<ConfigSource>(c.config_source);
+          e.read_only = c.read_only;
+          e.is_sensitive = c.is_sensitive;
+          e.type = c.config_type;
+          e.documentation = c.documentation;
+          for (const auto& syn : c.synonyms)
+            e.synonyms.push_back(ConfigSynonym{syn.name, syn.value, static_cast<ConfigSource>(syn.source)});
+          res.entries.push_back(std::move(e));
+        }
+        std::sort(res.entries.begin(), res.entries.end(), [](auto& a, auto& b) { return a.name < b.name; });
+      }
+    }
+  }
+  return out;
+}
+
+Result<std::vector<ResourceResult>> Admin::incremental_alter_configs(
+    const std::vector<std::pair<ConfigResource, std::vector<AlterConfigOp>>>& changes, bool validate_only,
+    int timeout_ms) {
+  Impl& im = *impl_;
+  int64_t deadline = deadline_for(timeout_ms);
+  std::vector<ResourceResult> out(changes.size());
+  std::map<int32_t, std::vector<size_t>> by_node;
+  for (size_t i = 0; i < changes.size(); ++i) {
+    out[i].resource = changes[i].first;
+    auto node = config_node(changes[i].first);
+    if (!node) return fail(node.error());
+    by_node[*node].push_back(i);
+    for (const auto& op : changes[i].second)
+      if (op.op != AlterConfigOpType::remove && !op.value)
+        return fail(ErrorCode::local_invalid_arg, fmt::format("incremental_alter_configs: {} needs a value", op.name));
+  }
+  if (changes.empty()) return out;
+  auto md = im.metadata_sync(std::vector<std::string>{}, deadline);
+  if (!md) return fail(md.error());
+  for (const auto& [node, idx] : by_node) {
+    if (auto e = unknown_broker(*md, node); e.code != ErrorCode::none) {
+      for (size_t i : idx) out[i].error = e;
+      continue;
+    }
+    protocol::IncrementalAlterConfigsRequest req;
+    req.validate_only = validate_only;
+    for (size_t i : idx) {
+      auto& r = req.resources.emplace_back();
+      r.resource_type = static_cast<int8_t>(changes[i].first.type);
+      r.resource_name = changes[i].first.name;
+      for (const auto& op : changes[i].second) {
+        auto& c = r.configs.emplace_back();
+        c.name = op.name;
+        c.config_operation = static_cast<int8_t>(op.op);
+        if (op.op != AlterConfigOpType::remove) c.value = op.value;
+      }
+    }
+    auto r = call_retrying<protocol::IncrementalAlterConfigsRequest, protocol::IncrementalAlterConfigsResponse>(
+        im, node, req, deadline);
+    if (!r) return fail(r.error());
+    for (size_t i : idx) {
+      out[i].error = Error{ErrorCode::unknown_server_error, "resource missing from the response"};
+      for (const auto& rr : r->resp.responses)
+        if (rr.resource_type == static_cast<int8_t>(out[i].resource.type) && rr.resource_name == out[i].resource.name)
+          out[i].error = resource_error(rr.error_code, rr.error_message, "alter configs of " + out[i].resource.name);
+    }
+  }
+  return out;
+}
+
+Result<std::vector<ResourceResult>> Admin::alter_configs(
+    const std::vector<std::pair<ConfigResource, std::map<std::string, std::string>>>& configs, bool validate_only,
+    int timeout_ms) {
+  Impl& im = *impl_;
+  int64_t deadline = deadline_for(timeout_ms);
+  std::vector<ResourceResult> out(configs.size());
+  std::map<int32_t, std::vector<size_t>> by_node;
+  for (size_t i = 0; i < configs.size(); ++i) {
+    out[i].resource = configs[i].first;
+    auto node = config_node(configs[i].first);
+    if (!node) return fail(node.error());
+    by_node[*node].push_back(i);
+  }
+  if (configs.empty()) return out;
+  auto md = im.metadata_sync(std::vector<std::string>{}, deadline);
+  if (!md) return fail(md.error());
+  for (const auto& [node, idx] : by_node) {
+    if (auto e = unknown_broker(*md, node); e.code != ErrorCode::none) {
+      for (size_t i : idx) out[i].error = e;
+      continue;
+    }
+    protocol::AlterConfigsRequest req;
+    req.validate_only = validate_only;
+    for (size_t i : idx) {
+      auto& r = req.resources.emplace_back();
+      r.resource_type = static_cast<int8_t>(configs[i].first.type);
+      r.resource_name = configs[i].first.name;
+      for (const auto& [k, v] : configs[i].second) {
+        auto& c = r.configs.emplace_back();
+        c.name = k;
+        c.value = v;
+      }
+    }
+    auto r = call_retrying<protocol::AlterConfigsRequest, protocol::AlterConfigsResponse>(im, node, req, deadline);
+    if (!r) return fail(r.error());
+    for (size_t i : idx) {
+      out[i].error = Error{ErrorCode::unknown_server_error, "resource missing from the response"};
+      for (const auto& rr : r->resp.responses)
+        if (rr.resource_type == static_cast<int8_t>(out[i].resource.type) && rr.resource_name == out[i].resource.name)
+          out[i].error = resource_error(rr.error_code, rr.error_message, "alter configs of " + out[i].resource.name);
+    }
+  }
+  return out;
+}
+
+Result<std::vector<ResourceResult>> Admin::create_partitions(const std::vector<NewPartitions>& topics,
+                                                             bool validate_only, int timeout_ms) {
+  Impl& im = *impl_;
+  int64_t deadline = deadline_for(timeout_ms);
+  std::vector<ResourceResult> out(topics.size());
+  for (size_t i = 0; i < topics.size(); ++i) {
+    out[i].resource = ConfigResource{ConfigResourceType::topic, topics[i].topic};
+    if (topics[i].topic.empty()) return fail(ErrorCode::local_invalid_arg, "create_partitions: empty topic name");
+  }
+  if (topics.empty()) return out;
+  if (auto md = im.metadata_sync(std::vector<std::string>{}, deadline); !md) return fail(md.error());
+  protocol::CreatePartitionsRequest req;
+  req.validate_only = validate_only;
+  req.timeout_ms = static_cast<int32_t>(std::clamp<int64_t>(deadline - io::steady_now_ms(), 1, INT32_MAX));
+  for (const auto& t : topics) {
+    auto& rt = req.topics.emplace_back();
+    rt.name = t.topic;
+    rt.count = t.total_count;
+    if (t.assignments) {
+      rt.assignments.emplace();
+      for (const auto& ids : *t.assignments) rt.assignments->emplace_back().broker_ids = ids;
+    }
+  }
+  auto r = call_retrying<protocol::CreatePartitionsRequest, protocol::CreatePartitionsResponse>(im, im.controller(), req,
+                                                                                               deadline);
+  if (!r) return fail(r.error());
+  std::vector<size_t> created;
+  for (size_t i = 0; i < topics.size(); ++i) {
+    out[i].error = Error{ErrorCode::unknown_server_error, "topic missing from the CreatePartitions response"};
+    for (const auto& rr : r->resp.results)
+      if (rr.name == topics[i].topic)
+        out[i].error = resource_error(rr.error_code, rr.error_message, "create partitions of " + topics[i].topic);
+    if (out[i].error.code == ErrorCode::none && !validate_only) created.push_back(i);
+  }
+  // Wait (bounded) until Metadata shows the new partitions with leaders, as create_topic does.
+  while (!created.empty()) {
+    std::vector<std::string> names;
+    for (size_t i : created) names.push_back(topics[i].topic);
+    auto md = im.metadata_sync(names, deadline);
+    std::vector<size_t> pending;
+    for (size_t i : created) {
+      bool ready = false;
+      if (md)
+        for (const auto& t : md->topics)
+          if (t.name == topics[i].topic && t.error_code == 0 &&
+              static_cast<int32_t>(t.partitions.size()) >= topics[i].total_count)
+            ready = std::all_of(t.partitions.begin(), t.partitions.end(), [](auto& p) { return p.leader_id >= 0; });
+      if (!ready) pending.push_back(i);
+    }
+    created = std::move(pending);
+    if (created.empty()) break;
+    if (io::steady_now_ms() + kPollMetadataMs >= deadline) {
+      for (size_t i : created)
+        out[i].error = Error{ErrorCode::local_timed_out,
+                             fmt::format("partitions of {} were created but are not in metadata yet", topics[i].topic)};
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(kPollMetadataMs));
+  }
+  return out;
 }
 
 void Admin::close() {

@@ -1,5 +1,7 @@
 #include "conveyor/storage/log_config.h"
 
+#include <charconv>
+
 #include <fmt/format.h>
 
 namespace conveyor::storage {
@@ -169,6 +171,37 @@ Result<LogConfig> make_log_config(const Properties& broker, const Properties& to
     c.cleanup_policy += (c.cleanup_policy.empty() ? "" : ",") + p;
   }
   return c;
+}
+
+// ---- Topic configuration APIs ---------------------------------------------------------------
+
+std::vector<std::string> broker_synonyms(std::string_view topic_key) {
+  if (topic_key == "retention.ms") return {"log.retention.ms", "log.retention.minutes", "log.retention.hours"};
+  if (topic_key == "segment.ms") return {"log.roll.ms", "log.roll.hours"};
+  if (topic_key == "flush.ms") return {"log.flush.interval.ms", "log.flush.scheduler.interval.ms"};
+  std::vector<std::string> out;
+  for (const auto& [b, t] : kBrokerKeys)
+    if (topic_key == t) out.emplace_back(b);
+  return out;
+}
+
+std::optional<TopicKeyDefault> topic_default(const Properties& broker, std::string_view topic_key) {
+  const ConfigKey* key = topic_config_schema().find(topic_key);
+  if (!key) return std::nullopt;
+  for (const auto& b : broker_synonyms(topic_key)) {
+    auto raw = broker.get_raw(b);
+    if (!raw) continue;
+    std::string value = *raw;
+    int64_t n = 0;
+    auto scaled = [&](int64_t unit_ms) {
+      auto [p, ec] = std::from_chars(raw->data(), raw->data() + raw->size(), n);
+      if (ec == std::errc() && p == raw->data() + raw->size()) value = std::to_string(n < 0 ? -1 : n * unit_ms);
+    };
+    if (b == "log.retention.minutes") scaled(60 * 1000);
+    if (b == "log.retention.hours" || b == "log.roll.hours") scaled(3600 * 1000);
+    return TopicKeyDefault{value, b};
+  }
+  return TopicKeyDefault{key->default_value, ""};
 }
 
 }  // namespace conveyor::storage

@@ -476,20 +476,30 @@ std::optional<TopicInfo> LogManager::topic(const std::string& name) const {
 Result<void> LogManager::alter_topic_config(const std::string& topic, const Properties& config_overrides) {
   auto config = make_log_config(broker_properties_, config_overrides);
   if (!config) return fail(config.error());
-  std::lock_guard lock(mutex_);
-  bool found = false;
-  for (auto it = partitions_.lower_bound({topic, INT32_MIN}); it != partitions_.end() && it->first.first == topic; ++it) {
-    found = true;
-    std::string path = io::join_path(it->second.log->dir(), kTopicConfig);
+  // The files are written (and fsync'd) outside the map's mutex, so Produce and Fetch (get())
+  // never wait for a topic's config change; the caller serialises changes of one topic.
+  std::vector<std::shared_ptr<PartitionLog>> logs;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto it = partitions_.lower_bound({topic, INT32_MIN}); it != partitions_.end() && it->first.first == topic; ++it)
+      logs.push_back(it->second.log);
+  }
+  if (logs.empty()) return fail(ErrorCode::unknown_topic_or_partition, fmt::format("no topic {}", topic));
+  for (const auto& log : logs) {
+    std::string path = io::join_path(log->dir(), kTopicConfig);
     if (config_overrides.values().empty()) {
       if (auto r = io::remove_file(path); !r) return r;
+      if (auto r = io::fsync_directory(log->dir()); !r) return r;  // the removal survives a crash
     } else if (auto r = io::write_file_atomic(path, format_properties(config_overrides)); !r) {
       return r;
     }
-    it->second.overrides = config_overrides;
-    it->second.log->update_config(*config);
   }
-  if (!found) return fail(ErrorCode::unknown_topic_or_partition, fmt::format("no topic {}", topic));
+  {
+    std::lock_guard lock(mutex_);
+    for (auto it = partitions_.lower_bound({topic, INT32_MIN}); it != partitions_.end() && it->first.first == topic; ++it)
+      it->second.overrides = config_overrides;
+  }
+  for (const auto& log : logs) log->update_config(*config);
   return {};
 }
 

@@ -32,6 +32,10 @@ constexpr BrokerApi kApis[] = {
     {ApiKey::delete_groups, 0, 0, 2, handle_delete_groups},
     {ApiKey::offset_delete, 0, 0, 0, handle_offset_delete},
     {ApiKey::offset_for_leader_epoch, 2, 2, 4, handle_offset_for_leader_epoch},
+    {ApiKey::describe_configs, 1, 1, 4, handle_describe_configs},
+    {ApiKey::alter_configs, 0, 0, 2, handle_alter_configs},
+    {ApiKey::incremental_alter_configs, 0, 0, 1, handle_incremental_alter_configs},
+    {ApiKey::create_partitions, 0, 0, 3, handle_create_partitions},
 };
 }  // namespace
 

@@ -31,6 +31,10 @@ void handle_list_groups(RequestContext ctx, protocol::Reader& body);
 void handle_describe_groups(RequestContext ctx, protocol::Reader& body);
 void handle_delete_groups(RequestContext ctx, protocol::Reader& body);
 void handle_offset_for_leader_epoch(RequestContext ctx, protocol::Reader& body);
+void handle_describe_configs(RequestContext ctx, protocol::Reader& body);
+void handle_alter_configs(RequestContext ctx, protocol::Reader& body);
+void handle_incremental_alter_configs(RequestContext ctx, protocol::Reader& body);
+void handle_create_partitions(RequestContext ctx, protocol::Reader& body);
 
 // The versions this broker advertises in ApiVersions (PROTOCOL.md "Advertising rule") and the
 // versions it actually serves; a request outside [min_served, max] of a known key is answered

@@ -1,5 +1,6 @@
 #pragma once
-// conveyor's Kafka admin client: topics (CreateTopics, DeleteTopics, Metadata), partition
+// conveyor's Kafka admin client: topics (CreateTopics, DeleteTopics, Metadata, CreatePartitions),
+// topic and broker configs (DescribeConfigs, AlterConfigs, IncrementalAlterConfigs), partition
 // offsets (ListOffsets) and consumer groups (ListGroups, DescribeGroups, OffsetFetch,
 // OffsetCommit, DeleteGroups, OffsetDelete), as Kafka's AdminClient does them.
 //
@@ -101,6 +102,80 @@ struct GroupResult {
   Error error{ErrorCode::none, {}};
 };
 
+
+// ---- topic configuration (DescribeConfigs, IncrementalAlterConfigs, CreatePartitions) ----
+
+// Kafka's config resource types (protocol guide, config APIs).
+enum class ConfigResourceType : int8_t { topic = 2, broker = 4 };
+
+struct ConfigResource {
+  ConfigResourceType type = ConfigResourceType::topic;
+  std::string name;  // topic name, or a broker's node id as text ("" = the cluster default)
+};
+
+// Kafka's ConfigSource (KIP-226): where an entry's value comes from.
+enum class ConfigSource : int8_t {
+  unknown = 0,
+  dynamic_topic = 1,            // a topic override
+  dynamic_broker = 2,
+  dynamic_default_broker = 3,
+  static_broker = 4,            // the broker's properties file / overrides
+  default_config = 5,           // Kafka's default
+  dynamic_broker_logger = 6,
+};
+
+struct ConfigSynonym {
+  std::string name;
+  std::optional<std::string> value;
+  ConfigSource source = ConfigSource::unknown;
+};
+
+// One config of a resource as DescribeConfigs reports it. type is KIP-569's config_type
+// (1 BOOLEAN, 2 STRING, 3 INT, 4 SHORT, 5 LONG, 6 DOUBLE, 7 LIST, 8 CLASS, 9 PASSWORD; 0 when
+// the broker answered DescribeConfigs < v3). value is null for sensitive configs.
+struct ConfigEntry {
+  std::string name;
+  std::optional<std::string> value;
+  ConfigSource source = ConfigSource::unknown;
+  bool read_only = false;
+  bool is_sensitive = false;
+  int8_t type = 0;
+  std::optional<std::string> documentation;  // with include_documentation (v3+)
+  std::vector<ConfigSynonym> synonyms;       // with include_synonyms, most specific first
+  bool is_default() const { return source == ConfigSource::default_config; }
+};
+
+// A resource's configs, or its error (unknown_topic_or_partition, invalid_request, ...).
+struct ConfigResourceResult {
+  ConfigResource resource;
+  Error error{ErrorCode::none, {}};
+  std::vector<ConfigEntry> entries;  // sorted by name
+};
+
+// IncrementalAlterConfigs operations (KIP-339).
+enum class AlterConfigOpType : int8_t { set = 0, remove = 1 /* Kafka's DELETE */, append = 2, subtract = 3 };
+
+struct AlterConfigOp {
+  std::string name;
+  AlterConfigOpType op = AlterConfigOpType::set;
+  std::optional<std::string> value;  // ignored (sent as null) for remove
+};
+
+// Outcome of an alter or create-partitions for one resource / topic.
+struct ResourceResult {
+  ConfigResource resource;
+  Error error{ErrorCode::none, {}};
+};
+
+// CreatePartitions for one topic: total_count is the NEW TOTAL number of partitions (Kafka's
+// NewPartitions.increaseTo); assignments: replicas of each new partition (nullopt = the
+// broker chooses).
+struct NewPartitions {
+  std::string topic;
+  int32_t total_count = 0;
+  std::optional<std::vector<std::vector<int32_t>>> assignments;
+};
+
 class Admin {
  public:
   static const ConfigSchema& config_schema();
@@ -186,6 +261,43 @@ class Admin {
   // DeleteGroups (v0–2): per-group outcome (non_empty_group, group_id_not_found, ...), in the
   // order given. The call fails only when no answer could be had.
   Result<std::vector<GroupResult>> delete_groups(const std::vector<std::string>& groups, int timeout_ms);
+
+
+  // ---- topic configuration -------------------------------------------------------------------
+  // Kafka: AdminClient.describeConfigs / incrementalAlterConfigs / createPartitions. A broker
+  // resource goes to that broker (its node id); everything else to any broker (config APIs) or
+  // the controller (CreatePartitions). NOT_CONTROLLER, lost connections and request timeouts
+  // are retried until timeout_ms.
+
+  // DescribeConfigs (v1–4): one result per resource in the order given; a per-resource error
+  // is in its result. keys: only these config names (empty = all). Errors of the call:
+  // local_timed_out, local_invalid_arg (a broker resource whose name is not a node id).
+  Result<std::vector<ConfigResourceResult>> describe_configs(const std::vector<ConfigResource>& resources,
+                                                             const std::vector<std::string>& keys,
+                                                             bool include_synonyms, bool include_documentation,
+                                                             int timeout_ms);
+
+  // IncrementalAlterConfigs (v0–1): per resource, SET / DELETE single configs and APPEND /
+  // SUBTRACT items of list configs (cleanup.policy); validate_only checks without changing.
+  // One result per resource in order: invalid_config naming the key (bad key or value),
+  // unknown_topic_or_partition, invalid_request, ... Changes apply to a running conveyor broker
+  // without a restart and persist.
+  Result<std::vector<ResourceResult>> incremental_alter_configs(
+      const std::vector<std::pair<ConfigResource, std::vector<AlterConfigOp>>>& changes, bool validate_only,
+      int timeout_ms);
+
+  // AlterConfigs (v0–2, deprecated by Kafka in favour of the incremental form): each
+  // resource's whole override set becomes `configs` (keys left out go back to defaults).
+  Result<std::vector<ResourceResult>> alter_configs(
+      const std::vector<std::pair<ConfigResource, std::map<std::string, std::string>>>& configs, bool validate_only,
+      int timeout_ms);
+
+  // CreatePartitions (v0–3): one result per topic in order (invalid_partitions when the count
+  // is not larger than now, unknown_topic_or_partition, invalid_replica_assignment, ...). Unless
+  // validate_only, waits (bounded by timeout_ms) until Metadata lists the new partitions with
+  // leaders.
+  Result<std::vector<ResourceResult>> create_partitions(const std::vector<NewPartitions>& topics, bool validate_only,
+                                                        int timeout_ms);
 
   static constexpr int64_t kCoordinatorBackoffMaxMs = 1000;
 

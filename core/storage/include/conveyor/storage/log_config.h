@@ -4,7 +4,10 @@
 //
 // Thread-safety: plain value type.
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "conveyor/base/properties.h"
 #include "conveyor/base/result.h"
@@ -79,5 +82,25 @@ void add_broker_log_config_keys(ConfigSchema& schema);
 // that are not log keys are ignored. Errors: invalid_config naming the key (unknown topic key,
 // bad value, segment.bytes < 14, index interval/segment index bytes out of range).
 Result<LogConfig> make_log_config(const Properties& broker, const Properties& topic_overrides = {});
+
+// ---- Topic configuration APIs (DescribeConfigs, issue 5 "Topic configuration") -------------
+
+// The broker keys whose value becomes the broker-wide default of `topic_key`, most specific
+// first: retention.ms → {log.retention.ms, log.retention.minutes, log.retention.hours},
+// segment.ms → {log.roll.ms, log.roll.hours}, flush.ms → {log.flush.interval.ms,
+// log.flush.scheduler.interval.ms}, otherwise the one key of the one-to-one table
+// (segment.bytes → log.segment.bytes, ...). Empty for a key without a broker default here.
+// Kafka: the synonyms DescribeConfigs reports (KIP-226).
+std::vector<std::string> broker_synonyms(std::string_view topic_key);
+
+// What a topic without an override of `topic_key` gets from the broker properties: `value` as
+// text in the topic key's unit (log.retention.hours=1 → "3600000"), and `broker_key`, the
+// synonym it came from ("" when none is set: the default, then `value` is the default).
+// Consistent with make_log_config (tested). nullopt for a key the topic schema does not define.
+struct TopicKeyDefault {
+  std::string value;
+  std::string broker_key;
+};
+std::optional<TopicKeyDefault> topic_default(const Properties& broker, std::string_view topic_key);
 
 }  // namespace conveyor::storage

@@ -83,7 +83,12 @@ class LogManager {
   std::vector<TopicInfo> topics() const;
   std::optional<TopicInfo> topic(const std::string& name) const;
 
-  // Changes a topic's overrides (persisted) and updates its partitions' LogConfig.
+  // Changes a topic's overrides (persisted) and updates its partitions' LogConfig: validates
+  // (invalid_config naming the key), rewrites topic-config.properties of every partition
+  // atomically (removes it for an empty set), then PartitionLog::update_config on each. The
+  // files are written outside the partition map's mutex; callers serialise changes of one
+  // topic (the broker's TopicManager does). Errors: unknown_topic_or_partition,
+  // invalid_config, kafka_storage_error.
   Result<void> alter_topic_config(const std::string& topic, const Properties& config_overrides);
 
   // flush() every partition, then write the recovery point checkpoints.

@@ -175,6 +175,28 @@ class PartitionLog {
   // Further calls fail with kafka_storage_error. Called by the destructor if not called.
   Result<void> close();
 
+  // ---- Compaction support (cleaner.h; README.md "Compaction") ----
+  // A consistent copy of the segment list and offsets, taken under the mutex. The last segment
+  // is the active one (never cleaned).
+  struct SegmentsView {
+    std::vector<std::shared_ptr<Segment>> segments;
+    std::vector<int64_t> sizes;  // bytes of each segment's whole batches at the time of the view
+    int64_t log_start_offset = 0;
+    int64_t log_end_offset = 0;
+    int64_t high_watermark = 0;
+    LogConfig config;
+  };
+  Result<SegmentsView> segments_view() const;
+  // Swaps the cleaned copy of a closed segment in, under the mutex: `cleaned` has the same base
+  // offset, its files are `<base>.log.cleaned`/`.index.cleaned`/`.timeindex.cleaned` and are
+  // fsync'd. The files are renamed `.cleaned` → `.swap` (the .log last: the commit point),
+  // then `.swap` → the segment's names (replacing the old files, which stay readable by open
+  // readers), then the directory is fsync'd. A crash at any point leaves the old segment (no
+  // `<base>.log.swap`) or the new one (open() completes a `<base>.log.swap`).
+  // Returns false (nothing changed) when `old_segment` is no longer a closed segment of the
+  // log (deleted by retention or truncation meanwhile). Errors: kafka_storage_error.
+  Result<bool> replace_segment(const std::shared_ptr<Segment>& old_segment, const std::shared_ptr<Segment>& cleaned);
+
   const std::string& dir() const;
   const std::string& topic() const;
   int32_t partition() const;

@@ -130,6 +130,13 @@ Result<Bytes> rebuild_batch(const protocol::RecordBatchHeader& original, const s
   return out;
 }
 
+// The cleaner's key → latest offset map; looked up by string_view (no copy per record).
+struct KeyHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+using OffsetMap = std::unordered_map<std::string, int64_t, KeyHash, std::equal_to<>>;
+
 // A transaction of one producer: data batches from `first_offset` closed by the control batch
 // at `marker_offset`.
 struct Txn {
@@ -432,7 +439,7 @@ Result<CleanResult> clean_log(PartitionLog& log, int64_t first_dirty_offset, con
   };
 
   // The key → latest offset map over [first_dirty, uncleanable).
-  std::unordered_map<std::string, int64_t> map;
+  OffsetMap map;
   int64_t map_bytes = 0;
   int64_t map_end = std::max(first_dirty, uncleanable);  // nothing dirty: re-clean the clean part only
   if (first_dirty >= uncleanable) map_end = first_dirty;
@@ -443,7 +450,8 @@ Result<CleanResult> clean_log(PartitionLog& log, int64_t first_dirty_offset, con
     if (seg.base_offset >= uncleanable) break;
     BatchReader reader(seg.log, view.sizes[i], kScanChunkBytes, static_cast<size_t>(config.max_batch_read_bytes));
     int64_t position = seg.base_offset <= first_dirty ? seg.position_for_offset(first_dirty) : 0;
-    std::vector<std::pair<std::string, int64_t>> staged;
+    std::vector<std::string_view> added;                           // keys new in this batch
+    std::vector<std::pair<int64_t*, int64_t>> replaced;            // entry, its previous offset
     while (true) {
       if (stopping(options)) {
         out.skipped = "stopped";
@@ -457,17 +465,31 @@ Result<CleanResult> clean_log(PartitionLog& log, int64_t first_dirty_offset, con
       if (h.last_offset() >= first_dirty && !h.is_control() && !aborted_batch(h) && h.record_count > 0) {
         auto bytes = reader.bytes_at(position, static_cast<size_t>(h.size_in_bytes()));
         if (!bytes) return fail(bytes.error());
-        staged.clear();
-        int64_t staged_bytes = 0;
+        // Insert this batch's keys; if the map then exceeds its bound, undo the batch and end
+        // the mapped range before it.
+        added.clear();
+        replaced.clear();
+        int64_t bytes_before_batch = map_bytes;
         auto walked = protocol::for_each_record(*bytes, protocol::DecodeLimits{}, [&](const protocol::RecordView& r) {
           if (!r.key || r.offset < first_dirty) return;
-          staged.emplace_back(std::string(reinterpret_cast<const char*>(r.key->data()), r.key->size()), r.offset);
-          staged_bytes += static_cast<int64_t>(r.key->size()) + kMapEntryOverheadBytes;
+          std::string_view key(reinterpret_cast<const char*>(r.key->data()), r.key->size());
+          auto it = map.find(key);
+          if (it == map.end()) {
+            it = map.emplace(std::string(key), r.offset).first;
+            added.push_back(it->first);
+            map_bytes += static_cast<int64_t>(key.size()) + kMapEntryOverheadBytes;
+          } else if (it->second < r.offset) {
+            replaced.emplace_back(&it->second, it->second);
+            it->second = r.offset;
+          }
         });
         if (!walked)
           return fail(ErrorCode::corrupt_message,
                       fmt::format("{}: batch at offset {}: {}", seg.log_path, h.base_offset, walked.error().message));
-        if (map_bytes + staged_bytes > options.dedupe_buffer_bytes) {
+        if (map_bytes > options.dedupe_buffer_bytes) {
+          for (auto it = replaced.rbegin(); it != replaced.rend(); ++it) *it->first = it->second;
+          for (auto key : added) map.erase(map.find(key));
+          map_bytes = bytes_before_batch;
           if (map.empty()) {
             out.skipped = fmt::format("log.cleaner.dedupe.buffer.size {} cannot hold the keys of one batch",
                                       options.dedupe_buffer_bytes);
@@ -476,13 +498,6 @@ Result<CleanResult> clean_log(PartitionLog& log, int64_t first_dirty_offset, con
           map_end = h.base_offset;  // the map covers the offsets before this batch
           map_full = true;
           break;
-        }
-        for (auto& [key, offset] : staged) {
-          auto [it, inserted] = map.try_emplace(std::move(key), offset);
-          if (inserted)
-            map_bytes += static_cast<int64_t>(it->first.size()) + kMapEntryOverheadBytes;
-          else
-            it->second = std::max(it->second, offset);
         }
       }
       out.bytes_read += h.size_in_bytes();
@@ -578,7 +593,7 @@ Result<CleanResult> clean_log(PartitionLog& log, int64_t first_dirty_offset, con
         if (!h.is_control()) {
           bool drop = aborted || !r.key;
           if (!drop) {
-            auto it = map.find(std::string(reinterpret_cast<const char*>(r.key->data()), r.key->size()));
+            auto it = map.find(std::string_view(reinterpret_cast<const char*>(r.key->data()), r.key->size()));
             drop = it != map.end() && it->second > r.offset;
           }
           if (!drop && !r.value) {

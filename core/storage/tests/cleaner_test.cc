@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <future>
+#include <thread>
 #include <map>
 #include <random>
 #include <set>
@@ -670,6 +672,20 @@ TEST(CleanerConfig, BrokerKeys) {
   auto ratio = make_log_config({}, {{"min.cleanable.dirty.ratio", "1.5"}});
   ASSERT_FALSE(ratio);
   EXPECT_NE(ratio.error().message.find("min.cleanable.dirty.ratio"), std::string::npos);
+}
+
+TEST(CleanerThrottle, SleepsToKeepTheRateAndStopWakesSleepers) {
+  Throttler throttler(1'000'000);  // 1 MB/s
+  auto t0 = std::chrono::steady_clock::now();
+  throttler.acquire(300'000);  // needs 0.3 s at that rate
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(250));
+  // A sleeper for 1000 s returns once stop() is called.
+  auto sleeper = std::async(std::launch::async, [&] { throttler.acquire(1'000'000'000); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  throttler.stop();
+  EXPECT_EQ(sleeper.wait_for(std::chrono::seconds(60)), std::future_status::ready);
+  Throttler unlimited(std::numeric_limits<double>::max());
+  unlimited.acquire(INT64_MAX / 2);  // returns at once
 }
 
 // ---------------------------------------------------------------------------------------------

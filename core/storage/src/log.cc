@@ -419,15 +419,19 @@ Result<AppendInfo> PartitionLog::append(ByteView records, int32_t leader_epoch, 
     int64_t incoming_max_ts = -1;
     for (const auto& h : headers) incoming_max_ts = std::max(incoming_max_ts, h.max_timestamp);
     bool segment_ms_due = false;
-    if (active->size > 0 && config.segment_ms < INT64_MAX) {
+    // A compacted log also rolls at max.compaction.lag.ms (KIP-354: Kafka's maxSegmentMs), so
+    // its active segment becomes cleanable in time.
+    const int64_t roll_ms = config_compacted(config) ? std::min(config.segment_ms, config.max_compaction_lag_ms)
+                                                     : config.segment_ms;
+    if (active->size > 0 && roll_ms < INT64_MAX) {
       auto rolling = st.rolling_timestamp_locked(*active);
       if (!rolling) return fail(rolling.error());
       // Kafka's LogSegment.shouldRoll: the incoming max timestamp against the first batch's, or
       // now against the creation time when the segment has no timestamp.
       if (*rolling >= 0)
-        segment_ms_due = incoming_max_ts - *rolling > config.segment_ms;
+        segment_ms_due = incoming_max_ts - *rolling > roll_ms;
       else if (active->created_ms >= 0)
-        segment_ms_due = now_ms - active->created_ms > config.segment_ms;
+        segment_ms_due = now_ms - active->created_ms > roll_ms;
     }
     if (active->size > 0 &&
         (segment_ms_due || active->size + static_cast<int64_t>(data.size()) > config.segment_bytes || active->index_full() ||

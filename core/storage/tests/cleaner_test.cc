@@ -202,6 +202,31 @@ TEST(Cleaner, MaxCompactionLagCleansBelowTheRatio) {
   EXPECT_TRUE(late.cleaned) << late.skipped;
 }
 
+TEST(Cleaner, MaxCompactionLagRollsTheActiveSegment) {
+  TempDir dir;
+  LogConfig c = compact_config(1 << 20);
+  c.max_compaction_lag_ms = 60'000;
+  auto log = open_log(dir.sub("t-0"), c);
+  append(*log, {{"a", "1"}}, kT0);
+  append(*log, {{"a", "2"}}, kT0 + 30'000);
+  EXPECT_EQ(log->segment_count(), 1u);
+  append(*log, {{"a", "3"}}, kT0 + 61'000);  // more than the lag after the segment's first batch
+  EXPECT_EQ(log->segment_count(), 2u);
+  auto r = clean(*log, 0, kT0 + 62'000, false);
+  EXPECT_TRUE(r.cleaned) << r.skipped;
+  auto recs = read_records(*log);
+  ASSERT_EQ(recs.size(), 2u);  // "a"=2 (latest of the closed segment) and "a"=3 (active)
+  EXPECT_EQ(recs[0].offset, 1);
+  // A delete-policy log ignores max.compaction.lag.ms for rolling.
+  TempDir dir2;
+  LogConfig d = c;
+  d.cleanup_policy = "delete";
+  auto plain = open_log(dir2.sub("t-0"), d);
+  append(*plain, {{"a", "1"}}, kT0);
+  append(*plain, {{"a", "3"}}, kT0 + 61'000);
+  EXPECT_EQ(plain->segment_count(), 1u);
+}
+
 TEST(Cleaner, MinCompactionLagKeepsRecentSegmentsDirty) {
   TempDir dir;
   LogConfig c = compact_config();

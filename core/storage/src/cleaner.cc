@@ -1,6 +1,7 @@
 #include "conveyor/storage/cleaner.h"
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <unordered_map>
 
@@ -336,7 +337,40 @@ Result<void> complete_segment_swaps(const std::string& dir) {
   for (const auto& e : *entries) {
     if (e.is_directory || !e.name.ends_with(".log.swap")) continue;
     std::string base = e.name.substr(0, e.name.size() - std::string_view(".log.swap").size());
-    // Committed: the indexes (renamed before the .log) replace the old ones, then the .log.
+    // Committed. The swap replaces the segments whose base offsets are in [base, its next
+    // offset): the later ones of its group are deleted first (a group's segment left without
+    // records starts at or after that end and keeps its old, superseded records: valid).
+    int64_t base_offset = 0;
+    if (auto [p, ec] = std::from_chars(base.data(), base.data() + base.size(), base_offset);
+        ec != std::errc() || p != base.data() + base.size() || base.size() != 20)
+      continue;  // not a segment name: removed below
+    int64_t swap_next = base_offset + 1;
+    {
+      auto f = io::File::open(io::join_path(dir, e.name), io::OpenMode::read_only);
+      if (!f) return fail(f.error());
+      auto size = f->size();
+      if (!size) return fail(size.error());
+      BatchReader reader(*f, *size, kHeaderScanChunkBytes, static_cast<size_t>(LogConfig{}.max_batch_read_bytes));
+      int64_t position = 0;
+      while (true) {
+        auto next = reader.header_at(position);
+        if (!next) return fail(next.error());
+        if (next->status != BatchReader::Status::ok) break;
+        swap_next = std::max(swap_next, next->header.last_offset() + 1);
+        position += next->header.size_in_bytes();
+      }
+    }
+    for (const auto& other : *entries) {
+      if (other.is_directory || !other.name.ends_with(".log") || other.name.size() != 24) continue;
+      int64_t o = 0;
+      auto [p, ec] = std::from_chars(other.name.data(), other.name.data() + 20, o);
+      if (ec != std::errc() || p != other.name.data() + 20 || o <= base_offset || o >= swap_next) continue;
+      for (const char* suffix : {".index", ".timeindex", ".log"})
+        if (auto path = io::join_path(dir, segment_file_name(o, suffix)); io::path_exists(path))
+          if (auto r = io::remove_file(path); !r) return r;
+      log::warn(kComponent, "{}: removed segment {} replaced by the interrupted swap of {}", dir, o, base);
+    }
+    // The indexes (renamed before the .log) replace the old ones, then the .log.
     for (const char* suffix : {".index", ".timeindex"}) {
       std::string name = base + suffix;
       if (exists(name + ".swap")) {
@@ -510,13 +544,38 @@ Result<CleanResult> clean_log(PartitionLog& log, int64_t first_dirty_offset, con
   const int64_t horizon_ms = options.now_ms + config.delete_retention_ms;
   LogConfig out_config = config;
   out_config.preallocate = false;
-  for (size_t i = 0; i < closed; ++i) {
-    const auto& old_seg = segs[i];
-    if (old_seg->base_offset >= map_end) break;
-    auto cleaned_r = Segment::create_with_suffix(log.dir(), old_seg->base_offset, out_config, ".cleaned");
+  const int64_t max_offset_entries = std::max<int64_t>(1, config.segment_index_bytes / kOffsetIndexEntrySize);
+  const int64_t max_time_entries = std::max<int64_t>(1, config.segment_index_bytes / kTimeIndexEntrySize);
+  size_t i = 0;
+  while (i < closed && segs[i]->base_offset < map_end) {
+    // One group: consecutive closed segments below map_end whose sizes together fit
+    // segment.bytes, whose offsets fit one segment's index and whose index entries fit
+    // segment.index.bytes (Kafka's groupSegmentsBySize); cleaned into one segment.
+    size_t end = i + 1;
+    int64_t group_bytes = view.sizes[i];
+    int64_t offset_entries = static_cast<int64_t>(segs[i]->offset_entries.size());
+    int64_t time_entries = static_cast<int64_t>(segs[i]->time_entries.size());
+    while (end < closed && segs[end]->base_offset < map_end) {
+      int64_t upper = segs[end + 1]->base_offset;  // bounds the offsets of segs[end]
+      if (group_bytes + view.sizes[end] > config.segment_bytes || upper - 1 - segs[i]->base_offset > INT32_MAX ||
+          offset_entries + static_cast<int64_t>(segs[end]->offset_entries.size()) + 1 > max_offset_entries ||
+          time_entries + static_cast<int64_t>(segs[end]->time_entries.size()) + 1 > max_time_entries)
+        break;
+      group_bytes += view.sizes[end];
+      offset_entries += static_cast<int64_t>(segs[end]->offset_entries.size());
+      time_entries += static_cast<int64_t>(segs[end]->time_entries.size());
+      ++end;
+    }
+    std::vector<std::shared_ptr<Segment>> group(segs.begin() + static_cast<std::ptrdiff_t>(i),
+                                                segs.begin() + static_cast<std::ptrdiff_t>(end));
+    auto cleaned_r = Segment::create_with_suffix(log.dir(), segs[i]->base_offset, out_config, ".cleaned");
     if (!cleaned_r) return fail(cleaned_r.error());
     auto cleaned = *cleaned_r;
     auto discard = [&] { (void)cleaned->delete_files(); };
+    int64_t emitted = 0;                      // batches written to `cleaned`
+    size_t last_with_batches = SIZE_MAX;      // the last member of the group holding a batch
+    protocol::RecordBatchHeader last_source;  // the group's last batch read
+    int64_t emitted_at_last_source = -1;      // `emitted` after that batch was handled
     Bytes buffer;
     std::vector<protocol::RecordBatchHeader> headers;
     auto flush_buffer = [&]() -> Result<void> {
@@ -532,13 +591,16 @@ Result<CleanResult> clean_log(PartitionLog& log, int64_t first_dirty_offset, con
       if (!h) return fail(h.error());
       buffer.insert(buffer.end(), batch.begin(), batch.end());
       headers.push_back(*h);
+      ++emitted;
       if (buffer.size() >= kOutputFlushBytes) return flush_buffer();
       return {};
     };
 
-    BatchReader reader(old_seg->log, view.sizes[i], kScanChunkBytes, static_cast<size_t>(config.max_batch_read_bytes));
-    int64_t position = 0;
     Result<void> failed;
+    for (size_t g = i; g < end && failed; ++g) {
+    const auto& old_seg = segs[g];
+    BatchReader reader(old_seg->log, view.sizes[g], kScanChunkBytes, static_cast<size_t>(config.max_batch_read_bytes));
+    int64_t position = 0;
     while (failed) {
       if (stopping(options)) {
         discard();
@@ -558,6 +620,9 @@ Result<CleanResult> clean_log(PartitionLog& log, int64_t first_dirty_offset, con
         break;
       }
       ByteView bytes = *bytes_r;
+      last_with_batches = g;
+      last_source = h;
+      emitted_at_last_source = emitted;
       position += h.size_in_bytes();
       out.bytes_read += h.size_in_bytes();
       if (options.throttler) options.throttler->acquire(h.size_in_bytes());
@@ -639,6 +704,23 @@ Result<CleanResult> clean_log(PartitionLog& log, int64_t first_dirty_offset, con
       }
       failed = emit(*rebuilt);
     }
+    }  // the group's segments
+    // Recovery completes a committed swap by deleting the segments whose base offsets lie in
+    // [base, the swap's next offset): if the group's last batch went, an empty batch with its
+    // identity (header only, as for a producer's last batch) keeps the cleaned segment's end at
+    // the group's end, so that range covers every member.
+    if (failed && last_with_batches != SIZE_MAX && emitted == emitted_at_last_source) {
+      protocol::RecordBatchHeader neutral = last_source;  // a plain empty batch: no producer, no txn
+      neutral.producer_id = -1;
+      neutral.producer_epoch = -1;
+      neutral.base_sequence = -1;
+      neutral.attributes = static_cast<int16_t>(last_source.attributes & 0x8);
+      auto coverage = rebuild_batch(neutral, {}, false, 0);
+      if (!coverage)
+        failed = fail(coverage.error());
+      else
+        failed = emit(*coverage);
+    }
     if (failed) failed = flush_buffer();
     if (failed) failed = cleaned->seal_time_index();
     if (failed) failed = cleaned->flush();
@@ -646,8 +728,15 @@ Result<CleanResult> clean_log(PartitionLog& log, int64_t first_dirty_offset, con
       discard();
       return fail(failed.error());
     }
-    cleaned->next_offset = std::max(cleaned->next_offset, cleaned->base_offset);
-    auto swapped = log.replace_segment(old_seg, cleaned);
+    if (last_with_batches == SIZE_MAX) {  // nothing in the whole group
+      discard();
+      i = end;
+      continue;
+    }
+    // Members after the last one holding a batch hold nothing: they stay as they are.
+    size_t covered_end = last_with_batches + 1;
+    std::vector<std::shared_ptr<Segment>> covered(group.begin(), group.begin() + static_cast<std::ptrdiff_t>(covered_end - i));
+    auto swapped = log.replace_segments(covered, cleaned);
     if (!swapped) {
       discard();
       return fail(swapped.error());
@@ -658,9 +747,10 @@ Result<CleanResult> clean_log(PartitionLog& log, int64_t first_dirty_offset, con
       return out;
     }
     out.cleaned = true;
-    ++out.segments_cleaned;
-    out.bytes_before += view.sizes[i];
     out.bytes_after += cleaned->size;
+    out.segments_cleaned += static_cast<int64_t>(covered_end - i);
+    out.bytes_before += group_bytes;
+    i = end;
   }
   out.first_dirty_offset = std::max(first_dirty, map_end);
   if (!out.cleaned) out.skipped = "no segment below the dirty end";

@@ -908,23 +908,35 @@ Result<PartitionLog::SegmentsView> PartitionLog::segments_view() const {
   return v;
 }
 
-Result<bool> PartitionLog::replace_segment(const std::shared_ptr<Segment>& old_segment,
-                                           const std::shared_ptr<Segment>& cleaned) {
+Result<bool> PartitionLog::replace_segments(const std::vector<std::shared_ptr<Segment>>& old_segments,
+                                            const std::shared_ptr<Segment>& cleaned) {
+  CONVEYOR_ASSERT(!old_segments.empty() && cleaned->base_offset == old_segments.front()->base_offset);
+  std::vector<std::string> deleted;
   {
     std::lock_guard lock(state_->mutex);
     auto& st = *state_;
     if (auto r = st.check_open(); !r) return fail(r.error());
-    auto it = std::find(st.segments.begin(), st.segments.end(), old_segment);
-    if (it == st.segments.end() || it + 1 == st.segments.end()) return false;  // gone, or active
-    CONVEYOR_ASSERT(cleaned->base_offset == old_segment->base_offset);
+    auto it = std::find(st.segments.begin(), st.segments.end(), old_segments.front());
+    auto n = static_cast<std::ptrdiff_t>(old_segments.size());
+    if (it == st.segments.end() || st.segments.end() - it <= n) return false;  // gone, or the active one
+    if (!std::equal(old_segments.begin(), old_segments.end(), it)) return false;
     if (auto r = cleaned->rename_files(st.dir, ".swap"); !r) return fail(r.error());
     if (auto r = io::fsync_directory(st.dir); !r) return fail(r.error());  // committed from here
+    for (size_t j = 1; j < old_segments.size(); ++j)
+      for (const std::string* path : {&old_segments[j]->log_path, &old_segments[j]->index_path,
+                                      &old_segments[j]->time_index_path}) {
+        if (auto r = io::rename_path(*path, *path + ".deleted"); !r) return fail(r.error());
+        deleted.push_back(*path + ".deleted");
+      }
     if (auto r = cleaned->rename_files(st.dir, ""); !r) return fail(r.error());
-    cleaned->created_ms = old_segment->created_ms;
+    cleaned->created_ms = old_segments.front()->created_ms;
     cleaned->dirty = false;
-    *it = cleaned;  // readers holding the old segment keep its (now unlinked) files
+    *it = cleaned;  // readers holding the old segments keep their (now unlinked) files
+    st.segments.erase(it + 1, it + n);
+    st.dir_dirty = true;
   }
   if (auto r = io::fsync_directory(state_->dir); !r) return fail(r.error());
+  for (const auto& path : deleted) (void)io::remove_file(path);
   return true;
 }
 

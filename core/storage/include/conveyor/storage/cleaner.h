@@ -13,9 +13,10 @@
 //     without its marker, and the high watermark.
 //  3. A key → latest offset map is built over the cleanable range (bounded by
 //     `dedupe_buffer_bytes`; when it fills, the range ends at the last whole batch mapped).
-//  4. Every closed segment from the log start up to the end of the mapped range is rewritten
+//  4. Every closed segment from the log start up to the end of the mapped range is rewritten,
+//     in groups of consecutive segments that fit one segment (segment.bytes, index bounds),
 //     into `<base>.log.cleaned` (+ indexes), fsync'd, and swapped in (PartitionLog::
-//     replace_segment), in ascending order.
+//     replace_segments), in ascending order.
 //  5. The first dirty offset becomes the end of the mapped range (the caller checkpoints it in
 //     `cleaner-offset-checkpoint`).
 //

@@ -187,15 +187,18 @@ class PartitionLog {
     LogConfig config;
   };
   Result<SegmentsView> segments_view() const;
-  // Swaps the cleaned copy of a closed segment in, under the mutex: `cleaned` has the same base
-  // offset, its files are `<base>.log.cleaned`/`.index.cleaned`/`.timeindex.cleaned` and are
-  // fsync'd. The files are renamed `.cleaned` → `.swap` (the .log last: the commit point),
-  // then `.swap` → the segment's names (replacing the old files, which stay readable by open
-  // readers), then the directory is fsync'd. A crash at any point leaves the old segment (no
-  // `<base>.log.swap`) or the new one (open() completes a `<base>.log.swap`).
-  // Returns false (nothing changed) when `old_segment` is no longer a closed segment of the
-  // log (deleted by retention or truncation meanwhile). Errors: kafka_storage_error.
-  Result<bool> replace_segment(const std::shared_ptr<Segment>& old_segment, const std::shared_ptr<Segment>& cleaned);
+  // Swaps the cleaned copy of a run of consecutive closed segments in, under the mutex:
+  // `cleaned` has the base offset of the first one, its files are `<base>.log.cleaned`,
+  // `.index.cleaned`, `.timeindex.cleaned` and are fsync'd. The files are renamed `.cleaned` →
+  // `.swap` (the .log last: the commit point) and the directory fsync'd; the other segments of
+  // the run are renamed `.deleted` (unlinked after the mutex); the `.swap` files take the first
+  // segment's names (replacing its files; open readers keep reading the old ones); the
+  // directory is fsync'd. A crash at any point leaves the old run (no `<base>.log.swap`) or the
+  // new segment (open() completes a `<base>.log.swap`, deleting the segments it covers).
+  // Returns false (nothing changed) when `old_segments` is no longer a run of closed segments
+  // of the log (retention or truncation meanwhile). Errors: kafka_storage_error.
+  Result<bool> replace_segments(const std::vector<std::shared_ptr<Segment>>& old_segments,
+                                const std::shared_ptr<Segment>& cleaned);
 
   const std::string& dir() const;
   const std::string& topic() const;

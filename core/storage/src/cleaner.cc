@@ -706,9 +706,9 @@ Result<CleanResult> clean_log(PartitionLog& log, int64_t first_dirty_offset, con
     }
     }  // the group's segments
     // Recovery completes a committed swap by deleting the segments whose base offsets lie in
-    // [base, the swap's next offset): if the group's last batch went, an empty batch with its
-    // identity (header only, as for a producer's last batch) keeps the cleaned segment's end at
-    // the group's end, so that range covers every member.
+    // [base, the swap's next offset): if the group's last batch went, a plain empty batch in its
+    // place (its base offset and last offset delta; no records, producer or codec) keeps the
+    // cleaned segment's end at the group's end, so that range covers every member.
     if (failed && last_with_batches != SIZE_MAX && emitted == emitted_at_last_source) {
       protocol::RecordBatchHeader neutral = last_source;  // a plain empty batch: no producer, no txn
       neutral.producer_id = -1;

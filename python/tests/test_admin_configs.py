@@ -59,15 +59,17 @@ def test_alter_configs_incremental_applies_at_once():
         err = _produce(conf, "alter", b"x" * 3000)  # no restart: the running log refuses it
         assert err is not None and err.name == "MESSAGE_TOO_LARGE"
         assert _produce(conf, "alter", b"small") is None
-        admin.alter_configs("alter", append={"cleanup.policy": "compact"})
-        assert admin.describe_configs("alter")["cleanup.policy"].value == "delete,compact"
-        admin.alter_configs("alter", subtract={"cleanup.policy": "delete"})
-        assert admin.describe_configs("alter")["cleanup.policy"].value == "compact"
         admin.alter_configs("alter", delete=["max.message.bytes"])
         configs = admin.describe_configs("alter")
         assert configs["max.message.bytes"].is_default
         assert configs["retention.ms"].value == "60000"
         assert _produce(conf, "alter", b"x" * 3000) is None
+        admin.alter_configs("alter", append={"cleanup.policy": "compact"})
+        assert admin.describe_configs("alter")["cleanup.policy"].value == "delete,compact"
+        admin.alter_configs("alter", subtract={"cleanup.policy": "delete"})
+        assert admin.describe_configs("alter")["cleanup.policy"].value == "compact"
+        err = _produce(conf, "alter", b"no key")  # compacted now: keyless records are refused at once
+        assert err is not None and err.name == "INVALID_RECORD"
         with pytest.raises(conveyor.InvalidConfigError, match="retention.ms"):
             admin.alter_configs("alter", set={"retention.ms": "soon"})
         with pytest.raises(conveyor.InvalidConfigError, match="no.such.key"):

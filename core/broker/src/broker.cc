@@ -243,6 +243,9 @@ Result<std::unique_ptr<Broker>> Broker::start(const Properties& props) {
   }
   impl->schedule_flush_tick();
   impl->start_retention_task(s.config.retention_check_interval_ms);
+  // The log cleaner (log.cleaner.*; compaction of cleanup.policy=compact topics such as
+  // __consumer_offsets): its own threads, stopped by LogManager::close.
+  if (auto r = s.logs->start_cleaner(); !r) return undo(r.error());
   s.groups->start();
   s.ready.store(true, std::memory_order_release);
   s.ready.notify_all();

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "conveyor/broker/broker.h"
+#include "conveyor/storage/cleaner.h"
 #include "conveyor/storage/log_config.h"
 
 namespace conveyor::broker {
@@ -143,7 +144,7 @@ ConfigSchema build_schema() {
                         "share.coordinator.state.topic.replication.factor",
                         "share.coordinator.state.topic.min.isr", "log.retention.minutes",
                         "log.retention.hours", "log.retention.ms", "log.retention.bytes",
-                        "log.cleanup.policy", "log.cleaner.enable", "compression.type",
+                        "compression.type",
                         "connections.max.idle.ms", "queued.max.requests"}) {
     s.ignore(k);
   }
@@ -302,6 +303,8 @@ Result<BrokerConfig> parse_broker_config(const Properties& props) {
   if (c.default_replication_factor != 1)
     return fail(ErrorCode::invalid_config,
                 "default.replication.factor: a single-node broker supports only 1");
+  // The log cleaner's keys (log.cleaner.*): a bad value names its key before anything starts.
+  if (auto cleaner = storage::make_cleaner_config(props); !cleaner) return fail(cleaner.error());
   return c;
 }
 

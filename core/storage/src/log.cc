@@ -163,7 +163,9 @@ Result<void> PartitionLog::State::scan_producer_batches_locked(int64_t from_offs
       if (next->status != BatchReader::Status::ok) break;
       const auto& h = next->header;
       if (h.base_offset >= from_offset && h.producer_id >= 0 && !h.is_control())
-        producers.update(h.producer_id, h.producer_epoch, h.base_sequence, h.record_count, h.base_offset,
+        // The sequence range spans last_offset_delta + 1 (a batch the cleaner emptied or thinned
+        // keeps its base offset, last offset delta and base sequence, not its record count).
+        producers.update(h.producer_id, h.producer_epoch, h.base_sequence, h.last_offset_delta + 1, h.base_offset,
                          h.last_offset(), h.max_timestamp);
       position += h.size_in_bytes();
     }
@@ -222,6 +224,7 @@ Result<std::unique_ptr<PartitionLog>> PartitionLog::open(std::string dir, std::s
   st->partition = partition;
   st->config = config;
   if (auto r = io::create_directories(st->dir); !r) return fail(r.error());
+  if (auto r = complete_segment_swaps(st->dir); !r) return fail(r.error());  // compaction (cleaner.cc)
   auto entries = io::list_directory(st->dir);
   if (!entries) return fail(entries.error());
 
@@ -374,6 +377,17 @@ Result<AppendInfo> PartitionLog::append(ByteView records, int32_t leader_epoch, 
     if (valid->is_control())
       return fail(ErrorCode::invalid_record, "clients may not produce control batches");
     if (valid->record_count <= 0) return fail(ErrorCode::invalid_record, "record batch without records");
+    if (config_compacted(config)) {
+      // A compacted topic keeps the latest record per key: a record without a key is refused
+      // (Kafka's LogValidator, INVALID_RECORD).
+      bool keyless = false;
+      auto walked = protocol::for_each_record(rest.first(static_cast<size_t>(size)), protocol::DecodeLimits{},
+                                              [&](const protocol::RecordView& r) { keyless = keyless || !r.key; });
+      if (!walked) return fail(walked.error());
+      if (keyless)
+        return fail(ErrorCode::invalid_record,
+                    fmt::format("compacted topic {} cannot accept a record without a key", state_->topic));
+    }
     headers.push_back(*valid);
     starts.push_back(pos);
     record_total += valid->record_count;
@@ -445,15 +459,19 @@ Result<AppendInfo> PartitionLog::append(ByteView records, int32_t leader_epoch, 
     int64_t incoming_max_ts = -1;
     for (const auto& h : headers) incoming_max_ts = std::max(incoming_max_ts, h.max_timestamp);
     bool segment_ms_due = false;
-    if (active->size > 0 && config.segment_ms < INT64_MAX) {
+    // A compacted log also rolls at max.compaction.lag.ms (KIP-354: Kafka's maxSegmentMs), so
+    // its active segment becomes cleanable in time.
+    const int64_t roll_ms = config_compacted(config) ? std::min(config.segment_ms, config.max_compaction_lag_ms)
+                                                     : config.segment_ms;
+    if (active->size > 0 && roll_ms < INT64_MAX) {
       auto rolling = st.rolling_timestamp_locked(*active);
       if (!rolling) return fail(rolling.error());
       // Kafka's LogSegment.shouldRoll: the incoming max timestamp against the first batch's, or
       // now against the creation time when the segment has no timestamp.
       if (*rolling >= 0)
-        segment_ms_due = incoming_max_ts - *rolling > config.segment_ms;
+        segment_ms_due = incoming_max_ts - *rolling > roll_ms;
       else if (active->created_ms >= 0)
-        segment_ms_due = now_ms - active->created_ms > config.segment_ms;
+        segment_ms_due = now_ms - active->created_ms > roll_ms;
     }
     // Roll if due, then write. A failure other than a clean "disk full" (the file truncated
     // back) may have left a torn file: the log goes offline.
@@ -554,6 +572,9 @@ Result<ReadResult> PartitionLog::read(int64_t offset, int32_t max_bytes, int64_t
                               st.log_end_offset, st.topic, st.partition));
     if (offset == st.log_end_offset) return out;
     size_t i = st.segment_index_for(offset);
+    // A compacted log may have segments with nothing at or after `offset` (gaps, or a segment
+    // the cleaner emptied): start at the first segment that holds a later batch.
+    while (i + 1 < st.segments.size() && (st.segments[i]->size == 0 || st.segments[i]->next_offset <= offset)) ++i;
     segs[0] = st.segments[i];
     sizes[0] = segs[0]->size;
     unverified[0] = segs[0]->unverified_bytes;
@@ -885,8 +906,10 @@ Result<RetentionResult> PartitionLog::apply_retention(int64_t now_ms) {
       if (st.high_watermark < upper) break;  // the log start never passes the high watermark
       if (seg.created_ms < 0) seg.created_ms = now_ms;
       int64_t newest = seg.max_timestamp >= 0 ? seg.max_timestamp : seg.created_ms;
-      bool by_time = config.retention_ms >= 0 && now_ms - newest > config.retention_ms;
-      bool by_size = size_excess >= 0 && size_excess - seg.size >= 0;
+      // cleanup.policy=compact alone: only the log start offset deletes segments (as Kafka).
+      bool deletes = config.cleanup_policy.find("delete") != std::string::npos;
+      bool by_time = deletes && config.retention_ms >= 0 && now_ms - newest > config.retention_ms;
+      bool by_size = deletes && size_excess >= 0 && size_excess - seg.size >= 0;
       bool by_start = !last && upper <= st.log_start_offset;
       if (!by_time && !by_size && !by_start) break;
       if (size_excess >= 0) size_excess -= seg.size;
@@ -995,6 +1018,55 @@ Result<void> PartitionLog::close() {
   st.closed = true;
   st.segments.clear();  // files close when the last reader lets go
   return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Compaction support (the cleaner itself is cleaner.cc)
+
+Result<PartitionLog::SegmentsView> PartitionLog::segments_view() const {
+  std::lock_guard lock(state_->mutex);
+  const auto& st = *state_;
+  if (auto r = st.check_open(); !r) return fail(r.error());
+  SegmentsView v;
+  v.segments = st.segments;
+  for (const auto& seg : st.segments) v.sizes.push_back(seg->size);
+  v.log_start_offset = st.log_start_offset;
+  v.log_end_offset = st.log_end_offset;
+  v.high_watermark = st.high_watermark;
+  v.config = st.config;
+  return v;
+}
+
+Result<bool> PartitionLog::replace_segments(const std::vector<std::shared_ptr<Segment>>& old_segments,
+                                            const std::shared_ptr<Segment>& cleaned) {
+  CONVEYOR_ASSERT(!old_segments.empty() && cleaned->base_offset == old_segments.front()->base_offset);
+  std::vector<std::string> deleted;
+  {
+    std::lock_guard lock(state_->mutex);
+    auto& st = *state_;
+    if (auto r = st.check_open(); !r) return fail(r.error());
+    auto it = std::find(st.segments.begin(), st.segments.end(), old_segments.front());
+    auto n = static_cast<std::ptrdiff_t>(old_segments.size());
+    if (it == st.segments.end() || st.segments.end() - it <= n) return false;  // gone, or the active one
+    if (!std::equal(old_segments.begin(), old_segments.end(), it)) return false;
+    if (auto r = cleaned->rename_files(st.dir, ".swap"); !r) return fail(r.error());
+    if (auto r = io::fsync_directory(st.dir); !r) return fail(r.error());  // committed from here
+    for (size_t j = 1; j < old_segments.size(); ++j)
+      for (const std::string* path : {&old_segments[j]->log_path, &old_segments[j]->index_path,
+                                      &old_segments[j]->time_index_path}) {
+        if (auto r = io::rename_path(*path, *path + ".deleted"); !r) return fail(r.error());
+        deleted.push_back(*path + ".deleted");
+      }
+    if (auto r = cleaned->rename_files(st.dir, ""); !r) return fail(r.error());
+    cleaned->created_ms = old_segments.front()->created_ms;
+    cleaned->dirty = false;
+    *it = cleaned;  // readers holding the old segments keep their (now unlinked) files
+    st.segments.erase(it + 1, it + n);
+    st.dir_dirty = true;
+  }
+  if (auto r = io::fsync_directory(state_->dir); !r) return fail(r.error());
+  for (const auto& path : deleted) (void)io::remove_file(path);
+  return true;
 }
 
 const std::string& PartitionLog::dir() const { return state_->dir; }

@@ -4,6 +4,9 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
+#include <cstdlib>
+
 namespace conveyor::storage {
 namespace {
 
@@ -35,12 +38,16 @@ ConfigSchema build_topic_schema() {
   s.add(make_key("segment.ms", ConfigType::integer, std::to_string(7 * kDay), "Roll the active segment when an append is this much newer than its first batch", 1, INT64_MAX, true));
   s.add(make_key("retention.ms", ConfigType::integer, std::to_string(7 * kDay), "Delete closed segments whose newest record is older than this (-1 = forever)", -1, INT64_MAX, true));
   s.add(make_key("retention.bytes", ConfigType::integer, "-1", "Delete the oldest segments while the partition stays above this size (-1 = unlimited)", -1, INT64_MAX, true));
-  s.add(make_key("cleanup.policy", ConfigType::list, "delete", "delete and/or compact (not acted on yet)", INT64_MIN, INT64_MAX, true));
   // Durable mode (conveyor's own key; Kafka has none): see LogConfig::fsync_before_ack.
   s.add(make_key("conveyor.fsync.before.ack", ConfigType::boolean, "false", "conveyor's own: answer acks=1/all produces only after the batches are fsync'd (group commit)", INT64_MIN, INT64_MAX, true));
+  s.add(make_key("cleanup.policy", ConfigType::list, "delete", "delete (retention) and/or compact (keep the latest record per key)", INT64_MIN, INT64_MAX, true));
+  // Compaction (cleaner.h).
+  s.add(make_key("delete.retention.ms", ConfigType::integer, std::to_string(kDay), "How long tombstones and transaction markers of a compacted topic stay after the cleaner first saw them", 0, INT64_MAX, true));
+  s.add(make_key("min.cleanable.dirty.ratio", ConfigType::string, "0.5", "Clean a compacted log when its dirty share of bytes reaches this ratio (0..1)", INT64_MIN, INT64_MAX, true));
+  s.add(make_key("min.compaction.lag.ms", ConfigType::integer, "0", "Records newer than this are not compacted", 0, INT64_MAX, true));
+  s.add(make_key("max.compaction.lag.ms", ConfigType::integer, "9223372036854775807", "Clean a compacted log whose dirty part is older than this, whatever the ratio", 1, INT64_MAX, true));
   for (const char* k : {"compression.type", "min.insync.replicas", "unclean.leader.election.enable",
-                        "min.cleanable.dirty.ratio", "min.compaction.lag.ms", "max.compaction.lag.ms",
-                        "delete.retention.ms", "file.delete.delay.ms", "segment.jitter.ms",
+                        "file.delete.delay.ms", "segment.jitter.ms",
                         "message.timestamp.difference.max.ms", "message.timestamp.before.max.ms",
                         "message.timestamp.after.max.ms", "message.downconversion.enable",
                         "message.format.version", "follower.replication.throttled.replicas",
@@ -69,6 +76,11 @@ constexpr BrokerKey kBrokerKeys[] = {
     {"log.retention.bytes", "retention.bytes"},
     {"log.cleanup.policy", "cleanup.policy"},
     {"conveyor.log.fsync.before.ack", "conveyor.fsync.before.ack"},  // durable mode
+    // Compaction.
+    {"log.cleaner.delete.retention.ms", "delete.retention.ms"},
+    {"log.cleaner.min.cleanable.ratio", "min.cleanable.dirty.ratio"},
+    {"log.cleaner.min.compaction.lag.ms", "min.compaction.lag.ms"},
+    {"log.cleaner.max.compaction.lag.ms", "max.compaction.lag.ms"},
 };
 
 ConfigSchema build_broker_schema() {
@@ -78,6 +90,17 @@ ConfigSchema build_broker_schema() {
 }
 
 }  // namespace
+
+Result<double> parse_config_double(std::string_view key, std::string_view text, double min, double max) {
+  std::string s(text);
+  char* end = nullptr;
+  errno = 0;
+  double v = std::strtod(s.c_str(), &end);
+  if (s.empty() || end != s.c_str() + s.size() || errno == ERANGE || !(v >= min && v <= max))
+    return fail(ErrorCode::invalid_config,
+                fmt::format("{}: expected a number in [{}, {}], got \"{}\"", key, min, max, text));
+  return v;
+}
 
 const ConfigSchema& topic_config_schema() {
   static const ConfigSchema schema = build_topic_schema();
@@ -98,6 +121,12 @@ void add_broker_log_config_keys(ConfigSchema& schema) {
   schema.add(make_key("log.roll.hours", ConfigType::integer, "168", "Roll a segment after this many hours (when log.roll.ms is unset)", 1, INT64_MAX, true));
   schema.add(make_key("log.retention.minutes", ConfigType::integer, "", "Retention in minutes (when log.retention.ms is unset)", -1, INT64_MAX, false));
   schema.add(make_key("log.retention.hours", ConfigType::integer, "168", "Retention in hours (when log.retention.ms/minutes are unset)", -1, INT64_MAX, true));
+  // The log cleaner's broker keys (cleaner.h, make_cleaner_config).
+  schema.add(make_key("log.cleaner.enable", ConfigType::boolean, "true", "Run the log cleaner (compaction of cleanup.policy=compact topics)", INT64_MIN, INT64_MAX, true));
+  schema.add(make_key("log.cleaner.threads", ConfigType::integer, "1", "Threads of the log cleaner", 1, 64, true));
+  schema.add(make_key("log.cleaner.backoff.ms", ConfigType::integer, "15000", "How long the cleaner sleeps when no log needs cleaning", 1, INT64_MAX, true));
+  schema.add(make_key("log.cleaner.dedupe.buffer.size", ConfigType::integer, "134217728", "Memory bound of the cleaner's key-to-offset maps (bytes, shared by the threads)", 1024, INT64_MAX, true));
+  schema.add(make_key("log.cleaner.io.max.bytes.per.second", ConfigType::string, "1.7976931348623157E308", "Throttle of the cleaner's reads plus writes (bytes per second, all threads)", INT64_MIN, INT64_MAX, true));
   schema.add(make_key("log.flush.scheduler.interval.ms", ConfigType::integer, "9223372036854775807", "flush.ms default when log.flush.interval.ms is unset", 0, INT64_MAX, true));
 }
 
@@ -148,7 +177,17 @@ Result<LogConfig> make_log_config(const Properties& broker, const Properties& to
   CONVEYOR_GET(segment_ms, "segment.ms");
   CONVEYOR_GET(retention_ms, "retention.ms");
   CONVEYOR_GET(retention_bytes, "retention.bytes");
+  CONVEYOR_GET(delete_retention_ms, "delete.retention.ms");
+  CONVEYOR_GET(min_compaction_lag_ms, "min.compaction.lag.ms");
+  CONVEYOR_GET(max_compaction_lag_ms, "max.compaction.lag.ms");
 #undef CONVEYOR_GET
+  {
+    auto ratio = merged.get_string(topic_schema, "min.cleanable.dirty.ratio");
+    if (!ratio) return fail(ratio.error());
+    auto parsed = parse_config_double("min.cleanable.dirty.ratio", *ratio, 0.0, 1.0);
+    if (!parsed) return fail(parsed.error());
+    c.min_cleanable_dirty_ratio = *parsed;
+  }
   auto ts = merged.get_string(topic_schema, "message.timestamp.type");
   if (!ts) return fail(ts.error());
   std::string lowered;

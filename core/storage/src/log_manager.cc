@@ -1,5 +1,7 @@
 #include "conveyor/storage/log_manager.h"
 
+#include "conveyor/storage/cleaner.h"
+
 #include <algorithm>
 #include <charconv>
 #include <random>
@@ -417,6 +419,10 @@ Result<void> LogManager::delete_partition(const std::string& topic, int32_t part
   }
   bool had_start = entry.log->log_start_offset() > 0;
   (void)entry.log->close();
+  {
+    std::lock_guard cleaner_lock(cleaner_mutex_);
+    if (cleaner_) cleaner_->forget(topic, partition);
+  }
   // A re-created partition of the same name must not inherit this start after a restart.
   if (had_start)
     if (auto r = checkpoint_log_start_offsets(); !r) return r;
@@ -622,6 +628,10 @@ Result<int64_t> LogManager::delete_records(const std::string& topic, int32_t par
 }
 
 Result<void> LogManager::close() {
+  {
+    std::lock_guard cleaner_lock(cleaner_mutex_);
+    if (cleaner_) cleaner_->stop();  // a running pass is abandoned safely
+  }
   std::map<std::pair<std::string, int32_t>, Entry> partitions;
   {
     std::lock_guard lock(mutex_);
@@ -665,6 +675,46 @@ Result<void> LogManager::close() {
     }
   }
   return result;
+}
+
+}  // namespace conveyor::storage
+
+// ---------------------------------------------------------------------------------------------
+// The log cleaner (cleaner.h)
+
+namespace conveyor::storage {
+
+Result<LogCleaner*> LogManager::cleaner_locked() {
+  if (!cleaner_) {
+    auto config = make_cleaner_config(broker_properties_);
+    if (!config) return fail(config.error());
+    cleaner_ = std::make_unique<LogCleaner>(*config, log_dirs_, [this] {
+      std::vector<LogCleaner::LogRef> refs;
+      std::lock_guard lock(mutex_);
+      for (const auto& [k, e] : partitions_) refs.push_back({e.log_dir, e.log});
+      return refs;
+    });
+  }
+  return cleaner_.get();
+}
+
+Result<void> LogManager::start_cleaner() {
+  std::lock_guard cleaner_lock(cleaner_mutex_);
+  auto c = cleaner_locked();
+  if (!c) return fail(c.error());
+  (*c)->start();
+  return {};
+}
+
+Result<int32_t> LogManager::clean_now(int64_t now_ms, bool force) {
+  LogCleaner* c = nullptr;
+  {
+    std::lock_guard cleaner_lock(cleaner_mutex_);
+    auto made = cleaner_locked();
+    if (!made) return fail(made.error());
+    c = *made;
+  }
+  return c->clean_all_now(now_ms, force);
 }
 
 }  // namespace conveyor::storage

@@ -123,6 +123,14 @@ class Segment {
   // Rewrites both index files from the in-memory entries.
   Result<void> write_indexes();
 
+  // ---- Compaction (defined in cleaner.cc) ----
+  // A new empty segment whose three files are the usual names + `suffix` (e.g. ".cleaned").
+  static Result<std::shared_ptr<Segment>> create_with_suffix(const std::string& dir, int64_t base_offset,
+                                                             const LogConfig& config, const std::string& suffix);
+  // Renames the three files (log last) to the usual names + `suffix` ("" = the final names)
+  // and updates the paths; the open fds stay valid.
+  Result<void> rename_files(const std::string& dir, const std::string& suffix);
+
   int64_t base_offset = 0;
   std::string log_path, index_path, time_index_path;
   io::File log, index, time_index;
@@ -177,6 +185,12 @@ inline uint32_t get_be32(const uint8_t* p) {
 inline uint64_t get_be64(const uint8_t* p) {
   return (uint64_t{get_be32(p)} << 32) | get_be32(p + 4);
 }
+
+// Completes the segment swaps a crash interrupted (cleaner.cc): every `<base>.log.swap` is
+// committed, so its `.swap` files replace the segment's files; `.cleaned` files and index
+// `.swap` files without their `<base>.log.swap` are removed (the old segment stays). Called by
+// PartitionLog::open before anything else reads the directory. Errors: kafka_storage_error.
+Result<void> complete_segment_swaps(const std::string& dir);
 
 // Whether the topic's cleanup.policy allows offset gaps between batches.
 bool config_compacted(const LogConfig& config);

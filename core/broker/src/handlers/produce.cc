@@ -126,7 +126,11 @@ void handle_produce(RequestContext ctx, protocol::Reader& body) {
       if (!appended) {
         if (appended.error().code == ErrorCode::kafka_storage_error)
           log::error("broker", "append to {}-{} failed: {}", topic.name, pd.index, appended.error().message);
-        set_error(pr, appended.error().code, appended.error().message);
+        ErrorCode code = appended.error().code;
+        // INVALID_RECORD (87, e.g. a keyless record in a compacted topic) exists from Produce v8
+        // (KIP-467); older versions get CORRUPT_MESSAGE, as from Kafka.
+        if (code == ErrorCode::invalid_record && v < 8) code = ErrorCode::corrupt_message;
+        set_error(pr, code, appended.error().message);
         pr.log_start_offset = log->log_start_offset();
         continue;
       }

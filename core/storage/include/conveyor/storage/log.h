@@ -191,6 +191,31 @@ class PartitionLog {
   // Further calls fail with kafka_storage_error. Called by the destructor if not called.
   Result<void> close();
 
+  // ---- Compaction support (cleaner.h; README.md "Compaction") ----
+  // A consistent copy of the segment list and offsets, taken under the mutex. The last segment
+  // is the active one (never cleaned).
+  struct SegmentsView {
+    std::vector<std::shared_ptr<Segment>> segments;
+    std::vector<int64_t> sizes;  // bytes of each segment's whole batches at the time of the view
+    int64_t log_start_offset = 0;
+    int64_t log_end_offset = 0;
+    int64_t high_watermark = 0;
+    LogConfig config;
+  };
+  Result<SegmentsView> segments_view() const;
+  // Swaps the cleaned copy of a run of consecutive closed segments in, under the mutex:
+  // `cleaned` has the base offset of the first one, its files are `<base>.log.cleaned`,
+  // `.index.cleaned`, `.timeindex.cleaned` and are fsync'd. The files are renamed `.cleaned` →
+  // `.swap` (the .log last: the commit point) and the directory fsync'd; the other segments of
+  // the run are renamed `.deleted` (unlinked after the mutex); the `.swap` files take the first
+  // segment's names (replacing its files; open readers keep reading the old ones); the
+  // directory is fsync'd. A crash at any point leaves the old run (no `<base>.log.swap`) or the
+  // new segment (open() completes a `<base>.log.swap`, deleting the segments it covers).
+  // Returns false (nothing changed) when `old_segments` is no longer a run of closed segments
+  // of the log (retention or truncation meanwhile). Errors: kafka_storage_error.
+  Result<bool> replace_segments(const std::vector<std::shared_ptr<Segment>>& old_segments,
+                                const std::shared_ptr<Segment>& cleaned);
+
   const std::string& dir() const;
   const std::string& topic() const;
   int32_t partition() const;

@@ -46,7 +46,8 @@ struct LogConfig {
   // retention.bytes [log.retention.bytes]: per partition, delete the oldest segments while the
   // log stays at least this big without them; -1 = unlimited.
   int64_t retention_bytes = -1;
-  // cleanup.policy [log.cleanup.policy]: "delete" and/or "compact"; placeholder (compaction is not implemented).
+  // cleanup.policy [log.cleanup.policy]: "delete" (retention by time/size), "compact" (the log
+  // cleaner keeps the latest record per key, cleaner.h) or "compact,delete" (both).
   std::string cleanup_policy = "delete";
 
   // conveyor.fsync.before.ack [conveyor.log.fsync.before.ack] — conveyor's own key (Kafka has
@@ -54,6 +55,19 @@ struct LogConfig {
   // fsync'd; the log dir's group-commit flusher shares one fsync among every append that
   // arrived while the previous one ran (LogManager::commit_async).
   bool fsync_before_ack = false;
+  // Compaction (cleaner.h; Kafka's topic configs, broker defaults in brackets).
+  // delete.retention.ms [log.cleaner.delete.retention.ms]: how long a tombstone (null value)
+  // or a transaction marker stays after the cleaner first saw it (KIP-534 delete horizon).
+  int64_t delete_retention_ms = 24LL * 3600 * 1000;
+  // min.cleanable.dirty.ratio [log.cleaner.min.cleanable.ratio]: a log is cleaned when its
+  // dirty bytes / (clean + dirty) bytes reach this (0..1).
+  double min_cleanable_dirty_ratio = 0.5;
+  // min.compaction.lag.ms [log.cleaner.min.compaction.lag.ms]: segments holding a record newer
+  // than this are not cleaned (KIP-58).
+  int64_t min_compaction_lag_ms = 0;
+  // max.compaction.lag.ms [log.cleaner.max.compaction.lag.ms]: a log whose dirty part is older
+  // than this is cleaned even below the ratio (KIP-354).
+  int64_t max_compaction_lag_ms = INT64_MAX;
 
   // Conveyor limits (no Kafka name): upper bound of one read() in bytes, whatever the caller
   // asks (a read still returns one whole batch larger than this, KIP-74, up to
@@ -65,7 +79,8 @@ struct LogConfig {
 
 // The topic-level keys (segment.bytes, segment.index.bytes, index.interval.bytes,
 // flush.messages, flush.ms, max.message.bytes, message.timestamp.type, preallocate,
-// segment.ms, retention.ms, retention.bytes, cleanup.policy); other Kafka topic keys are
+// segment.ms, retention.ms, retention.bytes, cleanup.policy, delete.retention.ms,
+// min.cleanable.dirty.ratio, min.compaction.lag.ms, max.compaction.lag.ms); other Kafka topic keys are
 // accepted and ignored. Use it to validate CreateTopics configs.
 const ConfigSchema& topic_config_schema();
 
@@ -73,7 +88,8 @@ const ConfigSchema& topic_config_schema();
 // log.index.interval.bytes, log.flush.interval.messages, log.flush.interval.ms,
 // message.max.bytes, log.message.timestamp.type, log.preallocate, log.roll.ms, log.roll.hours,
 // log.retention.ms, log.retention.minutes, log.retention.hours, log.retention.bytes,
-// log.cleanup.policy) with Kafka's defaults to a broker's schema. `log.dirs`/`log.dir` are
+// log.cleanup.policy, log.cleaner.* — the cleaner's own keys are listed in cleaner.h) with
+// Kafka's defaults to a broker's schema. `log.dirs`/`log.dir` are
 // the broker's to declare.
 void add_broker_log_config_keys(ConfigSchema& schema);
 
@@ -102,5 +118,8 @@ struct TopicKeyDefault {
   std::string broker_key;
 };
 std::optional<TopicKeyDefault> topic_default(const Properties& broker, std::string_view topic_key);
+// A floating-point config value (min.cleanable.dirty.ratio, log.cleaner.io.max.bytes.per.second)
+// within [min, max]. Errors: invalid_config naming `key`.
+Result<double> parse_config_double(std::string_view key, std::string_view text, double min, double max);
 
 }  // namespace conveyor::storage

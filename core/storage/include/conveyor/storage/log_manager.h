@@ -36,6 +36,8 @@
 
 namespace conveyor::storage {
 
+class LogCleaner;  // cleaner.h
+
 using TopicId = protocol::Uuid;
 
 struct PartitionInfo {
@@ -144,7 +146,20 @@ class LogManager {
 
   const std::vector<std::string>& log_dirs() const { return log_dirs_; }
 
+  // ---- The log cleaner (cleaner.h) ----
+  // Starts the cleaner threads configured by the broker's log.cleaner.* keys (nothing runs
+  // when log.cleaner.enable=false). close() stops them first. Errors: invalid_config.
+  Result<void> start_cleaner();
+  // One cleaning pass over every compacted log now, on the caller's thread (force = ignore
+  // min.cleanable.dirty.ratio and max.compaction.lag.ms; min.compaction.lag.ms still holds).
+  // Returns the number of logs cleaned. Errors: invalid_config, the first failure of a log.
+  Result<int32_t> clean_now(int64_t now_ms, bool force = true);
+
  private:
+  Result<LogCleaner*> cleaner_locked();  // created on first use (cleaner_mutex_ held)
+  std::mutex cleaner_mutex_;
+  std::unique_ptr<LogCleaner> cleaner_;
+
   struct Entry {
     std::string log_dir;
     TopicId topic_id{};

@@ -547,9 +547,11 @@ class Consumer {
     }
   }
 
+  // No Python object is created before the wait: a daemon thread still waiting for the GIL
+  // when the interpreter finalizes is ended by a forced unwind, and a list owned only by this
+  // frame would be freed on that unwind without the GIL (list_dealloc crashed at exit).
   py::list consume(size_t max_records, const py::object& timeout) {
-    py::list out;
-    if (max_records == 0) return out;
+    if (max_records == 0) return py::list();
     Deadline deadline(to_ms(timeout));
     std::vector<conveyor_message_t*> msgs(std::min<size_t>(max_records, 100000));
     for (;;) {
@@ -569,6 +571,7 @@ class Consumer {
       raise_callback_error();
       check(rc, err);
       if (n > 0) {
+        py::list out;
         size_t i = 0;
         try {
           for (; i < n; ++i) {
@@ -581,7 +584,7 @@ class Consumer {
         }
         return out;
       }
-      if (slice == 0 || woken()) return out;
+      if (slice == 0 || woken()) return py::list();
       check_signals();
     }
   }

@@ -126,7 +126,13 @@ Result<void> TopicManager::remove(const std::string& name) {
   return {};
 }
 
-std::optional<storage::TopicInfo> TopicManager::find(const std::string& name) const { return logs_.topic(name); }
+// Under the mutex: a topic being created (or gaining partitions) is seen only once all its
+// partitions exist — the group coordinator once wrote to partition 4 of a __consumer_offsets
+// another request was still creating ("has no partition 4").
+std::optional<storage::TopicInfo> TopicManager::find(const std::string& name) const {
+  std::lock_guard lock(mutex_);
+  return logs_.topic(name);
+}
 
 std::optional<storage::TopicInfo> TopicManager::find_by_id(const TopicId& id) const {
   for (auto& t : logs_.topics())

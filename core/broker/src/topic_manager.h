@@ -112,7 +112,7 @@ class TopicManager {
   int32_t node_id_;
   int32_t default_num_partitions_;
   Properties broker_properties_;
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
 };
 
 }  // namespace conveyor::broker

@@ -1036,23 +1036,21 @@ Result<std::vector<ConfigResourceResult>> Admin::describe_configs(const std::vec
   return out;
 }
 
-Result<std::vector<ResourceResult>> Admin::incremental_alter_configs(
-    const std::vector<std::pair<ConfigResource, std::vector<AlterConfigOp>>>& changes, bool validate_only,
-    int timeout_ms) {
-  Impl& im = *impl_;
-  int64_t deadline = deadline_for(timeout_ms);
-  std::vector<ResourceResult> out(changes.size());
+namespace {
+
+// AlterConfigs and IncrementalAlterConfigs alike: resources grouped by the broker that owns
+// them (config_node), one request per broker filled by add(request, index), each resource's
+// error taken from the response. `out[i].resource` must be set.
+template <class Request, class Response, class Add>
+Result<void> alter_configs_by_node(Admin::Impl& im, std::vector<ResourceResult>& out, bool validate_only,
+                                   int64_t deadline, Add&& add) {
   std::map<int32_t, std::vector<size_t>> by_node;
-  for (size_t i = 0; i < changes.size(); ++i) {
-    out[i].resource = changes[i].first;
-    auto node = config_node(changes[i].first);
+  for (size_t i = 0; i < out.size(); ++i) {
+    auto node = config_node(out[i].resource);
     if (!node) return fail(node.error());
     by_node[*node].push_back(i);
-    for (const auto& op : changes[i].second)
-      if (op.op != AlterConfigOpType::remove && !op.value)
-        return fail(ErrorCode::local_invalid_arg, fmt::format("incremental_alter_configs: {} needs a value", op.name));
   }
-  if (changes.empty()) return out;
+  if (out.empty()) return {};
   auto md = im.metadata_sync(std::vector<std::string>{}, deadline);
   if (!md) return fail(md.error());
   for (const auto& [node, idx] : by_node) {
@@ -1060,21 +1058,15 @@ Result<std::vector<ResourceResult>> Admin::incremental_alter_configs(
       for (size_t i : idx) out[i].error = e;
       continue;
     }
-    protocol::IncrementalAlterConfigsRequest req;
+    Request req;
     req.validate_only = validate_only;
     for (size_t i : idx) {
       auto& r = req.resources.emplace_back();
-      r.resource_type = static_cast<int8_t>(changes[i].first.type);
-      r.resource_name = changes[i].first.name;
-      for (const auto& op : changes[i].second) {
-        auto& c = r.configs.emplace_back();
-        c.name = op.name;
-        c.config_operation = static_cast<int8_t>(op.op);
-        if (op.op != AlterConfigOpType::remove) c.value = op.value;
-      }
+      r.resource_type = static_cast<int8_t>(out[i].resource.type);
+      r.resource_name = out[i].resource.name;
+      add(r, i);
     }
-    auto r = call_retrying<protocol::IncrementalAlterConfigsRequest, protocol::IncrementalAlterConfigsResponse>(
-        im, node, req, deadline);
+    auto r = call_retrying<Request, Response>(im, node, req, deadline);
     if (!r) return fail(r.error());
     for (size_t i : idx) {
       out[i].error = Error{ErrorCode::unknown_server_error, "resource missing from the response"};
@@ -1083,51 +1075,48 @@ Result<std::vector<ResourceResult>> Admin::incremental_alter_configs(
           out[i].error = resource_error(rr.error_code, rr.error_message, "alter configs of " + out[i].resource.name);
     }
   }
+  return {};
+}
+
+}  // namespace
+
+Result<std::vector<ResourceResult>> Admin::incremental_alter_configs(
+    const std::vector<std::pair<ConfigResource, std::vector<AlterConfigOp>>>& changes, bool validate_only,
+    int timeout_ms) {
+  std::vector<ResourceResult> out(changes.size());
+  for (size_t i = 0; i < changes.size(); ++i) {
+    out[i].resource = changes[i].first;
+    for (const auto& op : changes[i].second)
+      if (op.op != AlterConfigOpType::remove && !op.value)
+        return fail(ErrorCode::local_invalid_arg, fmt::format("incremental_alter_configs: {} needs a value", op.name));
+  }
+  auto sent = alter_configs_by_node<protocol::IncrementalAlterConfigsRequest, protocol::IncrementalAlterConfigsResponse>(
+      *impl_, out, validate_only, deadline_for(timeout_ms), [&](auto& resource, size_t i) {
+        for (const auto& op : changes[i].second) {
+          auto& c = resource.configs.emplace_back();
+          c.name = op.name;
+          c.config_operation = static_cast<int8_t>(op.op);
+          if (op.op != AlterConfigOpType::remove) c.value = op.value;
+        }
+      });
+  if (!sent) return fail(sent.error());
   return out;
 }
 
 Result<std::vector<ResourceResult>> Admin::alter_configs(
     const std::vector<std::pair<ConfigResource, std::map<std::string, std::string>>>& configs, bool validate_only,
     int timeout_ms) {
-  Impl& im = *impl_;
-  int64_t deadline = deadline_for(timeout_ms);
   std::vector<ResourceResult> out(configs.size());
-  std::map<int32_t, std::vector<size_t>> by_node;
-  for (size_t i = 0; i < configs.size(); ++i) {
-    out[i].resource = configs[i].first;
-    auto node = config_node(configs[i].first);
-    if (!node) return fail(node.error());
-    by_node[*node].push_back(i);
-  }
-  if (configs.empty()) return out;
-  auto md = im.metadata_sync(std::vector<std::string>{}, deadline);
-  if (!md) return fail(md.error());
-  for (const auto& [node, idx] : by_node) {
-    if (auto e = unknown_broker(*md, node); e.code != ErrorCode::none) {
-      for (size_t i : idx) out[i].error = e;
-      continue;
-    }
-    protocol::AlterConfigsRequest req;
-    req.validate_only = validate_only;
-    for (size_t i : idx) {
-      auto& r = req.resources.emplace_back();
-      r.resource_type = static_cast<int8_t>(configs[i].first.type);
-      r.resource_name = configs[i].first.name;
-      for (const auto& [k, v] : configs[i].second) {
-        auto& c = r.configs.emplace_back();
-        c.name = k;
-        c.value = v;
-      }
-    }
-    auto r = call_retrying<protocol::AlterConfigsRequest, protocol::AlterConfigsResponse>(im, node, req, deadline);
-    if (!r) return fail(r.error());
-    for (size_t i : idx) {
-      out[i].error = Error{ErrorCode::unknown_server_error, "resource missing from the response"};
-      for (const auto& rr : r->resp.responses)
-        if (rr.resource_type == static_cast<int8_t>(out[i].resource.type) && rr.resource_name == out[i].resource.name)
-          out[i].error = resource_error(rr.error_code, rr.error_message, "alter configs of " + out[i].resource.name);
-    }
-  }
+  for (size_t i = 0; i < configs.size(); ++i) out[i].resource = configs[i].first;
+  auto sent = alter_configs_by_node<protocol::AlterConfigsRequest, protocol::AlterConfigsResponse>(
+      *impl_, out, validate_only, deadline_for(timeout_ms), [&](auto& resource, size_t i) {
+        for (const auto& [k, v] : configs[i].second) {
+          auto& c = resource.configs.emplace_back();
+          c.name = k;
+          c.value = v;
+        }
+      });
+  if (!sent) return fail(sent.error());
   return out;
 }
 

@@ -21,35 +21,16 @@ void handle_alter_configs(RequestContext ctx, protocol::Reader& body) {
   protocol::AlterConfigsRequest request;
   if (auto r = request.decode(body, ctx.version()); !r) return ctx.close();
   BrokerState& b = *ctx.broker;
-  std::map<std::pair<int8_t, std::string>, int> counts;
-  for (const auto& res : request.resources) ++counts[{res.resource_type, res.resource_name}];
-  protocol::AlterConfigsResponse response;
-  for (const auto& res : request.resources) {
-    auto& out = response.responses.emplace_back();
-    out.resource_type = res.resource_type;
-    out.resource_name = res.resource_name;
-    Error e = non_topic_resource_error(b, res.resource_type, res.resource_name);
-    if (counts[{res.resource_type, res.resource_name}] > 1)
-      e = Error{ErrorCode::invalid_request, fmt::format("Duplicate resource {} in the request", res.resource_name)};
-    if (e.code == ErrorCode::none) {
-      Properties overrides;
-      for (const auto& c : res.configs) {
-        if (!c.value) {
-          e = Error{ErrorCode::invalid_request, fmt::format("Null value not supported for: {}", c.name)};
-          break;
-        }
-        if (overrides.contains(c.name)) {
-          e = Error{ErrorCode::invalid_request, fmt::format("Error due to duplicate config keys: {}", c.name)};
-          break;
-        }
-        overrides.set(c.name, *c.value);
-      }
-      if (e.code == ErrorCode::none)
-        if (auto r = b.topics->alter_config(res.resource_name, overrides, request.validate_only); !r) e = r.error();
+  auto response = alter_config_responses<protocol::AlterConfigsResponse>(b, request, [&](const auto& res) -> Result<void> {
+    Properties overrides;
+    for (const auto& c : res.configs) {
+      if (!c.value) return fail(ErrorCode::invalid_request, fmt::format("Null value not supported for: {}", c.name));
+      if (overrides.contains(c.name))
+        return fail(ErrorCode::invalid_request, fmt::format("Error due to duplicate config keys: {}", c.name));
+      overrides.set(c.name, *c.value);
     }
-    out.error_code = static_cast<int16_t>(e.code);
-    if (e.code != ErrorCode::none) out.error_message = e.message;
-  }
+    return b.topics->alter_config(res.resource_name, overrides, request.validate_only);
+  });
   ctx.respond(response);
 }
 

@@ -20,25 +20,13 @@ void handle_incremental_alter_configs(RequestContext ctx, protocol::Reader& body
   protocol::IncrementalAlterConfigsRequest request;
   if (auto r = request.decode(body, ctx.version()); !r) return ctx.close();
   BrokerState& b = *ctx.broker;
-  std::map<std::pair<int8_t, std::string>, int> counts;
-  for (const auto& res : request.resources) ++counts[{res.resource_type, res.resource_name}];
-  protocol::IncrementalAlterConfigsResponse response;
-  for (const auto& res : request.resources) {
-    auto& out = response.responses.emplace_back();
-    out.resource_type = res.resource_type;
-    out.resource_name = res.resource_name;
-    Error e = non_topic_resource_error(b, res.resource_type, res.resource_name);
-    if (counts[{res.resource_type, res.resource_name}] > 1)
-      e = Error{ErrorCode::invalid_request, fmt::format("Duplicate resource {} in the request", res.resource_name)};
-    if (e.code == ErrorCode::none) {
-      std::vector<TopicManager::ConfigChange> changes;
-      for (const auto& c : res.configs) changes.push_back(TopicManager::ConfigChange{c.name, c.config_operation, c.value});
-      if (auto r = b.topics->incremental_alter_config(res.resource_name, changes, request.validate_only); !r)
-        e = r.error();
-    }
-    out.error_code = static_cast<int16_t>(e.code);
-    if (e.code != ErrorCode::none) out.error_message = e.message;
-  }
+  auto response = alter_config_responses<protocol::IncrementalAlterConfigsResponse>(
+      b, request, [&](const auto& res) -> Result<void> {
+        std::vector<TopicManager::ConfigChange> changes;
+        for (const auto& c : res.configs)
+          changes.push_back(TopicManager::ConfigChange{c.name, c.config_operation, c.value});
+        return b.topics->incremental_alter_config(res.resource_name, changes, request.validate_only);
+      });
   ctx.respond(response);
 }
 

@@ -364,33 +364,14 @@ Result<std::optional<Segment::RecoveryResult>> Segment::recover_tail(const LogCo
   // The unflushed tail: full validation, as recover().
   RecoveryResult out;
   while (true) {
-    auto next = reader.header_at(position);
+    auto next = recovery_step(reader, position, compacted, expected);
     if (!next) return fail(next.error());
     if (next->status == BatchReader::Status::end) break;
     if (next->status != BatchReader::Status::ok) {
-      out.why = next->why;
+      out.why = std::move(next->why);
       break;
     }
     const auto& h = next->header;
-    auto bytes = reader.bytes_at(position, static_cast<size_t>(h.size_in_bytes()));
-    if (!bytes) return fail(bytes.error());
-    if (!protocol::batch_crc_valid(*bytes)) {
-      out.why = fmt::format("CRC mismatch in batch at position {}", position);
-      break;
-    }
-    if (h.last_offset_delta < 0 || h.record_count < 0 ||
-        h.record_count > static_cast<int64_t>(h.last_offset_delta) + 1) {
-      out.why = fmt::format("bad record count/last offset delta at position {}", position);
-      break;
-    }
-    if (compacted ? h.base_offset < expected : h.base_offset != expected) {
-      out.why = fmt::format("batch at position {} has base offset {}, expected {}", position, h.base_offset, expected);
-      break;
-    }
-    if (h.last_offset() - base_offset > INT32_MAX || position > INT32_MAX) {
-      out.why = fmt::format("batch at position {} does not fit the segment's index", position);
-      break;
-    }
     index_batch(h, position, config, &offset_entries, &time_entries);
     expected = h.last_offset() + 1;
     next_offset = expected;
@@ -408,6 +389,28 @@ Result<std::optional<Segment::RecoveryResult>> Segment::recover_tail(const LogCo
   if (auto r = append_index_entries(kept_offsets, kept_times); !r) return fail(r.error());
   dirty = true;
   return Out{out};
+}
+
+Result<BatchReader::Next> Segment::recovery_step(BatchReader& reader, int64_t position, bool compacted,
+                                                 int64_t expected) const {
+  auto next = reader.header_at(position);
+  if (!next || next->status != BatchReader::Status::ok) return next;
+  const auto& h = next->header;
+  auto stop = [&](std::string why) {
+    next->status = BatchReader::Status::corrupt;
+    next->why = std::move(why);
+    return std::move(*next);
+  };
+  auto bytes = reader.bytes_at(position, static_cast<size_t>(h.size_in_bytes()));
+  if (!bytes) return fail(bytes.error());
+  if (!protocol::batch_crc_valid(*bytes)) return stop(fmt::format("CRC mismatch in batch at position {}", position));
+  if (h.last_offset_delta < 0 || h.record_count < 0 || h.record_count > static_cast<int64_t>(h.last_offset_delta) + 1)
+    return stop(fmt::format("bad record count/last offset delta at position {}", position));
+  if (compacted ? h.base_offset < expected : h.base_offset != expected)
+    return stop(fmt::format("batch at position {} has base offset {}, expected {}", position, h.base_offset, expected));
+  if (h.last_offset() - base_offset > INT32_MAX || position > INT32_MAX)
+    return stop(fmt::format("batch at position {} does not fit the segment's index", position));
+  return next;
 }
 
 void Segment::index_batch(const protocol::RecordBatchHeader& h, int64_t position,

@@ -165,6 +165,12 @@ class Segment {
                    const LogConfig& config, std::vector<OffsetIndexEntry>* new_offset_entries,
                    std::vector<TimeIndexEntry>* new_time_entries);
   Result<void> append_index_entries(size_t first_offset_entry, size_t first_time_entry);
+  // One step of a recovery scan: the batch at `position` must have a sane header, a matching
+  // CRC, a consistent record count / last offset delta, a base offset equal to `expected` (not
+  // below it when `compacted`) and fit the segment's index. ok with the header, end at the end
+  // of the file, otherwise corrupt/torn with the reason to truncate there. Errors: I/O.
+  Result<BatchReader::Next> recovery_step(BatchReader& reader, int64_t position, bool compacted,
+                                          int64_t expected) const;
   Result<bool> read_indexes();
   // Durability: whether a sample of the time index entries (every one for up to 64, and the
   // last) names the max timestamp of the batch holding its offset. Needs offset_entries.
@@ -212,34 +218,14 @@ Result<Segment::RecoveryResult> Segment::recover(const LogConfig& config, int64_
   int64_t position = 0;
   RecoveryResult out;
   while (true) {
-    auto next = reader.header_at(position);
+    auto next = recovery_step(reader, position, compacted, expected);
     if (!next) return fail(next.error());
     if (next->status == BatchReader::Status::end) break;
     if (next->status != BatchReader::Status::ok) {
-      out.why = next->why;
+      out.why = std::move(next->why);
       break;
     }
     const auto& h = next->header;
-    auto bytes = reader.bytes_at(position, static_cast<size_t>(h.size_in_bytes()));
-    if (!bytes) return fail(bytes.error());
-    if (!protocol::batch_crc_valid(*bytes)) {
-      out.why = fmt::format("CRC mismatch in batch at position {}", position);
-      break;
-    }
-    if (h.last_offset_delta < 0 || h.record_count < 0 ||
-        h.record_count > static_cast<int64_t>(h.last_offset_delta) + 1) {
-      out.why = fmt::format("bad record count/last offset delta at position {}", position);
-      break;
-    }
-    if (compacted ? h.base_offset < expected : h.base_offset != expected) {
-      out.why = fmt::format("batch at position {} has base offset {}, expected {}", position,
-                            h.base_offset, expected);
-      break;
-    }
-    if (h.last_offset() - base_offset > INT32_MAX || position > INT32_MAX) {
-      out.why = fmt::format("batch at position {} does not fit the segment's index", position);
-      break;
-    }
     index_batch(h, position, config, &offset_entries, &time_entries);
     on_batch(h, position);
     expected = h.last_offset() + 1;

@@ -264,7 +264,8 @@ Result<std::unique_ptr<PartitionLog>> PartitionLog::open(std::string dir, std::s
         log::warn(kComponent, "{}: segment {} failed its sanity check; rebuilding by a scan", st->dir, bases[i]);
     } else if (options.recovery_point > bases[i]) {
       // The recovery point is inside this segment: rescan only the unflushed tail.
-      auto rec = (*seg)->recover_tail(config, options.recovery_point, expected_next < 0 ? bases[i] : expected_next);
+      auto rec = (*seg)->recover_tail(config, options.recovery_point, expected_next < 0 ? bases[i] : expected_next,
+                                      options.may_have_offset_gaps);
       if (!rec) return fail(rec.error());
       if (*rec) {
         loaded = true;
@@ -281,7 +282,7 @@ Result<std::unique_ptr<PartitionLog>> PartitionLog::open(std::string dir, std::s
     }
     if (!loaded) {
       auto rec = (*seg)->recover(config, expected_next < 0 ? bases[i] : expected_next,
-                                 [](const protocol::RecordBatchHeader&, int64_t) {});
+                                 [](const protocol::RecordBatchHeader&, int64_t) {}, options.may_have_offset_gaps);
       if (!rec) return fail(rec.error());
       recovered_any = true;
       if (!rec->why.empty()) {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <random>
+#include <set>
 
 #include "conveyor/base/log.h"
 #include "conveyor/io/file.h"
@@ -292,6 +293,17 @@ Result<std::unique_ptr<LogManager>> LogManager::open(std::vector<std::string> lo
         log::warn(kComponent, "{}: ignoring {} ({})", dir, kLogStartCheckpoint, parsed.error().message);
       }
     }
+    // Logs the cleaner has compacted keep offset gaps whatever their policy is now.
+    std::set<std::pair<std::string, int32_t>> compacted_once;
+    std::string cleaner_path = io::join_path(dir, kCleanerOffsetCheckpoint);
+    if (io::path_exists(cleaner_path)) {
+      auto text = io::read_file(cleaner_path, kMaxCheckpointBytes);
+      auto parsed = text ? parse_offset_checkpoint(*text) : Result<std::vector<CheckpointEntry>>(fail(text.error()));
+      if (parsed)
+        for (auto& e : *parsed) compacted_once.insert({e.topic, e.partition});
+      else
+        log::warn(kComponent, "{}: ignoring {} ({})", dir, kCleanerOffsetCheckpoint, parsed.error().message);
+    }
     auto entries = io::list_directory(dir);
     if (!entries) return fail(entries.error());
     for (const auto& e : *entries) {
@@ -335,6 +347,7 @@ Result<std::unique_ptr<LogManager>> LogManager::open(std::vector<std::string> lo
       auto rp = recovery_points.find(key);
       options.recovery_point = rp == recovery_points.end() ? 0 : rp->second;
       if (auto ls = log_starts.find(key); ls != log_starts.end()) options.log_start_offset = ls->second;
+      options.may_have_offset_gaps = compacted_once.count(key) > 0;
       auto log = PartitionLog::open(path, tp->topic, tp->partition, *config, options);
       if (!log) return fail(log.error());
       entry.log = std::shared_ptr<PartitionLog>(std::move(*log));

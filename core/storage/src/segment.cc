@@ -267,7 +267,8 @@ Result<bool> Segment::time_entries_match(BatchReader& reader, size_t count) {
 
 Result<std::optional<Segment::RecoveryResult>> Segment::recover_tail(const LogConfig& config,
                                                                     int64_t recovery_point,
-                                                                    int64_t expected_first_offset) {
+                                                                    int64_t expected_first_offset,
+                                                                    bool allow_gaps) {
   using Out = std::optional<RecoveryResult>;
   auto file_size = log.size();
   if (!file_size) return fail(file_size.error());
@@ -308,7 +309,7 @@ Result<std::optional<Segment::RecoveryResult>> Segment::recover_tail(const LogCo
         return Out{};
     }
   }
-  bool compacted = config_compacted(config);
+  bool compacted = config_compacted(config) || allow_gaps;
   int64_t position = 0;
   int64_t expected = std::max(expected_first_offset, base_offset);
   size_t kept_times = 0;

@@ -87,7 +87,10 @@ class Segment {
   // unless the topic is compacted), truncates the file at the first torn or corrupt batch and
   // rebuilds both indexes. `on_batch` sees every valid batch header in order.
   template <class F>
-  Result<RecoveryResult> recover(const LogConfig& config, int64_t expected_first_offset, F&& on_batch);
+  // allow_gaps: accept offset gaps between batches even if config is not compacted
+  // (LogOpenOptions::may_have_offset_gaps).
+  Result<RecoveryResult> recover(const LogConfig& config, int64_t expected_first_offset, F&& on_batch,
+                                 bool allow_gaps = false);
 
   // Recovery bounded by the unflushed tail (durability): the batches wholly below
   // `recovery_point` were fsync'd before the crash and are trusted; the in-memory indexes for
@@ -98,7 +101,7 @@ class Segment {
   // not check out (index missing or broken, the file shorter than the indexed data): the
   // caller then runs the full recover(). Sets unverified_bytes to the start of the rescan.
   Result<std::optional<RecoveryResult>> recover_tail(const LogConfig& config, int64_t recovery_point,
-                                                     int64_t expected_first_offset);
+                                                     int64_t expected_first_offset, bool allow_gaps = false);
 
   // Appends whole, already validated batches (`headers` describe `data` in order) at the end.
   Result<void> append(ByteView data, const std::vector<protocol::RecordBatchHeader>& headers,
@@ -203,7 +206,7 @@ bool config_compacted(const LogConfig& config);
 
 template <class F>
 Result<Segment::RecoveryResult> Segment::recover(const LogConfig& config, int64_t expected_first_offset,
-                                                 F&& on_batch) {
+                                                 F&& on_batch, bool allow_gaps) {
   auto file_size = log.size();
   if (!file_size) return fail(file_size.error());
   BatchReader reader(log, *file_size, 1 << 20, static_cast<size_t>(config.max_batch_read_bytes));
@@ -213,7 +216,7 @@ Result<Segment::RecoveryResult> Segment::recover(const LogConfig& config, int64_
   max_timestamp = -1;
   offset_of_max_timestamp = -1;
   next_offset = base_offset;
-  bool compacted = config_compacted(config);
+  bool compacted = config_compacted(config) || allow_gaps;
   int64_t expected = std::max(expected_first_offset, base_offset);
   int64_t position = 0;
   RecoveryResult out;

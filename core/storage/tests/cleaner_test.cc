@@ -738,6 +738,38 @@ TEST(CleanerManager, CheckpointsTheFirstDirtyOffsetAndResumesFromIt) {
   EXPECT_EQ(*n, 0);
 }
 
+TEST(CleanerManager, ATopicSwitchedFromCompactToDeleteKeepsItsGapsThroughAFullRescan) {
+  TempDir dir;
+  Properties broker{{"log.segment.bytes", "1024"}, {"log.index.interval.bytes", "128"}};
+  size_t kept = 0;
+  int64_t end = 0;
+  {
+    auto m = LogManager::open({dir.path()}, broker);
+    ASSERT_TRUE(m);
+    auto log = (*m)->create_partition("c", 0, TopicId{}, Properties{{"cleanup.policy", "compact"}});
+    ASSERT_TRUE(log);
+    fill_rounds(**log, 5, 20, kT0);
+    auto n = (*m)->clean_now(kT0 + 1);
+    ASSERT_TRUE(n) << n.error().to_string();
+    ASSERT_EQ(*n, 1);
+    ASSERT_TRUE((*m)->alter_topic_config("c", Properties{{"cleanup.policy", "delete"}}));
+    kept = read_records(**log).size();
+    end = (**log).log_end_offset();
+    ASSERT_LT(kept, 100u);  // the cleaner left gaps
+    ASSERT_TRUE((*m)->close());
+  }
+  // A crash image with no usable recovery point: every segment is rescanned.
+  ASSERT_TRUE(io::remove_file(dir.path() + "/recovery-point-offset-checkpoint"));
+  ASSERT_TRUE(io::remove_file(dir.path() + "/.kafka_cleanshutdown"));
+  auto m = LogManager::open({dir.path()}, broker);
+  ASSERT_TRUE(m) << m.error().to_string();
+  auto log = (*m)->get("c", 0);
+  ASSERT_TRUE(log);
+  EXPECT_EQ(log->config().cleanup_policy, "delete");
+  EXPECT_EQ(read_records(*log).size(), kept) << "recovery truncated the log at a gap the cleaner left";
+  EXPECT_EQ(log->log_end_offset(), end);
+}
+
 TEST(CleanerManager, RetentionDoesNotDeleteCompactOnlyLogsByTime) {
   TempDir dir;
   LogConfig c = compact_config();

@@ -66,6 +66,10 @@ struct LogOpenOptions {
   // Log start offset from log-start-offset-checkpoint (advanced by DeleteRecords or retention
   // before the restart); -1 = none: the first segment's base offset. Clamped to the LEO.
   int64_t log_start_offset = -1;
+  // The log was compacted at some time (LogManager: it is listed in cleaner-offset-checkpoint):
+  // recovery accepts offset gaps between batches even when cleanup.policy no longer says
+  // compact (a topic switched from compact to delete keeps the gaps the cleaner left).
+  bool may_have_offset_gaps = false;
 };
 
 // What apply_retention() deleted.

@@ -18,21 +18,6 @@ using Clock = std::chrono::steady_clock;
 
 int16_t code(ErrorCode c) { return static_cast<int16_t>(c); }
 
-protocol::CreateTopicsRequest create_with(const std::string& name, int32_t partitions,
-                                          std::vector<std::pair<std::string, std::string>> configs) {
-  protocol::CreateTopicsRequest req;
-  auto& t = req.topics.emplace_back();
-  t.name = name;
-  t.num_partitions = partitions;
-  t.replication_factor = 1;
-  for (auto& [k, v] : configs) {
-    auto& c = t.configs.emplace_back();
-    c.name = k;
-    c.value = v;
-  }
-  return req;
-}
-
 Bytes keyed_batch(const std::vector<std::pair<std::string, std::optional<std::string>>>& recs, int64_t ts) {
   protocol::RecordBatchBuilder b({});
   for (const auto& [k, v] : recs) {

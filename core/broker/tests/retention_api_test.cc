@@ -14,21 +14,6 @@ namespace {
 using namespace testing;
 using Clock = std::chrono::steady_clock;
 
-protocol::CreateTopicsRequest create_with(const std::string& name, int32_t partitions,
-                                          std::vector<std::pair<std::string, std::string>> configs) {
-  protocol::CreateTopicsRequest req;
-  auto& t = req.topics.emplace_back();
-  t.name = name;
-  t.num_partitions = partitions;
-  t.replication_factor = 1;
-  for (auto& [k, v] : configs) {
-    auto& c = t.configs.emplace_back();
-    c.name = k;
-    c.value = v;
-  }
-  return req;
-}
-
 protocol::DeleteRecordsRequest delete_records(const std::string& topic, std::vector<std::pair<int32_t, int64_t>> parts) {
   protocol::DeleteRecordsRequest req;
   req.timeout_ms = 5000;

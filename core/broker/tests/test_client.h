@@ -8,6 +8,8 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "conveyor/broker/broker.h"
 #include "conveyor/protocol/header.h"
@@ -122,6 +124,22 @@ inline Bytes make_batch(int count, const std::string& prefix = "v", int64_t time
   auto built = builder.build();
   EXPECT_TRUE(built.has_value());
   return built ? *built : Bytes{};
+}
+
+// CreateTopics of one topic with `partitions` partitions, replication factor 1 and `configs`.
+inline protocol::CreateTopicsRequest create_with(const std::string& name, int32_t partitions,
+                                          std::vector<std::pair<std::string, std::string>> configs) {
+  protocol::CreateTopicsRequest req;
+  auto& t = req.topics.emplace_back();
+  t.name = name;
+  t.num_partitions = partitions;
+  t.replication_factor = 1;
+  for (auto& [k, v] : configs) {
+    auto& c = t.configs.emplace_back();
+    c.name = k;
+    c.value = v;
+  }
+  return req;
 }
 
 inline protocol::ProduceRequest produce_request(const std::string& topic, int32_t partition, Bytes records,

@@ -52,34 +52,10 @@ using namespace testing;
 
 constexpr const char* kTopic = "m";
 
-struct Batch {
-  int64_t segment = 0;   // base offset of its segment
-  int64_t position = 0;  // in the segment file
-  Bytes bytes;
-  protocol::RecordBatchHeader header;
-};
-
-std::vector<Batch> scan_segments(const std::string& dir) {
-  std::vector<Batch> out;
-  for (const auto& e : list_dir(dir)) {
-    if (!e.name.ends_with(".log")) continue;
-    int64_t base = std::stoll(e.name);
-    Bytes data = read_bytes(dir + "/" + e.name);
-    auto spans = protocol::split_batches(data);
-    EXPECT_TRUE(spans);
-    int64_t pos = 0;
-    for (const auto& s : *spans) {
-      out.push_back({base, pos, Bytes(s.bytes.begin(), s.bytes.end()), s.header});
-      pos += static_cast<int64_t>(s.bytes.size());
-    }
-  }
-  return out;
-}
-
 // Index files against a scan of the segment files (guarantee 5). The batches are the ones
 // appended (a batch damaged in place below the recovery point is still in the file, garbled,
 // and indexed as it was written) up to the log end `leo`.
-void check_index_files(const std::string& dir, const std::vector<Batch>& original, int64_t leo) {
+void check_index_files(const std::string& dir, const std::vector<SegmentBatch>& original, int64_t leo) {
   for (const auto& e : list_dir(dir)) {
     if (!e.name.ends_with(".log")) continue;
     int64_t base = std::stoll(e.name);
@@ -204,7 +180,7 @@ void run_case(uint64_t seed, const std::string& root) {
     // (The manager is closed cleanly at scope exit, on `source`, which is not used again.)
   }
   std::string part = image + "/" + partition_dir_name(kTopic, 0);
-  const std::vector<Batch> original = scan_segments(part);
+  const std::vector<SegmentBatch> original = scan_segment_batches(part);
   ASSERT_FALSE(original.empty());
   std::vector<int64_t> bases;
   for (const auto& e : list_dir(part))
@@ -371,12 +347,12 @@ void run_case(uint64_t seed, const std::string& root) {
   (void)start_checkpointed;
 
   // 3 and 4: read everything from the start, batch by batch.
-  std::map<int64_t, const Batch*> by_base;
+  std::map<int64_t, const SegmentBatch*> by_base;
   for (const auto& b : original) by_base[b.header.base_offset] = &b;
   int64_t offset = start;
   while (offset < leo) {
     auto r = log->read(offset, static_cast<int32_t>(1 + pick(3000)), INT64_MAX);
-    const Batch* expect = nullptr;
+    const SegmentBatch* expect = nullptr;
     for (const auto& b : original)
       if (b.header.base_offset <= offset && offset <= b.header.last_offset()) expect = &b;
     ASSERT_NE(expect, nullptr) << "offset " << offset;

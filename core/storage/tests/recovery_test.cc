@@ -14,30 +14,6 @@ namespace {
 
 using namespace testing;
 
-struct OriginalBatch {
-  int64_t segment = 0;   // base offset of its segment
-  int64_t position = 0;  // in the segment file
-  Bytes bytes;
-  protocol::RecordBatchHeader header;
-};
-
-std::vector<OriginalBatch> scan_dir(const std::string& dir) {
-  std::vector<OriginalBatch> out;
-  for (const auto& e : list_dir(dir)) {
-    if (!e.name.ends_with(".log")) continue;
-    int64_t base = std::stoll(e.name);
-    Bytes data = read_bytes(dir + "/" + e.name);
-    auto spans = protocol::split_batches(data);
-    EXPECT_TRUE(spans);
-    int64_t pos = 0;
-    for (const auto& s : *spans) {
-      out.push_back({base, pos, Bytes(s.bytes.begin(), s.bytes.end()), s.header});
-      pos += static_cast<int64_t>(s.bytes.size());
-    }
-  }
-  return out;
-}
-
 void check_indexes(const std::string& dir) {
   for (const auto& e : list_dir(dir)) {
     if (!e.name.ends_with(".log")) continue;
@@ -82,7 +58,7 @@ TEST(Recovery, SeededDamageOfCrashImages) {
     ASSERT_TRUE(log->append(make_batch(spec), 3, 0));
   }
   ASSERT_GE(log->segment_count(), 4u);
-  const std::vector<OriginalBatch> original = scan_dir(source);
+  const std::vector<SegmentBatch> original = scan_segment_batches(source);
   std::vector<int64_t> segment_bases;
   for (const auto& b : original)
     if (segment_bases.empty() || segment_bases.back() != b.segment) segment_bases.push_back(b.segment);
@@ -155,7 +131,7 @@ TEST(Recovery, SeededDamageOfCrashImages) {
         break;
     }
     // Expected survivors: every batch before the damaged one.
-    std::vector<const OriginalBatch*> expected;
+    std::vector<const SegmentBatch*> expected;
     for (const auto& b : original) {
       if (b.segment > seg && first_bad != INT64_MAX) break;
       if (b.segment == seg && b.position + static_cast<int64_t>(b.bytes.size()) > first_bad) break;

@@ -137,4 +137,31 @@ inline LogConfig small_config(int64_t segment_bytes = 4096, int64_t index_interv
   return c;
 }
 
+// One batch of a segment file as found on disk: where it is and its bytes.
+struct SegmentBatch {
+  int64_t segment = 0;   // base offset of its segment
+  int64_t position = 0;  // in the segment file
+  Bytes bytes;
+  protocol::RecordBatchHeader header;
+};
+
+// Every batch of every .log file in `dir`, by a plain split (no validation), in file order.
+inline std::vector<SegmentBatch> scan_segment_batches(const std::string& dir) {
+  std::vector<SegmentBatch> out;
+  for (const auto& e : list_dir(dir)) {
+    if (!e.name.ends_with(".log")) continue;
+    int64_t base = std::stoll(e.name);
+    Bytes data = read_bytes(dir + "/" + e.name);
+    auto spans = protocol::split_batches(data);
+    EXPECT_TRUE(spans);
+    if (!spans) continue;
+    int64_t pos = 0;
+    for (const auto& s : *spans) {
+      out.push_back({base, pos, Bytes(s.bytes.begin(), s.bytes.end()), s.header});
+      pos += static_cast<int64_t>(s.bytes.size());
+    }
+  }
+  return out;
+}
+
 }  // namespace conveyor::storage::testing

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <deque>
 #include <mutex>
 #include <random>
@@ -143,8 +144,10 @@ struct ClientConnection::Impl : std::enable_shared_from_this<ClientConnection::I
   std::vector<Bytes> writing;
   bool write_active = false;
   std::deque<ResponseHandler> pending;
-  uint8_t size_buf[4] = {};
-  Bytes body;
+  // Read buffer: [rstart, rend) is received but not yet delivered.
+  static constexpr size_t kReadBufferBytes = 64 * 1024;
+  Bytes rbuf = Bytes(kReadBufferBytes);
+  size_t rstart = 0, rend = 0;
 
   // Limit on frames gathered into one write call.
   static constexpr size_t kMaxGather = 64;
@@ -186,7 +189,7 @@ struct ClientConnection::Impl : std::enable_shared_from_this<ClientConnection::I
     state = State::connected;
     auto done = std::move(on_connect);
     on_connect = nullptr;
-    read_size();
+    read_more();
     flush_writes();
     if (done) done(Result<void>{});
   }
@@ -225,45 +228,77 @@ struct ClientConnection::Impl : std::enable_shared_from_this<ClientConnection::I
     });
   }
 
-  void read_size() {
+  // Responses are read into rbuf with read_some and cut into frames there, so a small
+  // response costs one recv (a 4-byte size read, a body read and a speculative read that
+  // finds nothing cost three). A body that does not fit is read straight into its own buffer.
+  void read_more() {
     auto self = shared_from_this();
-    asio::async_read(socket, asio::buffer(size_buf, 4), [self](const asio::error_code& ec, size_t) {
-      if (self->state != State::connected) return;
-      if (ec) {
-        return self->close(Error{ErrorCode::local_transport,
-                                 fmt::format("read from {}:{}: {}", self->host, self->port, ec.message())});
-      }
-      uint32_t u = (uint32_t(self->size_buf[0]) << 24) | (uint32_t(self->size_buf[1]) << 16) |
-                   (uint32_t(self->size_buf[2]) << 8) | uint32_t(self->size_buf[3]);
-      int32_t size = static_cast<int32_t>(u);
-      if (size < 4 || size > self->options.max_response_bytes) {
-        return self->close(Error{ErrorCode::local_transport,
-                                 fmt::format("bad response size {} from {}:{}", size, self->host, self->port)});
-      }
-      self->body.resize(static_cast<size_t>(size));
-      self->read_body();
-    });
+    if (rend == rbuf.size()) {
+      // Keep the unparsed tail (less than one size prefix or a partial small body).
+      std::memmove(rbuf.data(), rbuf.data() + rstart, rend - rstart);
+      rend -= rstart;
+      rstart = 0;
+    }
+    socket.async_read_some(asio::buffer(rbuf.data() + rend, rbuf.size() - rend),
+                           [self](const asio::error_code& ec, size_t n) {
+                             if (self->state != State::connected) return;
+                             if (ec) return self->read_failed(ec);
+                             self->rend += n;
+                             self->parse_frames();
+                           });
   }
 
-  void read_body() {
+  void read_failed(const asio::error_code& ec) {
+    close(Error{ErrorCode::local_transport, fmt::format("read from {}:{}: {}", host, port, ec.message())});
+  }
+
+  // Delivers every complete frame in rbuf, then reads on.
+  void parse_frames() {
+    while (state == State::connected && rend - rstart >= 4) {
+      const uint8_t* p = rbuf.data() + rstart;
+      uint32_t u = (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | uint32_t(p[3]);
+      int32_t size = static_cast<int32_t>(u);
+      if (size < 4 || size > options.max_response_bytes) {
+        return close(Error{ErrorCode::local_transport,
+                           fmt::format("bad response size {} from {}:{}", size, host, port)});
+      }
+      size_t have = rend - rstart - 4;
+      if (have < static_cast<size_t>(size) && static_cast<size_t>(size) + 4 > rbuf.size() - rstart) {
+        // Larger than what is left of rbuf: copy what arrived, read the rest in place.
+        Bytes body(static_cast<size_t>(size));
+        std::memcpy(body.data(), p + 4, have);
+        rstart = rend = 0;
+        return read_body_rest(std::move(body), have);
+      }
+      if (have < static_cast<size_t>(size)) break;
+      Bytes body(p + 4, p + 4 + size);
+      rstart += 4 + static_cast<size_t>(size);
+      deliver(std::move(body));
+    }
+    if (state != State::connected) return;
+    if (rstart == rend) rstart = rend = 0;
+    read_more();
+  }
+
+  void read_body_rest(Bytes body, size_t have) {
     auto self = shared_from_this();
-    asio::async_read(socket, asio::buffer(body), [self](const asio::error_code& ec, size_t) {
-      if (self->state != State::connected) return;
-      if (ec) {
-        return self->close(Error{ErrorCode::local_transport,
-                                 fmt::format("read from {}:{}: {}", self->host, self->port, ec.message())});
-      }
-      if (self->pending.empty()) {
-        return self->close(Error{ErrorCode::local_transport,
-                                 fmt::format("unexpected response from {}:{}", self->host, self->port)});
-      }
-      auto handler = std::move(self->pending.front());
-      self->pending.pop_front();
-      Bytes payload = std::move(self->body);
-      self->body = Bytes();
-      if (handler) handler(std::move(payload));
-      if (self->state == State::connected) self->read_size();
-    });
+    auto shared = std::make_shared<Bytes>(std::move(body));
+    asio::async_read(socket, asio::buffer(shared->data() + have, shared->size() - have),
+                     [self, shared](const asio::error_code& ec, size_t) {
+                       if (self->state != State::connected) return;
+                       if (ec) return self->read_failed(ec);
+                       self->deliver(std::move(*shared));
+                       if (self->state == State::connected) self->read_more();
+                     });
+  }
+
+  void deliver(Bytes payload) {
+    if (pending.empty()) {
+      return close(Error{ErrorCode::local_transport, fmt::format("unexpected response from {}:{}", host, port)});
+    }
+    auto handler = std::move(pending.front());
+    pending.pop_front();
+    if (handler) handler(std::move(payload));
   }
 
   void close(Error why) {

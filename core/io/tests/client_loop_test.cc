@@ -135,6 +135,68 @@ TEST(ClientConnection, PipelinedResponsesMatchInOrder) {
   closed.get_future().get();
 }
 
+TEST(ClientConnection, ResponsesCutAtAnyByteOrLargerThanTheReadBufferArriveWhole) {
+  // The client reads into a 64 KiB buffer and cuts frames out of it; bodies larger than what
+  // is left of it are read in place. Send responses of 4 B to 300 KB as one stream, in
+  // chunks of 1 byte up to 100 KB with pauses between them so they arrive as separate reads.
+  std::vector<Bytes> bodies;
+  for (size_t size : {4u, 9u, 300000u, 5u, 65531u, 65536u, 70000u, 6u, 1000u}) {
+    Bytes b(size);
+    for (size_t i = 0; i < size; ++i) b[i] = static_cast<uint8_t>((i * 131 + size) & 0xff);
+    bodies.push_back(std::move(b));
+  }
+  Bytes stream;
+  for (const auto& b : bodies) {
+    Bytes f = frame(std::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
+    stream.insert(stream.end(), f.begin(), f.end());
+  }
+  asio::io_context sctx;
+  asio::ip::tcp::acceptor acceptor(sctx, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  std::thread server([&] {
+    asio::ip::tcp::socket s(sctx);
+    acceptor.accept(s);
+    s.set_option(asio::ip::tcp::no_delay(true));
+    const size_t chunks[] = {1, 1, 1, 2, 3, 7, 100, 65536, 1, 100000, 5, 4096, 30000};
+    size_t pos = 0, i = 0;
+    while (pos < stream.size()) {
+      size_t n = std::min(chunks[i++ % std::size(chunks)], stream.size() - pos);
+      asio::write(s, asio::buffer(stream.data() + pos, n));
+      pos += n;
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    uint8_t byte;
+    asio::error_code ec;
+    s.read_some(asio::buffer(&byte, 1), ec);  // until the client closes
+  });
+
+  ClientLoop loop("test-loop");
+  std::unique_ptr<ClientConnection> conn;
+  std::promise<std::vector<Bytes>> done;
+  std::vector<Bytes> got;
+  loop.post([&] {
+    conn = std::make_unique<ClientConnection>(loop, "127.0.0.1", acceptor.local_endpoint().port(),
+                                              ClientConnection::Options{});
+    conn->connect([](Result<void> r) { EXPECT_TRUE(r.has_value()) << r.error().to_string(); });
+    for (size_t i = 0; i < bodies.size(); ++i) {
+      conn->send(frame("Rreq"), true, [&, i](Result<Bytes> r) {
+        ASSERT_TRUE(r.has_value()) << r.error().to_string();
+        got.push_back(std::move(*r));
+        if (i + 1 == bodies.size()) done.set_value(got);
+      });
+    }
+  });
+  auto result = done.get_future().get();
+  ASSERT_EQ(result.size(), bodies.size());
+  for (size_t i = 0; i < bodies.size(); ++i) EXPECT_TRUE(result[i] == bodies[i]) << "response " << i;
+  std::promise<void> closed;
+  loop.post([&] {
+    conn.reset();
+    closed.set_value();
+  });
+  closed.get_future().get();
+  server.join();
+}
+
 TEST(ClientConnection, BadResponseSizeFailsPendingRequests) {
   TestServer server;
   ClientLoop loop("test-loop");

@@ -1,7 +1,13 @@
+#include <pthread.h>
+
+#include <string>
+#include <thread>
+
 #include <gtest/gtest.h>
 
 #include "conveyor/base/properties.h"
 #include "conveyor/base/result.h"
+#include "conveyor/base/thread_name.h"
 
 namespace conveyor {
 namespace {
@@ -61,3 +67,18 @@ TEST(Properties, ParsesJavaPropertiesText) {
 
 }  // namespace
 }  // namespace conveyor
+
+TEST(ThreadName, NamesTheCallingThreadCutTo15Bytes) {
+  std::string seen_short, seen_long;
+  std::thread([&] {
+    char buf[32] = {};
+    conveyor::set_current_thread_name("cv-io-0");
+    pthread_getname_np(pthread_self(), buf, sizeof buf);
+    seen_short = buf;
+    conveyor::set_current_thread_name("cv-a-name-longer-than-fifteen");
+    pthread_getname_np(pthread_self(), buf, sizeof buf);
+    seen_long = buf;
+  }).join();
+  EXPECT_EQ(seen_short, "cv-io-0");
+  EXPECT_EQ(seen_long, "cv-a-name-longe");
+}

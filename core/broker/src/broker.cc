@@ -17,6 +17,7 @@
 #include "broker_state.h"
 #include "config.h"
 #include "conveyor/base/log.h"
+#include "conveyor/base/thread_name.h"
 #include "conveyor/io/file.h"
 #include "dispatcher.h"
 #include "group_service.h"
@@ -91,6 +92,7 @@ class BrokerImpl {
 
   void start_retention_task(int64_t interval_ms) {
     retention_thread = std::thread([this, interval_ms] {
+      set_current_thread_name("cv-retention");
       std::unique_lock lock(retention_mutex);
       while (!retention_cv.wait_for(lock, std::chrono::milliseconds(interval_ms), [this] { return retention_stop; })) {
         lock.unlock();

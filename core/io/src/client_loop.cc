@@ -1,7 +1,5 @@
 #include "conveyor/io/client_loop.h"
 
-#include <pthread.h>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -17,6 +15,7 @@
 
 #include "conveyor/base/assert.h"
 #include "conveyor/base/log.h"
+#include "conveyor/base/thread_name.h"
 
 namespace conveyor::io {
 
@@ -53,8 +52,7 @@ ClientLoop::ClientLoop(std::string name) : impl_(std::make_unique<Impl>()) {
   impl_->name = std::move(name);
   Impl* impl = impl_.get();
   impl_->thread = std::thread([impl] {
-    std::string short_name = impl->name.substr(0, 15);
-    pthread_setname_np(pthread_self(), short_name.c_str());
+    set_current_thread_name(impl->name);
     try {
       impl->ctx.run();
     } catch (const std::exception& e) {

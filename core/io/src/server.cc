@@ -12,6 +12,7 @@
 
 #include "conveyor/base/assert.h"
 #include "conveyor/base/log.h"
+#include "conveyor/base/thread_name.h"
 
 namespace conveyor::io {
 namespace {
@@ -418,6 +419,7 @@ void ServerImpl::run_threads() {
   accept_next();
   for (size_t i = 0; i < core_->contexts.size(); ++i) {
     threads_.emplace_back([core = core_, i] {
+      set_current_thread_name("cv-io-" + std::to_string(i));
       for (;;) {
         try {
           core->contexts[i]->run();

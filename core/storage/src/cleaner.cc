@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "conveyor/base/log.h"
+#include "conveyor/base/thread_name.h"
 #include "conveyor/io/file.h"
 #include "conveyor/protocol/codec.h"
 #include "conveyor/protocol/crc32c.h"
@@ -782,7 +783,11 @@ LogCleaner::~LogCleaner() { stop(); }
 void LogCleaner::start() {
   std::lock_guard lock(mutex_);
   if (!config_.enable || !threads_.empty() || stop_) return;
-  for (int32_t i = 0; i < config_.threads; ++i) threads_.emplace_back([this] { run_thread(); });
+  for (int32_t i = 0; i < config_.threads; ++i)
+    threads_.emplace_back([this, i] {
+      set_current_thread_name("cv-cleaner-" + std::to_string(i));
+      run_thread();
+    });
   log::info(kComponent, "log cleaner started: {} thread(s), backoff {} ms", config_.threads, config_.backoff_ms);
 }
 

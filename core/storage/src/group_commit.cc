@@ -4,10 +4,15 @@
 
 #include <fmt/format.h>
 
+#include "conveyor/base/thread_name.h"
+
 namespace conveyor::storage {
 
 GroupCommitFlusher::GroupCommitFlusher(std::string log_dir) : log_dir_(std::move(log_dir)) {
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    set_current_thread_name("cv-fsync");
+    run();
+  });
 }
 
 GroupCommitFlusher::~GroupCommitFlusher() { stop(); }

@@ -16,6 +16,7 @@ APT_PACKAGES=(
   kcat zstd procps
   # benchmark timing (bench/kcat_vs_mock.sh; falls back to /usr/bin/time without it)
   hyperfine
+  librdkafka-dev  # bench/rdkafka_latency_bench.c: librdkafka's producer as the latency ceiling
   swig            # the Go binding's cgo layer and the Java binding's JNI layer (bindings/*/conveyor.i)
   openjdk-17-jdk-headless maven   # the Java binding (java/) and the Apache Kafka reference broker
 )

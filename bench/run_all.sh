@@ -11,6 +11,9 @@
 #                same process, in its own process (conveyor_bench_broker), and librdkafka's
 #                mock cluster (a kcat process hosting it) as the ceiling for the same client
 #   latency_{embedded,process,mock}     conveyor_latency_bench, same three brokers
+#   latency_rdkafka_{mock,process}      conveyor_rdkafka_latency_bench: librdkafka's producer
+#                against its mock in the same process (the latency ceiling) and against a
+#                conveyor broker process (bench/latency_matrix.py alternates all five)
 # STEPS="kcat latency_mock" bench/run_all.sh runs a subset.
 set -uo pipefail
 
@@ -18,7 +21,7 @@ REPO=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$REPO/build-bench}
 B=$BUILD/bench
 OUT=${1:-/tmp/conveyor-bench-results-$(date -u +%Y%m%dT%H%M%SZ)}
-STEPS=${STEPS:-"micro footprint kcat throughput_embedded throughput_process throughput_mock latency_embedded latency_process latency_mock"}
+STEPS=${STEPS:-"micro footprint kcat throughput_embedded throughput_process throughput_mock latency_embedded latency_process latency_mock latency_rdkafka_mock latency_rdkafka_process"}
 RECORDS=${RECORDS:-1000000}
 RUNS=${RUNS:-3}
 mkdir -p "$OUT"
@@ -76,6 +79,7 @@ for step in $STEPS; do
   note "$step"
   # Brokers start here, outside the pipeline below, so cleanup() sees their pids.
   case $step in
+    latency_rdkafka_mock) ;;  # librdkafka starts its mock inside the bench process
     *_process) start_broker || continue ;;
     *_mock) start_mock || continue ;;
   esac
@@ -91,6 +95,8 @@ for step in $STEPS; do
     latency_embedded) "$B/conveyor_latency_bench" --rate=10000 --seconds=10 ;;
     latency_process) "$B/conveyor_latency_bench" --rate=10000 --seconds=10 --bootstrap="$CONVEYOR" ;;
     latency_mock) "$B/conveyor_latency_bench" --rate=10000 --seconds=10 --bootstrap="$MOCK" --create-topic=0 ;;
+    latency_rdkafka_mock) "$B/conveyor_rdkafka_latency_bench" --rate=10000 --seconds=10 ;;
+    latency_rdkafka_process) "$B/conveyor_rdkafka_latency_bench" --rate=10000 --seconds=10 --bootstrap="$CONVEYOR" ;;
     *) echo "unknown step $step" ;;
   esac 2>&1 | tee "$OUT/$step.txt"
   if [[ -n "$CPU0" ]]; then

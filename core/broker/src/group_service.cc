@@ -171,8 +171,17 @@ Result<void> GroupService::append_locked(const std::vector<group::Write>& writes
 }
 
 void GroupService::apply_locked(group::Output& out, Sends& sends) {
-  if (auto r = append_locked(out.writes); !r)
-    log::error(kLog, "group metadata not stored: {}", r.error().to_string());
+  auto written = append_locked(out.writes);
+  if (!written) log::error(kLog, "group metadata not stored: {}", written.error().to_string());
+  if (out.assignment_store_group) {
+    const size_t stored = out.writes.size();
+    coordinator_.finish_assignment_store(*out.assignment_store_group, written, BrokerState::now_ms(), out);
+    if (out.writes.size() > stored) {
+      std::vector<group::Write> more(std::make_move_iterator(out.writes.begin() + static_cast<ptrdiff_t>(stored)),
+                                     std::make_move_iterator(out.writes.end()));
+      if (auto r = append_locked(more); !r) log::error(kLog, "group metadata not stored: {}", r.error().to_string());
+    }
+  }
   for (auto& [token, response] : out.joins) {
     auto it = parked_.find(token);
     if (it == parked_.end()) continue;

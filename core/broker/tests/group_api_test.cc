@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "conveyor/io/file_faults.h"
 #include "conveyor/protocol/consumer_protocol.h"
 #include "test_client.h"
 
@@ -396,6 +397,52 @@ TEST_F(GroupApiTest, SecondMemberRebalancesThroughParkedJoins) {
   t.partitions.emplace_back().partition_index = 0;
   auto del = client_->call<protocol::OffsetDeleteResponse>(od, 0);
   EXPECT_EQ(del.topics.at(0).partitions.at(0).error_code, code(ErrorCode::group_subscribed_to_topic));
+}
+
+TEST_F(GroupApiTest, AssignmentThatCannotBeStoredFailsSyncGroupAndTheGroupRebalances) {
+  // The leader's SyncGroup writes the group's assignment to __consumer_offsets; with that disk
+  // full, SyncGroup must fail (Kafka answers only once the record is stored) and the group goes
+  // back to PreparingRebalance. Once space is back, a rejoin and sync succeed.
+  auto dir = std::filesystem::temp_directory_path() / ("conveyor-group-full-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  client_.reset();
+  broker_.reset();
+  data_dir_ = dir.string();
+  start();
+  auto req = join_request("full-disk");
+  auto j = client_->call<protocol::JoinGroupResponse>(req, 5);
+  ASSERT_EQ(j.error_code, code(ErrorCode::member_id_required));
+  req.member_id = j.member_id;
+  j = client_->call<protocol::JoinGroupResponse>(req, 5);
+  ASSERT_EQ(j.error_code, kNone);
+
+  int64_t rule = io::faults::add({io::faults::Op::write, data_dir_ + "/__consumer_offsets-", ENOSPC});
+  protocol::SyncGroupRequest sync;
+  sync.group_id = "full-disk";
+  sync.generation_id = j.generation_id;
+  sync.member_id = j.member_id;
+  auto& a = sync.assignments.emplace_back();
+  a.member_id = j.member_id;
+  a.assignment = Bytes{0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  auto failed = client_->call<protocol::SyncGroupResponse>(sync, 3);
+  EXPECT_GT(io::faults::failed(rule), 0) << "the assignment write reached the full disk";
+  EXPECT_EQ(failed.error_code, code(ErrorCode::not_coordinator));
+  EXPECT_TRUE(failed.assignment.empty());
+  protocol::DescribeGroupsRequest d;
+  d.groups = {"full-disk"};
+  EXPECT_EQ(client_->call<protocol::DescribeGroupsResponse>(d, 0).groups.at(0).group_state, "PreparingRebalance");
+
+  io::faults::remove(rule);
+  j = client_->call<protocol::JoinGroupResponse>(req, 5);
+  ASSERT_EQ(j.error_code, kNone);
+  sync.generation_id = j.generation_id;
+  auto ok = client_->call<protocol::SyncGroupResponse>(sync, 3);
+  EXPECT_EQ(ok.error_code, kNone);
+  EXPECT_EQ(ok.assignment, a.assignment);
+  EXPECT_EQ(client_->call<protocol::DescribeGroupsResponse>(d, 0).groups.at(0).group_state, "Stable");
+  client_.reset();
+  broker_.reset();
+  std::filesystem::remove_all(dir);
 }
 
 TEST_F(GroupApiTest, CommitsSurviveRestart) {

@@ -10,6 +10,26 @@
 
 namespace conveyor::group {
 
+ErrorCode group_store_error(ErrorCode append_error, ErrorCode too_large) {
+  switch (append_error) {
+    case ErrorCode::coordinator_not_available:
+    case ErrorCode::unknown_topic_or_partition:
+    case ErrorCode::not_enough_replicas:
+    case ErrorCode::not_enough_replicas_after_append:
+    case ErrorCode::request_timed_out:
+      return ErrorCode::coordinator_not_available;
+    case ErrorCode::not_leader_or_follower:
+    case ErrorCode::kafka_storage_error:
+      return ErrorCode::not_coordinator;
+    case ErrorCode::message_too_large:
+    case ErrorCode::record_list_too_large:
+    case ErrorCode::invalid_fetch_size:
+      return too_large;
+    default:
+      return ErrorCode::unknown_server_error;
+  }
+}
+
 namespace {
 int16_t code(ErrorCode e) { return static_cast<int16_t>(e); }
 
@@ -572,9 +592,9 @@ void GroupCoordinator::sync_group(Token token, int16_t version, const protocol::
         auto target = g.members.find(a.member_id);
         if (target != g.members.end()) target->second.assignment = a.assignment;
       }
-      transition(g, GroupState::stable, now_ms);
+      // Answer only once the assignment is stored: finish_assignment_store().
       store_group(g, out);
-      complete_pending_syncs(g, 0, out);
+      out.assignment_store_group = g.id;
       return;
     }
     case GroupState::stable: {
@@ -588,6 +608,21 @@ void GroupCoordinator::sync_group(Token token, int16_t version, const protocol::
       return;
     }
   }
+}
+
+void GroupCoordinator::finish_assignment_store(const std::string& group_id, const Result<void>& written,
+                                               int64_t now_ms, Output& out) {
+  Group* g = find_group(group_id);
+  if (!g || g->state != GroupState::completing_rebalance) return;
+  if (written) {
+    transition(*g, GroupState::stable, now_ms);
+    complete_pending_syncs(*g, 0, out);
+    return;
+  }
+  const ErrorCode e = group_store_error(written.error().code, ErrorCode::unknown_server_error);
+  for (auto& [id, m] : g->members) m.assignment.clear();
+  complete_pending_syncs(*g, code(e), out);
+  prepare_rebalance(*g, now_ms, out);
 }
 
 // ---------------------------------------------------------------------------------- Heartbeat
@@ -739,7 +774,8 @@ OffsetCommitPlan GroupCoordinator::offset_commit(int16_t version, const protocol
 void GroupCoordinator::finish_offset_commit(OffsetCommitPlan& plan, const Result<void>& written) {
   Group* g = find_group(plan.group_id);
   if (!written || !g) {
-    int16_t e = code(written ? ErrorCode::coordinator_not_available : written.error().code);
+    int16_t e = code(written ? ErrorCode::coordinator_not_available
+                             : group_store_error(written.error().code, ErrorCode::invalid_commit_offset_size));
     for (const auto& a : plan.accepted) plan.response.topics[a.topic_index].partitions[a.partition_index].error_code = e;
     if (g && plan.created_group && g->offsets.empty() && g->members.empty() && g->generation_id == 0)
       groups_.erase(plan.group_id);

@@ -31,6 +31,7 @@ struct Harness {
   std::map<Token, protocol::JoinGroupResponse> joins;
   std::map<Token, protocol::SyncGroupResponse> syncs;
   std::vector<Write> writes;
+  Result<void> store_result;  // what appending a SyncGroup's assignment record returns
 
   void absorb(Output& out) {
     for (auto& [t, r] : out.joins) {
@@ -79,6 +80,8 @@ struct Harness {
     Token t = next++;
     Output out;
     c.sync_group(t, 3, req, now, out);
+    // What GroupService does: append out.writes, then finish with the append's result.
+    if (out.assignment_store_group) c.finish_assignment_store(*out.assignment_store_group, store_result, now, out);
     absorb(out);
     return t;
   }
@@ -256,6 +259,70 @@ StableGroup make_stable_pair(Harness& h, const std::string& group) {
   EXPECT_EQ(h.syncs.at(fs).assignment, meta("B"));
   EXPECT_EQ(h.state(group), GroupState::stable);
   return s;
+}
+
+TEST(Coordinator, AssignmentThatCannotBeStoredFailsTheSyncAndRebalances) {
+  // Kafka answers SyncGroup only once the group's assignment is in __consumer_offsets; a failed
+  // append gives every member an error (no assignment) and a new rebalance.
+  Harness h(no_delay());
+  Token a = h.join_new("g");
+  Token b = h.join_new("g");
+  if (!h.joins.contains(b)) {
+    // Without an initial delay the first member completed a generation alone; it rejoins.
+    JoinArgs again;
+    again.member_id = h.joins.at(a).member_id;
+    a = h.join("g", again);
+  }
+  const std::string leader = h.joins.at(a).member_id, follower = h.joins.at(b).member_id;
+  const int32_t generation = h.joins.at(a).generation_id;
+  Token fs = h.sync("g", follower, generation);
+  h.store_result = fail(ErrorCode::kafka_storage_error, "log dir offline");
+  size_t writes_before = h.writes.size();
+  Token ls = h.sync("g", leader, generation, {{leader, meta("A")}, {follower, meta("B")}});
+  EXPECT_EQ(h.writes.size(), writes_before + 1) << "the assignment record was offered for append";
+  ASSERT_TRUE(h.syncs.contains(ls));
+  ASSERT_TRUE(h.syncs.contains(fs));
+  EXPECT_EQ(h.syncs.at(ls).error_code, code(ErrorCode::not_coordinator));
+  EXPECT_EQ(h.syncs.at(fs).error_code, code(ErrorCode::not_coordinator));
+  EXPECT_TRUE(h.syncs.at(ls).assignment.empty());
+  EXPECT_TRUE(h.syncs.at(fs).assignment.empty());
+  EXPECT_EQ(h.state("g"), GroupState::preparing_rebalance);
+  EXPECT_EQ(h.heartbeat("g", leader, generation), code(ErrorCode::rebalance_in_progress));
+
+  // Storage back: the members rejoin, and the next generation's assignment is stored and served.
+  h.store_result = {};
+  JoinArgs ra, rb;
+  ra.member_id = leader;
+  rb.member_id = follower;
+  Token ja = h.join("g", ra);
+  Token jb = h.join("g", rb);
+  ASSERT_TRUE(h.joins.contains(ja) && h.joins.contains(jb));
+  const int32_t next = h.joins.at(ja).generation_id;
+  EXPECT_EQ(next, generation + 1);
+  const std::string new_leader = h.joins.at(ja).leader;
+  const std::string other = new_leader == leader ? follower : leader;
+  Token os = h.sync("g", other, next);
+  Token ns = h.sync("g", new_leader, next, {{new_leader, meta("A2")}, {other, meta("B2")}});
+  EXPECT_EQ(h.syncs.at(ns).error_code, 0);
+  EXPECT_EQ(h.syncs.at(ns).assignment, meta("A2"));
+  EXPECT_EQ(h.syncs.at(os).assignment, meta("B2"));
+  EXPECT_EQ(h.state("g"), GroupState::stable);
+}
+
+TEST(Coordinator, StoreErrorsMapLikeKafkas) {
+  EXPECT_EQ(group_store_error(ErrorCode::unknown_topic_or_partition, ErrorCode::unknown_server_error),
+            ErrorCode::coordinator_not_available);
+  EXPECT_EQ(group_store_error(ErrorCode::not_enough_replicas, ErrorCode::unknown_server_error),
+            ErrorCode::coordinator_not_available);
+  EXPECT_EQ(group_store_error(ErrorCode::kafka_storage_error, ErrorCode::unknown_server_error),
+            ErrorCode::not_coordinator);
+  EXPECT_EQ(group_store_error(ErrorCode::not_leader_or_follower, ErrorCode::unknown_server_error),
+            ErrorCode::not_coordinator);
+  EXPECT_EQ(group_store_error(ErrorCode::message_too_large, ErrorCode::invalid_commit_offset_size),
+            ErrorCode::invalid_commit_offset_size);
+  EXPECT_EQ(group_store_error(ErrorCode::local_transport, ErrorCode::unknown_server_error),
+            ErrorCode::unknown_server_error)
+      << "local codes never reach the wire";
 }
 
 TEST(Coordinator, CrashedMemberIsRemovedAfterSessionTimeout) {
@@ -468,7 +535,9 @@ TEST(Coordinator, OffsetCommitGenerationAndMemberChecks) {
   EXPECT_EQ(h.commit_error(p), code(ErrorCode::unknown_member_id)) << "no admin commits into an active group";
   // A commit whose write fails is not visible.
   p = h.commit("g", s.generation, s.leader, "t", 0, 200, /*write_ok=*/false);
-  EXPECT_EQ(h.commit_error(p), code(ErrorCode::kafka_storage_error));
+  // The log's KAFKA_STORAGE_ERROR reaches the client as NOT_COORDINATOR, as in Kafka: it finds
+  // the coordinator again and retries the commit.
+  EXPECT_EQ(h.commit_error(p), code(ErrorCode::not_coordinator));
   EXPECT_EQ(h.c.committed("g", "t", 0)->offset, 100);
   // Metadata limit.
   protocol::OffsetCommitRequest big;

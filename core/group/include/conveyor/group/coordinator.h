@@ -67,7 +67,18 @@ struct Output {
   std::vector<std::pair<Token, protocol::JoinGroupResponse>> joins;
   std::vector<std::pair<Token, protocol::SyncGroupResponse>> syncs;
   std::vector<Write> writes;
+  // Set when a leader's SyncGroup wrote this group's assignment into `writes`: the members'
+  // SyncGroup answers wait until the caller has appended `writes` and called
+  // GroupCoordinator::finish_assignment_store() with the result.
+  std::optional<std::string> assignment_store_group;
 };
+
+// What a coordinator answers when appending to __consumer_offsets failed with `append_error`
+// (Kafka's GroupMetadataManager mapping): COORDINATOR_NOT_AVAILABLE for a missing partition,
+// too few replicas or a timeout, NOT_COORDINATOR for a lost leadership or a failed log dir,
+// `too_large` for an oversized batch, UNKNOWN_SERVER_ERROR for the rest (and for local codes,
+// which never go on the wire).
+ErrorCode group_store_error(ErrorCode append_error, ErrorCode too_large);
 
 enum class GroupState { empty, preparing_rebalance, completing_rebalance, stable, dead };
 // Kafka's names: "Empty", "PreparingRebalance", "CompletingRebalance", "Stable", "Dead".
@@ -141,6 +152,13 @@ class GroupCoordinator {
   // INCONSISTENT_GROUP_PROTOCOL (v5 protocol type/name mismatch), INVALID_GROUP_ID.
   void sync_group(Token token, int16_t version, const protocol::SyncGroupRequest& request, int64_t now_ms,
                   Output& out);
+  // Completes a leader's SyncGroup once its assignment record was appended (see
+  // Output::assignment_store_group): on success the group becomes Stable and every member gets
+  // its assignment; on failure every waiting member gets group_store_error(...) with no
+  // assignment and the group goes back to PreparingRebalance (Kafka's
+  // resetAndPropagateAssignmentError), so the members rejoin.
+  void finish_assignment_store(const std::string& group_id, const Result<void>& written, int64_t now_ms,
+                               Output& out);
   // Heartbeat v0–4: NONE, REBALANCE_IN_PROGRESS, ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID,
   // FENCED_INSTANCE_ID, INVALID_GROUP_ID.
   protocol::HeartbeatResponse heartbeat(int16_t version, const protocol::HeartbeatRequest& request, int64_t now_ms);

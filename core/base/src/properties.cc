@@ -1,7 +1,10 @@
 #include "conveyor/base/properties.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
+#include <cmath>
+#include <cstdlib>
 
 #include <fmt/format.h>
 
@@ -71,6 +74,15 @@ Result<void> check_value(const ConfigKey& key, std::string_view value) {
                     fmt::format("{}: \"{}\" is not one of: {}", key.name, value, allowed));
       }
       break;
+    case ConfigType::floating: {
+      std::string text(trim(value));
+      char* end = nullptr;
+      errno = 0;
+      double d = text.empty() ? 0 : std::strtod(text.c_str(), &end);
+      if (text.empty() || end != text.c_str() + text.size() || errno == ERANGE || !std::isfinite(d))
+        return fail(ErrorCode::invalid_config, fmt::format("{}: expected a number, got \"{}\"", key.name, value));
+      break;
+    }
     case ConfigType::list:
     case ConfigType::password:
       break;

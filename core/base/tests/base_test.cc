@@ -57,6 +57,18 @@ TEST(Properties, BadValueIsNamed) {
   EXPECT_FALSE(a.validate(schema()));
 }
 
+TEST(Properties, FloatingKeysTakeFiniteNumbersOnly) {
+  ConfigSchema s;
+  s.add({.name = "min.cleanable.dirty.ratio", .type = ConfigType::floating, .default_value = "0.5"});
+  for (const char* ok : {"0.5", " 0.25 ", "1", "1e-3", "1.7976931348623157E308", "-0"})
+    EXPECT_TRUE(Properties({{"min.cleanable.dirty.ratio", ok}}).validate(s)) << ok;
+  for (const char* bad : {"", "half", "0.5x", "inf", "nan", "1e999"}) {
+    auto r = Properties({{"min.cleanable.dirty.ratio", bad}}).validate(s);
+    ASSERT_FALSE(r) << bad;
+    EXPECT_NE(r.error().message.find("min.cleanable.dirty.ratio"), std::string::npos) << r.error().message;
+  }
+}
+
 TEST(Properties, ParsesJavaPropertiesText) {
   auto p = Properties::parse("# comment\nlinger.ms = 7\n\nacks: 1\n");
   ASSERT_TRUE(p);

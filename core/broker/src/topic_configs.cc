@@ -36,7 +36,7 @@ constexpr StoredOnlyKey kStoredOnly[] = {
      "Replicas that must have a write for acks=all; stored only (a single node is its own ISR)"},
     {"unclean.leader.election.enable", ConfigType::boolean, KafkaConfigType::boolean, "false",
      "unclean.leader.election.enable", 0, 0, "Elect an out-of-sync leader as a last resort; stored only (single node)"},
-    {"min.cleanable.dirty.ratio", ConfigType::string, KafkaConfigType::float64, "0.5", "log.cleaner.min.cleanable.ratio",
+    {"min.cleanable.dirty.ratio", ConfigType::floating, KafkaConfigType::float64, "0.5", "log.cleaner.min.cleanable.ratio",
      0, 0, "Dirty share of a compacted log that makes it eligible for cleaning; stored only"},
     {"min.compaction.lag.ms", ConfigType::integer, KafkaConfigType::int64, "0", "log.cleaner.min.compaction.lag.ms", 0,
      kMax, "Minimum age of a record before compaction may remove it; stored only"},
@@ -97,6 +97,7 @@ KafkaConfigType type_of(const ConfigKey& k) {
     case ConfigType::list: return KafkaConfigType::list;
     case ConfigType::password: return KafkaConfigType::password;
     case ConfigType::string: return KafkaConfigType::string;
+    case ConfigType::floating: return KafkaConfigType::float64;
     case ConfigType::integer:
       return k.max <= INT32_MAX && k.min >= INT32_MIN ? KafkaConfigType::int32 : KafkaConfigType::int64;
   }

@@ -185,6 +185,7 @@ TEST(ConfigApi, DescribeTopicSourcesSynonymsTypesAndDocs) {
       EXPECT_EQ(ret->config_type, 5);  // LONG
       EXPECT_EQ(cp->config_type, 7);   // LIST
       EXPECT_EQ(find_config(r, "preallocate")->config_type, 1);  // BOOLEAN
+      EXPECT_EQ(find_config(r, "min.cleanable.dirty.ratio")->config_type, 6);  // DOUBLE
       EXPECT_TRUE(mmb->documentation.has_value() && !mmb->documentation->empty());
     }
   }

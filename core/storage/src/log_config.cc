@@ -43,7 +43,7 @@ ConfigSchema build_topic_schema() {
   s.add(make_key("cleanup.policy", ConfigType::list, "delete", "delete (retention) and/or compact (keep the latest record per key)", INT64_MIN, INT64_MAX, true));
   // Compaction (cleaner.h).
   s.add(make_key("delete.retention.ms", ConfigType::integer, std::to_string(kDay), "How long tombstones and transaction markers of a compacted topic stay after the cleaner first saw them", 0, INT64_MAX, true));
-  s.add(make_key("min.cleanable.dirty.ratio", ConfigType::string, "0.5", "Clean a compacted log when its dirty share of bytes reaches this ratio (0..1)", INT64_MIN, INT64_MAX, true));
+  s.add(make_key("min.cleanable.dirty.ratio", ConfigType::floating, "0.5", "Clean a compacted log when its dirty share of bytes reaches this ratio (0..1)", INT64_MIN, INT64_MAX, true));
   s.add(make_key("min.compaction.lag.ms", ConfigType::integer, "0", "Records newer than this are not compacted", 0, INT64_MAX, true));
   s.add(make_key("max.compaction.lag.ms", ConfigType::integer, "9223372036854775807", "Clean a compacted log whose dirty part is older than this, whatever the ratio", 1, INT64_MAX, true));
   for (const char* k : {"compression.type", "min.insync.replicas", "unclean.leader.election.enable",
@@ -126,7 +126,7 @@ void add_broker_log_config_keys(ConfigSchema& schema) {
   schema.add(make_key("log.cleaner.threads", ConfigType::integer, "1", "Threads of the log cleaner", 1, 64, true));
   schema.add(make_key("log.cleaner.backoff.ms", ConfigType::integer, "15000", "How long the cleaner sleeps when no log needs cleaning", 1, INT64_MAX, true));
   schema.add(make_key("log.cleaner.dedupe.buffer.size", ConfigType::integer, "134217728", "Memory bound of the cleaner's key-to-offset maps (bytes, shared by the threads)", 1024, INT64_MAX, true));
-  schema.add(make_key("log.cleaner.io.max.bytes.per.second", ConfigType::string, "1.7976931348623157E308", "Throttle of the cleaner's reads plus writes (bytes per second, all threads)", INT64_MIN, INT64_MAX, true));
+  schema.add(make_key("log.cleaner.io.max.bytes.per.second", ConfigType::floating, "1.7976931348623157E308", "Throttle of the cleaner's reads plus writes (bytes per second, all threads)", INT64_MIN, INT64_MAX, true));
   schema.add(make_key("log.flush.scheduler.interval.ms", ConfigType::integer, "9223372036854775807", "flush.ms default when log.flush.interval.ms is unset", 0, INT64_MAX, true));
 }
 

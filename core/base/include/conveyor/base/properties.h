@@ -16,7 +16,9 @@
 
 namespace conveyor {
 
-enum class ConfigType { string, integer, boolean, list, password };
+// Kafka's ConfigDef types conveyor uses; `floating` is Kafka's DOUBLE (a finite decimal number,
+// e.g. min.cleanable.dirty.ratio).
+enum class ConfigType { string, integer, boolean, list, password, floating };
 
 struct ConfigKey {
   std::string name;             // Kafka property name, e.g. "linger.ms"

@@ -112,6 +112,15 @@ def test_broker_bad_override_fails_naming_key(cli):
     assert b"no.such.key" in r.stderr
 
 
+def test_broker_override_takes_one_key_value_each(cli):
+    # `--override a=b c=d` is a mistake (each property needs its own --override, as in
+    # kafka-server-start.sh); both the native and the Python broker command refuse it.
+    r = subprocess.run([*cli, "broker", "--override", "num.partitions=2", "log.retention.ms=1"],
+                       capture_output=True, timeout=60)
+    assert r.returncode == 2, r.stderr
+    assert b"log.retention.ms=1" in r.stderr
+
+
 def test_topic_commands(broker):
     bs = ["--bootstrap-server", broker.bootstrap_servers]
     assert run_cli(["topic", "create", "cli-topic", "--partitions", "3", *bs]).returncode == 0

@@ -223,6 +223,65 @@ func (c *Consumer) Assignment() ([]TopicPartition, error) {
 	return parts, nil
 }
 
+// Pause stops fetching these assigned partitions (Offset is ignored): Poll and PollBatch
+// return none of their records until Resume, and their positions stay after the last record
+// returned. Records already prefetched for them are dropped and fetched again from the
+// position after Resume, so none is lost or returned twice. Group membership goes on: keep
+// polling so max.poll.interval.ms is not exceeded. A partition stays paused across Seek, an
+// Assign that keeps it and (with cooperative-sticky) rebalances that keep it; it loses the
+// pause when it leaves the assignment (Assign, a rebalance's revocation or loss,
+// Unsubscribe). Pausing a paused partition does nothing. Errors: ErrLocalState naming the
+// partition when one of them is not assigned now (then nothing changes), ErrClosed. Same
+// goroutine rule as the other methods; callable from a RebalanceListener.
+// Kafka: KafkaConsumer.pause.
+func (c *Consumer) Pause(parts []TopicPartition) error {
+	return c.pauseResume(parts, true)
+}
+
+// Resume restarts fetching of these partitions at their positions; resuming a partition that
+// is not paused does nothing. Errors as Pause. Kafka: KafkaConsumer.resume.
+func (c *Consumer) Resume(parts []TopicPartition) error {
+	return c.pauseResume(parts, false)
+}
+
+func (c *Consumer) pauseResume(parts []TopicPartition, pause bool) error {
+	defer c.lock()()
+	if c.h == nil {
+		return ErrClosed
+	}
+	arr, free := tpsToC(parts)
+	defer free()
+	slot := newErrSlot()
+	if pause {
+		return slot.result(cabi.Cvgo_pause(c.h, arr, int64(len(parts)), slot.p))
+	}
+	return slot.result(cabi.Cvgo_resume(c.h, arr, int64(len(parts)), slot.p))
+}
+
+// Paused is the set of paused partitions, sorted, with each one's position as Offset
+// (OffsetInvalid while not known yet); nil after Close. Kafka: KafkaConsumer.paused.
+func (c *Consumer) Paused() []TopicPartition {
+	defer c.lock()()
+	if c.h == nil {
+		return nil
+	}
+	out := cabi.New_partitionlistpp()
+	defer cabi.Delete_partitionlistpp(out)
+	slot := newErrSlot()
+	if err := slot.result(cabi.Conveyor_consumer_paused(c.h, out, slot.p)); err != nil {
+		return nil
+	}
+	l := cabi.Partitionlistpp_value(out)
+	defer cabi.Conveyor_partition_list_destroy(l)
+	n := cabi.Conveyor_partition_list_count(l)
+	parts := make([]TopicPartition, 0, n)
+	for i := int64(0); i < n; i++ {
+		parts = append(parts, TopicPartition{Topic: cabi.Cvgo_list_topic(l, i),
+			Partition: int32(cabi.Cvgo_list_partition(l, i)), Offset: cabi.Cvgo_list_offset(l, i)})
+	}
+	return parts
+}
+
 // Seek moves an assigned partition's position (offset as in Assign). Errors:
 // ErrLocalUnknownPartition when not assigned.
 func (c *Consumer) Seek(tp TopicPartition) error {

@@ -100,6 +100,7 @@
 %rename("%s") conveyor_consumer_unsubscribe;
 %rename("%s") conveyor_consumer_subscribe_pattern;
 %rename("%s") conveyor_consumer_assignment;
+%rename("%s") conveyor_consumer_paused;
 %rename("%s") conveyor_consumer_lag;
 %rename("%s") conveyor_partition_list_count;
 %rename("%s") conveyor_partition_list_destroy;
@@ -411,6 +412,14 @@ conveyor_err_t cvgo_subscribe(conveyor_consumer_t *c, const cvgo_strings_t *topi
 conveyor_err_t cvgo_assign(conveyor_consumer_t *c, const conveyor_topic_partition_t *tps,
                            size_t count, conveyor_error_t **errp) {
   return conveyor_consumer_assign(c, tps, count, errp);
+}
+conveyor_err_t cvgo_pause(conveyor_consumer_t *c, const conveyor_topic_partition_t *tps,
+                          size_t count, conveyor_error_t **errp) {
+  return conveyor_consumer_pause(c, tps, count, errp);
+}
+conveyor_err_t cvgo_resume(conveyor_consumer_t *c, const conveyor_topic_partition_t *tps,
+                           size_t count, conveyor_error_t **errp) {
+  return conveyor_consumer_resume(c, tps, count, errp);
 }
 conveyor_err_t cvgo_commit(conveyor_consumer_t *c, const conveyor_topic_partition_t *tps,
                            size_t count, int mode, int32_t timeout_ms, conveyor_error_t **errp) {

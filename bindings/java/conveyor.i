@@ -441,6 +441,7 @@ static jbyteArray cvj_bytes(JNIEnv *jenv, const void *p, size_t n) {
 %apply jobject CALLBACKS { jobject handler };
 %newobject cvj_producer_take_error_message;
 %newobject cvj_consumer_assignment;
+%newobject cvj_consumer_paused;
 
 %inline %{
 /* ---- broker / admin creation (out-parameter -> return value) ---- */
@@ -777,6 +778,80 @@ long long cvj_consumer_committed(cvj_consumer_t *h, const char *topic, int32_t p
 char *cvj_consumer_assignment(cvj_consumer_t *h, conveyor_error_t **errp) {
   conveyor_partition_list_t *l = NULL;
   if (conveyor_consumer_assignment(h ? h->c : NULL, &l, errp) != CONVEYOR_OK) return NULL;
+  size_t n = conveyor_partition_list_count(l), size = 1;
+  for (size_t i = 0; i < n; i++) size += strlen(conveyor_partition_list_get(l, i)->topic) + 16;
+  char *out = (char *)malloc(size), *p = out;
+  if (out) {
+    *p = 0;
+    for (size_t i = 0; i < n; i++) {
+      const conveyor_topic_partition_t *tp = conveyor_partition_list_get(l, i);
+      p += sprintf(p, "%s\n%d\n", tp->topic, (int)tp->partition);
+    }
+  }
+  conveyor_partition_list_destroy(l);
+  return out;
+}
+/* Flow control: topics joined with '\n', (partition, offset) pairs in offsets (offsets
+ * ignored); pause != 0 pauses, 0 resumes. */
+int cvj_consumer_pause(cvj_consumer_t *h, const char *topics, int64_t *offsets, size_t offsets_len,
+                       int32_t pause, conveyor_error_t **errp) {
+  size_t n = offsets_len / 2;
+  char *copy = strdup(topics ? topics : "");
+  conveyor_topic_partition_t *tp =
+      (conveyor_topic_partition_t *)calloc(n ? n : 1, sizeof(conveyor_topic_partition_t));
+  int rc = CONVEYOR_ERR__FAIL;
+  if (copy && tp) {
+    char *s = copy;
+    size_t i = 0;
+    if (n) {
+      tp[i].topic = s;
+      for (; *s && i < n; s++) if (*s == '\n') { *s = 0; if (++i < n) tp[i].topic = s + 1; }
+    }
+    for (size_t j = 0; j < n; j++) {
+      if (!tp[j].topic) tp[j].topic = "";
+      tp[j].partition = (int32_t)offsets[2 * j];
+      tp[j].offset = CONVEYOR_OFFSET_INVALID;
+    }
+    rc = pause ? conveyor_consumer_pause(h ? h->c : NULL, tp, n, errp)
+               : conveyor_consumer_resume(h ? h->c : NULL, tp, n, errp);
+  }
+  free(copy);
+  free(tp);
+  return rc;
+}
+/* offsets_for_times: topics joined with '\n', (partition, timestamp ms) pairs in offsets; on
+ * success each timestamp is replaced by the earliest offset whose timestamp is >= it, or -1. */
+int cvj_consumer_offsets_for_times(cvj_consumer_t *h, const char *topics, int64_t *offsets,
+                                   size_t offsets_len, int32_t timeout_ms, conveyor_error_t **errp) {
+  size_t n = offsets_len / 2;
+  char *copy = strdup(topics ? topics : "");
+  conveyor_topic_partition_t *tp =
+      (conveyor_topic_partition_t *)calloc(n ? n : 1, sizeof(conveyor_topic_partition_t));
+  int rc = CONVEYOR_ERR__FAIL;
+  if (copy && tp) {
+    char *s = copy;
+    size_t i = 0;
+    if (n) {
+      tp[i].topic = s;
+      for (; *s && i < n; s++) if (*s == '\n') { *s = 0; if (++i < n) tp[i].topic = s + 1; }
+    }
+    for (size_t j = 0; j < n; j++) {
+      if (!tp[j].topic) tp[j].topic = "";
+      tp[j].partition = (int32_t)offsets[2 * j];
+      tp[j].offset = offsets[2 * j + 1];
+    }
+    rc = conveyor_consumer_offsets_for_times(h ? h->c : NULL, tp, n, timeout_ms, errp);
+    if (rc == CONVEYOR_OK)
+      for (size_t j = 0; j < n; j++) offsets[2 * j + 1] = tp[j].offset;
+  }
+  free(copy);
+  free(tp);
+  return rc;
+}
+/* The paused partitions as "topic\npartition\n..." pairs. */
+char *cvj_consumer_paused(cvj_consumer_t *h, conveyor_error_t **errp) {
+  conveyor_partition_list_t *l = NULL;
+  if (conveyor_consumer_paused(h ? h->c : NULL, &l, errp) != CONVEYOR_OK) return NULL;
   size_t n = conveyor_partition_list_count(l), size = 1;
   for (size_t i = 0; i < n; i++) size += strlen(conveyor_partition_list_get(l, i)->topic) + 16;
   char *out = (char *)malloc(size), *p = out;

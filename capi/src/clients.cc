@@ -465,6 +465,52 @@ extern "C" conveyor_err_t conveyor_consumer_subscription(conveyor_consumer_t* c,
   });
 }
 
+namespace {
+// pause/resume: the C array as TopicPartitions (offsets ignored); NULL topics refused.
+conveyor_err_t pause_resume(conveyor_consumer_t* c, const conveyor_topic_partition_t* partitions, size_t count,
+                            bool pause, conveyor_error_t** errp) {
+  const char* fn = pause ? "conveyor_consumer_pause" : "conveyor_consumer_resume";
+  if (!c) return null_arg(errp, fn, "consumer");
+  if (count > 0 && !partitions) return null_arg(errp, fn, "partitions");
+  return guard(errp, [&]() -> Result<void> {
+    std::vector<client::TopicPartition> tps;
+    tps.reserve(count);
+    for (size_t i = 0; i < count; ++i) {
+      if (!partitions[i].topic)
+        return fail(ErrorCode::local_invalid_arg, fmt::format("{}: partitions[{}].topic must not be NULL", fn, i));
+      tps.push_back({partitions[i].topic, partitions[i].partition});
+    }
+    return pause ? c->consumer->pause(tps) : c->consumer->resume(tps);
+  });
+}
+}  // namespace
+
+extern "C" conveyor_err_t conveyor_consumer_pause(conveyor_consumer_t* c, const conveyor_topic_partition_t* partitions,
+                                                  size_t count, conveyor_error_t** errp) {
+  return pause_resume(c, partitions, count, true, errp);
+}
+
+extern "C" conveyor_err_t conveyor_consumer_resume(conveyor_consumer_t* c, const conveyor_topic_partition_t* partitions,
+                                                   size_t count, conveyor_error_t** errp) {
+  return pause_resume(c, partitions, count, false, errp);
+}
+
+extern "C" conveyor_err_t conveyor_consumer_paused(conveyor_consumer_t* c, conveyor_partition_list_t** listp,
+                                                   conveyor_error_t** errp) {
+  if (!c) return null_arg(errp, "conveyor_consumer_paused", "consumer");
+  if (!listp) return null_arg(errp, "conveyor_consumer_paused", "listp");
+  *listp = nullptr;
+  return guard(errp, [&]() -> Result<void> {
+    std::vector<std::pair<client::TopicPartition, int64_t>> items;
+    for (const auto& tp : c->consumer->paused()) {
+      auto pos = c->consumer->position(tp, 0);
+      items.emplace_back(tp, pos ? *pos : client::kOffsetInvalid);
+    }
+    *listp = make_list(std::move(items));
+    return {};
+  });
+}
+
 extern "C" conveyor_err_t conveyor_consumer_set_commit_cb(conveyor_consumer_t* c, conveyor_commit_cb_t cb,
                                                           void* opaque, conveyor_error_t** errp) {
   if (!c) return null_arg(errp, "conveyor_consumer_set_commit_cb", "consumer");

@@ -460,6 +460,113 @@ static void test_round_trip(void) {
   conveyor_broker_destroy(broker);
 }
 
+/* Pause / resume / paused (KafkaConsumer.pause/resume/paused): a paused partition yields
+ * nothing while the other one delivers; after resume all its records arrive in order, once;
+ * an unassigned partition is refused with _STATE naming it. */
+#define PAUSE_TOPIC "c-abi-pause"
+#define PAUSE_RECORDS 10
+
+static void test_pause(void) {
+  conveyor_broker_t *broker = NULL;
+  conveyor_config_t *conf = conveyor_config_new();
+  conveyor_admin_t *admin = NULL;
+  conveyor_producer_t *producer = NULL;
+  conveyor_consumer_t *consumer = NULL;
+  conveyor_partition_list_t *list = NULL;
+  conveyor_error_t *err = NULL;
+  conveyor_topic_partition_t tps[2], bad[2];
+  int got[2] = {0, 0};
+  int64_t next[2] = {0, 0};
+  int out_of_order = 0;
+  int i, p, rounds;
+
+  REQUIRE_OK(conveyor_broker_new(NULL, &broker, NULL));
+  REQUIRE_OK(conveyor_config_set(conf, "bootstrap.servers",
+                                 conveyor_broker_bootstrap_servers(broker), NULL));
+  REQUIRE_OK(conveyor_admin_new(conf, &admin, NULL));
+  REQUIRE_OK(conveyor_admin_create_topic(admin, PAUSE_TOPIC, 2, 1, NULL, 10000, NULL));
+  REQUIRE_OK(conveyor_producer_new(conf, NULL, NULL, &producer, NULL));
+  for (p = 0; p < 2; ++p)
+    for (i = 0; i < PAUSE_RECORDS; ++i)
+      REQUIRE_OK(conveyor_producer_produce(producer, PAUSE_TOPIC, p, NULL, 0, "v", 1, NULL, 0, 0,
+                                           NULL, NULL));
+  REQUIRE_OK(conveyor_producer_flush(producer, 30000, NULL));
+  conveyor_producer_destroy(producer);
+
+  REQUIRE_OK(conveyor_config_set(conf, "fetch.max.wait.ms", "100", NULL));
+  REQUIRE_OK(conveyor_consumer_new(conf, &consumer, NULL));
+  for (p = 0; p < 2; ++p) {
+    tps[p].topic = PAUSE_TOPIC;
+    tps[p].partition = p;
+    tps[p].offset = CONVEYOR_OFFSET_BEGINNING;
+  }
+  REQUIRE_OK(conveyor_consumer_assign(consumer, tps, 2, NULL));
+  REQUIRE_OK(conveyor_consumer_pause(consumer, tps, 1, NULL));
+  REQUIRE_OK(conveyor_consumer_paused(consumer, &list, NULL));
+  CHECK(conveyor_partition_list_count(list) == 1);
+  CHECK(conveyor_partition_list_get(list, 0) &&
+        strcmp(conveyor_partition_list_get(list, 0)->topic, PAUSE_TOPIC) == 0 &&
+        conveyor_partition_list_get(list, 0)->partition == 0);
+  conveyor_partition_list_destroy(list);
+
+  /* An unassigned partition (with an assigned one): _STATE naming it, nothing changes. */
+  bad[0] = tps[1];
+  bad[1].topic = PAUSE_TOPIC;
+  bad[1].partition = 5;
+  bad[1].offset = 0;
+  CHECK(conveyor_consumer_pause(consumer, bad, 2, &err) == CONVEYOR_ERR__STATE);
+  CHECK(err && strstr(conveyor_error_message(err), PAUSE_TOPIC "-5") != NULL);
+  conveyor_error_destroy(err);
+  err = NULL;
+  CHECK(conveyor_consumer_resume(consumer, bad + 1, 1, &err) == CONVEYOR_ERR__STATE);
+  conveyor_error_destroy(err);
+  REQUIRE_OK(conveyor_consumer_paused(consumer, &list, NULL));
+  CHECK(conveyor_partition_list_count(list) == 1);
+  conveyor_partition_list_destroy(list);
+
+  /* Partition 1 delivers everything, partition 0 nothing; then a few more empty rounds. */
+  for (rounds = 0; rounds < 400 && (got[1] < PAUSE_RECORDS || rounds < 20); ++rounds) {
+    conveyor_message_t *msgs[16];
+    size_t n = 0, k;
+    REQUIRE_OK(conveyor_consumer_consume(consumer, 16, 50, msgs, &n, NULL));
+    for (k = 0; k < n; ++k) {
+      p = conveyor_message_partition(msgs[k]);
+      if (conveyor_message_offset(msgs[k]) != next[p]) out_of_order++;
+      next[p] = conveyor_message_offset(msgs[k]) + 1;
+      got[p]++;
+      conveyor_message_destroy(msgs[k]);
+    }
+  }
+  CHECK(got[1] == PAUSE_RECORDS);
+  CHECK(got[0] == 0);
+
+  REQUIRE_OK(conveyor_consumer_resume(consumer, tps, 1, NULL));
+  REQUIRE_OK(conveyor_consumer_paused(consumer, &list, NULL));
+  CHECK(conveyor_partition_list_count(list) == 0);
+  conveyor_partition_list_destroy(list);
+  for (rounds = 0; rounds < 400 && got[0] < PAUSE_RECORDS; ++rounds) {
+    conveyor_message_t *msgs[16];
+    size_t n = 0, k;
+    REQUIRE_OK(conveyor_consumer_consume(consumer, 16, 50, msgs, &n, NULL));
+    for (k = 0; k < n; ++k) {
+      p = conveyor_message_partition(msgs[k]);
+      if (conveyor_message_offset(msgs[k]) != next[p]) out_of_order++;
+      next[p] = conveyor_message_offset(msgs[k]) + 1;
+      got[p]++;
+      conveyor_message_destroy(msgs[k]);
+    }
+  }
+  CHECK(got[0] == PAUSE_RECORDS);
+  CHECK(got[1] == PAUSE_RECORDS);
+  CHECK(out_of_order == 0);
+
+  conveyor_consumer_destroy(consumer);
+  conveyor_admin_destroy(admin);
+  conveyor_config_destroy(conf);
+  REQUIRE_OK(conveyor_broker_stop(broker, NULL));
+  conveyor_broker_destroy(broker);
+}
+
 /* Consumer-group admin calls against the embedded broker: reset (alter) offsets of an inactive
  * group, read them back, lag against the log end, list, describe, delete. Skipped (with a
  * message) only when the broker answers COORDINATOR_NOT_AVAILABLE: no group coordinator. */
@@ -869,6 +976,7 @@ int main(void) {
   test_errors();
   test_round_trip();
   test_groups();
+  test_pause();
   test_retry_handler();
   test_configs();
   if (failures) {

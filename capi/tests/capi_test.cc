@@ -134,6 +134,10 @@ TEST(CapiNull, ConsumerGroupFunctionsNameTheirArguments) {
   expect_error([](conveyor_error_t** e) { return conveyor_consumer_committed(nullptr, nullptr, 0, -1, e); }, inval, "consumer");
   expect_error([&](conveyor_error_t** e) { return conveyor_consumer_lag(nullptr, "t", 0, 0, &v, e); }, inval, "consumer");
   expect_error([&](conveyor_error_t** e) { return conveyor_consumer_group_member(nullptr, nullptr, 0, &g, e); }, inval, "consumer");
+  conveyor_topic_partition_t tp{"t", 0, 0};
+  expect_error([&](conveyor_error_t** e) { return conveyor_consumer_pause(nullptr, &tp, 1, e); }, inval, "consumer");
+  expect_error([&](conveyor_error_t** e) { return conveyor_consumer_resume(nullptr, &tp, 1, e); }, inval, "consumer");
+  expect_error([&](conveyor_error_t** e) { return conveyor_consumer_paused(nullptr, &l, e); }, inval, "consumer");
   EXPECT_EQ(conveyor_partition_list_count(nullptr), 0u);
   EXPECT_EQ(conveyor_partition_list_get(nullptr, 0), nullptr);
   conveyor_partition_list_destroy(nullptr);  // must not crash
@@ -146,6 +150,12 @@ TEST(CapiNull, ConsumerGroupFunctionsNameTheirArguments) {
   expect_error([&](conveyor_error_t** e) { return conveyor_consumer_subscribe_pattern(c, nullptr, e); }, inval, "regex");
   expect_error([&](conveyor_error_t** e) { return conveyor_consumer_lag(c, "t", 0, 0, nullptr, e); }, inval, "lagp");
   expect_error([&](conveyor_error_t** e) { return conveyor_consumer_assignment(c, nullptr, e); }, inval, "listp");
+  expect_error([&](conveyor_error_t** e) { return conveyor_consumer_pause(c, nullptr, 1, e); }, inval, "partitions");
+  expect_error([&](conveyor_error_t** e) { return conveyor_consumer_resume(c, nullptr, 1, e); }, inval, "partitions");
+  expect_error([&](conveyor_error_t** e) { return conveyor_consumer_paused(c, nullptr, e); }, inval, "listp");
+  conveyor_topic_partition_t null_topic{nullptr, 0, 0};
+  expect_error([&](conveyor_error_t** e) { return conveyor_consumer_pause(c, &null_topic, 1, e); }, inval, "topic");
+  expect_error([&](conveyor_error_t** e) { return conveyor_consumer_pause(c, &tp, 1, e); }, CONVEYOR_ERR__STATE, "t-0");
   conveyor_consumer_destroy(c);
   conveyor_config_destroy(conf);
 }

@@ -243,6 +243,31 @@ class Consumer(_conveyor.Consumer):
         offsets = super().offsets_for_times([(tp.topic, tp.partition, tp.offset) for tp in partitions], timeout)
         return [TopicPartition(tp.topic, tp.partition, off) for tp, off in zip(partitions, offsets)]
 
+    def pause(self, partitions: Iterable[TopicPartition]) -> None:  # type: ignore[override]
+        """Stops fetching these assigned partitions (their offsets are ignored): ``poll()`` /
+        ``consume()`` return none of their records until ``resume()``, and their positions stay
+        after the last record returned. Records already prefetched for them are dropped and
+        fetched again from the position after ``resume()``, so none is lost or returned twice.
+        Group membership goes on: keep polling so ``max.poll.interval.ms`` is not exceeded. The
+        pause ends when a partition leaves the assignment (``assign()``, a rebalance's revocation
+        or loss, ``unsubscribe()``); it survives ``seek()``, an ``assign()`` that keeps the
+        partition and, with ``cooperative-sticky``, rebalances that keep it. Raises StateError
+        naming the partition if one of them is not assigned now (then nothing changes), or
+        after ``close()``. Thread-safe. Kafka: KafkaConsumer.pause; confluent-kafka's
+        Consumer.pause."""
+        super().pause([(tp.topic, tp.partition) for tp in partitions])
+
+    def resume(self, partitions: Iterable[TopicPartition]) -> None:  # type: ignore[override]
+        """Fetching of these partitions restarts at their positions; resuming a partition that
+        is not paused does nothing. Raises as ``pause()``. Thread-safe. Kafka:
+        KafkaConsumer.resume; confluent-kafka's Consumer.resume."""
+        super().resume([(tp.topic, tp.partition) for tp in partitions])
+
+    def paused(self) -> List[TopicPartition]:  # type: ignore[override]
+        """The paused partitions, sorted (offset OFFSET_INVALID, as ``assignment()``).
+        Thread-safe. Kafka: KafkaConsumer.paused."""
+        return [TopicPartition(t, p) for t, p in super().paused()]
+
     def __iter__(self) -> Iterator[Record]:
         while not self.closed:
             record = self.poll(None)

@@ -717,6 +717,39 @@ class Consumer {
     return out;
   }
 
+  // pause/resume (conveyor.h "Consumer groups"): [(topic, partition)]. The GIL is released
+  // while the consumer's lock is taken (a poll() in another thread may hold it briefly).
+  void pause_resume(const std::vector<std::pair<std::string, int32_t>>& partitions, bool pause) {
+    std::vector<conveyor_topic_partition_t> tps;
+    tps.reserve(partitions.size());
+    for (const auto& [topic, partition] : partitions)
+      tps.push_back(conveyor_topic_partition_t{topic.c_str(), partition, CONVEYOR_OFFSET_INVALID});
+    conveyor_error_t* err = nullptr;
+    conveyor_err_t rc;
+    {
+      auto* handle = live();  // may raise: needs the GIL
+      NoGil nogil;
+      rc = pause ? conveyor_consumer_pause(handle, tps.data(), tps.size(), &err)
+                 : conveyor_consumer_resume(handle, tps.data(), tps.size(), &err);
+    }
+    check(rc, err);
+  }
+  void pause(const std::vector<std::pair<std::string, int32_t>>& partitions) { pause_resume(partitions, true); }
+  void resume(const std::vector<std::pair<std::string, int32_t>>& partitions) { pause_resume(partitions, false); }
+
+  std::vector<std::pair<std::string, int32_t>> paused() {
+    conveyor_partition_list_t* list = nullptr;
+    conveyor_error_t* err = nullptr;
+    check(conveyor_consumer_paused(live(), &list, &err), err);
+    std::vector<std::pair<std::string, int32_t>> out;
+    for (size_t i = 0; i < conveyor_partition_list_count(list); ++i) {
+      const auto* tp = conveyor_partition_list_get(list, i);
+      out.emplace_back(tp->topic, tp->partition);
+    }
+    conveyor_partition_list_destroy(list);
+    return out;
+  }
+
   std::vector<std::string> subscription() {
     conveyor_partition_list_t* list = nullptr;
     conveyor_error_t* err = nullptr;
@@ -1411,6 +1444,9 @@ PYBIND11_MODULE(_conveyor, m) {
       .def("watermark_offsets", &Consumer::watermark_offsets, py::arg("topic"), py::arg("partition"),
            py::arg("timeout") = py::none())
       .def("offsets_for_times", &Consumer::offsets_for_times, py::arg("partitions"), py::arg("timeout") = py::none())
+      .def("pause", &Consumer::pause, py::arg("partitions"))
+      .def("resume", &Consumer::resume, py::arg("partitions"))
+      .def("paused", &Consumer::paused)
       .def("wakeup", &Consumer::wakeup)
       .def("close", &Consumer::close)
       .def_property_readonly("closed", &Consumer::closed)

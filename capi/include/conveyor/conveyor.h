@@ -420,6 +420,37 @@ CONVEYOR_API conveyor_err_t conveyor_consumer_subscription(conveyor_consumer_t *
                                                            conveyor_partition_list_t **listp,
                                                            conveyor_error_t **errp);
 
+/* Flow control (Kafka: KafkaConsumer.pause / resume / paused; librdkafka:
+ * rd_kafka_pause_partitions / rd_kafka_resume_partitions). Work with _assign and with groups.
+ *
+ * conveyor_consumer_pause stops fetching `count` assigned partitions (offsets ignored; topics
+ * borrowed for the call): _poll/_consume return none of their records until they are resumed,
+ * and their positions stay after the last record the application got. Records already
+ * prefetched for them are dropped and fetched again from the position after _resume, so none
+ * is lost or returned twice. Heartbeats, commits, _seek and _position go on; keep calling
+ * _poll so max.poll.interval.ms is not exceeded. A partition stays paused across _seek and an
+ * _assign that keeps it; it loses the pause when it leaves the assignment (_assign, a
+ * rebalance's REVOKED/LOST, _unsubscribe): after an eager rebalance everything is unpaused,
+ * under cooperative-sticky the partitions a member keeps stay paused. Pausing a paused
+ * partition, or count 0, does nothing.
+ * Errors: _STATE "no current assignment for partition <topic>-<partition>" when any of them is
+ * not assigned (then none is changed), _STATE after close, _INVALID_ARG (NULL consumer,
+ * NULL partitions with count > 0, NULL topic). Thread-safe; may be called from callbacks. */
+CONVEYOR_API conveyor_err_t conveyor_consumer_pause(conveyor_consumer_t *consumer,
+                                                    const conveyor_topic_partition_t *partitions,
+                                                    size_t count, conveyor_error_t **errp);
+/* Fetching of these partitions restarts at their positions. Resuming a partition that is not
+ * paused does nothing. Errors and thread-safety as conveyor_consumer_pause. */
+CONVEYOR_API conveyor_err_t conveyor_consumer_resume(conveyor_consumer_t *consumer,
+                                                     const conveyor_topic_partition_t *partitions,
+                                                     size_t count, conveyor_error_t **errp);
+/* The paused partitions (offset = position, or -1001 if not known yet), sorted; empty when
+ * none. *listp is freed with conveyor_partition_list_destroy(). Errors: _INVALID_ARG.
+ * Thread-safe. Kafka: KafkaConsumer.paused. */
+CONVEYOR_API conveyor_err_t conveyor_consumer_paused(conveyor_consumer_t *consumer,
+                                                     conveyor_partition_list_t **listp,
+                                                     conveyor_error_t **errp);
+
 #define CONVEYOR_COMMIT_SYNC 0  /* wait for the broker's answer (commitSync) */
 #define CONVEYOR_COMMIT_ASYNC 1 /* return at once; outcome through the commit callback */
 

@@ -38,6 +38,9 @@ struct PartitionFetchState {
   int64_t high_watermark = -1;
   int64_t log_start_offset = -1;
   std::optional<Error> error;      // surfaced by poll()
+  // pause(): not fetched until resume(). Offset resets (ListOffsets) still run. Survives
+  // seek() and an assign() that keeps the partition; gone when the partition is unassigned.
+  bool paused = false;
 };
 
 struct Chunk {
@@ -124,6 +127,12 @@ struct Consumer::Impl {
   // Moves up to `limit` queued records to `out` (one assignment lookup per chunk). mu held.
   void take_records(std::vector<ConsumerRecord>& out, size_t limit);
   std::optional<Error> take_error();            // mu held
+  // pause(): forgets what was fetched past the position of tp (queued chunks, a fetch in
+  // flight), so fetching restarts at the position on resume(). mu held.
+  void drop_prefetched(const TopicPartition& tp, PartitionFetchState& st);
+  // Checks every partition is assigned (else local_state naming the first one that is not),
+  // then sets or clears the paused flags. mu taken here.
+  Result<void> set_paused(const std::vector<TopicPartition>& partitions, bool paused, std::string_view what);
 };
 
 void Consumer::Impl::tick() {
@@ -159,7 +168,7 @@ void Consumer::Impl::maybe_fetch() {
       if (st.reset_pending) {
         st.list_in_flight = true;
         resets[leader].emplace_back(tp, st);
-      } else if (room && !busy_nodes.count(leader)) {
+      } else if (!st.paused && room && !busy_nodes.count(leader)) {
         st.fetch_in_flight = true;
         fetches[leader].emplace_back(tp, st);
       }
@@ -557,6 +566,43 @@ void Consumer::Impl::take_records(std::vector<ConsumerRecord>& out, size_t limit
   }
 }
 
+void Consumer::Impl::drop_prefetched(const TopicPartition& tp, PartitionFetchState& st) {
+  // A new epoch makes a Fetch in flight for tp come back stale (on_fetch drops it); a
+  // ListOffsets reset in flight is dropped too and sent again (reset_pending stays set).
+  st.epoch++;
+  for (auto it = queue.begin(); it != queue.end();) {
+    if (it->tp == tp) {
+      queued_bytes -= it->bytes;
+      it = queue.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  if (!st.reset_pending && st.position >= 0) st.fetch_offset = st.position;
+  st.max_bytes_override = 0;
+}
+
+Result<void> Consumer::Impl::set_paused(const std::vector<TopicPartition>& partitions, bool pause,
+                                        std::string_view what) {
+  {
+    std::lock_guard lock(mu);
+    if (closed) return fail(ErrorCode::local_state, "consumer is closed");
+    for (const auto& tp : partitions)
+      if (!assignment.count(tp))
+        return fail(ErrorCode::local_state,
+                    fmt::format("{}: no current assignment for partition {}-{}", what, tp.topic, tp.partition));
+    for (const auto& tp : partitions) {
+      PartitionFetchState& st = assignment.find(tp)->second;
+      if (st.paused == pause) continue;
+      st.paused = pause;
+      if (pause) drop_prefetched(tp, st);
+    }
+  }
+  // Queue space freed by a pause may let other partitions fetch; a resume fetches now.
+  wake_fetcher();
+  return {};
+}
+
 std::optional<Error> Consumer::Impl::take_error() {
   for (auto& [tp, st] : assignment) {
     if (st.error) {
@@ -763,9 +809,10 @@ GroupHooks make_group_hooks(Consumer::Impl* im) {
       for (const auto& p : parts) {
         TopicPartition tp{p.topic, p.partition};
         PartitionFetchState st;
-        if (auto old = im->assignment.find(tp); old != im->assignment.end())
+        if (auto old = im->assignment.find(tp); old != im->assignment.end()) {
           st.epoch = old->second.epoch;
-        else if (auto r = im->retired_epochs.find(tp); r != im->retired_epochs.end())
+          st.paused = old->second.paused;
+        } else if (auto r = im->retired_epochs.find(tp); r != im->retired_epochs.end())
           st.epoch = r->second;
         set_start(st, p.offset, im->auto_reset);
         im->assignment[tp] = std::move(st);
@@ -812,7 +859,10 @@ Result<void> Consumer::assign(const std::vector<TopicPartitionOffset>& partition
     for (const auto& p : partitions) {
       TopicPartition tp{p.topic, p.partition};
       PartitionFetchState st;
-      if (auto old = im.assignment.find(tp); old != im.assignment.end()) st.epoch = old->second.epoch;
+      if (auto old = im.assignment.find(tp); old != im.assignment.end()) {
+        st.epoch = old->second.epoch;
+        st.paused = old->second.paused;  // Java keeps the pause of a partition assign() keeps
+      }
       set_start(st, p.offset, im.auto_reset);
       next[tp] = std::move(st);
       topics.push_back(p.topic);
@@ -845,6 +895,22 @@ Result<void> Consumer::seek(const TopicPartition& tp, int64_t offset) {
   }
   im.wake_fetcher();
   return {};
+}
+
+Result<void> Consumer::pause(const std::vector<TopicPartition>& partitions) {
+  return impl_->set_paused(partitions, true, "pause");
+}
+
+Result<void> Consumer::resume(const std::vector<TopicPartition>& partitions) {
+  return impl_->set_paused(partitions, false, "resume");
+}
+
+std::vector<TopicPartition> Consumer::paused() const {
+  std::lock_guard lock(impl_->mu);
+  std::vector<TopicPartition> out;
+  for (const auto& [tp, st] : impl_->assignment)
+    if (st.paused) out.push_back(tp);
+  return out;
 }
 
 Result<std::optional<ConsumerRecord>> Consumer::poll(int timeout_ms) {

@@ -177,262 +177,267 @@ typedef long long swig_type_141;
 typedef long long swig_type_142;
 typedef long long swig_type_143;
 typedef long long swig_type_144;
-typedef _gostring_ swig_type_145;
+typedef long long swig_type_145;
 typedef long long swig_type_146;
-typedef long long swig_type_147;
+typedef _gostring_ swig_type_147;
 typedef long long swig_type_148;
-typedef _goslice_ swig_type_149;
-typedef _goslice_ swig_type_150;
-typedef long long swig_type_151;
+typedef long long swig_type_149;
+typedef long long swig_type_150;
+typedef _goslice_ swig_type_151;
 typedef _goslice_ swig_type_152;
 typedef long long swig_type_153;
 typedef _goslice_ swig_type_154;
-extern void _wrap_Swig_free_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern uintptr_t _wrap_Swig_malloc_cabi_42b4134e6f12ea5e(swig_intgo arg1);
-extern uintptr_t _wrap_new_errorpp_cabi_42b4134e6f12ea5e(void);
-extern uintptr_t _wrap_copy_errorpp_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern void _wrap_delete_errorpp_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern void _wrap_errorpp_assign_cabi_42b4134e6f12ea5e(uintptr_t arg1, uintptr_t arg2);
-extern uintptr_t _wrap_errorpp_value_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern uintptr_t _wrap_new_brokerpp_cabi_42b4134e6f12ea5e(void);
-extern uintptr_t _wrap_copy_brokerpp_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern void _wrap_delete_brokerpp_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern void _wrap_brokerpp_assign_cabi_42b4134e6f12ea5e(uintptr_t arg1, uintptr_t arg2);
-extern uintptr_t _wrap_brokerpp_value_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern uintptr_t _wrap_new_producerpp_cabi_42b4134e6f12ea5e(void);
-extern uintptr_t _wrap_copy_producerpp_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern void _wrap_delete_producerpp_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern void _wrap_producerpp_assign_cabi_42b4134e6f12ea5e(uintptr_t arg1, uintptr_t arg2);
-extern uintptr_t _wrap_producerpp_value_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern uintptr_t _wrap_new_consumerpp_cabi_42b4134e6f12ea5e(void);
-extern uintptr_t _wrap_copy_consumerpp_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern void _wrap_delete_consumerpp_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern void _wrap_consumerpp_assign_cabi_42b4134e6f12ea5e(uintptr_t arg1, uintptr_t arg2);
-extern uintptr_t _wrap_consumerpp_value_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern uintptr_t _wrap_new_adminpp_cabi_42b4134e6f12ea5e(void);
-extern uintptr_t _wrap_copy_adminpp_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern void _wrap_delete_adminpp_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern void _wrap_adminpp_assign_cabi_42b4134e6f12ea5e(uintptr_t arg1, uintptr_t arg2);
-extern uintptr_t _wrap_adminpp_value_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern uintptr_t _wrap_new_messagepp_cabi_42b4134e6f12ea5e(void);
-extern uintptr_t _wrap_copy_messagepp_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern void _wrap_delete_messagepp_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern void _wrap_messagepp_assign_cabi_42b4134e6f12ea5e(uintptr_t arg1, uintptr_t arg2);
-extern uintptr_t _wrap_messagepp_value_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern uintptr_t _wrap_new_partitionlistpp_cabi_42b4134e6f12ea5e(void);
-extern uintptr_t _wrap_copy_partitionlistpp_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern void _wrap_delete_partitionlistpp_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern void _wrap_partitionlistpp_assign_cabi_42b4134e6f12ea5e(uintptr_t arg1, uintptr_t arg2);
-extern uintptr_t _wrap_partitionlistpp_value_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern uintptr_t _wrap_new_topiclistpp_cabi_42b4134e6f12ea5e(void);
-extern uintptr_t _wrap_copy_topiclistpp_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern void _wrap_delete_topiclistpp_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern void _wrap_topiclistpp_assign_cabi_42b4134e6f12ea5e(uintptr_t arg1, uintptr_t arg2);
-extern uintptr_t _wrap_topiclistpp_value_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern uintptr_t _wrap_new_grouplistpp_cabi_42b4134e6f12ea5e(void);
-extern uintptr_t _wrap_copy_grouplistpp_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern void _wrap_delete_grouplistpp_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern void _wrap_grouplistpp_assign_cabi_42b4134e6f12ea5e(uintptr_t arg1, uintptr_t arg2);
-extern uintptr_t _wrap_grouplistpp_value_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern uintptr_t _wrap_new_groupdescpp_cabi_42b4134e6f12ea5e(void);
-extern uintptr_t _wrap_copy_groupdescpp_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern void _wrap_delete_groupdescpp_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern void _wrap_groupdescpp_assign_cabi_42b4134e6f12ea5e(uintptr_t arg1, uintptr_t arg2);
-extern uintptr_t _wrap_groupdescpp_value_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern uintptr_t _wrap_new_groupoffsetspp_cabi_42b4134e6f12ea5e(void);
-extern uintptr_t _wrap_copy_groupoffsetspp_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern void _wrap_delete_groupoffsetspp_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern void _wrap_groupoffsetspp_assign_cabi_42b4134e6f12ea5e(uintptr_t arg1, uintptr_t arg2);
-extern uintptr_t _wrap_groupoffsetspp_value_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern uintptr_t _wrap_new_grouplagpp_cabi_42b4134e6f12ea5e(void);
-extern uintptr_t _wrap_copy_grouplagpp_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern void _wrap_delete_grouplagpp_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern void _wrap_grouplagpp_assign_cabi_42b4134e6f12ea5e(uintptr_t arg1, uintptr_t arg2);
-extern uintptr_t _wrap_grouplagpp_value_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern uintptr_t _wrap_new_retryhandlerpp_cabi_42b4134e6f12ea5e(void);
-extern uintptr_t _wrap_copy_retryhandlerpp_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern void _wrap_delete_retryhandlerpp_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern void _wrap_retryhandlerpp_assign_cabi_42b4134e6f12ea5e(uintptr_t arg1, uintptr_t arg2);
-extern uintptr_t _wrap_retryhandlerpp_value_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern swig_voidp _wrap_new_int64p_cabi_42b4134e6f12ea5e(void);
-extern swig_voidp _wrap_copy_int64p_cabi_42b4134e6f12ea5e(swig_type_1 arg1);
-extern void _wrap_delete_int64p_cabi_42b4134e6f12ea5e(swig_voidp arg1);
-extern void _wrap_int64p_assign_cabi_42b4134e6f12ea5e(swig_voidp arg1, swig_type_2 arg2);
-extern swig_type_3 _wrap_int64p_value_cabi_42b4134e6f12ea5e(swig_voidp arg1);
-extern swig_voidp _wrap_new_sizep_cabi_42b4134e6f12ea5e(void);
-extern swig_voidp _wrap_copy_sizep_cabi_42b4134e6f12ea5e(swig_type_4 arg1);
-extern void _wrap_delete_sizep_cabi_42b4134e6f12ea5e(swig_voidp arg1);
-extern void _wrap_sizep_assign_cabi_42b4134e6f12ea5e(swig_voidp arg1, swig_type_5 arg2);
-extern swig_type_6 _wrap_sizep_value_cabi_42b4134e6f12ea5e(swig_voidp arg1);
-extern swig_voidp _wrap_new_int32p_cabi_42b4134e6f12ea5e(void);
-extern swig_voidp _wrap_copy_int32p_cabi_42b4134e6f12ea5e(swig_intgo arg1);
-extern void _wrap_delete_int32p_cabi_42b4134e6f12ea5e(swig_voidp arg1);
-extern void _wrap_int32p_assign_cabi_42b4134e6f12ea5e(swig_voidp arg1, swig_intgo arg2);
-extern swig_intgo _wrap_int32p_value_cabi_42b4134e6f12ea5e(swig_voidp arg1);
-extern swig_type_7 _wrap_conveyor_version_cabi_42b4134e6f12ea5e(void);
-extern swig_intgo _wrap_CONVEYOR_ERR__DESTROY_cabi_42b4134e6f12ea5e(void);
-extern swig_intgo _wrap_CONVEYOR_ERR__FAIL_cabi_42b4134e6f12ea5e(void);
-extern swig_intgo _wrap_CONVEYOR_ERR__TRANSPORT_cabi_42b4134e6f12ea5e(void);
-extern swig_intgo _wrap_CONVEYOR_ERR__MSG_TIMED_OUT_cabi_42b4134e6f12ea5e(void);
-extern swig_intgo _wrap_CONVEYOR_ERR__PARTITION_EOF_cabi_42b4134e6f12ea5e(void);
-extern swig_intgo _wrap_CONVEYOR_ERR__UNKNOWN_PARTITION_cabi_42b4134e6f12ea5e(void);
-extern swig_intgo _wrap_CONVEYOR_ERR__ALL_BROKERS_DOWN_cabi_42b4134e6f12ea5e(void);
-extern swig_intgo _wrap_CONVEYOR_ERR__INVALID_ARG_cabi_42b4134e6f12ea5e(void);
-extern swig_intgo _wrap_CONVEYOR_ERR__TIMED_OUT_cabi_42b4134e6f12ea5e(void);
-extern swig_intgo _wrap_CONVEYOR_ERR__QUEUE_FULL_cabi_42b4134e6f12ea5e(void);
-extern swig_intgo _wrap_CONVEYOR_ERR__STATE_cabi_42b4134e6f12ea5e(void);
-extern swig_intgo _wrap_CONVEYOR_ERR_UNKNOWN_cabi_42b4134e6f12ea5e(void);
-extern swig_type_8 _wrap_conveyor_err_name_cabi_42b4134e6f12ea5e(swig_intgo arg1);
-extern swig_intgo _wrap_conveyor_err_retriable_cabi_42b4134e6f12ea5e(swig_intgo arg1);
-extern swig_intgo _wrap_conveyor_error_code_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern swig_type_9 _wrap_conveyor_error_name_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern swig_type_10 _wrap_conveyor_error_message_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern swig_intgo _wrap_conveyor_error_retriable_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern swig_intgo _wrap_conveyor_error_fatal_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern void _wrap_conveyor_error_destroy_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern uintptr_t _wrap_conveyor_config_new_cabi_42b4134e6f12ea5e(void);
-extern void _wrap_conveyor_config_destroy_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern swig_intgo _wrap_conveyor_config_set_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_11 arg2, swig_type_12 arg3, uintptr_t arg4);
-extern swig_intgo _wrap_conveyor_broker_new_cabi_42b4134e6f12ea5e(uintptr_t arg1, uintptr_t arg2, uintptr_t arg3);
-extern swig_type_13 _wrap_conveyor_broker_bootstrap_servers_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern swig_intgo _wrap_conveyor_broker_port_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern swig_type_14 _wrap_conveyor_broker_data_dir_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern swig_intgo _wrap_conveyor_broker_stop_cabi_42b4134e6f12ea5e(uintptr_t arg1, uintptr_t arg2);
-extern void _wrap_conveyor_broker_destroy_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern swig_intgo _wrap_CONVEYOR_PARTITION_ANY_cabi_42b4134e6f12ea5e(void);
-extern swig_intgo _wrap_CONVEYOR_OFFSET_BEGINNING_cabi_42b4134e6f12ea5e(void);
-extern swig_intgo _wrap_CONVEYOR_OFFSET_END_cabi_42b4134e6f12ea5e(void);
-extern swig_intgo _wrap_CONVEYOR_OFFSET_INVALID_cabi_42b4134e6f12ea5e(void);
-extern swig_type_15 _wrap_conveyor_message_topic_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern void _wrap_conveyor_message_destroy_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern swig_intgo _wrap_conveyor_producer_poll_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_intgo arg2, swig_voidp arg3, uintptr_t arg4);
-extern swig_intgo _wrap_conveyor_producer_flush_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_intgo arg2, uintptr_t arg3);
-extern swig_type_16 _wrap_conveyor_producer_outstanding_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern void _wrap_conveyor_producer_destroy_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern swig_intgo _wrap_conveyor_consumer_new_cabi_42b4134e6f12ea5e(uintptr_t arg1, uintptr_t arg2, uintptr_t arg3);
-extern swig_intgo _wrap_conveyor_consumer_seek_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_17 arg2, swig_intgo arg3, swig_type_18 arg4, uintptr_t arg5);
-extern swig_intgo _wrap_conveyor_consumer_poll_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_intgo arg2, uintptr_t arg3, uintptr_t arg4);
-extern swig_intgo _wrap_conveyor_consumer_position_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_19 arg2, swig_intgo arg3, swig_voidp arg4, uintptr_t arg5);
-extern swig_intgo _wrap_conveyor_consumer_watermark_offsets_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_20 arg2, swig_intgo arg3, swig_intgo arg4, swig_voidp arg5, swig_voidp arg6, uintptr_t arg7);
-extern void _wrap_conveyor_consumer_wakeup_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern swig_intgo _wrap_conveyor_consumer_close_cabi_42b4134e6f12ea5e(uintptr_t arg1, uintptr_t arg2);
-extern void _wrap_conveyor_consumer_destroy_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern swig_intgo _wrap_conveyor_consumer_subscribe_pattern_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_21 arg2, uintptr_t arg3);
-extern swig_intgo _wrap_conveyor_consumer_unsubscribe_cabi_42b4134e6f12ea5e(uintptr_t arg1, uintptr_t arg2);
-extern swig_type_22 _wrap_conveyor_partition_list_count_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern void _wrap_conveyor_partition_list_destroy_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern swig_intgo _wrap_conveyor_consumer_assignment_cabi_42b4134e6f12ea5e(uintptr_t arg1, uintptr_t arg2, uintptr_t arg3);
-extern swig_intgo _wrap_conveyor_consumer_lag_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_23 arg2, swig_intgo arg3, swig_intgo arg4, swig_voidp arg5, uintptr_t arg6);
-extern swig_intgo _wrap_conveyor_admin_new_cabi_42b4134e6f12ea5e(uintptr_t arg1, uintptr_t arg2, uintptr_t arg3);
-extern swig_intgo _wrap_conveyor_admin_create_topic_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_24 arg2, swig_intgo arg3, short arg4, uintptr_t arg5, swig_intgo arg6, uintptr_t arg7);
-extern swig_intgo _wrap_conveyor_admin_delete_topic_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_25 arg2, swig_intgo arg3, uintptr_t arg4);
-extern swig_intgo _wrap_conveyor_admin_list_topics_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_intgo arg2, uintptr_t arg3, uintptr_t arg4);
-extern void _wrap_conveyor_admin_destroy_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern swig_type_26 _wrap_conveyor_topic_list_count_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern swig_type_27 _wrap_conveyor_topic_list_name_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_28 arg2);
-extern swig_type_29 _wrap_conveyor_topic_list_topic_id_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_30 arg2);
-extern swig_intgo _wrap_conveyor_topic_list_error_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_31 arg2);
-extern swig_intgo _wrap_conveyor_topic_list_is_internal_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_32 arg2);
-extern swig_intgo _wrap_conveyor_topic_list_partition_count_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_33 arg2);
-extern swig_intgo _wrap_conveyor_topic_list_partition_id_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_34 arg2, swig_type_35 arg3);
-extern swig_intgo _wrap_conveyor_topic_list_partition_leader_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_36 arg2, swig_type_37 arg3);
-extern void _wrap_conveyor_topic_list_destroy_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern swig_type_38 _wrap_conveyor_group_list_count_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern swig_type_39 _wrap_conveyor_group_list_group_id_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_40 arg2);
-extern swig_type_41 _wrap_conveyor_group_list_protocol_type_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_42 arg2);
-extern swig_type_43 _wrap_conveyor_group_list_state_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_44 arg2);
-extern void _wrap_conveyor_group_list_destroy_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern swig_intgo _wrap_conveyor_admin_describe_group_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_45 arg2, swig_intgo arg3, uintptr_t arg4, uintptr_t arg5);
-extern swig_type_46 _wrap_conveyor_group_description_group_id_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern swig_type_47 _wrap_conveyor_group_description_state_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern swig_type_48 _wrap_conveyor_group_description_protocol_type_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern swig_type_49 _wrap_conveyor_group_description_protocol_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern swig_intgo _wrap_conveyor_group_description_coordinator_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern swig_type_50 _wrap_conveyor_group_description_member_count_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern swig_type_51 _wrap_conveyor_group_description_member_id_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_52 arg2);
-extern swig_type_53 _wrap_conveyor_group_description_member_instance_id_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_54 arg2);
-extern swig_type_55 _wrap_conveyor_group_description_member_client_id_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_56 arg2);
-extern swig_type_57 _wrap_conveyor_group_description_member_host_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_58 arg2);
-extern swig_type_59 _wrap_conveyor_group_description_member_partition_count_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_60 arg2);
-extern void _wrap_conveyor_group_description_destroy_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern swig_intgo _wrap_conveyor_admin_list_group_offsets_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_61 arg2, uintptr_t arg3, swig_type_62 arg4, swig_intgo arg5, uintptr_t arg6, uintptr_t arg7);
-extern swig_type_63 _wrap_conveyor_group_offsets_count_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern swig_type_64 _wrap_conveyor_group_offsets_topic_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_65 arg2);
-extern swig_intgo _wrap_conveyor_group_offsets_partition_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_66 arg2);
-extern swig_type_67 _wrap_conveyor_group_offsets_offset_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_68 arg2);
-extern swig_intgo _wrap_conveyor_group_offsets_leader_epoch_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_69 arg2);
-extern swig_type_70 _wrap_conveyor_group_offsets_metadata_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_71 arg2);
-extern swig_intgo _wrap_conveyor_group_offsets_error_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_72 arg2);
-extern void _wrap_conveyor_group_offsets_destroy_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern swig_intgo _wrap_conveyor_admin_group_lag_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_73 arg2, swig_intgo arg3, uintptr_t arg4, uintptr_t arg5);
-extern uintptr_t _wrap_conveyor_group_lag_group_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern swig_type_74 _wrap_conveyor_group_lag_count_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern swig_type_75 _wrap_conveyor_group_lag_topic_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_76 arg2);
-extern swig_intgo _wrap_conveyor_group_lag_partition_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_77 arg2);
-extern swig_type_78 _wrap_conveyor_group_lag_current_offset_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_79 arg2);
-extern swig_type_80 _wrap_conveyor_group_lag_log_end_offset_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_81 arg2);
-extern swig_type_82 _wrap_conveyor_group_lag_lag_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_83 arg2);
-extern swig_type_84 _wrap_conveyor_group_lag_consumer_id_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_85 arg2);
-extern swig_type_86 _wrap_conveyor_group_lag_host_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_87 arg2);
-extern swig_type_88 _wrap_conveyor_group_lag_client_id_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_89 arg2);
-extern swig_intgo _wrap_conveyor_group_lag_error_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_90 arg2);
-extern void _wrap_conveyor_group_lag_destroy_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern swig_intgo _wrap_conveyor_admin_alter_group_offsets_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_91 arg2, uintptr_t arg3, swig_type_92 arg4, swig_intgo arg5, uintptr_t arg6);
-extern swig_intgo _wrap_conveyor_admin_delete_group_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_93 arg2, swig_intgo arg3, uintptr_t arg4);
-extern swig_intgo _wrap_conveyor_retry_handler_new_cabi_42b4134e6f12ea5e(uintptr_t arg1, uintptr_t arg2, uintptr_t arg3, uintptr_t arg4, uintptr_t arg5);
-extern void _wrap_conveyor_retry_handler_stop_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern void _wrap_conveyor_retry_handler_destroy_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern void _wrap_cvgo_strings_t_v_set_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_voidp arg2);
-extern swig_voidp _wrap_cvgo_strings_t_v_get_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern void _wrap_cvgo_strings_t_n_set_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_94 arg2);
-extern swig_type_95 _wrap_cvgo_strings_t_n_get_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern uintptr_t _wrap_new_cvgo_strings_t_cabi_42b4134e6f12ea5e(void);
-extern void _wrap_delete_cvgo_strings_t_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern uintptr_t _wrap_cvgo_reports_new_cabi_42b4134e6f12ea5e(void);
-extern swig_type_96 _wrap_cvgo_reports_count_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern swig_type_97 _wrap_cvgo_reports_copy_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_98 arg2, swig_type_99 arg3);
-extern swig_type_100 _wrap_cvgo_reports_message_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_101 arg2);
-extern void _wrap_cvgo_reports_clear_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern void _wrap_cvgo_reports_free_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern swig_intgo _wrap_cvgo_producer_new_cabi_42b4134e6f12ea5e(uintptr_t arg1, uintptr_t arg2, uintptr_t arg3, uintptr_t arg4);
-extern swig_intgo _wrap_cvgo_produce_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_102 arg2, swig_intgo arg3, swig_type_103 arg4, swig_type_104 arg5, uintptr_t arg6, swig_type_105 arg7, swig_type_106 arg8, swig_intgo arg9, uintptr_t arg10);
-extern swig_intgo _wrap_cvgo_produce_batch_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_107 arg2, swig_type_108 arg3, swig_type_109 arg4, swig_voidp arg5, uintptr_t arg6);
-extern swig_intgo _wrap_cvgo_consumer_callbacks_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_intgo arg2, uintptr_t arg3);
-extern swig_intgo _wrap_cvgo_retry_run_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_intgo arg2, swig_intgo arg3, swig_type_110 arg4, uintptr_t arg5);
-extern void _wrap_cvgo_retry_stats_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_111 arg2);
-extern swig_intgo _wrap_cvgo_list_groups_cabi_42b4134e6f12ea5e(uintptr_t arg1, uintptr_t arg2, swig_intgo arg3, uintptr_t arg4, uintptr_t arg5);
-extern swig_type_112 _wrap_cvgo_member_partition_topic_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_113 arg2, swig_type_114 arg3);
-extern swig_intgo _wrap_cvgo_member_partition_index_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_115 arg2, swig_type_116 arg3);
-extern uintptr_t _wrap_cvgo_tps_new_cabi_42b4134e6f12ea5e(swig_type_117 arg1);
-extern void _wrap_cvgo_tps_set_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_118 arg2, swig_type_119 arg3, swig_intgo arg4, swig_type_120 arg5);
-extern swig_type_121 _wrap_cvgo_tps_topic_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_122 arg2);
-extern swig_intgo _wrap_cvgo_tps_partition_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_123 arg2);
-extern swig_type_124 _wrap_cvgo_tps_offset_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_125 arg2);
-extern void _wrap_cvgo_tps_free_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_126 arg2);
-extern swig_type_127 _wrap_cvgo_list_topic_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_128 arg2);
-extern swig_intgo _wrap_cvgo_list_partition_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_129 arg2);
-extern swig_type_130 _wrap_cvgo_list_offset_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_131 arg2);
-extern uintptr_t _wrap_cvgo_strings_new_cabi_42b4134e6f12ea5e(swig_type_132 arg1);
-extern void _wrap_cvgo_strings_set_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_133 arg2, swig_type_134 arg3);
-extern void _wrap_cvgo_strings_free_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern uintptr_t _wrap_cvgo_headers_new_cabi_42b4134e6f12ea5e(swig_type_135 arg1);
-extern void _wrap_cvgo_headers_set_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_136 arg2, swig_type_137 arg3, swig_type_138 arg4);
-extern void _wrap_cvgo_headers_free_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_139 arg2);
-extern swig_intgo _wrap_cvgo_subscribe_cabi_42b4134e6f12ea5e(uintptr_t arg1, uintptr_t arg2, uintptr_t arg3);
-extern swig_intgo _wrap_cvgo_assign_cabi_42b4134e6f12ea5e(uintptr_t arg1, uintptr_t arg2, swig_type_140 arg3, uintptr_t arg4);
-extern swig_intgo _wrap_cvgo_commit_cabi_42b4134e6f12ea5e(uintptr_t arg1, uintptr_t arg2, swig_type_141 arg3, swig_intgo arg4, swig_intgo arg5, uintptr_t arg6);
-extern swig_intgo _wrap_cvgo_committed_cabi_42b4134e6f12ea5e(uintptr_t arg1, uintptr_t arg2, swig_type_142 arg3, swig_intgo arg4, uintptr_t arg5);
-extern swig_intgo _wrap_cvgo_describe_topics_cabi_42b4134e6f12ea5e(uintptr_t arg1, uintptr_t arg2, swig_intgo arg3, uintptr_t arg4, uintptr_t arg5);
-extern swig_intgo _wrap_cvgo_list_offsets_cabi_42b4134e6f12ea5e(uintptr_t arg1, uintptr_t arg2, swig_type_143 arg3, swig_type_144 arg4, swig_intgo arg5, uintptr_t arg6);
-extern swig_type_145 _wrap_cvgo_member_id_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_voidp arg2);
-extern uintptr_t _wrap_cvgo_msgs_new_cabi_42b4134e6f12ea5e(swig_type_146 arg1);
-extern uintptr_t _wrap_cvgo_msgs_get_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_147 arg2);
-extern void _wrap_cvgo_msgs_free_cabi_42b4134e6f12ea5e(uintptr_t arg1);
-extern swig_intgo _wrap_cvgo_consume_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_148 arg2, swig_intgo arg3, uintptr_t arg4, swig_voidp arg5, uintptr_t arg6);
-extern void _wrap_cvgo_message_meta_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_149 arg2);
-extern void _wrap_cvgo_message_copy_kv_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_150 arg2);
-extern void _wrap_cvgo_message_header_lens_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_151 arg2, swig_type_152 arg3);
-extern void _wrap_cvgo_message_header_copy_cabi_42b4134e6f12ea5e(uintptr_t arg1, swig_type_153 arg2, swig_type_154 arg3);
+typedef long long swig_type_155;
+typedef _goslice_ swig_type_156;
+extern void _wrap_Swig_free_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern uintptr_t _wrap_Swig_malloc_cabi_cb5b9cd45760c367(swig_intgo arg1);
+extern uintptr_t _wrap_new_errorpp_cabi_cb5b9cd45760c367(void);
+extern uintptr_t _wrap_copy_errorpp_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern void _wrap_delete_errorpp_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern void _wrap_errorpp_assign_cabi_cb5b9cd45760c367(uintptr_t arg1, uintptr_t arg2);
+extern uintptr_t _wrap_errorpp_value_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern uintptr_t _wrap_new_brokerpp_cabi_cb5b9cd45760c367(void);
+extern uintptr_t _wrap_copy_brokerpp_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern void _wrap_delete_brokerpp_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern void _wrap_brokerpp_assign_cabi_cb5b9cd45760c367(uintptr_t arg1, uintptr_t arg2);
+extern uintptr_t _wrap_brokerpp_value_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern uintptr_t _wrap_new_producerpp_cabi_cb5b9cd45760c367(void);
+extern uintptr_t _wrap_copy_producerpp_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern void _wrap_delete_producerpp_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern void _wrap_producerpp_assign_cabi_cb5b9cd45760c367(uintptr_t arg1, uintptr_t arg2);
+extern uintptr_t _wrap_producerpp_value_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern uintptr_t _wrap_new_consumerpp_cabi_cb5b9cd45760c367(void);
+extern uintptr_t _wrap_copy_consumerpp_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern void _wrap_delete_consumerpp_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern void _wrap_consumerpp_assign_cabi_cb5b9cd45760c367(uintptr_t arg1, uintptr_t arg2);
+extern uintptr_t _wrap_consumerpp_value_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern uintptr_t _wrap_new_adminpp_cabi_cb5b9cd45760c367(void);
+extern uintptr_t _wrap_copy_adminpp_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern void _wrap_delete_adminpp_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern void _wrap_adminpp_assign_cabi_cb5b9cd45760c367(uintptr_t arg1, uintptr_t arg2);
+extern uintptr_t _wrap_adminpp_value_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern uintptr_t _wrap_new_messagepp_cabi_cb5b9cd45760c367(void);
+extern uintptr_t _wrap_copy_messagepp_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern void _wrap_delete_messagepp_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern void _wrap_messagepp_assign_cabi_cb5b9cd45760c367(uintptr_t arg1, uintptr_t arg2);
+extern uintptr_t _wrap_messagepp_value_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern uintptr_t _wrap_new_partitionlistpp_cabi_cb5b9cd45760c367(void);
+extern uintptr_t _wrap_copy_partitionlistpp_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern void _wrap_delete_partitionlistpp_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern void _wrap_partitionlistpp_assign_cabi_cb5b9cd45760c367(uintptr_t arg1, uintptr_t arg2);
+extern uintptr_t _wrap_partitionlistpp_value_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern uintptr_t _wrap_new_topiclistpp_cabi_cb5b9cd45760c367(void);
+extern uintptr_t _wrap_copy_topiclistpp_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern void _wrap_delete_topiclistpp_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern void _wrap_topiclistpp_assign_cabi_cb5b9cd45760c367(uintptr_t arg1, uintptr_t arg2);
+extern uintptr_t _wrap_topiclistpp_value_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern uintptr_t _wrap_new_grouplistpp_cabi_cb5b9cd45760c367(void);
+extern uintptr_t _wrap_copy_grouplistpp_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern void _wrap_delete_grouplistpp_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern void _wrap_grouplistpp_assign_cabi_cb5b9cd45760c367(uintptr_t arg1, uintptr_t arg2);
+extern uintptr_t _wrap_grouplistpp_value_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern uintptr_t _wrap_new_groupdescpp_cabi_cb5b9cd45760c367(void);
+extern uintptr_t _wrap_copy_groupdescpp_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern void _wrap_delete_groupdescpp_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern void _wrap_groupdescpp_assign_cabi_cb5b9cd45760c367(uintptr_t arg1, uintptr_t arg2);
+extern uintptr_t _wrap_groupdescpp_value_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern uintptr_t _wrap_new_groupoffsetspp_cabi_cb5b9cd45760c367(void);
+extern uintptr_t _wrap_copy_groupoffsetspp_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern void _wrap_delete_groupoffsetspp_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern void _wrap_groupoffsetspp_assign_cabi_cb5b9cd45760c367(uintptr_t arg1, uintptr_t arg2);
+extern uintptr_t _wrap_groupoffsetspp_value_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern uintptr_t _wrap_new_grouplagpp_cabi_cb5b9cd45760c367(void);
+extern uintptr_t _wrap_copy_grouplagpp_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern void _wrap_delete_grouplagpp_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern void _wrap_grouplagpp_assign_cabi_cb5b9cd45760c367(uintptr_t arg1, uintptr_t arg2);
+extern uintptr_t _wrap_grouplagpp_value_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern uintptr_t _wrap_new_retryhandlerpp_cabi_cb5b9cd45760c367(void);
+extern uintptr_t _wrap_copy_retryhandlerpp_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern void _wrap_delete_retryhandlerpp_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern void _wrap_retryhandlerpp_assign_cabi_cb5b9cd45760c367(uintptr_t arg1, uintptr_t arg2);
+extern uintptr_t _wrap_retryhandlerpp_value_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern swig_voidp _wrap_new_int64p_cabi_cb5b9cd45760c367(void);
+extern swig_voidp _wrap_copy_int64p_cabi_cb5b9cd45760c367(swig_type_1 arg1);
+extern void _wrap_delete_int64p_cabi_cb5b9cd45760c367(swig_voidp arg1);
+extern void _wrap_int64p_assign_cabi_cb5b9cd45760c367(swig_voidp arg1, swig_type_2 arg2);
+extern swig_type_3 _wrap_int64p_value_cabi_cb5b9cd45760c367(swig_voidp arg1);
+extern swig_voidp _wrap_new_sizep_cabi_cb5b9cd45760c367(void);
+extern swig_voidp _wrap_copy_sizep_cabi_cb5b9cd45760c367(swig_type_4 arg1);
+extern void _wrap_delete_sizep_cabi_cb5b9cd45760c367(swig_voidp arg1);
+extern void _wrap_sizep_assign_cabi_cb5b9cd45760c367(swig_voidp arg1, swig_type_5 arg2);
+extern swig_type_6 _wrap_sizep_value_cabi_cb5b9cd45760c367(swig_voidp arg1);
+extern swig_voidp _wrap_new_int32p_cabi_cb5b9cd45760c367(void);
+extern swig_voidp _wrap_copy_int32p_cabi_cb5b9cd45760c367(swig_intgo arg1);
+extern void _wrap_delete_int32p_cabi_cb5b9cd45760c367(swig_voidp arg1);
+extern void _wrap_int32p_assign_cabi_cb5b9cd45760c367(swig_voidp arg1, swig_intgo arg2);
+extern swig_intgo _wrap_int32p_value_cabi_cb5b9cd45760c367(swig_voidp arg1);
+extern swig_type_7 _wrap_conveyor_version_cabi_cb5b9cd45760c367(void);
+extern swig_intgo _wrap_CONVEYOR_ERR__DESTROY_cabi_cb5b9cd45760c367(void);
+extern swig_intgo _wrap_CONVEYOR_ERR__FAIL_cabi_cb5b9cd45760c367(void);
+extern swig_intgo _wrap_CONVEYOR_ERR__TRANSPORT_cabi_cb5b9cd45760c367(void);
+extern swig_intgo _wrap_CONVEYOR_ERR__MSG_TIMED_OUT_cabi_cb5b9cd45760c367(void);
+extern swig_intgo _wrap_CONVEYOR_ERR__PARTITION_EOF_cabi_cb5b9cd45760c367(void);
+extern swig_intgo _wrap_CONVEYOR_ERR__UNKNOWN_PARTITION_cabi_cb5b9cd45760c367(void);
+extern swig_intgo _wrap_CONVEYOR_ERR__ALL_BROKERS_DOWN_cabi_cb5b9cd45760c367(void);
+extern swig_intgo _wrap_CONVEYOR_ERR__INVALID_ARG_cabi_cb5b9cd45760c367(void);
+extern swig_intgo _wrap_CONVEYOR_ERR__TIMED_OUT_cabi_cb5b9cd45760c367(void);
+extern swig_intgo _wrap_CONVEYOR_ERR__QUEUE_FULL_cabi_cb5b9cd45760c367(void);
+extern swig_intgo _wrap_CONVEYOR_ERR__STATE_cabi_cb5b9cd45760c367(void);
+extern swig_intgo _wrap_CONVEYOR_ERR_UNKNOWN_cabi_cb5b9cd45760c367(void);
+extern swig_type_8 _wrap_conveyor_err_name_cabi_cb5b9cd45760c367(swig_intgo arg1);
+extern swig_intgo _wrap_conveyor_err_retriable_cabi_cb5b9cd45760c367(swig_intgo arg1);
+extern swig_intgo _wrap_conveyor_error_code_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern swig_type_9 _wrap_conveyor_error_name_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern swig_type_10 _wrap_conveyor_error_message_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern swig_intgo _wrap_conveyor_error_retriable_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern swig_intgo _wrap_conveyor_error_fatal_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern void _wrap_conveyor_error_destroy_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern uintptr_t _wrap_conveyor_config_new_cabi_cb5b9cd45760c367(void);
+extern void _wrap_conveyor_config_destroy_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern swig_intgo _wrap_conveyor_config_set_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_11 arg2, swig_type_12 arg3, uintptr_t arg4);
+extern swig_intgo _wrap_conveyor_broker_new_cabi_cb5b9cd45760c367(uintptr_t arg1, uintptr_t arg2, uintptr_t arg3);
+extern swig_type_13 _wrap_conveyor_broker_bootstrap_servers_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern swig_intgo _wrap_conveyor_broker_port_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern swig_type_14 _wrap_conveyor_broker_data_dir_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern swig_intgo _wrap_conveyor_broker_stop_cabi_cb5b9cd45760c367(uintptr_t arg1, uintptr_t arg2);
+extern void _wrap_conveyor_broker_destroy_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern swig_intgo _wrap_CONVEYOR_PARTITION_ANY_cabi_cb5b9cd45760c367(void);
+extern swig_intgo _wrap_CONVEYOR_OFFSET_BEGINNING_cabi_cb5b9cd45760c367(void);
+extern swig_intgo _wrap_CONVEYOR_OFFSET_END_cabi_cb5b9cd45760c367(void);
+extern swig_intgo _wrap_CONVEYOR_OFFSET_INVALID_cabi_cb5b9cd45760c367(void);
+extern swig_type_15 _wrap_conveyor_message_topic_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern void _wrap_conveyor_message_destroy_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern swig_intgo _wrap_conveyor_producer_poll_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_intgo arg2, swig_voidp arg3, uintptr_t arg4);
+extern swig_intgo _wrap_conveyor_producer_flush_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_intgo arg2, uintptr_t arg3);
+extern swig_type_16 _wrap_conveyor_producer_outstanding_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern void _wrap_conveyor_producer_destroy_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern swig_intgo _wrap_conveyor_consumer_new_cabi_cb5b9cd45760c367(uintptr_t arg1, uintptr_t arg2, uintptr_t arg3);
+extern swig_intgo _wrap_conveyor_consumer_seek_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_17 arg2, swig_intgo arg3, swig_type_18 arg4, uintptr_t arg5);
+extern swig_intgo _wrap_conveyor_consumer_poll_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_intgo arg2, uintptr_t arg3, uintptr_t arg4);
+extern swig_intgo _wrap_conveyor_consumer_position_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_19 arg2, swig_intgo arg3, swig_voidp arg4, uintptr_t arg5);
+extern swig_intgo _wrap_conveyor_consumer_watermark_offsets_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_20 arg2, swig_intgo arg3, swig_intgo arg4, swig_voidp arg5, swig_voidp arg6, uintptr_t arg7);
+extern void _wrap_conveyor_consumer_wakeup_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern swig_intgo _wrap_conveyor_consumer_close_cabi_cb5b9cd45760c367(uintptr_t arg1, uintptr_t arg2);
+extern void _wrap_conveyor_consumer_destroy_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern swig_intgo _wrap_conveyor_consumer_subscribe_pattern_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_21 arg2, uintptr_t arg3);
+extern swig_intgo _wrap_conveyor_consumer_unsubscribe_cabi_cb5b9cd45760c367(uintptr_t arg1, uintptr_t arg2);
+extern swig_type_22 _wrap_conveyor_partition_list_count_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern void _wrap_conveyor_partition_list_destroy_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern swig_intgo _wrap_conveyor_consumer_assignment_cabi_cb5b9cd45760c367(uintptr_t arg1, uintptr_t arg2, uintptr_t arg3);
+extern swig_intgo _wrap_conveyor_consumer_paused_cabi_cb5b9cd45760c367(uintptr_t arg1, uintptr_t arg2, uintptr_t arg3);
+extern swig_intgo _wrap_conveyor_consumer_lag_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_23 arg2, swig_intgo arg3, swig_intgo arg4, swig_voidp arg5, uintptr_t arg6);
+extern swig_intgo _wrap_conveyor_admin_new_cabi_cb5b9cd45760c367(uintptr_t arg1, uintptr_t arg2, uintptr_t arg3);
+extern swig_intgo _wrap_conveyor_admin_create_topic_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_24 arg2, swig_intgo arg3, short arg4, uintptr_t arg5, swig_intgo arg6, uintptr_t arg7);
+extern swig_intgo _wrap_conveyor_admin_delete_topic_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_25 arg2, swig_intgo arg3, uintptr_t arg4);
+extern swig_intgo _wrap_conveyor_admin_list_topics_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_intgo arg2, uintptr_t arg3, uintptr_t arg4);
+extern void _wrap_conveyor_admin_destroy_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern swig_type_26 _wrap_conveyor_topic_list_count_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern swig_type_27 _wrap_conveyor_topic_list_name_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_28 arg2);
+extern swig_type_29 _wrap_conveyor_topic_list_topic_id_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_30 arg2);
+extern swig_intgo _wrap_conveyor_topic_list_error_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_31 arg2);
+extern swig_intgo _wrap_conveyor_topic_list_is_internal_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_32 arg2);
+extern swig_intgo _wrap_conveyor_topic_list_partition_count_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_33 arg2);
+extern swig_intgo _wrap_conveyor_topic_list_partition_id_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_34 arg2, swig_type_35 arg3);
+extern swig_intgo _wrap_conveyor_topic_list_partition_leader_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_36 arg2, swig_type_37 arg3);
+extern void _wrap_conveyor_topic_list_destroy_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern swig_type_38 _wrap_conveyor_group_list_count_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern swig_type_39 _wrap_conveyor_group_list_group_id_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_40 arg2);
+extern swig_type_41 _wrap_conveyor_group_list_protocol_type_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_42 arg2);
+extern swig_type_43 _wrap_conveyor_group_list_state_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_44 arg2);
+extern void _wrap_conveyor_group_list_destroy_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern swig_intgo _wrap_conveyor_admin_describe_group_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_45 arg2, swig_intgo arg3, uintptr_t arg4, uintptr_t arg5);
+extern swig_type_46 _wrap_conveyor_group_description_group_id_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern swig_type_47 _wrap_conveyor_group_description_state_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern swig_type_48 _wrap_conveyor_group_description_protocol_type_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern swig_type_49 _wrap_conveyor_group_description_protocol_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern swig_intgo _wrap_conveyor_group_description_coordinator_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern swig_type_50 _wrap_conveyor_group_description_member_count_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern swig_type_51 _wrap_conveyor_group_description_member_id_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_52 arg2);
+extern swig_type_53 _wrap_conveyor_group_description_member_instance_id_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_54 arg2);
+extern swig_type_55 _wrap_conveyor_group_description_member_client_id_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_56 arg2);
+extern swig_type_57 _wrap_conveyor_group_description_member_host_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_58 arg2);
+extern swig_type_59 _wrap_conveyor_group_description_member_partition_count_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_60 arg2);
+extern void _wrap_conveyor_group_description_destroy_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern swig_intgo _wrap_conveyor_admin_list_group_offsets_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_61 arg2, uintptr_t arg3, swig_type_62 arg4, swig_intgo arg5, uintptr_t arg6, uintptr_t arg7);
+extern swig_type_63 _wrap_conveyor_group_offsets_count_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern swig_type_64 _wrap_conveyor_group_offsets_topic_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_65 arg2);
+extern swig_intgo _wrap_conveyor_group_offsets_partition_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_66 arg2);
+extern swig_type_67 _wrap_conveyor_group_offsets_offset_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_68 arg2);
+extern swig_intgo _wrap_conveyor_group_offsets_leader_epoch_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_69 arg2);
+extern swig_type_70 _wrap_conveyor_group_offsets_metadata_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_71 arg2);
+extern swig_intgo _wrap_conveyor_group_offsets_error_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_72 arg2);
+extern void _wrap_conveyor_group_offsets_destroy_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern swig_intgo _wrap_conveyor_admin_group_lag_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_73 arg2, swig_intgo arg3, uintptr_t arg4, uintptr_t arg5);
+extern uintptr_t _wrap_conveyor_group_lag_group_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern swig_type_74 _wrap_conveyor_group_lag_count_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern swig_type_75 _wrap_conveyor_group_lag_topic_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_76 arg2);
+extern swig_intgo _wrap_conveyor_group_lag_partition_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_77 arg2);
+extern swig_type_78 _wrap_conveyor_group_lag_current_offset_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_79 arg2);
+extern swig_type_80 _wrap_conveyor_group_lag_log_end_offset_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_81 arg2);
+extern swig_type_82 _wrap_conveyor_group_lag_lag_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_83 arg2);
+extern swig_type_84 _wrap_conveyor_group_lag_consumer_id_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_85 arg2);
+extern swig_type_86 _wrap_conveyor_group_lag_host_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_87 arg2);
+extern swig_type_88 _wrap_conveyor_group_lag_client_id_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_89 arg2);
+extern swig_intgo _wrap_conveyor_group_lag_error_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_90 arg2);
+extern void _wrap_conveyor_group_lag_destroy_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern swig_intgo _wrap_conveyor_admin_alter_group_offsets_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_91 arg2, uintptr_t arg3, swig_type_92 arg4, swig_intgo arg5, uintptr_t arg6);
+extern swig_intgo _wrap_conveyor_admin_delete_group_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_93 arg2, swig_intgo arg3, uintptr_t arg4);
+extern swig_intgo _wrap_conveyor_retry_handler_new_cabi_cb5b9cd45760c367(uintptr_t arg1, uintptr_t arg2, uintptr_t arg3, uintptr_t arg4, uintptr_t arg5);
+extern void _wrap_conveyor_retry_handler_stop_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern void _wrap_conveyor_retry_handler_destroy_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern void _wrap_cvgo_strings_t_v_set_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_voidp arg2);
+extern swig_voidp _wrap_cvgo_strings_t_v_get_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern void _wrap_cvgo_strings_t_n_set_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_94 arg2);
+extern swig_type_95 _wrap_cvgo_strings_t_n_get_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern uintptr_t _wrap_new_cvgo_strings_t_cabi_cb5b9cd45760c367(void);
+extern void _wrap_delete_cvgo_strings_t_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern uintptr_t _wrap_cvgo_reports_new_cabi_cb5b9cd45760c367(void);
+extern swig_type_96 _wrap_cvgo_reports_count_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern swig_type_97 _wrap_cvgo_reports_copy_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_98 arg2, swig_type_99 arg3);
+extern swig_type_100 _wrap_cvgo_reports_message_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_101 arg2);
+extern void _wrap_cvgo_reports_clear_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern void _wrap_cvgo_reports_free_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern swig_intgo _wrap_cvgo_producer_new_cabi_cb5b9cd45760c367(uintptr_t arg1, uintptr_t arg2, uintptr_t arg3, uintptr_t arg4);
+extern swig_intgo _wrap_cvgo_produce_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_102 arg2, swig_intgo arg3, swig_type_103 arg4, swig_type_104 arg5, uintptr_t arg6, swig_type_105 arg7, swig_type_106 arg8, swig_intgo arg9, uintptr_t arg10);
+extern swig_intgo _wrap_cvgo_produce_batch_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_107 arg2, swig_type_108 arg3, swig_type_109 arg4, swig_voidp arg5, uintptr_t arg6);
+extern swig_intgo _wrap_cvgo_consumer_callbacks_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_intgo arg2, uintptr_t arg3);
+extern swig_intgo _wrap_cvgo_retry_run_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_intgo arg2, swig_intgo arg3, swig_type_110 arg4, uintptr_t arg5);
+extern void _wrap_cvgo_retry_stats_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_111 arg2);
+extern swig_intgo _wrap_cvgo_list_groups_cabi_cb5b9cd45760c367(uintptr_t arg1, uintptr_t arg2, swig_intgo arg3, uintptr_t arg4, uintptr_t arg5);
+extern swig_type_112 _wrap_cvgo_member_partition_topic_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_113 arg2, swig_type_114 arg3);
+extern swig_intgo _wrap_cvgo_member_partition_index_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_115 arg2, swig_type_116 arg3);
+extern uintptr_t _wrap_cvgo_tps_new_cabi_cb5b9cd45760c367(swig_type_117 arg1);
+extern void _wrap_cvgo_tps_set_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_118 arg2, swig_type_119 arg3, swig_intgo arg4, swig_type_120 arg5);
+extern swig_type_121 _wrap_cvgo_tps_topic_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_122 arg2);
+extern swig_intgo _wrap_cvgo_tps_partition_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_123 arg2);
+extern swig_type_124 _wrap_cvgo_tps_offset_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_125 arg2);
+extern void _wrap_cvgo_tps_free_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_126 arg2);
+extern swig_type_127 _wrap_cvgo_list_topic_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_128 arg2);
+extern swig_intgo _wrap_cvgo_list_partition_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_129 arg2);
+extern swig_type_130 _wrap_cvgo_list_offset_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_131 arg2);
+extern uintptr_t _wrap_cvgo_strings_new_cabi_cb5b9cd45760c367(swig_type_132 arg1);
+extern void _wrap_cvgo_strings_set_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_133 arg2, swig_type_134 arg3);
+extern void _wrap_cvgo_strings_free_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern uintptr_t _wrap_cvgo_headers_new_cabi_cb5b9cd45760c367(swig_type_135 arg1);
+extern void _wrap_cvgo_headers_set_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_136 arg2, swig_type_137 arg3, swig_type_138 arg4);
+extern void _wrap_cvgo_headers_free_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_139 arg2);
+extern swig_intgo _wrap_cvgo_subscribe_cabi_cb5b9cd45760c367(uintptr_t arg1, uintptr_t arg2, uintptr_t arg3);
+extern swig_intgo _wrap_cvgo_assign_cabi_cb5b9cd45760c367(uintptr_t arg1, uintptr_t arg2, swig_type_140 arg3, uintptr_t arg4);
+extern swig_intgo _wrap_cvgo_pause_cabi_cb5b9cd45760c367(uintptr_t arg1, uintptr_t arg2, swig_type_141 arg3, uintptr_t arg4);
+extern swig_intgo _wrap_cvgo_resume_cabi_cb5b9cd45760c367(uintptr_t arg1, uintptr_t arg2, swig_type_142 arg3, uintptr_t arg4);
+extern swig_intgo _wrap_cvgo_commit_cabi_cb5b9cd45760c367(uintptr_t arg1, uintptr_t arg2, swig_type_143 arg3, swig_intgo arg4, swig_intgo arg5, uintptr_t arg6);
+extern swig_intgo _wrap_cvgo_committed_cabi_cb5b9cd45760c367(uintptr_t arg1, uintptr_t arg2, swig_type_144 arg3, swig_intgo arg4, uintptr_t arg5);
+extern swig_intgo _wrap_cvgo_describe_topics_cabi_cb5b9cd45760c367(uintptr_t arg1, uintptr_t arg2, swig_intgo arg3, uintptr_t arg4, uintptr_t arg5);
+extern swig_intgo _wrap_cvgo_list_offsets_cabi_cb5b9cd45760c367(uintptr_t arg1, uintptr_t arg2, swig_type_145 arg3, swig_type_146 arg4, swig_intgo arg5, uintptr_t arg6);
+extern swig_type_147 _wrap_cvgo_member_id_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_voidp arg2);
+extern uintptr_t _wrap_cvgo_msgs_new_cabi_cb5b9cd45760c367(swig_type_148 arg1);
+extern uintptr_t _wrap_cvgo_msgs_get_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_149 arg2);
+extern void _wrap_cvgo_msgs_free_cabi_cb5b9cd45760c367(uintptr_t arg1);
+extern swig_intgo _wrap_cvgo_consume_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_150 arg2, swig_intgo arg3, uintptr_t arg4, swig_voidp arg5, uintptr_t arg6);
+extern void _wrap_cvgo_message_meta_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_151 arg2);
+extern void _wrap_cvgo_message_copy_kv_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_152 arg2);
+extern void _wrap_cvgo_message_header_lens_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_153 arg2, swig_type_154 arg3);
+extern void _wrap_cvgo_message_header_copy_cabi_cb5b9cd45760c367(uintptr_t arg1, swig_type_155 arg2, swig_type_156 arg3);
 #undef intgo
 */
 import "C"
@@ -469,515 +474,515 @@ func swigCopyString(s string) string {
 
 func Swig_free(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_Swig_free_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))
+	C._wrap_Swig_free_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))
 }
 
 func Swig_malloc(arg1 int) (_swig_ret uintptr) {
 	var swig_r uintptr
 	_swig_i_0 := arg1
-	swig_r = (uintptr)(C._wrap_Swig_malloc_cabi_42b4134e6f12ea5e(C.swig_intgo(_swig_i_0)))
+	swig_r = (uintptr)(C._wrap_Swig_malloc_cabi_cb5b9cd45760c367(C.swig_intgo(_swig_i_0)))
 	return swig_r
 }
 
 func New_errorpp() (_swig_ret Struct_SS_conveyor_error_s) {
 	var swig_r Struct_SS_conveyor_error_s
-	swig_r = (Struct_SS_conveyor_error_s)(SwigcptrStruct_SS_conveyor_error_s(C._wrap_new_errorpp_cabi_42b4134e6f12ea5e()))
+	swig_r = (Struct_SS_conveyor_error_s)(SwigcptrStruct_SS_conveyor_error_s(C._wrap_new_errorpp_cabi_cb5b9cd45760c367()))
 	return swig_r
 }
 
 func Copy_errorpp(arg1 Struct_SS_conveyor_error_s) (_swig_ret Struct_SS_conveyor_error_s) {
 	var swig_r Struct_SS_conveyor_error_s
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (Struct_SS_conveyor_error_s)(SwigcptrStruct_SS_conveyor_error_s(C._wrap_copy_errorpp_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))))
+	swig_r = (Struct_SS_conveyor_error_s)(SwigcptrStruct_SS_conveyor_error_s(C._wrap_copy_errorpp_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))))
 	return swig_r
 }
 
 func Delete_errorpp(arg1 Struct_SS_conveyor_error_s) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_errorpp_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_errorpp_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))
 }
 
 func Errorpp_assign(arg1 Struct_SS_conveyor_error_s, arg2 Struct_SS_conveyor_error_s) {
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := getSwigcptr(arg2)
-	C._wrap_errorpp_assign_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1))
+	C._wrap_errorpp_assign_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1))
 }
 
 func Errorpp_value(arg1 Struct_SS_conveyor_error_s) (_swig_ret Struct_SS_conveyor_error_s) {
 	var swig_r Struct_SS_conveyor_error_s
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (Struct_SS_conveyor_error_s)(SwigcptrStruct_SS_conveyor_error_s(C._wrap_errorpp_value_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))))
+	swig_r = (Struct_SS_conveyor_error_s)(SwigcptrStruct_SS_conveyor_error_s(C._wrap_errorpp_value_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))))
 	return swig_r
 }
 
 func New_brokerpp() (_swig_ret Struct_SS_conveyor_broker_s) {
 	var swig_r Struct_SS_conveyor_broker_s
-	swig_r = (Struct_SS_conveyor_broker_s)(SwigcptrStruct_SS_conveyor_broker_s(C._wrap_new_brokerpp_cabi_42b4134e6f12ea5e()))
+	swig_r = (Struct_SS_conveyor_broker_s)(SwigcptrStruct_SS_conveyor_broker_s(C._wrap_new_brokerpp_cabi_cb5b9cd45760c367()))
 	return swig_r
 }
 
 func Copy_brokerpp(arg1 Struct_SS_conveyor_broker_s) (_swig_ret Struct_SS_conveyor_broker_s) {
 	var swig_r Struct_SS_conveyor_broker_s
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (Struct_SS_conveyor_broker_s)(SwigcptrStruct_SS_conveyor_broker_s(C._wrap_copy_brokerpp_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))))
+	swig_r = (Struct_SS_conveyor_broker_s)(SwigcptrStruct_SS_conveyor_broker_s(C._wrap_copy_brokerpp_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))))
 	return swig_r
 }
 
 func Delete_brokerpp(arg1 Struct_SS_conveyor_broker_s) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_brokerpp_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_brokerpp_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))
 }
 
 func Brokerpp_assign(arg1 Struct_SS_conveyor_broker_s, arg2 Struct_SS_conveyor_broker_s) {
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := getSwigcptr(arg2)
-	C._wrap_brokerpp_assign_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1))
+	C._wrap_brokerpp_assign_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1))
 }
 
 func Brokerpp_value(arg1 Struct_SS_conveyor_broker_s) (_swig_ret Struct_SS_conveyor_broker_s) {
 	var swig_r Struct_SS_conveyor_broker_s
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (Struct_SS_conveyor_broker_s)(SwigcptrStruct_SS_conveyor_broker_s(C._wrap_brokerpp_value_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))))
+	swig_r = (Struct_SS_conveyor_broker_s)(SwigcptrStruct_SS_conveyor_broker_s(C._wrap_brokerpp_value_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))))
 	return swig_r
 }
 
 func New_producerpp() (_swig_ret Struct_SS_conveyor_producer_s) {
 	var swig_r Struct_SS_conveyor_producer_s
-	swig_r = (Struct_SS_conveyor_producer_s)(SwigcptrStruct_SS_conveyor_producer_s(C._wrap_new_producerpp_cabi_42b4134e6f12ea5e()))
+	swig_r = (Struct_SS_conveyor_producer_s)(SwigcptrStruct_SS_conveyor_producer_s(C._wrap_new_producerpp_cabi_cb5b9cd45760c367()))
 	return swig_r
 }
 
 func Copy_producerpp(arg1 Struct_SS_conveyor_producer_s) (_swig_ret Struct_SS_conveyor_producer_s) {
 	var swig_r Struct_SS_conveyor_producer_s
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (Struct_SS_conveyor_producer_s)(SwigcptrStruct_SS_conveyor_producer_s(C._wrap_copy_producerpp_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))))
+	swig_r = (Struct_SS_conveyor_producer_s)(SwigcptrStruct_SS_conveyor_producer_s(C._wrap_copy_producerpp_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))))
 	return swig_r
 }
 
 func Delete_producerpp(arg1 Struct_SS_conveyor_producer_s) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_producerpp_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_producerpp_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))
 }
 
 func Producerpp_assign(arg1 Struct_SS_conveyor_producer_s, arg2 Struct_SS_conveyor_producer_s) {
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := getSwigcptr(arg2)
-	C._wrap_producerpp_assign_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1))
+	C._wrap_producerpp_assign_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1))
 }
 
 func Producerpp_value(arg1 Struct_SS_conveyor_producer_s) (_swig_ret Struct_SS_conveyor_producer_s) {
 	var swig_r Struct_SS_conveyor_producer_s
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (Struct_SS_conveyor_producer_s)(SwigcptrStruct_SS_conveyor_producer_s(C._wrap_producerpp_value_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))))
+	swig_r = (Struct_SS_conveyor_producer_s)(SwigcptrStruct_SS_conveyor_producer_s(C._wrap_producerpp_value_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))))
 	return swig_r
 }
 
 func New_consumerpp() (_swig_ret Struct_SS_conveyor_consumer_s) {
 	var swig_r Struct_SS_conveyor_consumer_s
-	swig_r = (Struct_SS_conveyor_consumer_s)(SwigcptrStruct_SS_conveyor_consumer_s(C._wrap_new_consumerpp_cabi_42b4134e6f12ea5e()))
+	swig_r = (Struct_SS_conveyor_consumer_s)(SwigcptrStruct_SS_conveyor_consumer_s(C._wrap_new_consumerpp_cabi_cb5b9cd45760c367()))
 	return swig_r
 }
 
 func Copy_consumerpp(arg1 Struct_SS_conveyor_consumer_s) (_swig_ret Struct_SS_conveyor_consumer_s) {
 	var swig_r Struct_SS_conveyor_consumer_s
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (Struct_SS_conveyor_consumer_s)(SwigcptrStruct_SS_conveyor_consumer_s(C._wrap_copy_consumerpp_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))))
+	swig_r = (Struct_SS_conveyor_consumer_s)(SwigcptrStruct_SS_conveyor_consumer_s(C._wrap_copy_consumerpp_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))))
 	return swig_r
 }
 
 func Delete_consumerpp(arg1 Struct_SS_conveyor_consumer_s) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_consumerpp_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_consumerpp_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))
 }
 
 func Consumerpp_assign(arg1 Struct_SS_conveyor_consumer_s, arg2 Struct_SS_conveyor_consumer_s) {
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := getSwigcptr(arg2)
-	C._wrap_consumerpp_assign_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1))
+	C._wrap_consumerpp_assign_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1))
 }
 
 func Consumerpp_value(arg1 Struct_SS_conveyor_consumer_s) (_swig_ret Struct_SS_conveyor_consumer_s) {
 	var swig_r Struct_SS_conveyor_consumer_s
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (Struct_SS_conveyor_consumer_s)(SwigcptrStruct_SS_conveyor_consumer_s(C._wrap_consumerpp_value_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))))
+	swig_r = (Struct_SS_conveyor_consumer_s)(SwigcptrStruct_SS_conveyor_consumer_s(C._wrap_consumerpp_value_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))))
 	return swig_r
 }
 
 func New_adminpp() (_swig_ret Struct_SS_conveyor_admin_s) {
 	var swig_r Struct_SS_conveyor_admin_s
-	swig_r = (Struct_SS_conveyor_admin_s)(SwigcptrStruct_SS_conveyor_admin_s(C._wrap_new_adminpp_cabi_42b4134e6f12ea5e()))
+	swig_r = (Struct_SS_conveyor_admin_s)(SwigcptrStruct_SS_conveyor_admin_s(C._wrap_new_adminpp_cabi_cb5b9cd45760c367()))
 	return swig_r
 }
 
 func Copy_adminpp(arg1 Struct_SS_conveyor_admin_s) (_swig_ret Struct_SS_conveyor_admin_s) {
 	var swig_r Struct_SS_conveyor_admin_s
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (Struct_SS_conveyor_admin_s)(SwigcptrStruct_SS_conveyor_admin_s(C._wrap_copy_adminpp_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))))
+	swig_r = (Struct_SS_conveyor_admin_s)(SwigcptrStruct_SS_conveyor_admin_s(C._wrap_copy_adminpp_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))))
 	return swig_r
 }
 
 func Delete_adminpp(arg1 Struct_SS_conveyor_admin_s) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_adminpp_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_adminpp_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))
 }
 
 func Adminpp_assign(arg1 Struct_SS_conveyor_admin_s, arg2 Struct_SS_conveyor_admin_s) {
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := getSwigcptr(arg2)
-	C._wrap_adminpp_assign_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1))
+	C._wrap_adminpp_assign_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1))
 }
 
 func Adminpp_value(arg1 Struct_SS_conveyor_admin_s) (_swig_ret Struct_SS_conveyor_admin_s) {
 	var swig_r Struct_SS_conveyor_admin_s
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (Struct_SS_conveyor_admin_s)(SwigcptrStruct_SS_conveyor_admin_s(C._wrap_adminpp_value_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))))
+	swig_r = (Struct_SS_conveyor_admin_s)(SwigcptrStruct_SS_conveyor_admin_s(C._wrap_adminpp_value_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))))
 	return swig_r
 }
 
 func New_messagepp() (_swig_ret Struct_SS_conveyor_message_s) {
 	var swig_r Struct_SS_conveyor_message_s
-	swig_r = (Struct_SS_conveyor_message_s)(SwigcptrStruct_SS_conveyor_message_s(C._wrap_new_messagepp_cabi_42b4134e6f12ea5e()))
+	swig_r = (Struct_SS_conveyor_message_s)(SwigcptrStruct_SS_conveyor_message_s(C._wrap_new_messagepp_cabi_cb5b9cd45760c367()))
 	return swig_r
 }
 
 func Copy_messagepp(arg1 Struct_SS_conveyor_message_s) (_swig_ret Struct_SS_conveyor_message_s) {
 	var swig_r Struct_SS_conveyor_message_s
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (Struct_SS_conveyor_message_s)(SwigcptrStruct_SS_conveyor_message_s(C._wrap_copy_messagepp_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))))
+	swig_r = (Struct_SS_conveyor_message_s)(SwigcptrStruct_SS_conveyor_message_s(C._wrap_copy_messagepp_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))))
 	return swig_r
 }
 
 func Delete_messagepp(arg1 Struct_SS_conveyor_message_s) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_messagepp_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_messagepp_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))
 }
 
 func Messagepp_assign(arg1 Struct_SS_conveyor_message_s, arg2 Struct_SS_conveyor_message_s) {
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := getSwigcptr(arg2)
-	C._wrap_messagepp_assign_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1))
+	C._wrap_messagepp_assign_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1))
 }
 
 func Messagepp_value(arg1 Struct_SS_conveyor_message_s) (_swig_ret Struct_SS_conveyor_message_s) {
 	var swig_r Struct_SS_conveyor_message_s
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (Struct_SS_conveyor_message_s)(SwigcptrStruct_SS_conveyor_message_s(C._wrap_messagepp_value_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))))
+	swig_r = (Struct_SS_conveyor_message_s)(SwigcptrStruct_SS_conveyor_message_s(C._wrap_messagepp_value_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))))
 	return swig_r
 }
 
 func New_partitionlistpp() (_swig_ret Struct_SS_conveyor_partition_list_s) {
 	var swig_r Struct_SS_conveyor_partition_list_s
-	swig_r = (Struct_SS_conveyor_partition_list_s)(SwigcptrStruct_SS_conveyor_partition_list_s(C._wrap_new_partitionlistpp_cabi_42b4134e6f12ea5e()))
+	swig_r = (Struct_SS_conveyor_partition_list_s)(SwigcptrStruct_SS_conveyor_partition_list_s(C._wrap_new_partitionlistpp_cabi_cb5b9cd45760c367()))
 	return swig_r
 }
 
 func Copy_partitionlistpp(arg1 Struct_SS_conveyor_partition_list_s) (_swig_ret Struct_SS_conveyor_partition_list_s) {
 	var swig_r Struct_SS_conveyor_partition_list_s
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (Struct_SS_conveyor_partition_list_s)(SwigcptrStruct_SS_conveyor_partition_list_s(C._wrap_copy_partitionlistpp_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))))
+	swig_r = (Struct_SS_conveyor_partition_list_s)(SwigcptrStruct_SS_conveyor_partition_list_s(C._wrap_copy_partitionlistpp_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))))
 	return swig_r
 }
 
 func Delete_partitionlistpp(arg1 Struct_SS_conveyor_partition_list_s) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_partitionlistpp_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_partitionlistpp_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))
 }
 
 func Partitionlistpp_assign(arg1 Struct_SS_conveyor_partition_list_s, arg2 Struct_SS_conveyor_partition_list_s) {
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := getSwigcptr(arg2)
-	C._wrap_partitionlistpp_assign_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1))
+	C._wrap_partitionlistpp_assign_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1))
 }
 
 func Partitionlistpp_value(arg1 Struct_SS_conveyor_partition_list_s) (_swig_ret Struct_SS_conveyor_partition_list_s) {
 	var swig_r Struct_SS_conveyor_partition_list_s
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (Struct_SS_conveyor_partition_list_s)(SwigcptrStruct_SS_conveyor_partition_list_s(C._wrap_partitionlistpp_value_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))))
+	swig_r = (Struct_SS_conveyor_partition_list_s)(SwigcptrStruct_SS_conveyor_partition_list_s(C._wrap_partitionlistpp_value_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))))
 	return swig_r
 }
 
 func New_topiclistpp() (_swig_ret Struct_SS_conveyor_topic_list_s) {
 	var swig_r Struct_SS_conveyor_topic_list_s
-	swig_r = (Struct_SS_conveyor_topic_list_s)(SwigcptrStruct_SS_conveyor_topic_list_s(C._wrap_new_topiclistpp_cabi_42b4134e6f12ea5e()))
+	swig_r = (Struct_SS_conveyor_topic_list_s)(SwigcptrStruct_SS_conveyor_topic_list_s(C._wrap_new_topiclistpp_cabi_cb5b9cd45760c367()))
 	return swig_r
 }
 
 func Copy_topiclistpp(arg1 Struct_SS_conveyor_topic_list_s) (_swig_ret Struct_SS_conveyor_topic_list_s) {
 	var swig_r Struct_SS_conveyor_topic_list_s
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (Struct_SS_conveyor_topic_list_s)(SwigcptrStruct_SS_conveyor_topic_list_s(C._wrap_copy_topiclistpp_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))))
+	swig_r = (Struct_SS_conveyor_topic_list_s)(SwigcptrStruct_SS_conveyor_topic_list_s(C._wrap_copy_topiclistpp_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))))
 	return swig_r
 }
 
 func Delete_topiclistpp(arg1 Struct_SS_conveyor_topic_list_s) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_topiclistpp_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_topiclistpp_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))
 }
 
 func Topiclistpp_assign(arg1 Struct_SS_conveyor_topic_list_s, arg2 Struct_SS_conveyor_topic_list_s) {
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := getSwigcptr(arg2)
-	C._wrap_topiclistpp_assign_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1))
+	C._wrap_topiclistpp_assign_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1))
 }
 
 func Topiclistpp_value(arg1 Struct_SS_conveyor_topic_list_s) (_swig_ret Struct_SS_conveyor_topic_list_s) {
 	var swig_r Struct_SS_conveyor_topic_list_s
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (Struct_SS_conveyor_topic_list_s)(SwigcptrStruct_SS_conveyor_topic_list_s(C._wrap_topiclistpp_value_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))))
+	swig_r = (Struct_SS_conveyor_topic_list_s)(SwigcptrStruct_SS_conveyor_topic_list_s(C._wrap_topiclistpp_value_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))))
 	return swig_r
 }
 
 func New_grouplistpp() (_swig_ret Struct_SS_conveyor_group_list_s) {
 	var swig_r Struct_SS_conveyor_group_list_s
-	swig_r = (Struct_SS_conveyor_group_list_s)(SwigcptrStruct_SS_conveyor_group_list_s(C._wrap_new_grouplistpp_cabi_42b4134e6f12ea5e()))
+	swig_r = (Struct_SS_conveyor_group_list_s)(SwigcptrStruct_SS_conveyor_group_list_s(C._wrap_new_grouplistpp_cabi_cb5b9cd45760c367()))
 	return swig_r
 }
 
 func Copy_grouplistpp(arg1 Struct_SS_conveyor_group_list_s) (_swig_ret Struct_SS_conveyor_group_list_s) {
 	var swig_r Struct_SS_conveyor_group_list_s
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (Struct_SS_conveyor_group_list_s)(SwigcptrStruct_SS_conveyor_group_list_s(C._wrap_copy_grouplistpp_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))))
+	swig_r = (Struct_SS_conveyor_group_list_s)(SwigcptrStruct_SS_conveyor_group_list_s(C._wrap_copy_grouplistpp_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))))
 	return swig_r
 }
 
 func Delete_grouplistpp(arg1 Struct_SS_conveyor_group_list_s) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_grouplistpp_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_grouplistpp_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))
 }
 
 func Grouplistpp_assign(arg1 Struct_SS_conveyor_group_list_s, arg2 Struct_SS_conveyor_group_list_s) {
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := getSwigcptr(arg2)
-	C._wrap_grouplistpp_assign_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1))
+	C._wrap_grouplistpp_assign_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1))
 }
 
 func Grouplistpp_value(arg1 Struct_SS_conveyor_group_list_s) (_swig_ret Struct_SS_conveyor_group_list_s) {
 	var swig_r Struct_SS_conveyor_group_list_s
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (Struct_SS_conveyor_group_list_s)(SwigcptrStruct_SS_conveyor_group_list_s(C._wrap_grouplistpp_value_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))))
+	swig_r = (Struct_SS_conveyor_group_list_s)(SwigcptrStruct_SS_conveyor_group_list_s(C._wrap_grouplistpp_value_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))))
 	return swig_r
 }
 
 func New_groupdescpp() (_swig_ret Struct_SS_conveyor_group_description_s) {
 	var swig_r Struct_SS_conveyor_group_description_s
-	swig_r = (Struct_SS_conveyor_group_description_s)(SwigcptrStruct_SS_conveyor_group_description_s(C._wrap_new_groupdescpp_cabi_42b4134e6f12ea5e()))
+	swig_r = (Struct_SS_conveyor_group_description_s)(SwigcptrStruct_SS_conveyor_group_description_s(C._wrap_new_groupdescpp_cabi_cb5b9cd45760c367()))
 	return swig_r
 }
 
 func Copy_groupdescpp(arg1 Struct_SS_conveyor_group_description_s) (_swig_ret Struct_SS_conveyor_group_description_s) {
 	var swig_r Struct_SS_conveyor_group_description_s
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (Struct_SS_conveyor_group_description_s)(SwigcptrStruct_SS_conveyor_group_description_s(C._wrap_copy_groupdescpp_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))))
+	swig_r = (Struct_SS_conveyor_group_description_s)(SwigcptrStruct_SS_conveyor_group_description_s(C._wrap_copy_groupdescpp_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))))
 	return swig_r
 }
 
 func Delete_groupdescpp(arg1 Struct_SS_conveyor_group_description_s) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_groupdescpp_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_groupdescpp_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))
 }
 
 func Groupdescpp_assign(arg1 Struct_SS_conveyor_group_description_s, arg2 Struct_SS_conveyor_group_description_s) {
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := getSwigcptr(arg2)
-	C._wrap_groupdescpp_assign_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1))
+	C._wrap_groupdescpp_assign_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1))
 }
 
 func Groupdescpp_value(arg1 Struct_SS_conveyor_group_description_s) (_swig_ret Struct_SS_conveyor_group_description_s) {
 	var swig_r Struct_SS_conveyor_group_description_s
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (Struct_SS_conveyor_group_description_s)(SwigcptrStruct_SS_conveyor_group_description_s(C._wrap_groupdescpp_value_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))))
+	swig_r = (Struct_SS_conveyor_group_description_s)(SwigcptrStruct_SS_conveyor_group_description_s(C._wrap_groupdescpp_value_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))))
 	return swig_r
 }
 
 func New_groupoffsetspp() (_swig_ret Struct_SS_conveyor_group_offsets_s) {
 	var swig_r Struct_SS_conveyor_group_offsets_s
-	swig_r = (Struct_SS_conveyor_group_offsets_s)(SwigcptrStruct_SS_conveyor_group_offsets_s(C._wrap_new_groupoffsetspp_cabi_42b4134e6f12ea5e()))
+	swig_r = (Struct_SS_conveyor_group_offsets_s)(SwigcptrStruct_SS_conveyor_group_offsets_s(C._wrap_new_groupoffsetspp_cabi_cb5b9cd45760c367()))
 	return swig_r
 }
 
 func Copy_groupoffsetspp(arg1 Struct_SS_conveyor_group_offsets_s) (_swig_ret Struct_SS_conveyor_group_offsets_s) {
 	var swig_r Struct_SS_conveyor_group_offsets_s
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (Struct_SS_conveyor_group_offsets_s)(SwigcptrStruct_SS_conveyor_group_offsets_s(C._wrap_copy_groupoffsetspp_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))))
+	swig_r = (Struct_SS_conveyor_group_offsets_s)(SwigcptrStruct_SS_conveyor_group_offsets_s(C._wrap_copy_groupoffsetspp_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))))
 	return swig_r
 }
 
 func Delete_groupoffsetspp(arg1 Struct_SS_conveyor_group_offsets_s) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_groupoffsetspp_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_groupoffsetspp_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))
 }
 
 func Groupoffsetspp_assign(arg1 Struct_SS_conveyor_group_offsets_s, arg2 Struct_SS_conveyor_group_offsets_s) {
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := getSwigcptr(arg2)
-	C._wrap_groupoffsetspp_assign_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1))
+	C._wrap_groupoffsetspp_assign_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1))
 }
 
 func Groupoffsetspp_value(arg1 Struct_SS_conveyor_group_offsets_s) (_swig_ret Struct_SS_conveyor_group_offsets_s) {
 	var swig_r Struct_SS_conveyor_group_offsets_s
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (Struct_SS_conveyor_group_offsets_s)(SwigcptrStruct_SS_conveyor_group_offsets_s(C._wrap_groupoffsetspp_value_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))))
+	swig_r = (Struct_SS_conveyor_group_offsets_s)(SwigcptrStruct_SS_conveyor_group_offsets_s(C._wrap_groupoffsetspp_value_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))))
 	return swig_r
 }
 
 func New_grouplagpp() (_swig_ret Struct_SS_conveyor_group_lag_s) {
 	var swig_r Struct_SS_conveyor_group_lag_s
-	swig_r = (Struct_SS_conveyor_group_lag_s)(SwigcptrStruct_SS_conveyor_group_lag_s(C._wrap_new_grouplagpp_cabi_42b4134e6f12ea5e()))
+	swig_r = (Struct_SS_conveyor_group_lag_s)(SwigcptrStruct_SS_conveyor_group_lag_s(C._wrap_new_grouplagpp_cabi_cb5b9cd45760c367()))
 	return swig_r
 }
 
 func Copy_grouplagpp(arg1 Struct_SS_conveyor_group_lag_s) (_swig_ret Struct_SS_conveyor_group_lag_s) {
 	var swig_r Struct_SS_conveyor_group_lag_s
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (Struct_SS_conveyor_group_lag_s)(SwigcptrStruct_SS_conveyor_group_lag_s(C._wrap_copy_grouplagpp_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))))
+	swig_r = (Struct_SS_conveyor_group_lag_s)(SwigcptrStruct_SS_conveyor_group_lag_s(C._wrap_copy_grouplagpp_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))))
 	return swig_r
 }
 
 func Delete_grouplagpp(arg1 Struct_SS_conveyor_group_lag_s) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_grouplagpp_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_grouplagpp_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))
 }
 
 func Grouplagpp_assign(arg1 Struct_SS_conveyor_group_lag_s, arg2 Struct_SS_conveyor_group_lag_s) {
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := getSwigcptr(arg2)
-	C._wrap_grouplagpp_assign_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1))
+	C._wrap_grouplagpp_assign_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1))
 }
 
 func Grouplagpp_value(arg1 Struct_SS_conveyor_group_lag_s) (_swig_ret Struct_SS_conveyor_group_lag_s) {
 	var swig_r Struct_SS_conveyor_group_lag_s
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (Struct_SS_conveyor_group_lag_s)(SwigcptrStruct_SS_conveyor_group_lag_s(C._wrap_grouplagpp_value_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))))
+	swig_r = (Struct_SS_conveyor_group_lag_s)(SwigcptrStruct_SS_conveyor_group_lag_s(C._wrap_grouplagpp_value_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))))
 	return swig_r
 }
 
 func New_retryhandlerpp() (_swig_ret Struct_SS_conveyor_retry_handler_s) {
 	var swig_r Struct_SS_conveyor_retry_handler_s
-	swig_r = (Struct_SS_conveyor_retry_handler_s)(SwigcptrStruct_SS_conveyor_retry_handler_s(C._wrap_new_retryhandlerpp_cabi_42b4134e6f12ea5e()))
+	swig_r = (Struct_SS_conveyor_retry_handler_s)(SwigcptrStruct_SS_conveyor_retry_handler_s(C._wrap_new_retryhandlerpp_cabi_cb5b9cd45760c367()))
 	return swig_r
 }
 
 func Copy_retryhandlerpp(arg1 Struct_SS_conveyor_retry_handler_s) (_swig_ret Struct_SS_conveyor_retry_handler_s) {
 	var swig_r Struct_SS_conveyor_retry_handler_s
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (Struct_SS_conveyor_retry_handler_s)(SwigcptrStruct_SS_conveyor_retry_handler_s(C._wrap_copy_retryhandlerpp_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))))
+	swig_r = (Struct_SS_conveyor_retry_handler_s)(SwigcptrStruct_SS_conveyor_retry_handler_s(C._wrap_copy_retryhandlerpp_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))))
 	return swig_r
 }
 
 func Delete_retryhandlerpp(arg1 Struct_SS_conveyor_retry_handler_s) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_retryhandlerpp_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_retryhandlerpp_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))
 }
 
 func Retryhandlerpp_assign(arg1 Struct_SS_conveyor_retry_handler_s, arg2 Struct_SS_conveyor_retry_handler_s) {
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := getSwigcptr(arg2)
-	C._wrap_retryhandlerpp_assign_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1))
+	C._wrap_retryhandlerpp_assign_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1))
 }
 
 func Retryhandlerpp_value(arg1 Struct_SS_conveyor_retry_handler_s) (_swig_ret Struct_SS_conveyor_retry_handler_s) {
 	var swig_r Struct_SS_conveyor_retry_handler_s
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (Struct_SS_conveyor_retry_handler_s)(SwigcptrStruct_SS_conveyor_retry_handler_s(C._wrap_retryhandlerpp_value_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))))
+	swig_r = (Struct_SS_conveyor_retry_handler_s)(SwigcptrStruct_SS_conveyor_retry_handler_s(C._wrap_retryhandlerpp_value_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))))
 	return swig_r
 }
 
 func New_int64p() (_swig_ret *int64) {
 	var swig_r *int64
-	swig_r = (*int64)(C._wrap_new_int64p_cabi_42b4134e6f12ea5e())
+	swig_r = (*int64)(C._wrap_new_int64p_cabi_cb5b9cd45760c367())
 	return swig_r
 }
 
 func Copy_int64p(arg1 int64) (_swig_ret *int64) {
 	var swig_r *int64
 	_swig_i_0 := arg1
-	swig_r = (*int64)(C._wrap_copy_int64p_cabi_42b4134e6f12ea5e(C.swig_type_1(_swig_i_0)))
+	swig_r = (*int64)(C._wrap_copy_int64p_cabi_cb5b9cd45760c367(C.swig_type_1(_swig_i_0)))
 	return swig_r
 }
 
 func Delete_int64p(arg1 *int64) {
 	_swig_i_0 := arg1
-	C._wrap_delete_int64p_cabi_42b4134e6f12ea5e(C.swig_voidp(_swig_i_0))
+	C._wrap_delete_int64p_cabi_cb5b9cd45760c367(C.swig_voidp(_swig_i_0))
 }
 
 func Int64p_assign(arg1 *int64, arg2 int64) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_int64p_assign_cabi_42b4134e6f12ea5e(C.swig_voidp(_swig_i_0), C.swig_type_2(_swig_i_1))
+	C._wrap_int64p_assign_cabi_cb5b9cd45760c367(C.swig_voidp(_swig_i_0), C.swig_type_2(_swig_i_1))
 }
 
 func Int64p_value(arg1 *int64) (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := arg1
-	swig_r = (int64)(C._wrap_int64p_value_cabi_42b4134e6f12ea5e(C.swig_voidp(_swig_i_0)))
+	swig_r = (int64)(C._wrap_int64p_value_cabi_cb5b9cd45760c367(C.swig_voidp(_swig_i_0)))
 	return swig_r
 }
 
 func New_sizep() (_swig_ret *int64) {
 	var swig_r *int64
-	swig_r = (*int64)(C._wrap_new_sizep_cabi_42b4134e6f12ea5e())
+	swig_r = (*int64)(C._wrap_new_sizep_cabi_cb5b9cd45760c367())
 	return swig_r
 }
 
 func Copy_sizep(arg1 int64) (_swig_ret *int64) {
 	var swig_r *int64
 	_swig_i_0 := arg1
-	swig_r = (*int64)(C._wrap_copy_sizep_cabi_42b4134e6f12ea5e(C.swig_type_4(_swig_i_0)))
+	swig_r = (*int64)(C._wrap_copy_sizep_cabi_cb5b9cd45760c367(C.swig_type_4(_swig_i_0)))
 	return swig_r
 }
 
 func Delete_sizep(arg1 *int64) {
 	_swig_i_0 := arg1
-	C._wrap_delete_sizep_cabi_42b4134e6f12ea5e(C.swig_voidp(_swig_i_0))
+	C._wrap_delete_sizep_cabi_cb5b9cd45760c367(C.swig_voidp(_swig_i_0))
 }
 
 func Sizep_assign(arg1 *int64, arg2 int64) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_sizep_assign_cabi_42b4134e6f12ea5e(C.swig_voidp(_swig_i_0), C.swig_type_5(_swig_i_1))
+	C._wrap_sizep_assign_cabi_cb5b9cd45760c367(C.swig_voidp(_swig_i_0), C.swig_type_5(_swig_i_1))
 }
 
 func Sizep_value(arg1 *int64) (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := arg1
-	swig_r = (int64)(C._wrap_sizep_value_cabi_42b4134e6f12ea5e(C.swig_voidp(_swig_i_0)))
+	swig_r = (int64)(C._wrap_sizep_value_cabi_cb5b9cd45760c367(C.swig_voidp(_swig_i_0)))
 	return swig_r
 }
 
 func New_int32p() (_swig_ret *int) {
 	var swig_r *int
-	swig_r = (*int)(C._wrap_new_int32p_cabi_42b4134e6f12ea5e())
+	swig_r = (*int)(C._wrap_new_int32p_cabi_cb5b9cd45760c367())
 	return swig_r
 }
 
 func Copy_int32p(arg1 int) (_swig_ret *int) {
 	var swig_r *int
 	_swig_i_0 := arg1
-	swig_r = (*int)(C._wrap_copy_int32p_cabi_42b4134e6f12ea5e(C.swig_intgo(_swig_i_0)))
+	swig_r = (*int)(C._wrap_copy_int32p_cabi_cb5b9cd45760c367(C.swig_intgo(_swig_i_0)))
 	return swig_r
 }
 
 func Delete_int32p(arg1 *int) {
 	_swig_i_0 := arg1
-	C._wrap_delete_int32p_cabi_42b4134e6f12ea5e(C.swig_voidp(_swig_i_0))
+	C._wrap_delete_int32p_cabi_cb5b9cd45760c367(C.swig_voidp(_swig_i_0))
 }
 
 func Int32p_assign(arg1 *int, arg2 int) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_int32p_assign_cabi_42b4134e6f12ea5e(C.swig_voidp(_swig_i_0), C.swig_intgo(_swig_i_1))
+	C._wrap_int32p_assign_cabi_cb5b9cd45760c367(C.swig_voidp(_swig_i_0), C.swig_intgo(_swig_i_1))
 }
 
 func Int32p_value(arg1 *int) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := arg1
-	swig_r = (int)(C._wrap_int32p_value_cabi_42b4134e6f12ea5e(C.swig_voidp(_swig_i_0)))
+	swig_r = (int)(C._wrap_int32p_value_cabi_cb5b9cd45760c367(C.swig_voidp(_swig_i_0)))
 	return swig_r
 }
 
 func Conveyor_version() (_swig_ret string) {
 	var swig_r string
-	swig_r_p := C._wrap_conveyor_version_cabi_42b4134e6f12ea5e()
+	swig_r_p := C._wrap_conveyor_version_cabi_cb5b9cd45760c367()
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 	swig_r_1 = swigCopyString(swig_r)
@@ -988,7 +993,7 @@ const CONVEYOR_OK int = 0
 
 func _swig_getCONVEYOR_ERR__DESTROY() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_CONVEYOR_ERR__DESTROY_cabi_42b4134e6f12ea5e())
+	swig_r = (int)(C._wrap_CONVEYOR_ERR__DESTROY_cabi_cb5b9cd45760c367())
 	return swig_r
 }
 
@@ -996,7 +1001,7 @@ var CONVEYOR_ERR__DESTROY int = _swig_getCONVEYOR_ERR__DESTROY()
 
 func _swig_getCONVEYOR_ERR__FAIL() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_CONVEYOR_ERR__FAIL_cabi_42b4134e6f12ea5e())
+	swig_r = (int)(C._wrap_CONVEYOR_ERR__FAIL_cabi_cb5b9cd45760c367())
 	return swig_r
 }
 
@@ -1004,7 +1009,7 @@ var CONVEYOR_ERR__FAIL int = _swig_getCONVEYOR_ERR__FAIL()
 
 func _swig_getCONVEYOR_ERR__TRANSPORT() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_CONVEYOR_ERR__TRANSPORT_cabi_42b4134e6f12ea5e())
+	swig_r = (int)(C._wrap_CONVEYOR_ERR__TRANSPORT_cabi_cb5b9cd45760c367())
 	return swig_r
 }
 
@@ -1012,7 +1017,7 @@ var CONVEYOR_ERR__TRANSPORT int = _swig_getCONVEYOR_ERR__TRANSPORT()
 
 func _swig_getCONVEYOR_ERR__MSG_TIMED_OUT() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_CONVEYOR_ERR__MSG_TIMED_OUT_cabi_42b4134e6f12ea5e())
+	swig_r = (int)(C._wrap_CONVEYOR_ERR__MSG_TIMED_OUT_cabi_cb5b9cd45760c367())
 	return swig_r
 }
 
@@ -1020,7 +1025,7 @@ var CONVEYOR_ERR__MSG_TIMED_OUT int = _swig_getCONVEYOR_ERR__MSG_TIMED_OUT()
 
 func _swig_getCONVEYOR_ERR__PARTITION_EOF() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_CONVEYOR_ERR__PARTITION_EOF_cabi_42b4134e6f12ea5e())
+	swig_r = (int)(C._wrap_CONVEYOR_ERR__PARTITION_EOF_cabi_cb5b9cd45760c367())
 	return swig_r
 }
 
@@ -1028,7 +1033,7 @@ var CONVEYOR_ERR__PARTITION_EOF int = _swig_getCONVEYOR_ERR__PARTITION_EOF()
 
 func _swig_getCONVEYOR_ERR__UNKNOWN_PARTITION() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_CONVEYOR_ERR__UNKNOWN_PARTITION_cabi_42b4134e6f12ea5e())
+	swig_r = (int)(C._wrap_CONVEYOR_ERR__UNKNOWN_PARTITION_cabi_cb5b9cd45760c367())
 	return swig_r
 }
 
@@ -1036,7 +1041,7 @@ var CONVEYOR_ERR__UNKNOWN_PARTITION int = _swig_getCONVEYOR_ERR__UNKNOWN_PARTITI
 
 func _swig_getCONVEYOR_ERR__ALL_BROKERS_DOWN() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_CONVEYOR_ERR__ALL_BROKERS_DOWN_cabi_42b4134e6f12ea5e())
+	swig_r = (int)(C._wrap_CONVEYOR_ERR__ALL_BROKERS_DOWN_cabi_cb5b9cd45760c367())
 	return swig_r
 }
 
@@ -1044,7 +1049,7 @@ var CONVEYOR_ERR__ALL_BROKERS_DOWN int = _swig_getCONVEYOR_ERR__ALL_BROKERS_DOWN
 
 func _swig_getCONVEYOR_ERR__INVALID_ARG() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_CONVEYOR_ERR__INVALID_ARG_cabi_42b4134e6f12ea5e())
+	swig_r = (int)(C._wrap_CONVEYOR_ERR__INVALID_ARG_cabi_cb5b9cd45760c367())
 	return swig_r
 }
 
@@ -1052,7 +1057,7 @@ var CONVEYOR_ERR__INVALID_ARG int = _swig_getCONVEYOR_ERR__INVALID_ARG()
 
 func _swig_getCONVEYOR_ERR__TIMED_OUT() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_CONVEYOR_ERR__TIMED_OUT_cabi_42b4134e6f12ea5e())
+	swig_r = (int)(C._wrap_CONVEYOR_ERR__TIMED_OUT_cabi_cb5b9cd45760c367())
 	return swig_r
 }
 
@@ -1060,7 +1065,7 @@ var CONVEYOR_ERR__TIMED_OUT int = _swig_getCONVEYOR_ERR__TIMED_OUT()
 
 func _swig_getCONVEYOR_ERR__QUEUE_FULL() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_CONVEYOR_ERR__QUEUE_FULL_cabi_42b4134e6f12ea5e())
+	swig_r = (int)(C._wrap_CONVEYOR_ERR__QUEUE_FULL_cabi_cb5b9cd45760c367())
 	return swig_r
 }
 
@@ -1068,7 +1073,7 @@ var CONVEYOR_ERR__QUEUE_FULL int = _swig_getCONVEYOR_ERR__QUEUE_FULL()
 
 func _swig_getCONVEYOR_ERR__STATE() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_CONVEYOR_ERR__STATE_cabi_42b4134e6f12ea5e())
+	swig_r = (int)(C._wrap_CONVEYOR_ERR__STATE_cabi_cb5b9cd45760c367())
 	return swig_r
 }
 
@@ -1076,7 +1081,7 @@ var CONVEYOR_ERR__STATE int = _swig_getCONVEYOR_ERR__STATE()
 
 func _swig_getCONVEYOR_ERR_UNKNOWN() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_CONVEYOR_ERR_UNKNOWN_cabi_42b4134e6f12ea5e())
+	swig_r = (int)(C._wrap_CONVEYOR_ERR_UNKNOWN_cabi_cb5b9cd45760c367())
 	return swig_r
 }
 
@@ -1094,7 +1099,7 @@ const CONVEYOR_ERR_INVALID_CONFIG int = 40
 func Conveyor_err_name(arg1 int) (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := arg1
-	swig_r_p := C._wrap_conveyor_err_name_cabi_42b4134e6f12ea5e(C.swig_intgo(_swig_i_0))
+	swig_r_p := C._wrap_conveyor_err_name_cabi_cb5b9cd45760c367(C.swig_intgo(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 	swig_r_1 = swigCopyString(swig_r)
@@ -1104,21 +1109,21 @@ func Conveyor_err_name(arg1 int) (_swig_ret string) {
 func Conveyor_err_retriable(arg1 int) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := arg1
-	swig_r = (int)(C._wrap_conveyor_err_retriable_cabi_42b4134e6f12ea5e(C.swig_intgo(_swig_i_0)))
+	swig_r = (int)(C._wrap_conveyor_err_retriable_cabi_cb5b9cd45760c367(C.swig_intgo(_swig_i_0)))
 	return swig_r
 }
 
 func Conveyor_error_code(arg1 Struct_SS_conveyor_error_s) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (int)(C._wrap_conveyor_error_code_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0)))
+	swig_r = (int)(C._wrap_conveyor_error_code_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func Conveyor_error_name(arg1 Struct_SS_conveyor_error_s) (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r_p := C._wrap_conveyor_error_name_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_conveyor_error_name_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 	swig_r_1 = swigCopyString(swig_r)
@@ -1128,7 +1133,7 @@ func Conveyor_error_name(arg1 Struct_SS_conveyor_error_s) (_swig_ret string) {
 func Conveyor_error_message(arg1 Struct_SS_conveyor_error_s) (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r_p := C._wrap_conveyor_error_message_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_conveyor_error_message_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 	swig_r_1 = swigCopyString(swig_r)
@@ -1138,31 +1143,31 @@ func Conveyor_error_message(arg1 Struct_SS_conveyor_error_s) (_swig_ret string) 
 func Conveyor_error_retriable(arg1 Struct_SS_conveyor_error_s) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (int)(C._wrap_conveyor_error_retriable_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0)))
+	swig_r = (int)(C._wrap_conveyor_error_retriable_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func Conveyor_error_fatal(arg1 Struct_SS_conveyor_error_s) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (int)(C._wrap_conveyor_error_fatal_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0)))
+	swig_r = (int)(C._wrap_conveyor_error_fatal_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func Conveyor_error_destroy(arg1 Struct_SS_conveyor_error_s) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_conveyor_error_destroy_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))
+	C._wrap_conveyor_error_destroy_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))
 }
 
 func Conveyor_config_new() (_swig_ret Struct_SS_conveyor_config_s) {
 	var swig_r Struct_SS_conveyor_config_s
-	swig_r = (Struct_SS_conveyor_config_s)(SwigcptrStruct_SS_conveyor_config_s(C._wrap_conveyor_config_new_cabi_42b4134e6f12ea5e()))
+	swig_r = (Struct_SS_conveyor_config_s)(SwigcptrStruct_SS_conveyor_config_s(C._wrap_conveyor_config_new_cabi_cb5b9cd45760c367()))
 	return swig_r
 }
 
 func Conveyor_config_destroy(arg1 Struct_SS_conveyor_config_s) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_conveyor_config_destroy_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))
+	C._wrap_conveyor_config_destroy_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))
 }
 
 func Conveyor_config_set(arg1 Struct_SS_conveyor_config_s, arg2 string, arg3 string, arg4 Struct_SS_conveyor_error_s) (_swig_ret int) {
@@ -1171,7 +1176,7 @@ func Conveyor_config_set(arg1 Struct_SS_conveyor_config_s, arg2 string, arg3 str
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := getSwigcptr(arg4)
-	swig_r = (int)(C._wrap_conveyor_config_set_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), *(*C.swig_type_11)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_12)(unsafe.Pointer(&_swig_i_2)), C.uintptr_t(_swig_i_3)))
+	swig_r = (int)(C._wrap_conveyor_config_set_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), *(*C.swig_type_11)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_12)(unsafe.Pointer(&_swig_i_2)), C.uintptr_t(_swig_i_3)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1186,14 +1191,14 @@ func Conveyor_broker_new(arg1 Struct_SS_conveyor_config_s, arg2 Struct_SS_convey
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := getSwigcptr(arg2)
 	_swig_i_2 := getSwigcptr(arg3)
-	swig_r = (int)(C._wrap_conveyor_broker_new_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1), C.uintptr_t(_swig_i_2)))
+	swig_r = (int)(C._wrap_conveyor_broker_new_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1), C.uintptr_t(_swig_i_2)))
 	return swig_r
 }
 
 func Conveyor_broker_bootstrap_servers(arg1 Struct_SS_conveyor_broker_s) (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r_p := C._wrap_conveyor_broker_bootstrap_servers_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_conveyor_broker_bootstrap_servers_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 	swig_r_1 = swigCopyString(swig_r)
@@ -1203,14 +1208,14 @@ func Conveyor_broker_bootstrap_servers(arg1 Struct_SS_conveyor_broker_s) (_swig_
 func Conveyor_broker_port(arg1 Struct_SS_conveyor_broker_s) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (int)(C._wrap_conveyor_broker_port_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0)))
+	swig_r = (int)(C._wrap_conveyor_broker_port_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func Conveyor_broker_data_dir(arg1 Struct_SS_conveyor_broker_s) (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r_p := C._wrap_conveyor_broker_data_dir_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_conveyor_broker_data_dir_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 	swig_r_1 = swigCopyString(swig_r)
@@ -1221,18 +1226,18 @@ func Conveyor_broker_stop(arg1 Struct_SS_conveyor_broker_s, arg2 Struct_SS_conve
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := getSwigcptr(arg2)
-	swig_r = (int)(C._wrap_conveyor_broker_stop_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1)))
+	swig_r = (int)(C._wrap_conveyor_broker_stop_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1)))
 	return swig_r
 }
 
 func Conveyor_broker_destroy(arg1 Struct_SS_conveyor_broker_s) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_conveyor_broker_destroy_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))
+	C._wrap_conveyor_broker_destroy_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))
 }
 
 func _swig_getCONVEYOR_PARTITION_ANY() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_CONVEYOR_PARTITION_ANY_cabi_42b4134e6f12ea5e())
+	swig_r = (int)(C._wrap_CONVEYOR_PARTITION_ANY_cabi_cb5b9cd45760c367())
 	return swig_r
 }
 
@@ -1240,7 +1245,7 @@ var CONVEYOR_PARTITION_ANY int = _swig_getCONVEYOR_PARTITION_ANY()
 
 func _swig_getCONVEYOR_OFFSET_BEGINNING() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_CONVEYOR_OFFSET_BEGINNING_cabi_42b4134e6f12ea5e())
+	swig_r = (int)(C._wrap_CONVEYOR_OFFSET_BEGINNING_cabi_cb5b9cd45760c367())
 	return swig_r
 }
 
@@ -1248,7 +1253,7 @@ var CONVEYOR_OFFSET_BEGINNING int = _swig_getCONVEYOR_OFFSET_BEGINNING()
 
 func _swig_getCONVEYOR_OFFSET_END() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_CONVEYOR_OFFSET_END_cabi_42b4134e6f12ea5e())
+	swig_r = (int)(C._wrap_CONVEYOR_OFFSET_END_cabi_cb5b9cd45760c367())
 	return swig_r
 }
 
@@ -1256,7 +1261,7 @@ var CONVEYOR_OFFSET_END int = _swig_getCONVEYOR_OFFSET_END()
 
 func _swig_getCONVEYOR_OFFSET_INVALID() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_CONVEYOR_OFFSET_INVALID_cabi_42b4134e6f12ea5e())
+	swig_r = (int)(C._wrap_CONVEYOR_OFFSET_INVALID_cabi_cb5b9cd45760c367())
 	return swig_r
 }
 
@@ -1268,7 +1273,7 @@ const CONVEYOR_TIMESTAMP_LOG_APPEND_TIME int = 1
 func Conveyor_message_topic(arg1 Struct_SS_conveyor_message_s) (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r_p := C._wrap_conveyor_message_topic_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_conveyor_message_topic_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 	swig_r_1 = swigCopyString(swig_r)
@@ -1277,7 +1282,7 @@ func Conveyor_message_topic(arg1 Struct_SS_conveyor_message_s) (_swig_ret string
 
 func Conveyor_message_destroy(arg1 Struct_SS_conveyor_message_s) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_conveyor_message_destroy_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))
+	C._wrap_conveyor_message_destroy_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))
 }
 
 func Conveyor_producer_poll(arg1 Struct_SS_conveyor_producer_s, arg2 int, arg3 *int64, arg4 Struct_SS_conveyor_error_s) (_swig_ret int) {
@@ -1286,7 +1291,7 @@ func Conveyor_producer_poll(arg1 Struct_SS_conveyor_producer_s, arg2 int, arg3 *
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := getSwigcptr(arg4)
-	swig_r = (int)(C._wrap_conveyor_producer_poll_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), C.swig_voidp(_swig_i_2), C.uintptr_t(_swig_i_3)))
+	swig_r = (int)(C._wrap_conveyor_producer_poll_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), C.swig_voidp(_swig_i_2), C.uintptr_t(_swig_i_3)))
 	return swig_r
 }
 
@@ -1295,20 +1300,20 @@ func Conveyor_producer_flush(arg1 Struct_SS_conveyor_producer_s, arg2 int, arg3 
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := getSwigcptr(arg3)
-	swig_r = (int)(C._wrap_conveyor_producer_flush_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), C.uintptr_t(_swig_i_2)))
+	swig_r = (int)(C._wrap_conveyor_producer_flush_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), C.uintptr_t(_swig_i_2)))
 	return swig_r
 }
 
 func Conveyor_producer_outstanding(arg1 Struct_SS_conveyor_producer_s) (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (int64)(C._wrap_conveyor_producer_outstanding_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0)))
+	swig_r = (int64)(C._wrap_conveyor_producer_outstanding_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func Conveyor_producer_destroy(arg1 Struct_SS_conveyor_producer_s) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_conveyor_producer_destroy_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))
+	C._wrap_conveyor_producer_destroy_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))
 }
 
 func Conveyor_consumer_new(arg1 Struct_SS_conveyor_config_s, arg2 Struct_SS_conveyor_consumer_s, arg3 Struct_SS_conveyor_error_s) (_swig_ret int) {
@@ -1316,7 +1321,7 @@ func Conveyor_consumer_new(arg1 Struct_SS_conveyor_config_s, arg2 Struct_SS_conv
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := getSwigcptr(arg2)
 	_swig_i_2 := getSwigcptr(arg3)
-	swig_r = (int)(C._wrap_conveyor_consumer_new_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1), C.uintptr_t(_swig_i_2)))
+	swig_r = (int)(C._wrap_conveyor_consumer_new_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1), C.uintptr_t(_swig_i_2)))
 	return swig_r
 }
 
@@ -1327,7 +1332,7 @@ func Conveyor_consumer_seek(arg1 Struct_SS_conveyor_consumer_s, arg2 string, arg
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
 	_swig_i_4 := getSwigcptr(arg5)
-	swig_r = (int)(C._wrap_conveyor_consumer_seek_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), *(*C.swig_type_17)(unsafe.Pointer(&_swig_i_1)), C.swig_intgo(_swig_i_2), C.swig_type_18(_swig_i_3), C.uintptr_t(_swig_i_4)))
+	swig_r = (int)(C._wrap_conveyor_consumer_seek_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), *(*C.swig_type_17)(unsafe.Pointer(&_swig_i_1)), C.swig_intgo(_swig_i_2), C.swig_type_18(_swig_i_3), C.uintptr_t(_swig_i_4)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1340,7 +1345,7 @@ func Conveyor_consumer_poll(arg1 Struct_SS_conveyor_consumer_s, arg2 int, arg3 S
 	_swig_i_1 := arg2
 	_swig_i_2 := getSwigcptr(arg3)
 	_swig_i_3 := getSwigcptr(arg4)
-	swig_r = (int)(C._wrap_conveyor_consumer_poll_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), C.uintptr_t(_swig_i_2), C.uintptr_t(_swig_i_3)))
+	swig_r = (int)(C._wrap_conveyor_consumer_poll_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), C.uintptr_t(_swig_i_2), C.uintptr_t(_swig_i_3)))
 	return swig_r
 }
 
@@ -1351,7 +1356,7 @@ func Conveyor_consumer_position(arg1 Struct_SS_conveyor_consumer_s, arg2 string,
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
 	_swig_i_4 := getSwigcptr(arg5)
-	swig_r = (int)(C._wrap_conveyor_consumer_position_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), *(*C.swig_type_19)(unsafe.Pointer(&_swig_i_1)), C.swig_intgo(_swig_i_2), C.swig_voidp(_swig_i_3), C.uintptr_t(_swig_i_4)))
+	swig_r = (int)(C._wrap_conveyor_consumer_position_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), *(*C.swig_type_19)(unsafe.Pointer(&_swig_i_1)), C.swig_intgo(_swig_i_2), C.swig_voidp(_swig_i_3), C.uintptr_t(_swig_i_4)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1367,7 +1372,7 @@ func Conveyor_consumer_watermark_offsets(arg1 Struct_SS_conveyor_consumer_s, arg
 	_swig_i_4 := arg5
 	_swig_i_5 := arg6
 	_swig_i_6 := getSwigcptr(arg7)
-	swig_r = (int)(C._wrap_conveyor_consumer_watermark_offsets_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), *(*C.swig_type_20)(unsafe.Pointer(&_swig_i_1)), C.swig_intgo(_swig_i_2), C.swig_intgo(_swig_i_3), C.swig_voidp(_swig_i_4), C.swig_voidp(_swig_i_5), C.uintptr_t(_swig_i_6)))
+	swig_r = (int)(C._wrap_conveyor_consumer_watermark_offsets_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), *(*C.swig_type_20)(unsafe.Pointer(&_swig_i_1)), C.swig_intgo(_swig_i_2), C.swig_intgo(_swig_i_3), C.swig_voidp(_swig_i_4), C.swig_voidp(_swig_i_5), C.uintptr_t(_swig_i_6)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1376,20 +1381,20 @@ func Conveyor_consumer_watermark_offsets(arg1 Struct_SS_conveyor_consumer_s, arg
 
 func Conveyor_consumer_wakeup(arg1 Struct_SS_conveyor_consumer_s) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_conveyor_consumer_wakeup_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))
+	C._wrap_conveyor_consumer_wakeup_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))
 }
 
 func Conveyor_consumer_close(arg1 Struct_SS_conveyor_consumer_s, arg2 Struct_SS_conveyor_error_s) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := getSwigcptr(arg2)
-	swig_r = (int)(C._wrap_conveyor_consumer_close_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1)))
+	swig_r = (int)(C._wrap_conveyor_consumer_close_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1)))
 	return swig_r
 }
 
 func Conveyor_consumer_destroy(arg1 Struct_SS_conveyor_consumer_s) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_conveyor_consumer_destroy_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))
+	C._wrap_conveyor_consumer_destroy_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))
 }
 
 const CONVEYOR_REBALANCE_ASSIGNED int = 1
@@ -1401,7 +1406,7 @@ func Conveyor_consumer_subscribe_pattern(arg1 Struct_SS_conveyor_consumer_s, arg
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := getSwigcptr(arg3)
-	swig_r = (int)(C._wrap_conveyor_consumer_subscribe_pattern_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), *(*C.swig_type_21)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2)))
+	swig_r = (int)(C._wrap_conveyor_consumer_subscribe_pattern_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), *(*C.swig_type_21)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1412,20 +1417,20 @@ func Conveyor_consumer_unsubscribe(arg1 Struct_SS_conveyor_consumer_s, arg2 Stru
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := getSwigcptr(arg2)
-	swig_r = (int)(C._wrap_conveyor_consumer_unsubscribe_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1)))
+	swig_r = (int)(C._wrap_conveyor_consumer_unsubscribe_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1)))
 	return swig_r
 }
 
 func Conveyor_partition_list_count(arg1 Struct_SS_conveyor_partition_list_s) (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (int64)(C._wrap_conveyor_partition_list_count_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0)))
+	swig_r = (int64)(C._wrap_conveyor_partition_list_count_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func Conveyor_partition_list_destroy(arg1 Struct_SS_conveyor_partition_list_s) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_conveyor_partition_list_destroy_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))
+	C._wrap_conveyor_partition_list_destroy_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))
 }
 
 func Conveyor_consumer_assignment(arg1 Struct_SS_conveyor_consumer_s, arg2 Struct_SS_conveyor_partition_list_s, arg3 Struct_SS_conveyor_error_s) (_swig_ret int) {
@@ -1433,7 +1438,16 @@ func Conveyor_consumer_assignment(arg1 Struct_SS_conveyor_consumer_s, arg2 Struc
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := getSwigcptr(arg2)
 	_swig_i_2 := getSwigcptr(arg3)
-	swig_r = (int)(C._wrap_conveyor_consumer_assignment_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1), C.uintptr_t(_swig_i_2)))
+	swig_r = (int)(C._wrap_conveyor_consumer_assignment_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1), C.uintptr_t(_swig_i_2)))
+	return swig_r
+}
+
+func Conveyor_consumer_paused(arg1 Struct_SS_conveyor_consumer_s, arg2 Struct_SS_conveyor_partition_list_s, arg3 Struct_SS_conveyor_error_s) (_swig_ret int) {
+	var swig_r int
+	_swig_i_0 := getSwigcptr(arg1)
+	_swig_i_1 := getSwigcptr(arg2)
+	_swig_i_2 := getSwigcptr(arg3)
+	swig_r = (int)(C._wrap_conveyor_consumer_paused_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1), C.uintptr_t(_swig_i_2)))
 	return swig_r
 }
 
@@ -1448,7 +1462,7 @@ func Conveyor_consumer_lag(arg1 Struct_SS_conveyor_consumer_s, arg2 string, arg3
 	_swig_i_3 := arg4
 	_swig_i_4 := arg5
 	_swig_i_5 := getSwigcptr(arg6)
-	swig_r = (int)(C._wrap_conveyor_consumer_lag_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), *(*C.swig_type_23)(unsafe.Pointer(&_swig_i_1)), C.swig_intgo(_swig_i_2), C.swig_intgo(_swig_i_3), C.swig_voidp(_swig_i_4), C.uintptr_t(_swig_i_5)))
+	swig_r = (int)(C._wrap_conveyor_consumer_lag_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), *(*C.swig_type_23)(unsafe.Pointer(&_swig_i_1)), C.swig_intgo(_swig_i_2), C.swig_intgo(_swig_i_3), C.swig_voidp(_swig_i_4), C.uintptr_t(_swig_i_5)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1460,7 +1474,7 @@ func Conveyor_admin_new(arg1 Struct_SS_conveyor_config_s, arg2 Struct_SS_conveyo
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := getSwigcptr(arg2)
 	_swig_i_2 := getSwigcptr(arg3)
-	swig_r = (int)(C._wrap_conveyor_admin_new_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1), C.uintptr_t(_swig_i_2)))
+	swig_r = (int)(C._wrap_conveyor_admin_new_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1), C.uintptr_t(_swig_i_2)))
 	return swig_r
 }
 
@@ -1473,7 +1487,7 @@ func Conveyor_admin_create_topic(arg1 Struct_SS_conveyor_admin_s, arg2 string, a
 	_swig_i_4 := getSwigcptr(arg5)
 	_swig_i_5 := arg6
 	_swig_i_6 := getSwigcptr(arg7)
-	swig_r = (int)(C._wrap_conveyor_admin_create_topic_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), *(*C.swig_type_24)(unsafe.Pointer(&_swig_i_1)), C.swig_intgo(_swig_i_2), C.short(_swig_i_3), C.uintptr_t(_swig_i_4), C.swig_intgo(_swig_i_5), C.uintptr_t(_swig_i_6)))
+	swig_r = (int)(C._wrap_conveyor_admin_create_topic_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), *(*C.swig_type_24)(unsafe.Pointer(&_swig_i_1)), C.swig_intgo(_swig_i_2), C.short(_swig_i_3), C.uintptr_t(_swig_i_4), C.swig_intgo(_swig_i_5), C.uintptr_t(_swig_i_6)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1486,7 +1500,7 @@ func Conveyor_admin_delete_topic(arg1 Struct_SS_conveyor_admin_s, arg2 string, a
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := getSwigcptr(arg4)
-	swig_r = (int)(C._wrap_conveyor_admin_delete_topic_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), *(*C.swig_type_25)(unsafe.Pointer(&_swig_i_1)), C.swig_intgo(_swig_i_2), C.uintptr_t(_swig_i_3)))
+	swig_r = (int)(C._wrap_conveyor_admin_delete_topic_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), *(*C.swig_type_25)(unsafe.Pointer(&_swig_i_1)), C.swig_intgo(_swig_i_2), C.uintptr_t(_swig_i_3)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1499,19 +1513,19 @@ func Conveyor_admin_list_topics(arg1 Struct_SS_conveyor_admin_s, arg2 int, arg3 
 	_swig_i_1 := arg2
 	_swig_i_2 := getSwigcptr(arg3)
 	_swig_i_3 := getSwigcptr(arg4)
-	swig_r = (int)(C._wrap_conveyor_admin_list_topics_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), C.uintptr_t(_swig_i_2), C.uintptr_t(_swig_i_3)))
+	swig_r = (int)(C._wrap_conveyor_admin_list_topics_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), C.uintptr_t(_swig_i_2), C.uintptr_t(_swig_i_3)))
 	return swig_r
 }
 
 func Conveyor_admin_destroy(arg1 Struct_SS_conveyor_admin_s) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_conveyor_admin_destroy_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))
+	C._wrap_conveyor_admin_destroy_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))
 }
 
 func Conveyor_topic_list_count(arg1 Struct_SS_conveyor_topic_list_s) (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (int64)(C._wrap_conveyor_topic_list_count_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0)))
+	swig_r = (int64)(C._wrap_conveyor_topic_list_count_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
@@ -1519,7 +1533,7 @@ func Conveyor_topic_list_name(arg1 Struct_SS_conveyor_topic_list_s, arg2 int64) 
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_conveyor_topic_list_name_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.swig_type_28(_swig_i_1))
+	swig_r_p := C._wrap_conveyor_topic_list_name_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.swig_type_28(_swig_i_1))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 	swig_r_1 = swigCopyString(swig_r)
@@ -1530,7 +1544,7 @@ func Conveyor_topic_list_topic_id(arg1 Struct_SS_conveyor_topic_list_s, arg2 int
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_conveyor_topic_list_topic_id_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.swig_type_30(_swig_i_1))
+	swig_r_p := C._wrap_conveyor_topic_list_topic_id_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.swig_type_30(_swig_i_1))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 	swig_r_1 = swigCopyString(swig_r)
@@ -1541,7 +1555,7 @@ func Conveyor_topic_list_error(arg1 Struct_SS_conveyor_topic_list_s, arg2 int64)
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int)(C._wrap_conveyor_topic_list_error_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.swig_type_31(_swig_i_1)))
+	swig_r = (int)(C._wrap_conveyor_topic_list_error_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.swig_type_31(_swig_i_1)))
 	return swig_r
 }
 
@@ -1549,7 +1563,7 @@ func Conveyor_topic_list_is_internal(arg1 Struct_SS_conveyor_topic_list_s, arg2 
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int)(C._wrap_conveyor_topic_list_is_internal_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.swig_type_32(_swig_i_1)))
+	swig_r = (int)(C._wrap_conveyor_topic_list_is_internal_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.swig_type_32(_swig_i_1)))
 	return swig_r
 }
 
@@ -1557,7 +1571,7 @@ func Conveyor_topic_list_partition_count(arg1 Struct_SS_conveyor_topic_list_s, a
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int)(C._wrap_conveyor_topic_list_partition_count_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.swig_type_33(_swig_i_1)))
+	swig_r = (int)(C._wrap_conveyor_topic_list_partition_count_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.swig_type_33(_swig_i_1)))
 	return swig_r
 }
 
@@ -1566,7 +1580,7 @@ func Conveyor_topic_list_partition_id(arg1 Struct_SS_conveyor_topic_list_s, arg2
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int)(C._wrap_conveyor_topic_list_partition_id_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.swig_type_34(_swig_i_1), C.swig_type_35(_swig_i_2)))
+	swig_r = (int)(C._wrap_conveyor_topic_list_partition_id_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.swig_type_34(_swig_i_1), C.swig_type_35(_swig_i_2)))
 	return swig_r
 }
 
@@ -1575,13 +1589,13 @@ func Conveyor_topic_list_partition_leader(arg1 Struct_SS_conveyor_topic_list_s, 
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int)(C._wrap_conveyor_topic_list_partition_leader_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.swig_type_36(_swig_i_1), C.swig_type_37(_swig_i_2)))
+	swig_r = (int)(C._wrap_conveyor_topic_list_partition_leader_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.swig_type_36(_swig_i_1), C.swig_type_37(_swig_i_2)))
 	return swig_r
 }
 
 func Conveyor_topic_list_destroy(arg1 Struct_SS_conveyor_topic_list_s) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_conveyor_topic_list_destroy_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))
+	C._wrap_conveyor_topic_list_destroy_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))
 }
 
 const CONVEYOR_ERR_COORDINATOR_NOT_AVAILABLE int = 15
@@ -1593,7 +1607,7 @@ const CONVEYOR_ERR_GROUP_SUBSCRIBED_TO_TOPIC int = 86
 func Conveyor_group_list_count(arg1 Struct_SS_conveyor_group_list_s) (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (int64)(C._wrap_conveyor_group_list_count_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0)))
+	swig_r = (int64)(C._wrap_conveyor_group_list_count_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
@@ -1601,7 +1615,7 @@ func Conveyor_group_list_group_id(arg1 Struct_SS_conveyor_group_list_s, arg2 int
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_conveyor_group_list_group_id_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.swig_type_40(_swig_i_1))
+	swig_r_p := C._wrap_conveyor_group_list_group_id_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.swig_type_40(_swig_i_1))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 	swig_r_1 = swigCopyString(swig_r)
@@ -1612,7 +1626,7 @@ func Conveyor_group_list_protocol_type(arg1 Struct_SS_conveyor_group_list_s, arg
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_conveyor_group_list_protocol_type_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.swig_type_42(_swig_i_1))
+	swig_r_p := C._wrap_conveyor_group_list_protocol_type_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.swig_type_42(_swig_i_1))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 	swig_r_1 = swigCopyString(swig_r)
@@ -1623,7 +1637,7 @@ func Conveyor_group_list_state(arg1 Struct_SS_conveyor_group_list_s, arg2 int64)
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_conveyor_group_list_state_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.swig_type_44(_swig_i_1))
+	swig_r_p := C._wrap_conveyor_group_list_state_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.swig_type_44(_swig_i_1))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 	swig_r_1 = swigCopyString(swig_r)
@@ -1632,7 +1646,7 @@ func Conveyor_group_list_state(arg1 Struct_SS_conveyor_group_list_s, arg2 int64)
 
 func Conveyor_group_list_destroy(arg1 Struct_SS_conveyor_group_list_s) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_conveyor_group_list_destroy_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))
+	C._wrap_conveyor_group_list_destroy_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))
 }
 
 func Conveyor_admin_describe_group(arg1 Struct_SS_conveyor_admin_s, arg2 string, arg3 int, arg4 Struct_SS_conveyor_group_description_s, arg5 Struct_SS_conveyor_error_s) (_swig_ret int) {
@@ -1642,7 +1656,7 @@ func Conveyor_admin_describe_group(arg1 Struct_SS_conveyor_admin_s, arg2 string,
 	_swig_i_2 := arg3
 	_swig_i_3 := getSwigcptr(arg4)
 	_swig_i_4 := getSwigcptr(arg5)
-	swig_r = (int)(C._wrap_conveyor_admin_describe_group_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), *(*C.swig_type_45)(unsafe.Pointer(&_swig_i_1)), C.swig_intgo(_swig_i_2), C.uintptr_t(_swig_i_3), C.uintptr_t(_swig_i_4)))
+	swig_r = (int)(C._wrap_conveyor_admin_describe_group_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), *(*C.swig_type_45)(unsafe.Pointer(&_swig_i_1)), C.swig_intgo(_swig_i_2), C.uintptr_t(_swig_i_3), C.uintptr_t(_swig_i_4)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1652,7 +1666,7 @@ func Conveyor_admin_describe_group(arg1 Struct_SS_conveyor_admin_s, arg2 string,
 func Conveyor_group_description_group_id(arg1 Struct_SS_conveyor_group_description_s) (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r_p := C._wrap_conveyor_group_description_group_id_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_conveyor_group_description_group_id_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 	swig_r_1 = swigCopyString(swig_r)
@@ -1662,7 +1676,7 @@ func Conveyor_group_description_group_id(arg1 Struct_SS_conveyor_group_descripti
 func Conveyor_group_description_state(arg1 Struct_SS_conveyor_group_description_s) (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r_p := C._wrap_conveyor_group_description_state_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_conveyor_group_description_state_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 	swig_r_1 = swigCopyString(swig_r)
@@ -1672,7 +1686,7 @@ func Conveyor_group_description_state(arg1 Struct_SS_conveyor_group_description_
 func Conveyor_group_description_protocol_type(arg1 Struct_SS_conveyor_group_description_s) (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r_p := C._wrap_conveyor_group_description_protocol_type_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_conveyor_group_description_protocol_type_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 	swig_r_1 = swigCopyString(swig_r)
@@ -1682,7 +1696,7 @@ func Conveyor_group_description_protocol_type(arg1 Struct_SS_conveyor_group_desc
 func Conveyor_group_description_protocol(arg1 Struct_SS_conveyor_group_description_s) (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r_p := C._wrap_conveyor_group_description_protocol_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_conveyor_group_description_protocol_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 	swig_r_1 = swigCopyString(swig_r)
@@ -1692,14 +1706,14 @@ func Conveyor_group_description_protocol(arg1 Struct_SS_conveyor_group_descripti
 func Conveyor_group_description_coordinator(arg1 Struct_SS_conveyor_group_description_s) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (int)(C._wrap_conveyor_group_description_coordinator_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0)))
+	swig_r = (int)(C._wrap_conveyor_group_description_coordinator_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func Conveyor_group_description_member_count(arg1 Struct_SS_conveyor_group_description_s) (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (int64)(C._wrap_conveyor_group_description_member_count_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0)))
+	swig_r = (int64)(C._wrap_conveyor_group_description_member_count_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
@@ -1707,7 +1721,7 @@ func Conveyor_group_description_member_id(arg1 Struct_SS_conveyor_group_descript
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_conveyor_group_description_member_id_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.swig_type_52(_swig_i_1))
+	swig_r_p := C._wrap_conveyor_group_description_member_id_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.swig_type_52(_swig_i_1))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 	swig_r_1 = swigCopyString(swig_r)
@@ -1718,7 +1732,7 @@ func Conveyor_group_description_member_instance_id(arg1 Struct_SS_conveyor_group
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_conveyor_group_description_member_instance_id_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.swig_type_54(_swig_i_1))
+	swig_r_p := C._wrap_conveyor_group_description_member_instance_id_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.swig_type_54(_swig_i_1))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 	swig_r_1 = swigCopyString(swig_r)
@@ -1729,7 +1743,7 @@ func Conveyor_group_description_member_client_id(arg1 Struct_SS_conveyor_group_d
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_conveyor_group_description_member_client_id_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.swig_type_56(_swig_i_1))
+	swig_r_p := C._wrap_conveyor_group_description_member_client_id_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.swig_type_56(_swig_i_1))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 	swig_r_1 = swigCopyString(swig_r)
@@ -1740,7 +1754,7 @@ func Conveyor_group_description_member_host(arg1 Struct_SS_conveyor_group_descri
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_conveyor_group_description_member_host_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.swig_type_58(_swig_i_1))
+	swig_r_p := C._wrap_conveyor_group_description_member_host_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.swig_type_58(_swig_i_1))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 	swig_r_1 = swigCopyString(swig_r)
@@ -1751,13 +1765,13 @@ func Conveyor_group_description_member_partition_count(arg1 Struct_SS_conveyor_g
 	var swig_r int64
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int64)(C._wrap_conveyor_group_description_member_partition_count_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.swig_type_60(_swig_i_1)))
+	swig_r = (int64)(C._wrap_conveyor_group_description_member_partition_count_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.swig_type_60(_swig_i_1)))
 	return swig_r
 }
 
 func Conveyor_group_description_destroy(arg1 Struct_SS_conveyor_group_description_s) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_conveyor_group_description_destroy_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))
+	C._wrap_conveyor_group_description_destroy_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))
 }
 
 func Conveyor_admin_list_group_offsets(arg1 Struct_SS_conveyor_admin_s, arg2 string, arg3 Struct_SS_conveyor_topic_partition_s, arg4 int64, arg5 int, arg6 Struct_SS_conveyor_group_offsets_s, arg7 Struct_SS_conveyor_error_s) (_swig_ret int) {
@@ -1769,7 +1783,7 @@ func Conveyor_admin_list_group_offsets(arg1 Struct_SS_conveyor_admin_s, arg2 str
 	_swig_i_4 := arg5
 	_swig_i_5 := getSwigcptr(arg6)
 	_swig_i_6 := getSwigcptr(arg7)
-	swig_r = (int)(C._wrap_conveyor_admin_list_group_offsets_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), *(*C.swig_type_61)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2), C.swig_type_62(_swig_i_3), C.swig_intgo(_swig_i_4), C.uintptr_t(_swig_i_5), C.uintptr_t(_swig_i_6)))
+	swig_r = (int)(C._wrap_conveyor_admin_list_group_offsets_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), *(*C.swig_type_61)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2), C.swig_type_62(_swig_i_3), C.swig_intgo(_swig_i_4), C.uintptr_t(_swig_i_5), C.uintptr_t(_swig_i_6)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1779,7 +1793,7 @@ func Conveyor_admin_list_group_offsets(arg1 Struct_SS_conveyor_admin_s, arg2 str
 func Conveyor_group_offsets_count(arg1 Struct_SS_conveyor_group_offsets_s) (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (int64)(C._wrap_conveyor_group_offsets_count_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0)))
+	swig_r = (int64)(C._wrap_conveyor_group_offsets_count_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
@@ -1787,7 +1801,7 @@ func Conveyor_group_offsets_topic(arg1 Struct_SS_conveyor_group_offsets_s, arg2 
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_conveyor_group_offsets_topic_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.swig_type_65(_swig_i_1))
+	swig_r_p := C._wrap_conveyor_group_offsets_topic_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.swig_type_65(_swig_i_1))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 	swig_r_1 = swigCopyString(swig_r)
@@ -1798,7 +1812,7 @@ func Conveyor_group_offsets_partition(arg1 Struct_SS_conveyor_group_offsets_s, a
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int)(C._wrap_conveyor_group_offsets_partition_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.swig_type_66(_swig_i_1)))
+	swig_r = (int)(C._wrap_conveyor_group_offsets_partition_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.swig_type_66(_swig_i_1)))
 	return swig_r
 }
 
@@ -1806,7 +1820,7 @@ func Conveyor_group_offsets_offset(arg1 Struct_SS_conveyor_group_offsets_s, arg2
 	var swig_r int64
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int64)(C._wrap_conveyor_group_offsets_offset_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.swig_type_68(_swig_i_1)))
+	swig_r = (int64)(C._wrap_conveyor_group_offsets_offset_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.swig_type_68(_swig_i_1)))
 	return swig_r
 }
 
@@ -1814,7 +1828,7 @@ func Conveyor_group_offsets_leader_epoch(arg1 Struct_SS_conveyor_group_offsets_s
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int)(C._wrap_conveyor_group_offsets_leader_epoch_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.swig_type_69(_swig_i_1)))
+	swig_r = (int)(C._wrap_conveyor_group_offsets_leader_epoch_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.swig_type_69(_swig_i_1)))
 	return swig_r
 }
 
@@ -1822,7 +1836,7 @@ func Conveyor_group_offsets_metadata(arg1 Struct_SS_conveyor_group_offsets_s, ar
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_conveyor_group_offsets_metadata_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.swig_type_71(_swig_i_1))
+	swig_r_p := C._wrap_conveyor_group_offsets_metadata_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.swig_type_71(_swig_i_1))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 	swig_r_1 = swigCopyString(swig_r)
@@ -1833,13 +1847,13 @@ func Conveyor_group_offsets_error(arg1 Struct_SS_conveyor_group_offsets_s, arg2 
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int)(C._wrap_conveyor_group_offsets_error_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.swig_type_72(_swig_i_1)))
+	swig_r = (int)(C._wrap_conveyor_group_offsets_error_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.swig_type_72(_swig_i_1)))
 	return swig_r
 }
 
 func Conveyor_group_offsets_destroy(arg1 Struct_SS_conveyor_group_offsets_s) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_conveyor_group_offsets_destroy_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))
+	C._wrap_conveyor_group_offsets_destroy_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))
 }
 
 func Conveyor_admin_group_lag(arg1 Struct_SS_conveyor_admin_s, arg2 string, arg3 int, arg4 Struct_SS_conveyor_group_lag_s, arg5 Struct_SS_conveyor_error_s) (_swig_ret int) {
@@ -1849,7 +1863,7 @@ func Conveyor_admin_group_lag(arg1 Struct_SS_conveyor_admin_s, arg2 string, arg3
 	_swig_i_2 := arg3
 	_swig_i_3 := getSwigcptr(arg4)
 	_swig_i_4 := getSwigcptr(arg5)
-	swig_r = (int)(C._wrap_conveyor_admin_group_lag_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), *(*C.swig_type_73)(unsafe.Pointer(&_swig_i_1)), C.swig_intgo(_swig_i_2), C.uintptr_t(_swig_i_3), C.uintptr_t(_swig_i_4)))
+	swig_r = (int)(C._wrap_conveyor_admin_group_lag_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), *(*C.swig_type_73)(unsafe.Pointer(&_swig_i_1)), C.swig_intgo(_swig_i_2), C.uintptr_t(_swig_i_3), C.uintptr_t(_swig_i_4)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1859,14 +1873,14 @@ func Conveyor_admin_group_lag(arg1 Struct_SS_conveyor_admin_s, arg2 string, arg3
 func Conveyor_group_lag_group(arg1 Struct_SS_conveyor_group_lag_s) (_swig_ret Struct_SS_conveyor_group_description_s) {
 	var swig_r Struct_SS_conveyor_group_description_s
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (Struct_SS_conveyor_group_description_s)(SwigcptrStruct_SS_conveyor_group_description_s(C._wrap_conveyor_group_lag_group_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))))
+	swig_r = (Struct_SS_conveyor_group_description_s)(SwigcptrStruct_SS_conveyor_group_description_s(C._wrap_conveyor_group_lag_group_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))))
 	return swig_r
 }
 
 func Conveyor_group_lag_count(arg1 Struct_SS_conveyor_group_lag_s) (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (int64)(C._wrap_conveyor_group_lag_count_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0)))
+	swig_r = (int64)(C._wrap_conveyor_group_lag_count_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
@@ -1874,7 +1888,7 @@ func Conveyor_group_lag_topic(arg1 Struct_SS_conveyor_group_lag_s, arg2 int64) (
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_conveyor_group_lag_topic_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.swig_type_76(_swig_i_1))
+	swig_r_p := C._wrap_conveyor_group_lag_topic_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.swig_type_76(_swig_i_1))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 	swig_r_1 = swigCopyString(swig_r)
@@ -1885,7 +1899,7 @@ func Conveyor_group_lag_partition(arg1 Struct_SS_conveyor_group_lag_s, arg2 int6
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int)(C._wrap_conveyor_group_lag_partition_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.swig_type_77(_swig_i_1)))
+	swig_r = (int)(C._wrap_conveyor_group_lag_partition_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.swig_type_77(_swig_i_1)))
 	return swig_r
 }
 
@@ -1893,7 +1907,7 @@ func Conveyor_group_lag_current_offset(arg1 Struct_SS_conveyor_group_lag_s, arg2
 	var swig_r int64
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int64)(C._wrap_conveyor_group_lag_current_offset_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.swig_type_79(_swig_i_1)))
+	swig_r = (int64)(C._wrap_conveyor_group_lag_current_offset_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.swig_type_79(_swig_i_1)))
 	return swig_r
 }
 
@@ -1901,7 +1915,7 @@ func Conveyor_group_lag_log_end_offset(arg1 Struct_SS_conveyor_group_lag_s, arg2
 	var swig_r int64
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int64)(C._wrap_conveyor_group_lag_log_end_offset_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.swig_type_81(_swig_i_1)))
+	swig_r = (int64)(C._wrap_conveyor_group_lag_log_end_offset_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.swig_type_81(_swig_i_1)))
 	return swig_r
 }
 
@@ -1909,7 +1923,7 @@ func Conveyor_group_lag_lag(arg1 Struct_SS_conveyor_group_lag_s, arg2 int64) (_s
 	var swig_r int64
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int64)(C._wrap_conveyor_group_lag_lag_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.swig_type_83(_swig_i_1)))
+	swig_r = (int64)(C._wrap_conveyor_group_lag_lag_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.swig_type_83(_swig_i_1)))
 	return swig_r
 }
 
@@ -1917,7 +1931,7 @@ func Conveyor_group_lag_consumer_id(arg1 Struct_SS_conveyor_group_lag_s, arg2 in
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_conveyor_group_lag_consumer_id_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.swig_type_85(_swig_i_1))
+	swig_r_p := C._wrap_conveyor_group_lag_consumer_id_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.swig_type_85(_swig_i_1))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 	swig_r_1 = swigCopyString(swig_r)
@@ -1928,7 +1942,7 @@ func Conveyor_group_lag_host(arg1 Struct_SS_conveyor_group_lag_s, arg2 int64) (_
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_conveyor_group_lag_host_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.swig_type_87(_swig_i_1))
+	swig_r_p := C._wrap_conveyor_group_lag_host_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.swig_type_87(_swig_i_1))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 	swig_r_1 = swigCopyString(swig_r)
@@ -1939,7 +1953,7 @@ func Conveyor_group_lag_client_id(arg1 Struct_SS_conveyor_group_lag_s, arg2 int6
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_conveyor_group_lag_client_id_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.swig_type_89(_swig_i_1))
+	swig_r_p := C._wrap_conveyor_group_lag_client_id_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.swig_type_89(_swig_i_1))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 	swig_r_1 = swigCopyString(swig_r)
@@ -1950,13 +1964,13 @@ func Conveyor_group_lag_error(arg1 Struct_SS_conveyor_group_lag_s, arg2 int64) (
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int)(C._wrap_conveyor_group_lag_error_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.swig_type_90(_swig_i_1)))
+	swig_r = (int)(C._wrap_conveyor_group_lag_error_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.swig_type_90(_swig_i_1)))
 	return swig_r
 }
 
 func Conveyor_group_lag_destroy(arg1 Struct_SS_conveyor_group_lag_s) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_conveyor_group_lag_destroy_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))
+	C._wrap_conveyor_group_lag_destroy_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))
 }
 
 func Conveyor_admin_alter_group_offsets(arg1 Struct_SS_conveyor_admin_s, arg2 string, arg3 Struct_SS_conveyor_topic_partition_s, arg4 int64, arg5 int, arg6 Struct_SS_conveyor_error_s) (_swig_ret int) {
@@ -1967,7 +1981,7 @@ func Conveyor_admin_alter_group_offsets(arg1 Struct_SS_conveyor_admin_s, arg2 st
 	_swig_i_3 := arg4
 	_swig_i_4 := arg5
 	_swig_i_5 := getSwigcptr(arg6)
-	swig_r = (int)(C._wrap_conveyor_admin_alter_group_offsets_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), *(*C.swig_type_91)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2), C.swig_type_92(_swig_i_3), C.swig_intgo(_swig_i_4), C.uintptr_t(_swig_i_5)))
+	swig_r = (int)(C._wrap_conveyor_admin_alter_group_offsets_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), *(*C.swig_type_91)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2), C.swig_type_92(_swig_i_3), C.swig_intgo(_swig_i_4), C.uintptr_t(_swig_i_5)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1980,7 +1994,7 @@ func Conveyor_admin_delete_group(arg1 Struct_SS_conveyor_admin_s, arg2 string, a
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := getSwigcptr(arg4)
-	swig_r = (int)(C._wrap_conveyor_admin_delete_group_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), *(*C.swig_type_93)(unsafe.Pointer(&_swig_i_1)), C.swig_intgo(_swig_i_2), C.uintptr_t(_swig_i_3)))
+	swig_r = (int)(C._wrap_conveyor_admin_delete_group_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), *(*C.swig_type_93)(unsafe.Pointer(&_swig_i_1)), C.swig_intgo(_swig_i_2), C.uintptr_t(_swig_i_3)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1994,18 +2008,18 @@ func Conveyor_retry_handler_new(arg1 Struct_SS_conveyor_consumer_s, arg2 Struct_
 	_swig_i_2 := getSwigcptr(arg3)
 	_swig_i_3 := getSwigcptr(arg4)
 	_swig_i_4 := getSwigcptr(arg5)
-	swig_r = (int)(C._wrap_conveyor_retry_handler_new_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1), C.uintptr_t(_swig_i_2), C.uintptr_t(_swig_i_3), C.uintptr_t(_swig_i_4)))
+	swig_r = (int)(C._wrap_conveyor_retry_handler_new_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1), C.uintptr_t(_swig_i_2), C.uintptr_t(_swig_i_3), C.uintptr_t(_swig_i_4)))
 	return swig_r
 }
 
 func Conveyor_retry_handler_stop(arg1 Struct_SS_conveyor_retry_handler_s) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_conveyor_retry_handler_stop_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))
+	C._wrap_conveyor_retry_handler_stop_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))
 }
 
 func Conveyor_retry_handler_destroy(arg1 Struct_SS_conveyor_retry_handler_s) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_conveyor_retry_handler_destroy_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))
+	C._wrap_conveyor_retry_handler_destroy_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))
 }
 
 type SwigcptrCvgo_strings_t uintptr
@@ -2020,38 +2034,38 @@ func (p SwigcptrCvgo_strings_t) SwigIsCvgo_strings_t() {
 func (arg1 SwigcptrCvgo_strings_t) SetV(arg2 *string) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_cvgo_strings_t_v_set_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.swig_voidp(_swig_i_1))
+	C._wrap_cvgo_strings_t_v_set_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.swig_voidp(_swig_i_1))
 }
 
 func (arg1 SwigcptrCvgo_strings_t) GetV() (_swig_ret *string) {
 	var swig_r *string
 	_swig_i_0 := arg1
-	swig_r = (*string)(C._wrap_cvgo_strings_t_v_get_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0)))
+	swig_r = (*string)(C._wrap_cvgo_strings_t_v_get_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrCvgo_strings_t) SetN(arg2 int64) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_cvgo_strings_t_n_set_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.swig_type_94(_swig_i_1))
+	C._wrap_cvgo_strings_t_n_set_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.swig_type_94(_swig_i_1))
 }
 
 func (arg1 SwigcptrCvgo_strings_t) GetN() (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := arg1
-	swig_r = (int64)(C._wrap_cvgo_strings_t_n_get_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0)))
+	swig_r = (int64)(C._wrap_cvgo_strings_t_n_get_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func NewCvgo_strings_t() (_swig_ret Cvgo_strings_t) {
 	var swig_r Cvgo_strings_t
-	swig_r = (Cvgo_strings_t)(SwigcptrCvgo_strings_t(C._wrap_new_cvgo_strings_t_cabi_42b4134e6f12ea5e()))
+	swig_r = (Cvgo_strings_t)(SwigcptrCvgo_strings_t(C._wrap_new_cvgo_strings_t_cabi_cb5b9cd45760c367()))
 	return swig_r
 }
 
 func DeleteCvgo_strings_t(arg1 Cvgo_strings_t) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_cvgo_strings_t_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_cvgo_strings_t_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))
 }
 
 type Cvgo_strings_t interface {
@@ -2065,14 +2079,14 @@ type Cvgo_strings_t interface {
 
 func Cvgo_reports_new() (_swig_ret Struct_SS_cvgo_reports_s) {
 	var swig_r Struct_SS_cvgo_reports_s
-	swig_r = (Struct_SS_cvgo_reports_s)(SwigcptrStruct_SS_cvgo_reports_s(C._wrap_cvgo_reports_new_cabi_42b4134e6f12ea5e()))
+	swig_r = (Struct_SS_cvgo_reports_s)(SwigcptrStruct_SS_cvgo_reports_s(C._wrap_cvgo_reports_new_cabi_cb5b9cd45760c367()))
 	return swig_r
 }
 
 func Cvgo_reports_count(arg1 Struct_SS_cvgo_reports_s) (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (int64)(C._wrap_cvgo_reports_count_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0)))
+	swig_r = (int64)(C._wrap_cvgo_reports_count_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
@@ -2081,7 +2095,7 @@ func Cvgo_reports_copy(arg1 Struct_SS_cvgo_reports_s, arg2 int64, arg3 []int64) 
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int64)(C._wrap_cvgo_reports_copy_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.swig_type_98(_swig_i_1), *(*C.swig_type_99)(unsafe.Pointer(&_swig_i_2))))
+	swig_r = (int64)(C._wrap_cvgo_reports_copy_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.swig_type_98(_swig_i_1), *(*C.swig_type_99)(unsafe.Pointer(&_swig_i_2))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg3
 	}
@@ -2092,7 +2106,7 @@ func Cvgo_reports_message(arg1 Struct_SS_cvgo_reports_s, arg2 int64) (_swig_ret 
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_cvgo_reports_message_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.swig_type_101(_swig_i_1))
+	swig_r_p := C._wrap_cvgo_reports_message_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.swig_type_101(_swig_i_1))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 	swig_r_1 = swigCopyString(swig_r)
@@ -2101,12 +2115,12 @@ func Cvgo_reports_message(arg1 Struct_SS_cvgo_reports_s, arg2 int64) (_swig_ret 
 
 func Cvgo_reports_clear(arg1 Struct_SS_cvgo_reports_s) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_cvgo_reports_clear_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))
+	C._wrap_cvgo_reports_clear_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))
 }
 
 func Cvgo_reports_free(arg1 Struct_SS_cvgo_reports_s) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_cvgo_reports_free_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))
+	C._wrap_cvgo_reports_free_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))
 }
 
 func Cvgo_producer_new(arg1 Struct_SS_conveyor_config_s, arg2 Struct_SS_cvgo_reports_s, arg3 Struct_SS_conveyor_producer_s, arg4 Struct_SS_conveyor_error_s) (_swig_ret int) {
@@ -2115,7 +2129,7 @@ func Cvgo_producer_new(arg1 Struct_SS_conveyor_config_s, arg2 Struct_SS_cvgo_rep
 	_swig_i_1 := getSwigcptr(arg2)
 	_swig_i_2 := getSwigcptr(arg3)
 	_swig_i_3 := getSwigcptr(arg4)
-	swig_r = (int)(C._wrap_cvgo_producer_new_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1), C.uintptr_t(_swig_i_2), C.uintptr_t(_swig_i_3)))
+	swig_r = (int)(C._wrap_cvgo_producer_new_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1), C.uintptr_t(_swig_i_2), C.uintptr_t(_swig_i_3)))
 	return swig_r
 }
 
@@ -2131,7 +2145,7 @@ func Cvgo_produce(arg1 Struct_SS_conveyor_producer_s, arg2 string, arg3 int, arg
 	_swig_i_7 := arg8
 	_swig_i_8 := arg9
 	_swig_i_9 := getSwigcptr(arg10)
-	swig_r = (int)(C._wrap_cvgo_produce_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), *(*C.swig_type_102)(unsafe.Pointer(&_swig_i_1)), C.swig_intgo(_swig_i_2), *(*C.swig_type_103)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_104)(unsafe.Pointer(&_swig_i_4)), C.uintptr_t(_swig_i_5), C.swig_type_105(_swig_i_6), C.swig_type_106(_swig_i_7), C.swig_intgo(_swig_i_8), C.uintptr_t(_swig_i_9)))
+	swig_r = (int)(C._wrap_cvgo_produce_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), *(*C.swig_type_102)(unsafe.Pointer(&_swig_i_1)), C.swig_intgo(_swig_i_2), *(*C.swig_type_103)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_104)(unsafe.Pointer(&_swig_i_4)), C.uintptr_t(_swig_i_5), C.swig_type_105(_swig_i_6), C.swig_type_106(_swig_i_7), C.swig_intgo(_swig_i_8), C.uintptr_t(_swig_i_9)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -2152,7 +2166,7 @@ func Cvgo_produce_batch(arg1 Struct_SS_conveyor_producer_s, arg2 string, arg3 []
 	_swig_i_3 := arg4
 	_swig_i_4 := arg5
 	_swig_i_5 := getSwigcptr(arg6)
-	swig_r = (int)(C._wrap_cvgo_produce_batch_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), *(*C.swig_type_107)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_108)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_109)(unsafe.Pointer(&_swig_i_3)), C.swig_voidp(_swig_i_4), C.uintptr_t(_swig_i_5)))
+	swig_r = (int)(C._wrap_cvgo_produce_batch_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), *(*C.swig_type_107)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_108)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_109)(unsafe.Pointer(&_swig_i_3)), C.swig_voidp(_swig_i_4), C.uintptr_t(_swig_i_5)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -2170,7 +2184,7 @@ func Cvgo_consumer_callbacks(arg1 Struct_SS_conveyor_consumer_s, arg2 uint, arg3
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := getSwigcptr(arg3)
-	swig_r = (int)(C._wrap_cvgo_consumer_callbacks_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), C.uintptr_t(_swig_i_2)))
+	swig_r = (int)(C._wrap_cvgo_consumer_callbacks_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), C.uintptr_t(_swig_i_2)))
 	return swig_r
 }
 
@@ -2181,7 +2195,7 @@ func Cvgo_retry_run(arg1 Struct_SS_conveyor_retry_handler_s, arg2 uint, arg3 int
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
 	_swig_i_4 := getSwigcptr(arg5)
-	swig_r = (int)(C._wrap_cvgo_retry_run_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2), *(*C.swig_type_110)(unsafe.Pointer(&_swig_i_3)), C.uintptr_t(_swig_i_4)))
+	swig_r = (int)(C._wrap_cvgo_retry_run_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2), *(*C.swig_type_110)(unsafe.Pointer(&_swig_i_3)), C.uintptr_t(_swig_i_4)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg4
 	}
@@ -2191,7 +2205,7 @@ func Cvgo_retry_run(arg1 Struct_SS_conveyor_retry_handler_s, arg2 uint, arg3 int
 func Cvgo_retry_stats(arg1 Struct_SS_conveyor_retry_handler_s, arg2 []int64) {
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	C._wrap_cvgo_retry_stats_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), *(*C.swig_type_111)(unsafe.Pointer(&_swig_i_1)))
+	C._wrap_cvgo_retry_stats_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), *(*C.swig_type_111)(unsafe.Pointer(&_swig_i_1)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -2204,7 +2218,7 @@ func Cvgo_list_groups(arg1 Struct_SS_conveyor_admin_s, arg2 Cvgo_strings_t, arg3
 	_swig_i_2 := arg3
 	_swig_i_3 := getSwigcptr(arg4)
 	_swig_i_4 := getSwigcptr(arg5)
-	swig_r = (int)(C._wrap_cvgo_list_groups_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1), C.swig_intgo(_swig_i_2), C.uintptr_t(_swig_i_3), C.uintptr_t(_swig_i_4)))
+	swig_r = (int)(C._wrap_cvgo_list_groups_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1), C.swig_intgo(_swig_i_2), C.uintptr_t(_swig_i_3), C.uintptr_t(_swig_i_4)))
 	return swig_r
 }
 
@@ -2213,7 +2227,7 @@ func Cvgo_member_partition_topic(arg1 Struct_SS_conveyor_group_description_s, ar
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r_p := C._wrap_cvgo_member_partition_topic_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.swig_type_113(_swig_i_1), C.swig_type_114(_swig_i_2))
+	swig_r_p := C._wrap_cvgo_member_partition_topic_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.swig_type_113(_swig_i_1), C.swig_type_114(_swig_i_2))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 	swig_r_1 = swigCopyString(swig_r)
@@ -2225,14 +2239,14 @@ func Cvgo_member_partition_index(arg1 Struct_SS_conveyor_group_description_s, ar
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int)(C._wrap_cvgo_member_partition_index_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.swig_type_115(_swig_i_1), C.swig_type_116(_swig_i_2)))
+	swig_r = (int)(C._wrap_cvgo_member_partition_index_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.swig_type_115(_swig_i_1), C.swig_type_116(_swig_i_2)))
 	return swig_r
 }
 
 func Cvgo_tps_new(arg1 int64) (_swig_ret Struct_SS_conveyor_topic_partition_s) {
 	var swig_r Struct_SS_conveyor_topic_partition_s
 	_swig_i_0 := arg1
-	swig_r = (Struct_SS_conveyor_topic_partition_s)(SwigcptrStruct_SS_conveyor_topic_partition_s(C._wrap_cvgo_tps_new_cabi_42b4134e6f12ea5e(C.swig_type_117(_swig_i_0))))
+	swig_r = (Struct_SS_conveyor_topic_partition_s)(SwigcptrStruct_SS_conveyor_topic_partition_s(C._wrap_cvgo_tps_new_cabi_cb5b9cd45760c367(C.swig_type_117(_swig_i_0))))
 	return swig_r
 }
 
@@ -2242,7 +2256,7 @@ func Cvgo_tps_set(arg1 Struct_SS_conveyor_topic_partition_s, arg2 int64, arg3 st
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
 	_swig_i_4 := arg5
-	C._wrap_cvgo_tps_set_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.swig_type_118(_swig_i_1), *(*C.swig_type_119)(unsafe.Pointer(&_swig_i_2)), C.swig_intgo(_swig_i_3), C.swig_type_120(_swig_i_4))
+	C._wrap_cvgo_tps_set_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.swig_type_118(_swig_i_1), *(*C.swig_type_119)(unsafe.Pointer(&_swig_i_2)), C.swig_intgo(_swig_i_3), C.swig_type_120(_swig_i_4))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg3
 	}
@@ -2252,7 +2266,7 @@ func Cvgo_tps_topic(arg1 Struct_SS_conveyor_topic_partition_s, arg2 int64) (_swi
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_cvgo_tps_topic_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.swig_type_122(_swig_i_1))
+	swig_r_p := C._wrap_cvgo_tps_topic_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.swig_type_122(_swig_i_1))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 	swig_r_1 = swigCopyString(swig_r)
@@ -2263,7 +2277,7 @@ func Cvgo_tps_partition(arg1 Struct_SS_conveyor_topic_partition_s, arg2 int64) (
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int)(C._wrap_cvgo_tps_partition_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.swig_type_123(_swig_i_1)))
+	swig_r = (int)(C._wrap_cvgo_tps_partition_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.swig_type_123(_swig_i_1)))
 	return swig_r
 }
 
@@ -2271,21 +2285,21 @@ func Cvgo_tps_offset(arg1 Struct_SS_conveyor_topic_partition_s, arg2 int64) (_sw
 	var swig_r int64
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int64)(C._wrap_cvgo_tps_offset_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.swig_type_125(_swig_i_1)))
+	swig_r = (int64)(C._wrap_cvgo_tps_offset_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.swig_type_125(_swig_i_1)))
 	return swig_r
 }
 
 func Cvgo_tps_free(arg1 Struct_SS_conveyor_topic_partition_s, arg2 int64) {
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	C._wrap_cvgo_tps_free_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.swig_type_126(_swig_i_1))
+	C._wrap_cvgo_tps_free_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.swig_type_126(_swig_i_1))
 }
 
 func Cvgo_list_topic(arg1 Struct_SS_conveyor_partition_list_s, arg2 int64) (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_cvgo_list_topic_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.swig_type_128(_swig_i_1))
+	swig_r_p := C._wrap_cvgo_list_topic_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.swig_type_128(_swig_i_1))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 	swig_r_1 = swigCopyString(swig_r)
@@ -2296,7 +2310,7 @@ func Cvgo_list_partition(arg1 Struct_SS_conveyor_partition_list_s, arg2 int64) (
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int)(C._wrap_cvgo_list_partition_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.swig_type_129(_swig_i_1)))
+	swig_r = (int)(C._wrap_cvgo_list_partition_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.swig_type_129(_swig_i_1)))
 	return swig_r
 }
 
@@ -2304,14 +2318,14 @@ func Cvgo_list_offset(arg1 Struct_SS_conveyor_partition_list_s, arg2 int64) (_sw
 	var swig_r int64
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int64)(C._wrap_cvgo_list_offset_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.swig_type_131(_swig_i_1)))
+	swig_r = (int64)(C._wrap_cvgo_list_offset_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.swig_type_131(_swig_i_1)))
 	return swig_r
 }
 
 func Cvgo_strings_new(arg1 int64) (_swig_ret Cvgo_strings_t) {
 	var swig_r Cvgo_strings_t
 	_swig_i_0 := arg1
-	swig_r = (Cvgo_strings_t)(SwigcptrCvgo_strings_t(C._wrap_cvgo_strings_new_cabi_42b4134e6f12ea5e(C.swig_type_132(_swig_i_0))))
+	swig_r = (Cvgo_strings_t)(SwigcptrCvgo_strings_t(C._wrap_cvgo_strings_new_cabi_cb5b9cd45760c367(C.swig_type_132(_swig_i_0))))
 	return swig_r
 }
 
@@ -2319,7 +2333,7 @@ func Cvgo_strings_set(arg1 Cvgo_strings_t, arg2 int64, arg3 string) {
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	C._wrap_cvgo_strings_set_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.swig_type_133(_swig_i_1), *(*C.swig_type_134)(unsafe.Pointer(&_swig_i_2)))
+	C._wrap_cvgo_strings_set_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.swig_type_133(_swig_i_1), *(*C.swig_type_134)(unsafe.Pointer(&_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg3
 	}
@@ -2327,13 +2341,13 @@ func Cvgo_strings_set(arg1 Cvgo_strings_t, arg2 int64, arg3 string) {
 
 func Cvgo_strings_free(arg1 Cvgo_strings_t) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_cvgo_strings_free_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))
+	C._wrap_cvgo_strings_free_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))
 }
 
 func Cvgo_headers_new(arg1 int64) (_swig_ret Struct_SS_conveyor_header_s) {
 	var swig_r Struct_SS_conveyor_header_s
 	_swig_i_0 := arg1
-	swig_r = (Struct_SS_conveyor_header_s)(SwigcptrStruct_SS_conveyor_header_s(C._wrap_cvgo_headers_new_cabi_42b4134e6f12ea5e(C.swig_type_135(_swig_i_0))))
+	swig_r = (Struct_SS_conveyor_header_s)(SwigcptrStruct_SS_conveyor_header_s(C._wrap_cvgo_headers_new_cabi_cb5b9cd45760c367(C.swig_type_135(_swig_i_0))))
 	return swig_r
 }
 
@@ -2342,7 +2356,7 @@ func Cvgo_headers_set(arg1 Struct_SS_conveyor_header_s, arg2 int64, arg3 string,
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	C._wrap_cvgo_headers_set_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.swig_type_136(_swig_i_1), *(*C.swig_type_137)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_138)(unsafe.Pointer(&_swig_i_3)))
+	C._wrap_cvgo_headers_set_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.swig_type_136(_swig_i_1), *(*C.swig_type_137)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_138)(unsafe.Pointer(&_swig_i_3)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg3
 	}
@@ -2354,7 +2368,7 @@ func Cvgo_headers_set(arg1 Struct_SS_conveyor_header_s, arg2 int64, arg3 string,
 func Cvgo_headers_free(arg1 Struct_SS_conveyor_header_s, arg2 int64) {
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	C._wrap_cvgo_headers_free_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.swig_type_139(_swig_i_1))
+	C._wrap_cvgo_headers_free_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.swig_type_139(_swig_i_1))
 }
 
 func Cvgo_subscribe(arg1 Struct_SS_conveyor_consumer_s, arg2 Cvgo_strings_t, arg3 Struct_SS_conveyor_error_s) (_swig_ret int) {
@@ -2362,7 +2376,7 @@ func Cvgo_subscribe(arg1 Struct_SS_conveyor_consumer_s, arg2 Cvgo_strings_t, arg
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := getSwigcptr(arg2)
 	_swig_i_2 := getSwigcptr(arg3)
-	swig_r = (int)(C._wrap_cvgo_subscribe_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1), C.uintptr_t(_swig_i_2)))
+	swig_r = (int)(C._wrap_cvgo_subscribe_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1), C.uintptr_t(_swig_i_2)))
 	return swig_r
 }
 
@@ -2372,7 +2386,27 @@ func Cvgo_assign(arg1 Struct_SS_conveyor_consumer_s, arg2 Struct_SS_conveyor_top
 	_swig_i_1 := getSwigcptr(arg2)
 	_swig_i_2 := arg3
 	_swig_i_3 := getSwigcptr(arg4)
-	swig_r = (int)(C._wrap_cvgo_assign_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1), C.swig_type_140(_swig_i_2), C.uintptr_t(_swig_i_3)))
+	swig_r = (int)(C._wrap_cvgo_assign_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1), C.swig_type_140(_swig_i_2), C.uintptr_t(_swig_i_3)))
+	return swig_r
+}
+
+func Cvgo_pause(arg1 Struct_SS_conveyor_consumer_s, arg2 Struct_SS_conveyor_topic_partition_s, arg3 int64, arg4 Struct_SS_conveyor_error_s) (_swig_ret int) {
+	var swig_r int
+	_swig_i_0 := getSwigcptr(arg1)
+	_swig_i_1 := getSwigcptr(arg2)
+	_swig_i_2 := arg3
+	_swig_i_3 := getSwigcptr(arg4)
+	swig_r = (int)(C._wrap_cvgo_pause_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1), C.swig_type_141(_swig_i_2), C.uintptr_t(_swig_i_3)))
+	return swig_r
+}
+
+func Cvgo_resume(arg1 Struct_SS_conveyor_consumer_s, arg2 Struct_SS_conveyor_topic_partition_s, arg3 int64, arg4 Struct_SS_conveyor_error_s) (_swig_ret int) {
+	var swig_r int
+	_swig_i_0 := getSwigcptr(arg1)
+	_swig_i_1 := getSwigcptr(arg2)
+	_swig_i_2 := arg3
+	_swig_i_3 := getSwigcptr(arg4)
+	swig_r = (int)(C._wrap_cvgo_resume_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1), C.swig_type_142(_swig_i_2), C.uintptr_t(_swig_i_3)))
 	return swig_r
 }
 
@@ -2384,7 +2418,7 @@ func Cvgo_commit(arg1 Struct_SS_conveyor_consumer_s, arg2 Struct_SS_conveyor_top
 	_swig_i_3 := arg4
 	_swig_i_4 := arg5
 	_swig_i_5 := getSwigcptr(arg6)
-	swig_r = (int)(C._wrap_cvgo_commit_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1), C.swig_type_141(_swig_i_2), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4), C.uintptr_t(_swig_i_5)))
+	swig_r = (int)(C._wrap_cvgo_commit_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1), C.swig_type_143(_swig_i_2), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4), C.uintptr_t(_swig_i_5)))
 	return swig_r
 }
 
@@ -2395,7 +2429,7 @@ func Cvgo_committed(arg1 Struct_SS_conveyor_consumer_s, arg2 Struct_SS_conveyor_
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
 	_swig_i_4 := getSwigcptr(arg5)
-	swig_r = (int)(C._wrap_cvgo_committed_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1), C.swig_type_142(_swig_i_2), C.swig_intgo(_swig_i_3), C.uintptr_t(_swig_i_4)))
+	swig_r = (int)(C._wrap_cvgo_committed_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1), C.swig_type_144(_swig_i_2), C.swig_intgo(_swig_i_3), C.uintptr_t(_swig_i_4)))
 	return swig_r
 }
 
@@ -2406,7 +2440,7 @@ func Cvgo_describe_topics(arg1 Struct_SS_conveyor_admin_s, arg2 Cvgo_strings_t, 
 	_swig_i_2 := arg3
 	_swig_i_3 := getSwigcptr(arg4)
 	_swig_i_4 := getSwigcptr(arg5)
-	swig_r = (int)(C._wrap_cvgo_describe_topics_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1), C.swig_intgo(_swig_i_2), C.uintptr_t(_swig_i_3), C.uintptr_t(_swig_i_4)))
+	swig_r = (int)(C._wrap_cvgo_describe_topics_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1), C.swig_intgo(_swig_i_2), C.uintptr_t(_swig_i_3), C.uintptr_t(_swig_i_4)))
 	return swig_r
 }
 
@@ -2418,7 +2452,7 @@ func Cvgo_list_offsets(arg1 Struct_SS_conveyor_admin_s, arg2 Struct_SS_conveyor_
 	_swig_i_3 := arg4
 	_swig_i_4 := arg5
 	_swig_i_5 := getSwigcptr(arg6)
-	swig_r = (int)(C._wrap_cvgo_list_offsets_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1), C.swig_type_143(_swig_i_2), C.swig_type_144(_swig_i_3), C.swig_intgo(_swig_i_4), C.uintptr_t(_swig_i_5)))
+	swig_r = (int)(C._wrap_cvgo_list_offsets_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1), C.swig_type_145(_swig_i_2), C.swig_type_146(_swig_i_3), C.swig_intgo(_swig_i_4), C.uintptr_t(_swig_i_5)))
 	return swig_r
 }
 
@@ -2426,7 +2460,7 @@ func Cvgo_member_id(arg1 Struct_SS_conveyor_consumer_s, arg2 *int) (_swig_ret st
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_cvgo_member_id_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.swig_voidp(_swig_i_1))
+	swig_r_p := C._wrap_cvgo_member_id_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.swig_voidp(_swig_i_1))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 	swig_r_1 = swigCopyString(swig_r)
@@ -2436,7 +2470,7 @@ func Cvgo_member_id(arg1 Struct_SS_conveyor_consumer_s, arg2 *int) (_swig_ret st
 func Cvgo_msgs_new(arg1 int64) (_swig_ret Struct_SS_conveyor_message_s) {
 	var swig_r Struct_SS_conveyor_message_s
 	_swig_i_0 := arg1
-	swig_r = (Struct_SS_conveyor_message_s)(SwigcptrStruct_SS_conveyor_message_s(C._wrap_cvgo_msgs_new_cabi_42b4134e6f12ea5e(C.swig_type_146(_swig_i_0))))
+	swig_r = (Struct_SS_conveyor_message_s)(SwigcptrStruct_SS_conveyor_message_s(C._wrap_cvgo_msgs_new_cabi_cb5b9cd45760c367(C.swig_type_148(_swig_i_0))))
 	return swig_r
 }
 
@@ -2444,13 +2478,13 @@ func Cvgo_msgs_get(arg1 Struct_SS_conveyor_message_s, arg2 int64) (_swig_ret Str
 	var swig_r Struct_SS_conveyor_message_s
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (Struct_SS_conveyor_message_s)(SwigcptrStruct_SS_conveyor_message_s(C._wrap_cvgo_msgs_get_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.swig_type_147(_swig_i_1))))
+	swig_r = (Struct_SS_conveyor_message_s)(SwigcptrStruct_SS_conveyor_message_s(C._wrap_cvgo_msgs_get_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.swig_type_149(_swig_i_1))))
 	return swig_r
 }
 
 func Cvgo_msgs_free(arg1 Struct_SS_conveyor_message_s) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_cvgo_msgs_free_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0))
+	C._wrap_cvgo_msgs_free_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0))
 }
 
 func Cvgo_consume(arg1 Struct_SS_conveyor_consumer_s, arg2 int64, arg3 int, arg4 Struct_SS_conveyor_message_s, arg5 *int64, arg6 Struct_SS_conveyor_error_s) (_swig_ret int) {
@@ -2461,14 +2495,14 @@ func Cvgo_consume(arg1 Struct_SS_conveyor_consumer_s, arg2 int64, arg3 int, arg4
 	_swig_i_3 := getSwigcptr(arg4)
 	_swig_i_4 := arg5
 	_swig_i_5 := getSwigcptr(arg6)
-	swig_r = (int)(C._wrap_cvgo_consume_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.swig_type_148(_swig_i_1), C.swig_intgo(_swig_i_2), C.uintptr_t(_swig_i_3), C.swig_voidp(_swig_i_4), C.uintptr_t(_swig_i_5)))
+	swig_r = (int)(C._wrap_cvgo_consume_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.swig_type_150(_swig_i_1), C.swig_intgo(_swig_i_2), C.uintptr_t(_swig_i_3), C.swig_voidp(_swig_i_4), C.uintptr_t(_swig_i_5)))
 	return swig_r
 }
 
 func Cvgo_message_meta(arg1 Struct_SS_conveyor_message_s, arg2 []int64) {
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	C._wrap_cvgo_message_meta_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), *(*C.swig_type_149)(unsafe.Pointer(&_swig_i_1)))
+	C._wrap_cvgo_message_meta_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), *(*C.swig_type_151)(unsafe.Pointer(&_swig_i_1)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -2477,7 +2511,7 @@ func Cvgo_message_meta(arg1 Struct_SS_conveyor_message_s, arg2 []int64) {
 func Cvgo_message_copy_kv(arg1 Struct_SS_conveyor_message_s, arg2 []byte) {
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	C._wrap_cvgo_message_copy_kv_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), *(*C.swig_type_150)(unsafe.Pointer(&_swig_i_1)))
+	C._wrap_cvgo_message_copy_kv_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), *(*C.swig_type_152)(unsafe.Pointer(&_swig_i_1)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -2487,7 +2521,7 @@ func Cvgo_message_header_lens(arg1 Struct_SS_conveyor_message_s, arg2 int64, arg
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	C._wrap_cvgo_message_header_lens_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.swig_type_151(_swig_i_1), *(*C.swig_type_152)(unsafe.Pointer(&_swig_i_2)))
+	C._wrap_cvgo_message_header_lens_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.swig_type_153(_swig_i_1), *(*C.swig_type_154)(unsafe.Pointer(&_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg3
 	}
@@ -2497,7 +2531,7 @@ func Cvgo_message_header_copy(arg1 Struct_SS_conveyor_message_s, arg2 int64, arg
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	C._wrap_cvgo_message_header_copy_cabi_42b4134e6f12ea5e(C.uintptr_t(_swig_i_0), C.swig_type_153(_swig_i_1), *(*C.swig_type_154)(unsafe.Pointer(&_swig_i_2)))
+	C._wrap_cvgo_message_header_copy_cabi_cb5b9cd45760c367(C.uintptr_t(_swig_i_0), C.swig_type_155(_swig_i_1), *(*C.swig_type_156)(unsafe.Pointer(&_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg3
 	}

@@ -840,6 +840,14 @@ conveyor_err_t cvgo_assign(conveyor_consumer_t *c, const conveyor_topic_partitio
                            size_t count, conveyor_error_t **errp) {
   return conveyor_consumer_assign(c, tps, count, errp);
 }
+conveyor_err_t cvgo_pause(conveyor_consumer_t *c, const conveyor_topic_partition_t *tps,
+                          size_t count, conveyor_error_t **errp) {
+  return conveyor_consumer_pause(c, tps, count, errp);
+}
+conveyor_err_t cvgo_resume(conveyor_consumer_t *c, const conveyor_topic_partition_t *tps,
+                           size_t count, conveyor_error_t **errp) {
+  return conveyor_consumer_resume(c, tps, count, errp);
+}
 conveyor_err_t cvgo_commit(conveyor_consumer_t *c, const conveyor_topic_partition_t *tps,
                            size_t count, int mode, int32_t timeout_ms, conveyor_error_t **errp) {
   return conveyor_consumer_commit(c, tps, count, NULL, mode, timeout_ms, errp);
@@ -938,7 +946,7 @@ void cvgo_message_header_copy(const conveyor_message_t *m, size_t i, void *BYTES
 extern "C" {
 #endif
 
-void _wrap_Swig_free_cabi_42b4134e6f12ea5e(void *_swig_go_0) {
+void _wrap_Swig_free_cabi_cb5b9cd45760c367(void *_swig_go_0) {
   void *arg1 = (void *) 0 ;
   
   arg1 = *(void **)&_swig_go_0; 
@@ -948,7 +956,7 @@ void _wrap_Swig_free_cabi_42b4134e6f12ea5e(void *_swig_go_0) {
 }
 
 
-void *_wrap_Swig_malloc_cabi_42b4134e6f12ea5e(intgo _swig_go_0) {
+void *_wrap_Swig_malloc_cabi_cb5b9cd45760c367(intgo _swig_go_0) {
   int arg1 ;
   void *result = 0 ;
   void *_swig_go_result;
@@ -961,7 +969,7 @@ void *_wrap_Swig_malloc_cabi_42b4134e6f12ea5e(intgo _swig_go_0) {
 }
 
 
-struct conveyor_error_s **_wrap_new_errorpp_cabi_42b4134e6f12ea5e() {
+struct conveyor_error_s **_wrap_new_errorpp_cabi_cb5b9cd45760c367() {
   conveyor_error_t **result = 0 ;
   struct conveyor_error_s **_swig_go_result;
   
@@ -972,7 +980,7 @@ struct conveyor_error_s **_wrap_new_errorpp_cabi_42b4134e6f12ea5e() {
 }
 
 
-struct conveyor_error_s **_wrap_copy_errorpp_cabi_42b4134e6f12ea5e(struct conveyor_error_s *_swig_go_0) {
+struct conveyor_error_s **_wrap_copy_errorpp_cabi_cb5b9cd45760c367(struct conveyor_error_s *_swig_go_0) {
   conveyor_error_t *arg1 = (conveyor_error_t *) 0 ;
   conveyor_error_t **result = 0 ;
   struct conveyor_error_s **_swig_go_result;
@@ -985,7 +993,7 @@ struct conveyor_error_s **_wrap_copy_errorpp_cabi_42b4134e6f12ea5e(struct convey
 }
 
 
-void _wrap_delete_errorpp_cabi_42b4134e6f12ea5e(struct conveyor_error_s **_swig_go_0) {
+void _wrap_delete_errorpp_cabi_cb5b9cd45760c367(struct conveyor_error_s **_swig_go_0) {
   conveyor_error_t **arg1 = (conveyor_error_t **) 0 ;
   
   arg1 = *(conveyor_error_t ***)&_swig_go_0; 
@@ -995,7 +1003,7 @@ void _wrap_delete_errorpp_cabi_42b4134e6f12ea5e(struct conveyor_error_s **_swig_
 }
 
 
-void _wrap_errorpp_assign_cabi_42b4134e6f12ea5e(struct conveyor_error_s **_swig_go_0, struct conveyor_error_s *_swig_go_1) {
+void _wrap_errorpp_assign_cabi_cb5b9cd45760c367(struct conveyor_error_s **_swig_go_0, struct conveyor_error_s *_swig_go_1) {
   conveyor_error_t **arg1 = (conveyor_error_t **) 0 ;
   conveyor_error_t *arg2 = (conveyor_error_t *) 0 ;
   
@@ -1007,7 +1015,7 @@ void _wrap_errorpp_assign_cabi_42b4134e6f12ea5e(struct conveyor_error_s **_swig_
 }
 
 
-struct conveyor_error_s *_wrap_errorpp_value_cabi_42b4134e6f12ea5e(struct conveyor_error_s **_swig_go_0) {
+struct conveyor_error_s *_wrap_errorpp_value_cabi_cb5b9cd45760c367(struct conveyor_error_s **_swig_go_0) {
   conveyor_error_t **arg1 = (conveyor_error_t **) 0 ;
   conveyor_error_t *result = 0 ;
   struct conveyor_error_s *_swig_go_result;
@@ -1020,7 +1028,7 @@ struct conveyor_error_s *_wrap_errorpp_value_cabi_42b4134e6f12ea5e(struct convey
 }
 
 
-struct conveyor_broker_s **_wrap_new_brokerpp_cabi_42b4134e6f12ea5e() {
+struct conveyor_broker_s **_wrap_new_brokerpp_cabi_cb5b9cd45760c367() {
   conveyor_broker_t **result = 0 ;
   struct conveyor_broker_s **_swig_go_result;
   
@@ -1031,7 +1039,7 @@ struct conveyor_broker_s **_wrap_new_brokerpp_cabi_42b4134e6f12ea5e() {
 }
 
 
-struct conveyor_broker_s **_wrap_copy_brokerpp_cabi_42b4134e6f12ea5e(struct conveyor_broker_s *_swig_go_0) {
+struct conveyor_broker_s **_wrap_copy_brokerpp_cabi_cb5b9cd45760c367(struct conveyor_broker_s *_swig_go_0) {
   conveyor_broker_t *arg1 = (conveyor_broker_t *) 0 ;
   conveyor_broker_t **result = 0 ;
   struct conveyor_broker_s **_swig_go_result;
@@ -1044,7 +1052,7 @@ struct conveyor_broker_s **_wrap_copy_brokerpp_cabi_42b4134e6f12ea5e(struct conv
 }
 
 
-void _wrap_delete_brokerpp_cabi_42b4134e6f12ea5e(struct conveyor_broker_s **_swig_go_0) {
+void _wrap_delete_brokerpp_cabi_cb5b9cd45760c367(struct conveyor_broker_s **_swig_go_0) {
   conveyor_broker_t **arg1 = (conveyor_broker_t **) 0 ;
   
   arg1 = *(conveyor_broker_t ***)&_swig_go_0; 
@@ -1054,7 +1062,7 @@ void _wrap_delete_brokerpp_cabi_42b4134e6f12ea5e(struct conveyor_broker_s **_swi
 }
 
 
-void _wrap_brokerpp_assign_cabi_42b4134e6f12ea5e(struct conveyor_broker_s **_swig_go_0, struct conveyor_broker_s *_swig_go_1) {
+void _wrap_brokerpp_assign_cabi_cb5b9cd45760c367(struct conveyor_broker_s **_swig_go_0, struct conveyor_broker_s *_swig_go_1) {
   conveyor_broker_t **arg1 = (conveyor_broker_t **) 0 ;
   conveyor_broker_t *arg2 = (conveyor_broker_t *) 0 ;
   
@@ -1066,7 +1074,7 @@ void _wrap_brokerpp_assign_cabi_42b4134e6f12ea5e(struct conveyor_broker_s **_swi
 }
 
 
-struct conveyor_broker_s *_wrap_brokerpp_value_cabi_42b4134e6f12ea5e(struct conveyor_broker_s **_swig_go_0) {
+struct conveyor_broker_s *_wrap_brokerpp_value_cabi_cb5b9cd45760c367(struct conveyor_broker_s **_swig_go_0) {
   conveyor_broker_t **arg1 = (conveyor_broker_t **) 0 ;
   conveyor_broker_t *result = 0 ;
   struct conveyor_broker_s *_swig_go_result;
@@ -1079,7 +1087,7 @@ struct conveyor_broker_s *_wrap_brokerpp_value_cabi_42b4134e6f12ea5e(struct conv
 }
 
 
-struct conveyor_producer_s **_wrap_new_producerpp_cabi_42b4134e6f12ea5e() {
+struct conveyor_producer_s **_wrap_new_producerpp_cabi_cb5b9cd45760c367() {
   conveyor_producer_t **result = 0 ;
   struct conveyor_producer_s **_swig_go_result;
   
@@ -1090,7 +1098,7 @@ struct conveyor_producer_s **_wrap_new_producerpp_cabi_42b4134e6f12ea5e() {
 }
 
 
-struct conveyor_producer_s **_wrap_copy_producerpp_cabi_42b4134e6f12ea5e(struct conveyor_producer_s *_swig_go_0) {
+struct conveyor_producer_s **_wrap_copy_producerpp_cabi_cb5b9cd45760c367(struct conveyor_producer_s *_swig_go_0) {
   conveyor_producer_t *arg1 = (conveyor_producer_t *) 0 ;
   conveyor_producer_t **result = 0 ;
   struct conveyor_producer_s **_swig_go_result;
@@ -1103,7 +1111,7 @@ struct conveyor_producer_s **_wrap_copy_producerpp_cabi_42b4134e6f12ea5e(struct 
 }
 
 
-void _wrap_delete_producerpp_cabi_42b4134e6f12ea5e(struct conveyor_producer_s **_swig_go_0) {
+void _wrap_delete_producerpp_cabi_cb5b9cd45760c367(struct conveyor_producer_s **_swig_go_0) {
   conveyor_producer_t **arg1 = (conveyor_producer_t **) 0 ;
   
   arg1 = *(conveyor_producer_t ***)&_swig_go_0; 
@@ -1113,7 +1121,7 @@ void _wrap_delete_producerpp_cabi_42b4134e6f12ea5e(struct conveyor_producer_s **
 }
 
 
-void _wrap_producerpp_assign_cabi_42b4134e6f12ea5e(struct conveyor_producer_s **_swig_go_0, struct conveyor_producer_s *_swig_go_1) {
+void _wrap_producerpp_assign_cabi_cb5b9cd45760c367(struct conveyor_producer_s **_swig_go_0, struct conveyor_producer_s *_swig_go_1) {
   conveyor_producer_t **arg1 = (conveyor_producer_t **) 0 ;
   conveyor_producer_t *arg2 = (conveyor_producer_t *) 0 ;
   
@@ -1125,7 +1133,7 @@ void _wrap_producerpp_assign_cabi_42b4134e6f12ea5e(struct conveyor_producer_s **
 }
 
 
-struct conveyor_producer_s *_wrap_producerpp_value_cabi_42b4134e6f12ea5e(struct conveyor_producer_s **_swig_go_0) {
+struct conveyor_producer_s *_wrap_producerpp_value_cabi_cb5b9cd45760c367(struct conveyor_producer_s **_swig_go_0) {
   conveyor_producer_t **arg1 = (conveyor_producer_t **) 0 ;
   conveyor_producer_t *result = 0 ;
   struct conveyor_producer_s *_swig_go_result;
@@ -1138,7 +1146,7 @@ struct conveyor_producer_s *_wrap_producerpp_value_cabi_42b4134e6f12ea5e(struct 
 }
 
 
-struct conveyor_consumer_s **_wrap_new_consumerpp_cabi_42b4134e6f12ea5e() {
+struct conveyor_consumer_s **_wrap_new_consumerpp_cabi_cb5b9cd45760c367() {
   conveyor_consumer_t **result = 0 ;
   struct conveyor_consumer_s **_swig_go_result;
   
@@ -1149,7 +1157,7 @@ struct conveyor_consumer_s **_wrap_new_consumerpp_cabi_42b4134e6f12ea5e() {
 }
 
 
-struct conveyor_consumer_s **_wrap_copy_consumerpp_cabi_42b4134e6f12ea5e(struct conveyor_consumer_s *_swig_go_0) {
+struct conveyor_consumer_s **_wrap_copy_consumerpp_cabi_cb5b9cd45760c367(struct conveyor_consumer_s *_swig_go_0) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   conveyor_consumer_t **result = 0 ;
   struct conveyor_consumer_s **_swig_go_result;
@@ -1162,7 +1170,7 @@ struct conveyor_consumer_s **_wrap_copy_consumerpp_cabi_42b4134e6f12ea5e(struct 
 }
 
 
-void _wrap_delete_consumerpp_cabi_42b4134e6f12ea5e(struct conveyor_consumer_s **_swig_go_0) {
+void _wrap_delete_consumerpp_cabi_cb5b9cd45760c367(struct conveyor_consumer_s **_swig_go_0) {
   conveyor_consumer_t **arg1 = (conveyor_consumer_t **) 0 ;
   
   arg1 = *(conveyor_consumer_t ***)&_swig_go_0; 
@@ -1172,7 +1180,7 @@ void _wrap_delete_consumerpp_cabi_42b4134e6f12ea5e(struct conveyor_consumer_s **
 }
 
 
-void _wrap_consumerpp_assign_cabi_42b4134e6f12ea5e(struct conveyor_consumer_s **_swig_go_0, struct conveyor_consumer_s *_swig_go_1) {
+void _wrap_consumerpp_assign_cabi_cb5b9cd45760c367(struct conveyor_consumer_s **_swig_go_0, struct conveyor_consumer_s *_swig_go_1) {
   conveyor_consumer_t **arg1 = (conveyor_consumer_t **) 0 ;
   conveyor_consumer_t *arg2 = (conveyor_consumer_t *) 0 ;
   
@@ -1184,7 +1192,7 @@ void _wrap_consumerpp_assign_cabi_42b4134e6f12ea5e(struct conveyor_consumer_s **
 }
 
 
-struct conveyor_consumer_s *_wrap_consumerpp_value_cabi_42b4134e6f12ea5e(struct conveyor_consumer_s **_swig_go_0) {
+struct conveyor_consumer_s *_wrap_consumerpp_value_cabi_cb5b9cd45760c367(struct conveyor_consumer_s **_swig_go_0) {
   conveyor_consumer_t **arg1 = (conveyor_consumer_t **) 0 ;
   conveyor_consumer_t *result = 0 ;
   struct conveyor_consumer_s *_swig_go_result;
@@ -1197,7 +1205,7 @@ struct conveyor_consumer_s *_wrap_consumerpp_value_cabi_42b4134e6f12ea5e(struct 
 }
 
 
-struct conveyor_admin_s **_wrap_new_adminpp_cabi_42b4134e6f12ea5e() {
+struct conveyor_admin_s **_wrap_new_adminpp_cabi_cb5b9cd45760c367() {
   conveyor_admin_t **result = 0 ;
   struct conveyor_admin_s **_swig_go_result;
   
@@ -1208,7 +1216,7 @@ struct conveyor_admin_s **_wrap_new_adminpp_cabi_42b4134e6f12ea5e() {
 }
 
 
-struct conveyor_admin_s **_wrap_copy_adminpp_cabi_42b4134e6f12ea5e(struct conveyor_admin_s *_swig_go_0) {
+struct conveyor_admin_s **_wrap_copy_adminpp_cabi_cb5b9cd45760c367(struct conveyor_admin_s *_swig_go_0) {
   conveyor_admin_t *arg1 = (conveyor_admin_t *) 0 ;
   conveyor_admin_t **result = 0 ;
   struct conveyor_admin_s **_swig_go_result;
@@ -1221,7 +1229,7 @@ struct conveyor_admin_s **_wrap_copy_adminpp_cabi_42b4134e6f12ea5e(struct convey
 }
 
 
-void _wrap_delete_adminpp_cabi_42b4134e6f12ea5e(struct conveyor_admin_s **_swig_go_0) {
+void _wrap_delete_adminpp_cabi_cb5b9cd45760c367(struct conveyor_admin_s **_swig_go_0) {
   conveyor_admin_t **arg1 = (conveyor_admin_t **) 0 ;
   
   arg1 = *(conveyor_admin_t ***)&_swig_go_0; 
@@ -1231,7 +1239,7 @@ void _wrap_delete_adminpp_cabi_42b4134e6f12ea5e(struct conveyor_admin_s **_swig_
 }
 
 
-void _wrap_adminpp_assign_cabi_42b4134e6f12ea5e(struct conveyor_admin_s **_swig_go_0, struct conveyor_admin_s *_swig_go_1) {
+void _wrap_adminpp_assign_cabi_cb5b9cd45760c367(struct conveyor_admin_s **_swig_go_0, struct conveyor_admin_s *_swig_go_1) {
   conveyor_admin_t **arg1 = (conveyor_admin_t **) 0 ;
   conveyor_admin_t *arg2 = (conveyor_admin_t *) 0 ;
   
@@ -1243,7 +1251,7 @@ void _wrap_adminpp_assign_cabi_42b4134e6f12ea5e(struct conveyor_admin_s **_swig_
 }
 
 
-struct conveyor_admin_s *_wrap_adminpp_value_cabi_42b4134e6f12ea5e(struct conveyor_admin_s **_swig_go_0) {
+struct conveyor_admin_s *_wrap_adminpp_value_cabi_cb5b9cd45760c367(struct conveyor_admin_s **_swig_go_0) {
   conveyor_admin_t **arg1 = (conveyor_admin_t **) 0 ;
   conveyor_admin_t *result = 0 ;
   struct conveyor_admin_s *_swig_go_result;
@@ -1256,7 +1264,7 @@ struct conveyor_admin_s *_wrap_adminpp_value_cabi_42b4134e6f12ea5e(struct convey
 }
 
 
-struct conveyor_message_s **_wrap_new_messagepp_cabi_42b4134e6f12ea5e() {
+struct conveyor_message_s **_wrap_new_messagepp_cabi_cb5b9cd45760c367() {
   conveyor_message_t **result = 0 ;
   struct conveyor_message_s **_swig_go_result;
   
@@ -1267,7 +1275,7 @@ struct conveyor_message_s **_wrap_new_messagepp_cabi_42b4134e6f12ea5e() {
 }
 
 
-struct conveyor_message_s **_wrap_copy_messagepp_cabi_42b4134e6f12ea5e(struct conveyor_message_s *_swig_go_0) {
+struct conveyor_message_s **_wrap_copy_messagepp_cabi_cb5b9cd45760c367(struct conveyor_message_s *_swig_go_0) {
   conveyor_message_t *arg1 = (conveyor_message_t *) 0 ;
   conveyor_message_t **result = 0 ;
   struct conveyor_message_s **_swig_go_result;
@@ -1280,7 +1288,7 @@ struct conveyor_message_s **_wrap_copy_messagepp_cabi_42b4134e6f12ea5e(struct co
 }
 
 
-void _wrap_delete_messagepp_cabi_42b4134e6f12ea5e(struct conveyor_message_s **_swig_go_0) {
+void _wrap_delete_messagepp_cabi_cb5b9cd45760c367(struct conveyor_message_s **_swig_go_0) {
   conveyor_message_t **arg1 = (conveyor_message_t **) 0 ;
   
   arg1 = *(conveyor_message_t ***)&_swig_go_0; 
@@ -1290,7 +1298,7 @@ void _wrap_delete_messagepp_cabi_42b4134e6f12ea5e(struct conveyor_message_s **_s
 }
 
 
-void _wrap_messagepp_assign_cabi_42b4134e6f12ea5e(struct conveyor_message_s **_swig_go_0, struct conveyor_message_s *_swig_go_1) {
+void _wrap_messagepp_assign_cabi_cb5b9cd45760c367(struct conveyor_message_s **_swig_go_0, struct conveyor_message_s *_swig_go_1) {
   conveyor_message_t **arg1 = (conveyor_message_t **) 0 ;
   conveyor_message_t *arg2 = (conveyor_message_t *) 0 ;
   
@@ -1302,7 +1310,7 @@ void _wrap_messagepp_assign_cabi_42b4134e6f12ea5e(struct conveyor_message_s **_s
 }
 
 
-struct conveyor_message_s *_wrap_messagepp_value_cabi_42b4134e6f12ea5e(struct conveyor_message_s **_swig_go_0) {
+struct conveyor_message_s *_wrap_messagepp_value_cabi_cb5b9cd45760c367(struct conveyor_message_s **_swig_go_0) {
   conveyor_message_t **arg1 = (conveyor_message_t **) 0 ;
   conveyor_message_t *result = 0 ;
   struct conveyor_message_s *_swig_go_result;
@@ -1315,7 +1323,7 @@ struct conveyor_message_s *_wrap_messagepp_value_cabi_42b4134e6f12ea5e(struct co
 }
 
 
-struct conveyor_partition_list_s **_wrap_new_partitionlistpp_cabi_42b4134e6f12ea5e() {
+struct conveyor_partition_list_s **_wrap_new_partitionlistpp_cabi_cb5b9cd45760c367() {
   conveyor_partition_list_t **result = 0 ;
   struct conveyor_partition_list_s **_swig_go_result;
   
@@ -1326,7 +1334,7 @@ struct conveyor_partition_list_s **_wrap_new_partitionlistpp_cabi_42b4134e6f12ea
 }
 
 
-struct conveyor_partition_list_s **_wrap_copy_partitionlistpp_cabi_42b4134e6f12ea5e(struct conveyor_partition_list_s *_swig_go_0) {
+struct conveyor_partition_list_s **_wrap_copy_partitionlistpp_cabi_cb5b9cd45760c367(struct conveyor_partition_list_s *_swig_go_0) {
   conveyor_partition_list_t *arg1 = (conveyor_partition_list_t *) 0 ;
   conveyor_partition_list_t **result = 0 ;
   struct conveyor_partition_list_s **_swig_go_result;
@@ -1339,7 +1347,7 @@ struct conveyor_partition_list_s **_wrap_copy_partitionlistpp_cabi_42b4134e6f12e
 }
 
 
-void _wrap_delete_partitionlistpp_cabi_42b4134e6f12ea5e(struct conveyor_partition_list_s **_swig_go_0) {
+void _wrap_delete_partitionlistpp_cabi_cb5b9cd45760c367(struct conveyor_partition_list_s **_swig_go_0) {
   conveyor_partition_list_t **arg1 = (conveyor_partition_list_t **) 0 ;
   
   arg1 = *(conveyor_partition_list_t ***)&_swig_go_0; 
@@ -1349,7 +1357,7 @@ void _wrap_delete_partitionlistpp_cabi_42b4134e6f12ea5e(struct conveyor_partitio
 }
 
 
-void _wrap_partitionlistpp_assign_cabi_42b4134e6f12ea5e(struct conveyor_partition_list_s **_swig_go_0, struct conveyor_partition_list_s *_swig_go_1) {
+void _wrap_partitionlistpp_assign_cabi_cb5b9cd45760c367(struct conveyor_partition_list_s **_swig_go_0, struct conveyor_partition_list_s *_swig_go_1) {
   conveyor_partition_list_t **arg1 = (conveyor_partition_list_t **) 0 ;
   conveyor_partition_list_t *arg2 = (conveyor_partition_list_t *) 0 ;
   
@@ -1361,7 +1369,7 @@ void _wrap_partitionlistpp_assign_cabi_42b4134e6f12ea5e(struct conveyor_partitio
 }
 
 
-struct conveyor_partition_list_s *_wrap_partitionlistpp_value_cabi_42b4134e6f12ea5e(struct conveyor_partition_list_s **_swig_go_0) {
+struct conveyor_partition_list_s *_wrap_partitionlistpp_value_cabi_cb5b9cd45760c367(struct conveyor_partition_list_s **_swig_go_0) {
   conveyor_partition_list_t **arg1 = (conveyor_partition_list_t **) 0 ;
   conveyor_partition_list_t *result = 0 ;
   struct conveyor_partition_list_s *_swig_go_result;
@@ -1374,7 +1382,7 @@ struct conveyor_partition_list_s *_wrap_partitionlistpp_value_cabi_42b4134e6f12e
 }
 
 
-struct conveyor_topic_list_s **_wrap_new_topiclistpp_cabi_42b4134e6f12ea5e() {
+struct conveyor_topic_list_s **_wrap_new_topiclistpp_cabi_cb5b9cd45760c367() {
   conveyor_topic_list_t **result = 0 ;
   struct conveyor_topic_list_s **_swig_go_result;
   
@@ -1385,7 +1393,7 @@ struct conveyor_topic_list_s **_wrap_new_topiclistpp_cabi_42b4134e6f12ea5e() {
 }
 
 
-struct conveyor_topic_list_s **_wrap_copy_topiclistpp_cabi_42b4134e6f12ea5e(struct conveyor_topic_list_s *_swig_go_0) {
+struct conveyor_topic_list_s **_wrap_copy_topiclistpp_cabi_cb5b9cd45760c367(struct conveyor_topic_list_s *_swig_go_0) {
   conveyor_topic_list_t *arg1 = (conveyor_topic_list_t *) 0 ;
   conveyor_topic_list_t **result = 0 ;
   struct conveyor_topic_list_s **_swig_go_result;
@@ -1398,7 +1406,7 @@ struct conveyor_topic_list_s **_wrap_copy_topiclistpp_cabi_42b4134e6f12ea5e(stru
 }
 
 
-void _wrap_delete_topiclistpp_cabi_42b4134e6f12ea5e(struct conveyor_topic_list_s **_swig_go_0) {
+void _wrap_delete_topiclistpp_cabi_cb5b9cd45760c367(struct conveyor_topic_list_s **_swig_go_0) {
   conveyor_topic_list_t **arg1 = (conveyor_topic_list_t **) 0 ;
   
   arg1 = *(conveyor_topic_list_t ***)&_swig_go_0; 
@@ -1408,7 +1416,7 @@ void _wrap_delete_topiclistpp_cabi_42b4134e6f12ea5e(struct conveyor_topic_list_s
 }
 
 
-void _wrap_topiclistpp_assign_cabi_42b4134e6f12ea5e(struct conveyor_topic_list_s **_swig_go_0, struct conveyor_topic_list_s *_swig_go_1) {
+void _wrap_topiclistpp_assign_cabi_cb5b9cd45760c367(struct conveyor_topic_list_s **_swig_go_0, struct conveyor_topic_list_s *_swig_go_1) {
   conveyor_topic_list_t **arg1 = (conveyor_topic_list_t **) 0 ;
   conveyor_topic_list_t *arg2 = (conveyor_topic_list_t *) 0 ;
   
@@ -1420,7 +1428,7 @@ void _wrap_topiclistpp_assign_cabi_42b4134e6f12ea5e(struct conveyor_topic_list_s
 }
 
 
-struct conveyor_topic_list_s *_wrap_topiclistpp_value_cabi_42b4134e6f12ea5e(struct conveyor_topic_list_s **_swig_go_0) {
+struct conveyor_topic_list_s *_wrap_topiclistpp_value_cabi_cb5b9cd45760c367(struct conveyor_topic_list_s **_swig_go_0) {
   conveyor_topic_list_t **arg1 = (conveyor_topic_list_t **) 0 ;
   conveyor_topic_list_t *result = 0 ;
   struct conveyor_topic_list_s *_swig_go_result;
@@ -1433,7 +1441,7 @@ struct conveyor_topic_list_s *_wrap_topiclistpp_value_cabi_42b4134e6f12ea5e(stru
 }
 
 
-struct conveyor_group_list_s **_wrap_new_grouplistpp_cabi_42b4134e6f12ea5e() {
+struct conveyor_group_list_s **_wrap_new_grouplistpp_cabi_cb5b9cd45760c367() {
   conveyor_group_list_t **result = 0 ;
   struct conveyor_group_list_s **_swig_go_result;
   
@@ -1444,7 +1452,7 @@ struct conveyor_group_list_s **_wrap_new_grouplistpp_cabi_42b4134e6f12ea5e() {
 }
 
 
-struct conveyor_group_list_s **_wrap_copy_grouplistpp_cabi_42b4134e6f12ea5e(struct conveyor_group_list_s *_swig_go_0) {
+struct conveyor_group_list_s **_wrap_copy_grouplistpp_cabi_cb5b9cd45760c367(struct conveyor_group_list_s *_swig_go_0) {
   conveyor_group_list_t *arg1 = (conveyor_group_list_t *) 0 ;
   conveyor_group_list_t **result = 0 ;
   struct conveyor_group_list_s **_swig_go_result;
@@ -1457,7 +1465,7 @@ struct conveyor_group_list_s **_wrap_copy_grouplistpp_cabi_42b4134e6f12ea5e(stru
 }
 
 
-void _wrap_delete_grouplistpp_cabi_42b4134e6f12ea5e(struct conveyor_group_list_s **_swig_go_0) {
+void _wrap_delete_grouplistpp_cabi_cb5b9cd45760c367(struct conveyor_group_list_s **_swig_go_0) {
   conveyor_group_list_t **arg1 = (conveyor_group_list_t **) 0 ;
   
   arg1 = *(conveyor_group_list_t ***)&_swig_go_0; 
@@ -1467,7 +1475,7 @@ void _wrap_delete_grouplistpp_cabi_42b4134e6f12ea5e(struct conveyor_group_list_s
 }
 
 
-void _wrap_grouplistpp_assign_cabi_42b4134e6f12ea5e(struct conveyor_group_list_s **_swig_go_0, struct conveyor_group_list_s *_swig_go_1) {
+void _wrap_grouplistpp_assign_cabi_cb5b9cd45760c367(struct conveyor_group_list_s **_swig_go_0, struct conveyor_group_list_s *_swig_go_1) {
   conveyor_group_list_t **arg1 = (conveyor_group_list_t **) 0 ;
   conveyor_group_list_t *arg2 = (conveyor_group_list_t *) 0 ;
   
@@ -1479,7 +1487,7 @@ void _wrap_grouplistpp_assign_cabi_42b4134e6f12ea5e(struct conveyor_group_list_s
 }
 
 
-struct conveyor_group_list_s *_wrap_grouplistpp_value_cabi_42b4134e6f12ea5e(struct conveyor_group_list_s **_swig_go_0) {
+struct conveyor_group_list_s *_wrap_grouplistpp_value_cabi_cb5b9cd45760c367(struct conveyor_group_list_s **_swig_go_0) {
   conveyor_group_list_t **arg1 = (conveyor_group_list_t **) 0 ;
   conveyor_group_list_t *result = 0 ;
   struct conveyor_group_list_s *_swig_go_result;
@@ -1492,7 +1500,7 @@ struct conveyor_group_list_s *_wrap_grouplistpp_value_cabi_42b4134e6f12ea5e(stru
 }
 
 
-struct conveyor_group_description_s **_wrap_new_groupdescpp_cabi_42b4134e6f12ea5e() {
+struct conveyor_group_description_s **_wrap_new_groupdescpp_cabi_cb5b9cd45760c367() {
   conveyor_group_description_t **result = 0 ;
   struct conveyor_group_description_s **_swig_go_result;
   
@@ -1503,7 +1511,7 @@ struct conveyor_group_description_s **_wrap_new_groupdescpp_cabi_42b4134e6f12ea5
 }
 
 
-struct conveyor_group_description_s **_wrap_copy_groupdescpp_cabi_42b4134e6f12ea5e(struct conveyor_group_description_s *_swig_go_0) {
+struct conveyor_group_description_s **_wrap_copy_groupdescpp_cabi_cb5b9cd45760c367(struct conveyor_group_description_s *_swig_go_0) {
   conveyor_group_description_t *arg1 = (conveyor_group_description_t *) 0 ;
   conveyor_group_description_t **result = 0 ;
   struct conveyor_group_description_s **_swig_go_result;
@@ -1516,7 +1524,7 @@ struct conveyor_group_description_s **_wrap_copy_groupdescpp_cabi_42b4134e6f12ea
 }
 
 
-void _wrap_delete_groupdescpp_cabi_42b4134e6f12ea5e(struct conveyor_group_description_s **_swig_go_0) {
+void _wrap_delete_groupdescpp_cabi_cb5b9cd45760c367(struct conveyor_group_description_s **_swig_go_0) {
   conveyor_group_description_t **arg1 = (conveyor_group_description_t **) 0 ;
   
   arg1 = *(conveyor_group_description_t ***)&_swig_go_0; 
@@ -1526,7 +1534,7 @@ void _wrap_delete_groupdescpp_cabi_42b4134e6f12ea5e(struct conveyor_group_descri
 }
 
 
-void _wrap_groupdescpp_assign_cabi_42b4134e6f12ea5e(struct conveyor_group_description_s **_swig_go_0, struct conveyor_group_description_s *_swig_go_1) {
+void _wrap_groupdescpp_assign_cabi_cb5b9cd45760c367(struct conveyor_group_description_s **_swig_go_0, struct conveyor_group_description_s *_swig_go_1) {
   conveyor_group_description_t **arg1 = (conveyor_group_description_t **) 0 ;
   conveyor_group_description_t *arg2 = (conveyor_group_description_t *) 0 ;
   
@@ -1538,7 +1546,7 @@ void _wrap_groupdescpp_assign_cabi_42b4134e6f12ea5e(struct conveyor_group_descri
 }
 
 
-struct conveyor_group_description_s *_wrap_groupdescpp_value_cabi_42b4134e6f12ea5e(struct conveyor_group_description_s **_swig_go_0) {
+struct conveyor_group_description_s *_wrap_groupdescpp_value_cabi_cb5b9cd45760c367(struct conveyor_group_description_s **_swig_go_0) {
   conveyor_group_description_t **arg1 = (conveyor_group_description_t **) 0 ;
   conveyor_group_description_t *result = 0 ;
   struct conveyor_group_description_s *_swig_go_result;
@@ -1551,7 +1559,7 @@ struct conveyor_group_description_s *_wrap_groupdescpp_value_cabi_42b4134e6f12ea
 }
 
 
-struct conveyor_group_offsets_s **_wrap_new_groupoffsetspp_cabi_42b4134e6f12ea5e() {
+struct conveyor_group_offsets_s **_wrap_new_groupoffsetspp_cabi_cb5b9cd45760c367() {
   conveyor_group_offsets_t **result = 0 ;
   struct conveyor_group_offsets_s **_swig_go_result;
   
@@ -1562,7 +1570,7 @@ struct conveyor_group_offsets_s **_wrap_new_groupoffsetspp_cabi_42b4134e6f12ea5e
 }
 
 
-struct conveyor_group_offsets_s **_wrap_copy_groupoffsetspp_cabi_42b4134e6f12ea5e(struct conveyor_group_offsets_s *_swig_go_0) {
+struct conveyor_group_offsets_s **_wrap_copy_groupoffsetspp_cabi_cb5b9cd45760c367(struct conveyor_group_offsets_s *_swig_go_0) {
   conveyor_group_offsets_t *arg1 = (conveyor_group_offsets_t *) 0 ;
   conveyor_group_offsets_t **result = 0 ;
   struct conveyor_group_offsets_s **_swig_go_result;
@@ -1575,7 +1583,7 @@ struct conveyor_group_offsets_s **_wrap_copy_groupoffsetspp_cabi_42b4134e6f12ea5
 }
 
 
-void _wrap_delete_groupoffsetspp_cabi_42b4134e6f12ea5e(struct conveyor_group_offsets_s **_swig_go_0) {
+void _wrap_delete_groupoffsetspp_cabi_cb5b9cd45760c367(struct conveyor_group_offsets_s **_swig_go_0) {
   conveyor_group_offsets_t **arg1 = (conveyor_group_offsets_t **) 0 ;
   
   arg1 = *(conveyor_group_offsets_t ***)&_swig_go_0; 
@@ -1585,7 +1593,7 @@ void _wrap_delete_groupoffsetspp_cabi_42b4134e6f12ea5e(struct conveyor_group_off
 }
 
 
-void _wrap_groupoffsetspp_assign_cabi_42b4134e6f12ea5e(struct conveyor_group_offsets_s **_swig_go_0, struct conveyor_group_offsets_s *_swig_go_1) {
+void _wrap_groupoffsetspp_assign_cabi_cb5b9cd45760c367(struct conveyor_group_offsets_s **_swig_go_0, struct conveyor_group_offsets_s *_swig_go_1) {
   conveyor_group_offsets_t **arg1 = (conveyor_group_offsets_t **) 0 ;
   conveyor_group_offsets_t *arg2 = (conveyor_group_offsets_t *) 0 ;
   
@@ -1597,7 +1605,7 @@ void _wrap_groupoffsetspp_assign_cabi_42b4134e6f12ea5e(struct conveyor_group_off
 }
 
 
-struct conveyor_group_offsets_s *_wrap_groupoffsetspp_value_cabi_42b4134e6f12ea5e(struct conveyor_group_offsets_s **_swig_go_0) {
+struct conveyor_group_offsets_s *_wrap_groupoffsetspp_value_cabi_cb5b9cd45760c367(struct conveyor_group_offsets_s **_swig_go_0) {
   conveyor_group_offsets_t **arg1 = (conveyor_group_offsets_t **) 0 ;
   conveyor_group_offsets_t *result = 0 ;
   struct conveyor_group_offsets_s *_swig_go_result;
@@ -1610,7 +1618,7 @@ struct conveyor_group_offsets_s *_wrap_groupoffsetspp_value_cabi_42b4134e6f12ea5
 }
 
 
-struct conveyor_group_lag_s **_wrap_new_grouplagpp_cabi_42b4134e6f12ea5e() {
+struct conveyor_group_lag_s **_wrap_new_grouplagpp_cabi_cb5b9cd45760c367() {
   conveyor_group_lag_t **result = 0 ;
   struct conveyor_group_lag_s **_swig_go_result;
   
@@ -1621,7 +1629,7 @@ struct conveyor_group_lag_s **_wrap_new_grouplagpp_cabi_42b4134e6f12ea5e() {
 }
 
 
-struct conveyor_group_lag_s **_wrap_copy_grouplagpp_cabi_42b4134e6f12ea5e(struct conveyor_group_lag_s *_swig_go_0) {
+struct conveyor_group_lag_s **_wrap_copy_grouplagpp_cabi_cb5b9cd45760c367(struct conveyor_group_lag_s *_swig_go_0) {
   conveyor_group_lag_t *arg1 = (conveyor_group_lag_t *) 0 ;
   conveyor_group_lag_t **result = 0 ;
   struct conveyor_group_lag_s **_swig_go_result;
@@ -1634,7 +1642,7 @@ struct conveyor_group_lag_s **_wrap_copy_grouplagpp_cabi_42b4134e6f12ea5e(struct
 }
 
 
-void _wrap_delete_grouplagpp_cabi_42b4134e6f12ea5e(struct conveyor_group_lag_s **_swig_go_0) {
+void _wrap_delete_grouplagpp_cabi_cb5b9cd45760c367(struct conveyor_group_lag_s **_swig_go_0) {
   conveyor_group_lag_t **arg1 = (conveyor_group_lag_t **) 0 ;
   
   arg1 = *(conveyor_group_lag_t ***)&_swig_go_0; 
@@ -1644,7 +1652,7 @@ void _wrap_delete_grouplagpp_cabi_42b4134e6f12ea5e(struct conveyor_group_lag_s *
 }
 
 
-void _wrap_grouplagpp_assign_cabi_42b4134e6f12ea5e(struct conveyor_group_lag_s **_swig_go_0, struct conveyor_group_lag_s *_swig_go_1) {
+void _wrap_grouplagpp_assign_cabi_cb5b9cd45760c367(struct conveyor_group_lag_s **_swig_go_0, struct conveyor_group_lag_s *_swig_go_1) {
   conveyor_group_lag_t **arg1 = (conveyor_group_lag_t **) 0 ;
   conveyor_group_lag_t *arg2 = (conveyor_group_lag_t *) 0 ;
   
@@ -1656,7 +1664,7 @@ void _wrap_grouplagpp_assign_cabi_42b4134e6f12ea5e(struct conveyor_group_lag_s *
 }
 
 
-struct conveyor_group_lag_s *_wrap_grouplagpp_value_cabi_42b4134e6f12ea5e(struct conveyor_group_lag_s **_swig_go_0) {
+struct conveyor_group_lag_s *_wrap_grouplagpp_value_cabi_cb5b9cd45760c367(struct conveyor_group_lag_s **_swig_go_0) {
   conveyor_group_lag_t **arg1 = (conveyor_group_lag_t **) 0 ;
   conveyor_group_lag_t *result = 0 ;
   struct conveyor_group_lag_s *_swig_go_result;
@@ -1669,7 +1677,7 @@ struct conveyor_group_lag_s *_wrap_grouplagpp_value_cabi_42b4134e6f12ea5e(struct
 }
 
 
-struct conveyor_retry_handler_s **_wrap_new_retryhandlerpp_cabi_42b4134e6f12ea5e() {
+struct conveyor_retry_handler_s **_wrap_new_retryhandlerpp_cabi_cb5b9cd45760c367() {
   conveyor_retry_handler_t **result = 0 ;
   struct conveyor_retry_handler_s **_swig_go_result;
   
@@ -1680,7 +1688,7 @@ struct conveyor_retry_handler_s **_wrap_new_retryhandlerpp_cabi_42b4134e6f12ea5e
 }
 
 
-struct conveyor_retry_handler_s **_wrap_copy_retryhandlerpp_cabi_42b4134e6f12ea5e(struct conveyor_retry_handler_s *_swig_go_0) {
+struct conveyor_retry_handler_s **_wrap_copy_retryhandlerpp_cabi_cb5b9cd45760c367(struct conveyor_retry_handler_s *_swig_go_0) {
   conveyor_retry_handler_t *arg1 = (conveyor_retry_handler_t *) 0 ;
   conveyor_retry_handler_t **result = 0 ;
   struct conveyor_retry_handler_s **_swig_go_result;
@@ -1693,7 +1701,7 @@ struct conveyor_retry_handler_s **_wrap_copy_retryhandlerpp_cabi_42b4134e6f12ea5
 }
 
 
-void _wrap_delete_retryhandlerpp_cabi_42b4134e6f12ea5e(struct conveyor_retry_handler_s **_swig_go_0) {
+void _wrap_delete_retryhandlerpp_cabi_cb5b9cd45760c367(struct conveyor_retry_handler_s **_swig_go_0) {
   conveyor_retry_handler_t **arg1 = (conveyor_retry_handler_t **) 0 ;
   
   arg1 = *(conveyor_retry_handler_t ***)&_swig_go_0; 
@@ -1703,7 +1711,7 @@ void _wrap_delete_retryhandlerpp_cabi_42b4134e6f12ea5e(struct conveyor_retry_han
 }
 
 
-void _wrap_retryhandlerpp_assign_cabi_42b4134e6f12ea5e(struct conveyor_retry_handler_s **_swig_go_0, struct conveyor_retry_handler_s *_swig_go_1) {
+void _wrap_retryhandlerpp_assign_cabi_cb5b9cd45760c367(struct conveyor_retry_handler_s **_swig_go_0, struct conveyor_retry_handler_s *_swig_go_1) {
   conveyor_retry_handler_t **arg1 = (conveyor_retry_handler_t **) 0 ;
   conveyor_retry_handler_t *arg2 = (conveyor_retry_handler_t *) 0 ;
   
@@ -1715,7 +1723,7 @@ void _wrap_retryhandlerpp_assign_cabi_42b4134e6f12ea5e(struct conveyor_retry_han
 }
 
 
-struct conveyor_retry_handler_s *_wrap_retryhandlerpp_value_cabi_42b4134e6f12ea5e(struct conveyor_retry_handler_s **_swig_go_0) {
+struct conveyor_retry_handler_s *_wrap_retryhandlerpp_value_cabi_cb5b9cd45760c367(struct conveyor_retry_handler_s **_swig_go_0) {
   conveyor_retry_handler_t **arg1 = (conveyor_retry_handler_t **) 0 ;
   conveyor_retry_handler_t *result = 0 ;
   struct conveyor_retry_handler_s *_swig_go_result;
@@ -1728,7 +1736,7 @@ struct conveyor_retry_handler_s *_wrap_retryhandlerpp_value_cabi_42b4134e6f12ea5
 }
 
 
-long long *_wrap_new_int64p_cabi_42b4134e6f12ea5e() {
+long long *_wrap_new_int64p_cabi_cb5b9cd45760c367() {
   int64_t *result = 0 ;
   long long *_swig_go_result;
   
@@ -1739,7 +1747,7 @@ long long *_wrap_new_int64p_cabi_42b4134e6f12ea5e() {
 }
 
 
-long long *_wrap_copy_int64p_cabi_42b4134e6f12ea5e(long long _swig_go_0) {
+long long *_wrap_copy_int64p_cabi_cb5b9cd45760c367(long long _swig_go_0) {
   int64_t arg1 ;
   int64_t *result = 0 ;
   long long *_swig_go_result;
@@ -1752,7 +1760,7 @@ long long *_wrap_copy_int64p_cabi_42b4134e6f12ea5e(long long _swig_go_0) {
 }
 
 
-void _wrap_delete_int64p_cabi_42b4134e6f12ea5e(long long *_swig_go_0) {
+void _wrap_delete_int64p_cabi_cb5b9cd45760c367(long long *_swig_go_0) {
   int64_t *arg1 = (int64_t *) 0 ;
   
   arg1 = *(int64_t **)&_swig_go_0; 
@@ -1762,7 +1770,7 @@ void _wrap_delete_int64p_cabi_42b4134e6f12ea5e(long long *_swig_go_0) {
 }
 
 
-void _wrap_int64p_assign_cabi_42b4134e6f12ea5e(long long *_swig_go_0, long long _swig_go_1) {
+void _wrap_int64p_assign_cabi_cb5b9cd45760c367(long long *_swig_go_0, long long _swig_go_1) {
   int64_t *arg1 = (int64_t *) 0 ;
   int64_t arg2 ;
   
@@ -1774,7 +1782,7 @@ void _wrap_int64p_assign_cabi_42b4134e6f12ea5e(long long *_swig_go_0, long long 
 }
 
 
-long long _wrap_int64p_value_cabi_42b4134e6f12ea5e(long long *_swig_go_0) {
+long long _wrap_int64p_value_cabi_cb5b9cd45760c367(long long *_swig_go_0) {
   int64_t *arg1 = (int64_t *) 0 ;
   int64_t result;
   long long _swig_go_result;
@@ -1787,7 +1795,7 @@ long long _wrap_int64p_value_cabi_42b4134e6f12ea5e(long long *_swig_go_0) {
 }
 
 
-long long *_wrap_new_sizep_cabi_42b4134e6f12ea5e() {
+long long *_wrap_new_sizep_cabi_cb5b9cd45760c367() {
   size_t *result = 0 ;
   long long *_swig_go_result;
   
@@ -1798,7 +1806,7 @@ long long *_wrap_new_sizep_cabi_42b4134e6f12ea5e() {
 }
 
 
-long long *_wrap_copy_sizep_cabi_42b4134e6f12ea5e(long long _swig_go_0) {
+long long *_wrap_copy_sizep_cabi_cb5b9cd45760c367(long long _swig_go_0) {
   size_t arg1 ;
   size_t *result = 0 ;
   long long *_swig_go_result;
@@ -1811,7 +1819,7 @@ long long *_wrap_copy_sizep_cabi_42b4134e6f12ea5e(long long _swig_go_0) {
 }
 
 
-void _wrap_delete_sizep_cabi_42b4134e6f12ea5e(long long *_swig_go_0) {
+void _wrap_delete_sizep_cabi_cb5b9cd45760c367(long long *_swig_go_0) {
   size_t *arg1 = (size_t *) 0 ;
   
   arg1 = *(size_t **)&_swig_go_0; 
@@ -1821,7 +1829,7 @@ void _wrap_delete_sizep_cabi_42b4134e6f12ea5e(long long *_swig_go_0) {
 }
 
 
-void _wrap_sizep_assign_cabi_42b4134e6f12ea5e(long long *_swig_go_0, long long _swig_go_1) {
+void _wrap_sizep_assign_cabi_cb5b9cd45760c367(long long *_swig_go_0, long long _swig_go_1) {
   size_t *arg1 = (size_t *) 0 ;
   size_t arg2 ;
   
@@ -1833,7 +1841,7 @@ void _wrap_sizep_assign_cabi_42b4134e6f12ea5e(long long *_swig_go_0, long long _
 }
 
 
-long long _wrap_sizep_value_cabi_42b4134e6f12ea5e(long long *_swig_go_0) {
+long long _wrap_sizep_value_cabi_cb5b9cd45760c367(long long *_swig_go_0) {
   size_t *arg1 = (size_t *) 0 ;
   size_t result;
   long long _swig_go_result;
@@ -1846,7 +1854,7 @@ long long _wrap_sizep_value_cabi_42b4134e6f12ea5e(long long *_swig_go_0) {
 }
 
 
-intgo *_wrap_new_int32p_cabi_42b4134e6f12ea5e() {
+intgo *_wrap_new_int32p_cabi_cb5b9cd45760c367() {
   int32_t *result = 0 ;
   intgo *_swig_go_result;
   
@@ -1857,7 +1865,7 @@ intgo *_wrap_new_int32p_cabi_42b4134e6f12ea5e() {
 }
 
 
-intgo *_wrap_copy_int32p_cabi_42b4134e6f12ea5e(intgo _swig_go_0) {
+intgo *_wrap_copy_int32p_cabi_cb5b9cd45760c367(intgo _swig_go_0) {
   int32_t arg1 ;
   int32_t *result = 0 ;
   intgo *_swig_go_result;
@@ -1870,7 +1878,7 @@ intgo *_wrap_copy_int32p_cabi_42b4134e6f12ea5e(intgo _swig_go_0) {
 }
 
 
-void _wrap_delete_int32p_cabi_42b4134e6f12ea5e(intgo *_swig_go_0) {
+void _wrap_delete_int32p_cabi_cb5b9cd45760c367(intgo *_swig_go_0) {
   int32_t *arg1 = (int32_t *) 0 ;
   
   arg1 = *(int32_t **)&_swig_go_0; 
@@ -1880,7 +1888,7 @@ void _wrap_delete_int32p_cabi_42b4134e6f12ea5e(intgo *_swig_go_0) {
 }
 
 
-void _wrap_int32p_assign_cabi_42b4134e6f12ea5e(intgo *_swig_go_0, intgo _swig_go_1) {
+void _wrap_int32p_assign_cabi_cb5b9cd45760c367(intgo *_swig_go_0, intgo _swig_go_1) {
   int32_t *arg1 = (int32_t *) 0 ;
   int32_t arg2 ;
   
@@ -1892,7 +1900,7 @@ void _wrap_int32p_assign_cabi_42b4134e6f12ea5e(intgo *_swig_go_0, intgo _swig_go
 }
 
 
-intgo _wrap_int32p_value_cabi_42b4134e6f12ea5e(intgo *_swig_go_0) {
+intgo _wrap_int32p_value_cabi_cb5b9cd45760c367(intgo *_swig_go_0) {
   int32_t *arg1 = (int32_t *) 0 ;
   int32_t result;
   intgo _swig_go_result;
@@ -1905,7 +1913,7 @@ intgo _wrap_int32p_value_cabi_42b4134e6f12ea5e(intgo *_swig_go_0) {
 }
 
 
-_gostring_ _wrap_conveyor_version_cabi_42b4134e6f12ea5e() {
+_gostring_ _wrap_conveyor_version_cabi_cb5b9cd45760c367() {
   char *result = 0 ;
   _gostring_ _swig_go_result;
   
@@ -1916,7 +1924,7 @@ _gostring_ _wrap_conveyor_version_cabi_42b4134e6f12ea5e() {
 }
 
 
-intgo _wrap_CONVEYOR_ERR__DESTROY_cabi_42b4134e6f12ea5e() {
+intgo _wrap_CONVEYOR_ERR__DESTROY_cabi_cb5b9cd45760c367() {
   int result;
   intgo _swig_go_result;
   
@@ -1927,7 +1935,7 @@ intgo _wrap_CONVEYOR_ERR__DESTROY_cabi_42b4134e6f12ea5e() {
 }
 
 
-intgo _wrap_CONVEYOR_ERR__FAIL_cabi_42b4134e6f12ea5e() {
+intgo _wrap_CONVEYOR_ERR__FAIL_cabi_cb5b9cd45760c367() {
   int result;
   intgo _swig_go_result;
   
@@ -1938,7 +1946,7 @@ intgo _wrap_CONVEYOR_ERR__FAIL_cabi_42b4134e6f12ea5e() {
 }
 
 
-intgo _wrap_CONVEYOR_ERR__TRANSPORT_cabi_42b4134e6f12ea5e() {
+intgo _wrap_CONVEYOR_ERR__TRANSPORT_cabi_cb5b9cd45760c367() {
   int result;
   intgo _swig_go_result;
   
@@ -1949,7 +1957,7 @@ intgo _wrap_CONVEYOR_ERR__TRANSPORT_cabi_42b4134e6f12ea5e() {
 }
 
 
-intgo _wrap_CONVEYOR_ERR__MSG_TIMED_OUT_cabi_42b4134e6f12ea5e() {
+intgo _wrap_CONVEYOR_ERR__MSG_TIMED_OUT_cabi_cb5b9cd45760c367() {
   int result;
   intgo _swig_go_result;
   
@@ -1960,7 +1968,7 @@ intgo _wrap_CONVEYOR_ERR__MSG_TIMED_OUT_cabi_42b4134e6f12ea5e() {
 }
 
 
-intgo _wrap_CONVEYOR_ERR__PARTITION_EOF_cabi_42b4134e6f12ea5e() {
+intgo _wrap_CONVEYOR_ERR__PARTITION_EOF_cabi_cb5b9cd45760c367() {
   int result;
   intgo _swig_go_result;
   
@@ -1971,7 +1979,7 @@ intgo _wrap_CONVEYOR_ERR__PARTITION_EOF_cabi_42b4134e6f12ea5e() {
 }
 
 
-intgo _wrap_CONVEYOR_ERR__UNKNOWN_PARTITION_cabi_42b4134e6f12ea5e() {
+intgo _wrap_CONVEYOR_ERR__UNKNOWN_PARTITION_cabi_cb5b9cd45760c367() {
   int result;
   intgo _swig_go_result;
   
@@ -1982,7 +1990,7 @@ intgo _wrap_CONVEYOR_ERR__UNKNOWN_PARTITION_cabi_42b4134e6f12ea5e() {
 }
 
 
-intgo _wrap_CONVEYOR_ERR__ALL_BROKERS_DOWN_cabi_42b4134e6f12ea5e() {
+intgo _wrap_CONVEYOR_ERR__ALL_BROKERS_DOWN_cabi_cb5b9cd45760c367() {
   int result;
   intgo _swig_go_result;
   
@@ -1993,7 +2001,7 @@ intgo _wrap_CONVEYOR_ERR__ALL_BROKERS_DOWN_cabi_42b4134e6f12ea5e() {
 }
 
 
-intgo _wrap_CONVEYOR_ERR__INVALID_ARG_cabi_42b4134e6f12ea5e() {
+intgo _wrap_CONVEYOR_ERR__INVALID_ARG_cabi_cb5b9cd45760c367() {
   int result;
   intgo _swig_go_result;
   
@@ -2004,7 +2012,7 @@ intgo _wrap_CONVEYOR_ERR__INVALID_ARG_cabi_42b4134e6f12ea5e() {
 }
 
 
-intgo _wrap_CONVEYOR_ERR__TIMED_OUT_cabi_42b4134e6f12ea5e() {
+intgo _wrap_CONVEYOR_ERR__TIMED_OUT_cabi_cb5b9cd45760c367() {
   int result;
   intgo _swig_go_result;
   
@@ -2015,7 +2023,7 @@ intgo _wrap_CONVEYOR_ERR__TIMED_OUT_cabi_42b4134e6f12ea5e() {
 }
 
 
-intgo _wrap_CONVEYOR_ERR__QUEUE_FULL_cabi_42b4134e6f12ea5e() {
+intgo _wrap_CONVEYOR_ERR__QUEUE_FULL_cabi_cb5b9cd45760c367() {
   int result;
   intgo _swig_go_result;
   
@@ -2026,7 +2034,7 @@ intgo _wrap_CONVEYOR_ERR__QUEUE_FULL_cabi_42b4134e6f12ea5e() {
 }
 
 
-intgo _wrap_CONVEYOR_ERR__STATE_cabi_42b4134e6f12ea5e() {
+intgo _wrap_CONVEYOR_ERR__STATE_cabi_cb5b9cd45760c367() {
   int result;
   intgo _swig_go_result;
   
@@ -2037,7 +2045,7 @@ intgo _wrap_CONVEYOR_ERR__STATE_cabi_42b4134e6f12ea5e() {
 }
 
 
-intgo _wrap_CONVEYOR_ERR_UNKNOWN_cabi_42b4134e6f12ea5e() {
+intgo _wrap_CONVEYOR_ERR_UNKNOWN_cabi_cb5b9cd45760c367() {
   int result;
   intgo _swig_go_result;
   
@@ -2048,7 +2056,7 @@ intgo _wrap_CONVEYOR_ERR_UNKNOWN_cabi_42b4134e6f12ea5e() {
 }
 
 
-_gostring_ _wrap_conveyor_err_name_cabi_42b4134e6f12ea5e(intgo _swig_go_0) {
+_gostring_ _wrap_conveyor_err_name_cabi_cb5b9cd45760c367(intgo _swig_go_0) {
   conveyor_err_t arg1 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -2061,7 +2069,7 @@ _gostring_ _wrap_conveyor_err_name_cabi_42b4134e6f12ea5e(intgo _swig_go_0) {
 }
 
 
-intgo _wrap_conveyor_err_retriable_cabi_42b4134e6f12ea5e(intgo _swig_go_0) {
+intgo _wrap_conveyor_err_retriable_cabi_cb5b9cd45760c367(intgo _swig_go_0) {
   conveyor_err_t arg1 ;
   int result;
   intgo _swig_go_result;
@@ -2074,7 +2082,7 @@ intgo _wrap_conveyor_err_retriable_cabi_42b4134e6f12ea5e(intgo _swig_go_0) {
 }
 
 
-intgo _wrap_conveyor_error_code_cabi_42b4134e6f12ea5e(struct conveyor_error_s *_swig_go_0) {
+intgo _wrap_conveyor_error_code_cabi_cb5b9cd45760c367(struct conveyor_error_s *_swig_go_0) {
   conveyor_error_t *arg1 = (conveyor_error_t *) 0 ;
   conveyor_err_t result;
   intgo _swig_go_result;
@@ -2087,7 +2095,7 @@ intgo _wrap_conveyor_error_code_cabi_42b4134e6f12ea5e(struct conveyor_error_s *_
 }
 
 
-_gostring_ _wrap_conveyor_error_name_cabi_42b4134e6f12ea5e(struct conveyor_error_s *_swig_go_0) {
+_gostring_ _wrap_conveyor_error_name_cabi_cb5b9cd45760c367(struct conveyor_error_s *_swig_go_0) {
   conveyor_error_t *arg1 = (conveyor_error_t *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -2100,7 +2108,7 @@ _gostring_ _wrap_conveyor_error_name_cabi_42b4134e6f12ea5e(struct conveyor_error
 }
 
 
-_gostring_ _wrap_conveyor_error_message_cabi_42b4134e6f12ea5e(struct conveyor_error_s *_swig_go_0) {
+_gostring_ _wrap_conveyor_error_message_cabi_cb5b9cd45760c367(struct conveyor_error_s *_swig_go_0) {
   conveyor_error_t *arg1 = (conveyor_error_t *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -2113,7 +2121,7 @@ _gostring_ _wrap_conveyor_error_message_cabi_42b4134e6f12ea5e(struct conveyor_er
 }
 
 
-intgo _wrap_conveyor_error_retriable_cabi_42b4134e6f12ea5e(struct conveyor_error_s *_swig_go_0) {
+intgo _wrap_conveyor_error_retriable_cabi_cb5b9cd45760c367(struct conveyor_error_s *_swig_go_0) {
   conveyor_error_t *arg1 = (conveyor_error_t *) 0 ;
   int result;
   intgo _swig_go_result;
@@ -2126,7 +2134,7 @@ intgo _wrap_conveyor_error_retriable_cabi_42b4134e6f12ea5e(struct conveyor_error
 }
 
 
-intgo _wrap_conveyor_error_fatal_cabi_42b4134e6f12ea5e(struct conveyor_error_s *_swig_go_0) {
+intgo _wrap_conveyor_error_fatal_cabi_cb5b9cd45760c367(struct conveyor_error_s *_swig_go_0) {
   conveyor_error_t *arg1 = (conveyor_error_t *) 0 ;
   int result;
   intgo _swig_go_result;
@@ -2139,7 +2147,7 @@ intgo _wrap_conveyor_error_fatal_cabi_42b4134e6f12ea5e(struct conveyor_error_s *
 }
 
 
-void _wrap_conveyor_error_destroy_cabi_42b4134e6f12ea5e(struct conveyor_error_s *_swig_go_0) {
+void _wrap_conveyor_error_destroy_cabi_cb5b9cd45760c367(struct conveyor_error_s *_swig_go_0) {
   conveyor_error_t *arg1 = (conveyor_error_t *) 0 ;
   
   arg1 = *(conveyor_error_t **)&_swig_go_0; 
@@ -2149,7 +2157,7 @@ void _wrap_conveyor_error_destroy_cabi_42b4134e6f12ea5e(struct conveyor_error_s 
 }
 
 
-struct conveyor_config_s *_wrap_conveyor_config_new_cabi_42b4134e6f12ea5e() {
+struct conveyor_config_s *_wrap_conveyor_config_new_cabi_cb5b9cd45760c367() {
   conveyor_config_t *result = 0 ;
   struct conveyor_config_s *_swig_go_result;
   
@@ -2160,7 +2168,7 @@ struct conveyor_config_s *_wrap_conveyor_config_new_cabi_42b4134e6f12ea5e() {
 }
 
 
-void _wrap_conveyor_config_destroy_cabi_42b4134e6f12ea5e(struct conveyor_config_s *_swig_go_0) {
+void _wrap_conveyor_config_destroy_cabi_cb5b9cd45760c367(struct conveyor_config_s *_swig_go_0) {
   conveyor_config_t *arg1 = (conveyor_config_t *) 0 ;
   
   arg1 = *(conveyor_config_t **)&_swig_go_0; 
@@ -2170,7 +2178,7 @@ void _wrap_conveyor_config_destroy_cabi_42b4134e6f12ea5e(struct conveyor_config_
 }
 
 
-intgo _wrap_conveyor_config_set_cabi_42b4134e6f12ea5e(struct conveyor_config_s *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, struct conveyor_error_s **_swig_go_3) {
+intgo _wrap_conveyor_config_set_cabi_cb5b9cd45760c367(struct conveyor_config_s *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, struct conveyor_error_s **_swig_go_3) {
   conveyor_config_t *arg1 = (conveyor_config_t *) 0 ;
   char *arg2 = (char *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -2199,7 +2207,7 @@ intgo _wrap_conveyor_config_set_cabi_42b4134e6f12ea5e(struct conveyor_config_s *
 }
 
 
-intgo _wrap_conveyor_broker_new_cabi_42b4134e6f12ea5e(struct conveyor_config_s *_swig_go_0, struct conveyor_broker_s **_swig_go_1, struct conveyor_error_s **_swig_go_2) {
+intgo _wrap_conveyor_broker_new_cabi_cb5b9cd45760c367(struct conveyor_config_s *_swig_go_0, struct conveyor_broker_s **_swig_go_1, struct conveyor_error_s **_swig_go_2) {
   conveyor_config_t *arg1 = (conveyor_config_t *) 0 ;
   conveyor_broker_t **arg2 = (conveyor_broker_t **) 0 ;
   conveyor_error_t **arg3 = (conveyor_error_t **) 0 ;
@@ -2216,7 +2224,7 @@ intgo _wrap_conveyor_broker_new_cabi_42b4134e6f12ea5e(struct conveyor_config_s *
 }
 
 
-_gostring_ _wrap_conveyor_broker_bootstrap_servers_cabi_42b4134e6f12ea5e(struct conveyor_broker_s *_swig_go_0) {
+_gostring_ _wrap_conveyor_broker_bootstrap_servers_cabi_cb5b9cd45760c367(struct conveyor_broker_s *_swig_go_0) {
   conveyor_broker_t *arg1 = (conveyor_broker_t *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -2229,7 +2237,7 @@ _gostring_ _wrap_conveyor_broker_bootstrap_servers_cabi_42b4134e6f12ea5e(struct 
 }
 
 
-intgo _wrap_conveyor_broker_port_cabi_42b4134e6f12ea5e(struct conveyor_broker_s *_swig_go_0) {
+intgo _wrap_conveyor_broker_port_cabi_cb5b9cd45760c367(struct conveyor_broker_s *_swig_go_0) {
   conveyor_broker_t *arg1 = (conveyor_broker_t *) 0 ;
   int result;
   intgo _swig_go_result;
@@ -2242,7 +2250,7 @@ intgo _wrap_conveyor_broker_port_cabi_42b4134e6f12ea5e(struct conveyor_broker_s 
 }
 
 
-_gostring_ _wrap_conveyor_broker_data_dir_cabi_42b4134e6f12ea5e(struct conveyor_broker_s *_swig_go_0) {
+_gostring_ _wrap_conveyor_broker_data_dir_cabi_cb5b9cd45760c367(struct conveyor_broker_s *_swig_go_0) {
   conveyor_broker_t *arg1 = (conveyor_broker_t *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -2255,7 +2263,7 @@ _gostring_ _wrap_conveyor_broker_data_dir_cabi_42b4134e6f12ea5e(struct conveyor_
 }
 
 
-intgo _wrap_conveyor_broker_stop_cabi_42b4134e6f12ea5e(struct conveyor_broker_s *_swig_go_0, struct conveyor_error_s **_swig_go_1) {
+intgo _wrap_conveyor_broker_stop_cabi_cb5b9cd45760c367(struct conveyor_broker_s *_swig_go_0, struct conveyor_error_s **_swig_go_1) {
   conveyor_broker_t *arg1 = (conveyor_broker_t *) 0 ;
   conveyor_error_t **arg2 = (conveyor_error_t **) 0 ;
   conveyor_err_t result;
@@ -2270,7 +2278,7 @@ intgo _wrap_conveyor_broker_stop_cabi_42b4134e6f12ea5e(struct conveyor_broker_s 
 }
 
 
-void _wrap_conveyor_broker_destroy_cabi_42b4134e6f12ea5e(struct conveyor_broker_s *_swig_go_0) {
+void _wrap_conveyor_broker_destroy_cabi_cb5b9cd45760c367(struct conveyor_broker_s *_swig_go_0) {
   conveyor_broker_t *arg1 = (conveyor_broker_t *) 0 ;
   
   arg1 = *(conveyor_broker_t **)&_swig_go_0; 
@@ -2280,7 +2288,7 @@ void _wrap_conveyor_broker_destroy_cabi_42b4134e6f12ea5e(struct conveyor_broker_
 }
 
 
-intgo _wrap_CONVEYOR_PARTITION_ANY_cabi_42b4134e6f12ea5e() {
+intgo _wrap_CONVEYOR_PARTITION_ANY_cabi_cb5b9cd45760c367() {
   int result;
   intgo _swig_go_result;
   
@@ -2291,7 +2299,7 @@ intgo _wrap_CONVEYOR_PARTITION_ANY_cabi_42b4134e6f12ea5e() {
 }
 
 
-intgo _wrap_CONVEYOR_OFFSET_BEGINNING_cabi_42b4134e6f12ea5e() {
+intgo _wrap_CONVEYOR_OFFSET_BEGINNING_cabi_cb5b9cd45760c367() {
   int result;
   intgo _swig_go_result;
   
@@ -2302,7 +2310,7 @@ intgo _wrap_CONVEYOR_OFFSET_BEGINNING_cabi_42b4134e6f12ea5e() {
 }
 
 
-intgo _wrap_CONVEYOR_OFFSET_END_cabi_42b4134e6f12ea5e() {
+intgo _wrap_CONVEYOR_OFFSET_END_cabi_cb5b9cd45760c367() {
   int result;
   intgo _swig_go_result;
   
@@ -2313,7 +2321,7 @@ intgo _wrap_CONVEYOR_OFFSET_END_cabi_42b4134e6f12ea5e() {
 }
 
 
-intgo _wrap_CONVEYOR_OFFSET_INVALID_cabi_42b4134e6f12ea5e() {
+intgo _wrap_CONVEYOR_OFFSET_INVALID_cabi_cb5b9cd45760c367() {
   int result;
   intgo _swig_go_result;
   
@@ -2324,7 +2332,7 @@ intgo _wrap_CONVEYOR_OFFSET_INVALID_cabi_42b4134e6f12ea5e() {
 }
 
 
-_gostring_ _wrap_conveyor_message_topic_cabi_42b4134e6f12ea5e(struct conveyor_message_s *_swig_go_0) {
+_gostring_ _wrap_conveyor_message_topic_cabi_cb5b9cd45760c367(struct conveyor_message_s *_swig_go_0) {
   conveyor_message_t *arg1 = (conveyor_message_t *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -2337,7 +2345,7 @@ _gostring_ _wrap_conveyor_message_topic_cabi_42b4134e6f12ea5e(struct conveyor_me
 }
 
 
-void _wrap_conveyor_message_destroy_cabi_42b4134e6f12ea5e(struct conveyor_message_s *_swig_go_0) {
+void _wrap_conveyor_message_destroy_cabi_cb5b9cd45760c367(struct conveyor_message_s *_swig_go_0) {
   conveyor_message_t *arg1 = (conveyor_message_t *) 0 ;
   
   arg1 = *(conveyor_message_t **)&_swig_go_0; 
@@ -2347,7 +2355,7 @@ void _wrap_conveyor_message_destroy_cabi_42b4134e6f12ea5e(struct conveyor_messag
 }
 
 
-intgo _wrap_conveyor_producer_poll_cabi_42b4134e6f12ea5e(struct conveyor_producer_s *_swig_go_0, intgo _swig_go_1, long long *_swig_go_2, struct conveyor_error_s **_swig_go_3) {
+intgo _wrap_conveyor_producer_poll_cabi_cb5b9cd45760c367(struct conveyor_producer_s *_swig_go_0, intgo _swig_go_1, long long *_swig_go_2, struct conveyor_error_s **_swig_go_3) {
   conveyor_producer_t *arg1 = (conveyor_producer_t *) 0 ;
   int32_t arg2 ;
   size_t *arg3 = (size_t *) 0 ;
@@ -2366,7 +2374,7 @@ intgo _wrap_conveyor_producer_poll_cabi_42b4134e6f12ea5e(struct conveyor_produce
 }
 
 
-intgo _wrap_conveyor_producer_flush_cabi_42b4134e6f12ea5e(struct conveyor_producer_s *_swig_go_0, intgo _swig_go_1, struct conveyor_error_s **_swig_go_2) {
+intgo _wrap_conveyor_producer_flush_cabi_cb5b9cd45760c367(struct conveyor_producer_s *_swig_go_0, intgo _swig_go_1, struct conveyor_error_s **_swig_go_2) {
   conveyor_producer_t *arg1 = (conveyor_producer_t *) 0 ;
   int32_t arg2 ;
   conveyor_error_t **arg3 = (conveyor_error_t **) 0 ;
@@ -2383,7 +2391,7 @@ intgo _wrap_conveyor_producer_flush_cabi_42b4134e6f12ea5e(struct conveyor_produc
 }
 
 
-long long _wrap_conveyor_producer_outstanding_cabi_42b4134e6f12ea5e(struct conveyor_producer_s *_swig_go_0) {
+long long _wrap_conveyor_producer_outstanding_cabi_cb5b9cd45760c367(struct conveyor_producer_s *_swig_go_0) {
   conveyor_producer_t *arg1 = (conveyor_producer_t *) 0 ;
   size_t result;
   long long _swig_go_result;
@@ -2396,7 +2404,7 @@ long long _wrap_conveyor_producer_outstanding_cabi_42b4134e6f12ea5e(struct conve
 }
 
 
-void _wrap_conveyor_producer_destroy_cabi_42b4134e6f12ea5e(struct conveyor_producer_s *_swig_go_0) {
+void _wrap_conveyor_producer_destroy_cabi_cb5b9cd45760c367(struct conveyor_producer_s *_swig_go_0) {
   conveyor_producer_t *arg1 = (conveyor_producer_t *) 0 ;
   
   arg1 = *(conveyor_producer_t **)&_swig_go_0; 
@@ -2406,7 +2414,7 @@ void _wrap_conveyor_producer_destroy_cabi_42b4134e6f12ea5e(struct conveyor_produ
 }
 
 
-intgo _wrap_conveyor_consumer_new_cabi_42b4134e6f12ea5e(struct conveyor_config_s *_swig_go_0, struct conveyor_consumer_s **_swig_go_1, struct conveyor_error_s **_swig_go_2) {
+intgo _wrap_conveyor_consumer_new_cabi_cb5b9cd45760c367(struct conveyor_config_s *_swig_go_0, struct conveyor_consumer_s **_swig_go_1, struct conveyor_error_s **_swig_go_2) {
   conveyor_config_t *arg1 = (conveyor_config_t *) 0 ;
   conveyor_consumer_t **arg2 = (conveyor_consumer_t **) 0 ;
   conveyor_error_t **arg3 = (conveyor_error_t **) 0 ;
@@ -2423,7 +2431,7 @@ intgo _wrap_conveyor_consumer_new_cabi_42b4134e6f12ea5e(struct conveyor_config_s
 }
 
 
-intgo _wrap_conveyor_consumer_seek_cabi_42b4134e6f12ea5e(struct conveyor_consumer_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, long long _swig_go_3, struct conveyor_error_s **_swig_go_4) {
+intgo _wrap_conveyor_consumer_seek_cabi_cb5b9cd45760c367(struct conveyor_consumer_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, long long _swig_go_3, struct conveyor_error_s **_swig_go_4) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   char *arg2 = (char *) 0 ;
   int32_t arg3 ;
@@ -2449,7 +2457,7 @@ intgo _wrap_conveyor_consumer_seek_cabi_42b4134e6f12ea5e(struct conveyor_consume
 }
 
 
-intgo _wrap_conveyor_consumer_poll_cabi_42b4134e6f12ea5e(struct conveyor_consumer_s *_swig_go_0, intgo _swig_go_1, struct conveyor_message_s **_swig_go_2, struct conveyor_error_s **_swig_go_3) {
+intgo _wrap_conveyor_consumer_poll_cabi_cb5b9cd45760c367(struct conveyor_consumer_s *_swig_go_0, intgo _swig_go_1, struct conveyor_message_s **_swig_go_2, struct conveyor_error_s **_swig_go_3) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   int32_t arg2 ;
   conveyor_message_t **arg3 = (conveyor_message_t **) 0 ;
@@ -2468,7 +2476,7 @@ intgo _wrap_conveyor_consumer_poll_cabi_42b4134e6f12ea5e(struct conveyor_consume
 }
 
 
-intgo _wrap_conveyor_consumer_position_cabi_42b4134e6f12ea5e(struct conveyor_consumer_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, long long *_swig_go_3, struct conveyor_error_s **_swig_go_4) {
+intgo _wrap_conveyor_consumer_position_cabi_cb5b9cd45760c367(struct conveyor_consumer_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, long long *_swig_go_3, struct conveyor_error_s **_swig_go_4) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   char *arg2 = (char *) 0 ;
   int32_t arg3 ;
@@ -2494,7 +2502,7 @@ intgo _wrap_conveyor_consumer_position_cabi_42b4134e6f12ea5e(struct conveyor_con
 }
 
 
-intgo _wrap_conveyor_consumer_watermark_offsets_cabi_42b4134e6f12ea5e(struct conveyor_consumer_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, long long *_swig_go_4, long long *_swig_go_5, struct conveyor_error_s **_swig_go_6) {
+intgo _wrap_conveyor_consumer_watermark_offsets_cabi_cb5b9cd45760c367(struct conveyor_consumer_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, long long *_swig_go_4, long long *_swig_go_5, struct conveyor_error_s **_swig_go_6) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   char *arg2 = (char *) 0 ;
   int32_t arg3 ;
@@ -2524,7 +2532,7 @@ intgo _wrap_conveyor_consumer_watermark_offsets_cabi_42b4134e6f12ea5e(struct con
 }
 
 
-void _wrap_conveyor_consumer_wakeup_cabi_42b4134e6f12ea5e(struct conveyor_consumer_s *_swig_go_0) {
+void _wrap_conveyor_consumer_wakeup_cabi_cb5b9cd45760c367(struct conveyor_consumer_s *_swig_go_0) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   
   arg1 = *(conveyor_consumer_t **)&_swig_go_0; 
@@ -2534,7 +2542,7 @@ void _wrap_conveyor_consumer_wakeup_cabi_42b4134e6f12ea5e(struct conveyor_consum
 }
 
 
-intgo _wrap_conveyor_consumer_close_cabi_42b4134e6f12ea5e(struct conveyor_consumer_s *_swig_go_0, struct conveyor_error_s **_swig_go_1) {
+intgo _wrap_conveyor_consumer_close_cabi_cb5b9cd45760c367(struct conveyor_consumer_s *_swig_go_0, struct conveyor_error_s **_swig_go_1) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   conveyor_error_t **arg2 = (conveyor_error_t **) 0 ;
   conveyor_err_t result;
@@ -2549,7 +2557,7 @@ intgo _wrap_conveyor_consumer_close_cabi_42b4134e6f12ea5e(struct conveyor_consum
 }
 
 
-void _wrap_conveyor_consumer_destroy_cabi_42b4134e6f12ea5e(struct conveyor_consumer_s *_swig_go_0) {
+void _wrap_conveyor_consumer_destroy_cabi_cb5b9cd45760c367(struct conveyor_consumer_s *_swig_go_0) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   
   arg1 = *(conveyor_consumer_t **)&_swig_go_0; 
@@ -2559,7 +2567,7 @@ void _wrap_conveyor_consumer_destroy_cabi_42b4134e6f12ea5e(struct conveyor_consu
 }
 
 
-intgo _wrap_conveyor_consumer_subscribe_pattern_cabi_42b4134e6f12ea5e(struct conveyor_consumer_s *_swig_go_0, _gostring_ _swig_go_1, struct conveyor_error_s **_swig_go_2) {
+intgo _wrap_conveyor_consumer_subscribe_pattern_cabi_cb5b9cd45760c367(struct conveyor_consumer_s *_swig_go_0, _gostring_ _swig_go_1, struct conveyor_error_s **_swig_go_2) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   char *arg2 = (char *) 0 ;
   conveyor_error_t **arg3 = (conveyor_error_t **) 0 ;
@@ -2581,7 +2589,7 @@ intgo _wrap_conveyor_consumer_subscribe_pattern_cabi_42b4134e6f12ea5e(struct con
 }
 
 
-intgo _wrap_conveyor_consumer_unsubscribe_cabi_42b4134e6f12ea5e(struct conveyor_consumer_s *_swig_go_0, struct conveyor_error_s **_swig_go_1) {
+intgo _wrap_conveyor_consumer_unsubscribe_cabi_cb5b9cd45760c367(struct conveyor_consumer_s *_swig_go_0, struct conveyor_error_s **_swig_go_1) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   conveyor_error_t **arg2 = (conveyor_error_t **) 0 ;
   conveyor_err_t result;
@@ -2596,7 +2604,7 @@ intgo _wrap_conveyor_consumer_unsubscribe_cabi_42b4134e6f12ea5e(struct conveyor_
 }
 
 
-long long _wrap_conveyor_partition_list_count_cabi_42b4134e6f12ea5e(struct conveyor_partition_list_s *_swig_go_0) {
+long long _wrap_conveyor_partition_list_count_cabi_cb5b9cd45760c367(struct conveyor_partition_list_s *_swig_go_0) {
   conveyor_partition_list_t *arg1 = (conveyor_partition_list_t *) 0 ;
   size_t result;
   long long _swig_go_result;
@@ -2609,7 +2617,7 @@ long long _wrap_conveyor_partition_list_count_cabi_42b4134e6f12ea5e(struct conve
 }
 
 
-void _wrap_conveyor_partition_list_destroy_cabi_42b4134e6f12ea5e(struct conveyor_partition_list_s *_swig_go_0) {
+void _wrap_conveyor_partition_list_destroy_cabi_cb5b9cd45760c367(struct conveyor_partition_list_s *_swig_go_0) {
   conveyor_partition_list_t *arg1 = (conveyor_partition_list_t *) 0 ;
   
   arg1 = *(conveyor_partition_list_t **)&_swig_go_0; 
@@ -2619,7 +2627,7 @@ void _wrap_conveyor_partition_list_destroy_cabi_42b4134e6f12ea5e(struct conveyor
 }
 
 
-intgo _wrap_conveyor_consumer_assignment_cabi_42b4134e6f12ea5e(struct conveyor_consumer_s *_swig_go_0, struct conveyor_partition_list_s **_swig_go_1, struct conveyor_error_s **_swig_go_2) {
+intgo _wrap_conveyor_consumer_assignment_cabi_cb5b9cd45760c367(struct conveyor_consumer_s *_swig_go_0, struct conveyor_partition_list_s **_swig_go_1, struct conveyor_error_s **_swig_go_2) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   conveyor_partition_list_t **arg2 = (conveyor_partition_list_t **) 0 ;
   conveyor_error_t **arg3 = (conveyor_error_t **) 0 ;
@@ -2636,7 +2644,24 @@ intgo _wrap_conveyor_consumer_assignment_cabi_42b4134e6f12ea5e(struct conveyor_c
 }
 
 
-intgo _wrap_conveyor_consumer_lag_cabi_42b4134e6f12ea5e(struct conveyor_consumer_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, long long *_swig_go_4, struct conveyor_error_s **_swig_go_5) {
+intgo _wrap_conveyor_consumer_paused_cabi_cb5b9cd45760c367(struct conveyor_consumer_s *_swig_go_0, struct conveyor_partition_list_s **_swig_go_1, struct conveyor_error_s **_swig_go_2) {
+  conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
+  conveyor_partition_list_t **arg2 = (conveyor_partition_list_t **) 0 ;
+  conveyor_error_t **arg3 = (conveyor_error_t **) 0 ;
+  conveyor_err_t result;
+  intgo _swig_go_result;
+  
+  arg1 = *(conveyor_consumer_t **)&_swig_go_0; 
+  arg2 = *(conveyor_partition_list_t ***)&_swig_go_1; 
+  arg3 = *(conveyor_error_t ***)&_swig_go_2; 
+  
+  result = (conveyor_err_t)conveyor_consumer_paused(arg1,arg2,arg3);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_conveyor_consumer_lag_cabi_cb5b9cd45760c367(struct conveyor_consumer_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, long long *_swig_go_4, struct conveyor_error_s **_swig_go_5) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   char *arg2 = (char *) 0 ;
   int32_t arg3 ;
@@ -2664,7 +2689,7 @@ intgo _wrap_conveyor_consumer_lag_cabi_42b4134e6f12ea5e(struct conveyor_consumer
 }
 
 
-intgo _wrap_conveyor_admin_new_cabi_42b4134e6f12ea5e(struct conveyor_config_s *_swig_go_0, struct conveyor_admin_s **_swig_go_1, struct conveyor_error_s **_swig_go_2) {
+intgo _wrap_conveyor_admin_new_cabi_cb5b9cd45760c367(struct conveyor_config_s *_swig_go_0, struct conveyor_admin_s **_swig_go_1, struct conveyor_error_s **_swig_go_2) {
   conveyor_config_t *arg1 = (conveyor_config_t *) 0 ;
   conveyor_admin_t **arg2 = (conveyor_admin_t **) 0 ;
   conveyor_error_t **arg3 = (conveyor_error_t **) 0 ;
@@ -2681,7 +2706,7 @@ intgo _wrap_conveyor_admin_new_cabi_42b4134e6f12ea5e(struct conveyor_config_s *_
 }
 
 
-intgo _wrap_conveyor_admin_create_topic_cabi_42b4134e6f12ea5e(struct conveyor_admin_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, short _swig_go_3, struct conveyor_config_s *_swig_go_4, intgo _swig_go_5, struct conveyor_error_s **_swig_go_6) {
+intgo _wrap_conveyor_admin_create_topic_cabi_cb5b9cd45760c367(struct conveyor_admin_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, short _swig_go_3, struct conveyor_config_s *_swig_go_4, intgo _swig_go_5, struct conveyor_error_s **_swig_go_6) {
   conveyor_admin_t *arg1 = (conveyor_admin_t *) 0 ;
   char *arg2 = (char *) 0 ;
   int32_t arg3 ;
@@ -2711,7 +2736,7 @@ intgo _wrap_conveyor_admin_create_topic_cabi_42b4134e6f12ea5e(struct conveyor_ad
 }
 
 
-intgo _wrap_conveyor_admin_delete_topic_cabi_42b4134e6f12ea5e(struct conveyor_admin_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, struct conveyor_error_s **_swig_go_3) {
+intgo _wrap_conveyor_admin_delete_topic_cabi_cb5b9cd45760c367(struct conveyor_admin_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, struct conveyor_error_s **_swig_go_3) {
   conveyor_admin_t *arg1 = (conveyor_admin_t *) 0 ;
   char *arg2 = (char *) 0 ;
   int32_t arg3 ;
@@ -2735,7 +2760,7 @@ intgo _wrap_conveyor_admin_delete_topic_cabi_42b4134e6f12ea5e(struct conveyor_ad
 }
 
 
-intgo _wrap_conveyor_admin_list_topics_cabi_42b4134e6f12ea5e(struct conveyor_admin_s *_swig_go_0, intgo _swig_go_1, struct conveyor_topic_list_s **_swig_go_2, struct conveyor_error_s **_swig_go_3) {
+intgo _wrap_conveyor_admin_list_topics_cabi_cb5b9cd45760c367(struct conveyor_admin_s *_swig_go_0, intgo _swig_go_1, struct conveyor_topic_list_s **_swig_go_2, struct conveyor_error_s **_swig_go_3) {
   conveyor_admin_t *arg1 = (conveyor_admin_t *) 0 ;
   int32_t arg2 ;
   conveyor_topic_list_t **arg3 = (conveyor_topic_list_t **) 0 ;
@@ -2754,7 +2779,7 @@ intgo _wrap_conveyor_admin_list_topics_cabi_42b4134e6f12ea5e(struct conveyor_adm
 }
 
 
-void _wrap_conveyor_admin_destroy_cabi_42b4134e6f12ea5e(struct conveyor_admin_s *_swig_go_0) {
+void _wrap_conveyor_admin_destroy_cabi_cb5b9cd45760c367(struct conveyor_admin_s *_swig_go_0) {
   conveyor_admin_t *arg1 = (conveyor_admin_t *) 0 ;
   
   arg1 = *(conveyor_admin_t **)&_swig_go_0; 
@@ -2764,7 +2789,7 @@ void _wrap_conveyor_admin_destroy_cabi_42b4134e6f12ea5e(struct conveyor_admin_s 
 }
 
 
-long long _wrap_conveyor_topic_list_count_cabi_42b4134e6f12ea5e(struct conveyor_topic_list_s *_swig_go_0) {
+long long _wrap_conveyor_topic_list_count_cabi_cb5b9cd45760c367(struct conveyor_topic_list_s *_swig_go_0) {
   conveyor_topic_list_t *arg1 = (conveyor_topic_list_t *) 0 ;
   size_t result;
   long long _swig_go_result;
@@ -2777,7 +2802,7 @@ long long _wrap_conveyor_topic_list_count_cabi_42b4134e6f12ea5e(struct conveyor_
 }
 
 
-_gostring_ _wrap_conveyor_topic_list_name_cabi_42b4134e6f12ea5e(struct conveyor_topic_list_s *_swig_go_0, long long _swig_go_1) {
+_gostring_ _wrap_conveyor_topic_list_name_cabi_cb5b9cd45760c367(struct conveyor_topic_list_s *_swig_go_0, long long _swig_go_1) {
   conveyor_topic_list_t *arg1 = (conveyor_topic_list_t *) 0 ;
   size_t arg2 ;
   char *result = 0 ;
@@ -2792,7 +2817,7 @@ _gostring_ _wrap_conveyor_topic_list_name_cabi_42b4134e6f12ea5e(struct conveyor_
 }
 
 
-_gostring_ _wrap_conveyor_topic_list_topic_id_cabi_42b4134e6f12ea5e(struct conveyor_topic_list_s *_swig_go_0, long long _swig_go_1) {
+_gostring_ _wrap_conveyor_topic_list_topic_id_cabi_cb5b9cd45760c367(struct conveyor_topic_list_s *_swig_go_0, long long _swig_go_1) {
   conveyor_topic_list_t *arg1 = (conveyor_topic_list_t *) 0 ;
   size_t arg2 ;
   char *result = 0 ;
@@ -2807,7 +2832,7 @@ _gostring_ _wrap_conveyor_topic_list_topic_id_cabi_42b4134e6f12ea5e(struct conve
 }
 
 
-intgo _wrap_conveyor_topic_list_error_cabi_42b4134e6f12ea5e(struct conveyor_topic_list_s *_swig_go_0, long long _swig_go_1) {
+intgo _wrap_conveyor_topic_list_error_cabi_cb5b9cd45760c367(struct conveyor_topic_list_s *_swig_go_0, long long _swig_go_1) {
   conveyor_topic_list_t *arg1 = (conveyor_topic_list_t *) 0 ;
   size_t arg2 ;
   conveyor_err_t result;
@@ -2822,7 +2847,7 @@ intgo _wrap_conveyor_topic_list_error_cabi_42b4134e6f12ea5e(struct conveyor_topi
 }
 
 
-intgo _wrap_conveyor_topic_list_is_internal_cabi_42b4134e6f12ea5e(struct conveyor_topic_list_s *_swig_go_0, long long _swig_go_1) {
+intgo _wrap_conveyor_topic_list_is_internal_cabi_cb5b9cd45760c367(struct conveyor_topic_list_s *_swig_go_0, long long _swig_go_1) {
   conveyor_topic_list_t *arg1 = (conveyor_topic_list_t *) 0 ;
   size_t arg2 ;
   int result;
@@ -2837,7 +2862,7 @@ intgo _wrap_conveyor_topic_list_is_internal_cabi_42b4134e6f12ea5e(struct conveyo
 }
 
 
-intgo _wrap_conveyor_topic_list_partition_count_cabi_42b4134e6f12ea5e(struct conveyor_topic_list_s *_swig_go_0, long long _swig_go_1) {
+intgo _wrap_conveyor_topic_list_partition_count_cabi_cb5b9cd45760c367(struct conveyor_topic_list_s *_swig_go_0, long long _swig_go_1) {
   conveyor_topic_list_t *arg1 = (conveyor_topic_list_t *) 0 ;
   size_t arg2 ;
   int32_t result;
@@ -2852,7 +2877,7 @@ intgo _wrap_conveyor_topic_list_partition_count_cabi_42b4134e6f12ea5e(struct con
 }
 
 
-intgo _wrap_conveyor_topic_list_partition_id_cabi_42b4134e6f12ea5e(struct conveyor_topic_list_s *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+intgo _wrap_conveyor_topic_list_partition_id_cabi_cb5b9cd45760c367(struct conveyor_topic_list_s *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   conveyor_topic_list_t *arg1 = (conveyor_topic_list_t *) 0 ;
   size_t arg2 ;
   size_t arg3 ;
@@ -2869,7 +2894,7 @@ intgo _wrap_conveyor_topic_list_partition_id_cabi_42b4134e6f12ea5e(struct convey
 }
 
 
-intgo _wrap_conveyor_topic_list_partition_leader_cabi_42b4134e6f12ea5e(struct conveyor_topic_list_s *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+intgo _wrap_conveyor_topic_list_partition_leader_cabi_cb5b9cd45760c367(struct conveyor_topic_list_s *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   conveyor_topic_list_t *arg1 = (conveyor_topic_list_t *) 0 ;
   size_t arg2 ;
   size_t arg3 ;
@@ -2886,7 +2911,7 @@ intgo _wrap_conveyor_topic_list_partition_leader_cabi_42b4134e6f12ea5e(struct co
 }
 
 
-void _wrap_conveyor_topic_list_destroy_cabi_42b4134e6f12ea5e(struct conveyor_topic_list_s *_swig_go_0) {
+void _wrap_conveyor_topic_list_destroy_cabi_cb5b9cd45760c367(struct conveyor_topic_list_s *_swig_go_0) {
   conveyor_topic_list_t *arg1 = (conveyor_topic_list_t *) 0 ;
   
   arg1 = *(conveyor_topic_list_t **)&_swig_go_0; 
@@ -2896,7 +2921,7 @@ void _wrap_conveyor_topic_list_destroy_cabi_42b4134e6f12ea5e(struct conveyor_top
 }
 
 
-long long _wrap_conveyor_group_list_count_cabi_42b4134e6f12ea5e(struct conveyor_group_list_s *_swig_go_0) {
+long long _wrap_conveyor_group_list_count_cabi_cb5b9cd45760c367(struct conveyor_group_list_s *_swig_go_0) {
   conveyor_group_list_t *arg1 = (conveyor_group_list_t *) 0 ;
   size_t result;
   long long _swig_go_result;
@@ -2909,7 +2934,7 @@ long long _wrap_conveyor_group_list_count_cabi_42b4134e6f12ea5e(struct conveyor_
 }
 
 
-_gostring_ _wrap_conveyor_group_list_group_id_cabi_42b4134e6f12ea5e(struct conveyor_group_list_s *_swig_go_0, long long _swig_go_1) {
+_gostring_ _wrap_conveyor_group_list_group_id_cabi_cb5b9cd45760c367(struct conveyor_group_list_s *_swig_go_0, long long _swig_go_1) {
   conveyor_group_list_t *arg1 = (conveyor_group_list_t *) 0 ;
   size_t arg2 ;
   char *result = 0 ;
@@ -2924,7 +2949,7 @@ _gostring_ _wrap_conveyor_group_list_group_id_cabi_42b4134e6f12ea5e(struct conve
 }
 
 
-_gostring_ _wrap_conveyor_group_list_protocol_type_cabi_42b4134e6f12ea5e(struct conveyor_group_list_s *_swig_go_0, long long _swig_go_1) {
+_gostring_ _wrap_conveyor_group_list_protocol_type_cabi_cb5b9cd45760c367(struct conveyor_group_list_s *_swig_go_0, long long _swig_go_1) {
   conveyor_group_list_t *arg1 = (conveyor_group_list_t *) 0 ;
   size_t arg2 ;
   char *result = 0 ;
@@ -2939,7 +2964,7 @@ _gostring_ _wrap_conveyor_group_list_protocol_type_cabi_42b4134e6f12ea5e(struct 
 }
 
 
-_gostring_ _wrap_conveyor_group_list_state_cabi_42b4134e6f12ea5e(struct conveyor_group_list_s *_swig_go_0, long long _swig_go_1) {
+_gostring_ _wrap_conveyor_group_list_state_cabi_cb5b9cd45760c367(struct conveyor_group_list_s *_swig_go_0, long long _swig_go_1) {
   conveyor_group_list_t *arg1 = (conveyor_group_list_t *) 0 ;
   size_t arg2 ;
   char *result = 0 ;
@@ -2954,7 +2979,7 @@ _gostring_ _wrap_conveyor_group_list_state_cabi_42b4134e6f12ea5e(struct conveyor
 }
 
 
-void _wrap_conveyor_group_list_destroy_cabi_42b4134e6f12ea5e(struct conveyor_group_list_s *_swig_go_0) {
+void _wrap_conveyor_group_list_destroy_cabi_cb5b9cd45760c367(struct conveyor_group_list_s *_swig_go_0) {
   conveyor_group_list_t *arg1 = (conveyor_group_list_t *) 0 ;
   
   arg1 = *(conveyor_group_list_t **)&_swig_go_0; 
@@ -2964,7 +2989,7 @@ void _wrap_conveyor_group_list_destroy_cabi_42b4134e6f12ea5e(struct conveyor_gro
 }
 
 
-intgo _wrap_conveyor_admin_describe_group_cabi_42b4134e6f12ea5e(struct conveyor_admin_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, struct conveyor_group_description_s **_swig_go_3, struct conveyor_error_s **_swig_go_4) {
+intgo _wrap_conveyor_admin_describe_group_cabi_cb5b9cd45760c367(struct conveyor_admin_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, struct conveyor_group_description_s **_swig_go_3, struct conveyor_error_s **_swig_go_4) {
   conveyor_admin_t *arg1 = (conveyor_admin_t *) 0 ;
   char *arg2 = (char *) 0 ;
   int32_t arg3 ;
@@ -2990,7 +3015,7 @@ intgo _wrap_conveyor_admin_describe_group_cabi_42b4134e6f12ea5e(struct conveyor_
 }
 
 
-_gostring_ _wrap_conveyor_group_description_group_id_cabi_42b4134e6f12ea5e(struct conveyor_group_description_s *_swig_go_0) {
+_gostring_ _wrap_conveyor_group_description_group_id_cabi_cb5b9cd45760c367(struct conveyor_group_description_s *_swig_go_0) {
   conveyor_group_description_t *arg1 = (conveyor_group_description_t *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -3003,7 +3028,7 @@ _gostring_ _wrap_conveyor_group_description_group_id_cabi_42b4134e6f12ea5e(struc
 }
 
 
-_gostring_ _wrap_conveyor_group_description_state_cabi_42b4134e6f12ea5e(struct conveyor_group_description_s *_swig_go_0) {
+_gostring_ _wrap_conveyor_group_description_state_cabi_cb5b9cd45760c367(struct conveyor_group_description_s *_swig_go_0) {
   conveyor_group_description_t *arg1 = (conveyor_group_description_t *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -3016,7 +3041,7 @@ _gostring_ _wrap_conveyor_group_description_state_cabi_42b4134e6f12ea5e(struct c
 }
 
 
-_gostring_ _wrap_conveyor_group_description_protocol_type_cabi_42b4134e6f12ea5e(struct conveyor_group_description_s *_swig_go_0) {
+_gostring_ _wrap_conveyor_group_description_protocol_type_cabi_cb5b9cd45760c367(struct conveyor_group_description_s *_swig_go_0) {
   conveyor_group_description_t *arg1 = (conveyor_group_description_t *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -3029,7 +3054,7 @@ _gostring_ _wrap_conveyor_group_description_protocol_type_cabi_42b4134e6f12ea5e(
 }
 
 
-_gostring_ _wrap_conveyor_group_description_protocol_cabi_42b4134e6f12ea5e(struct conveyor_group_description_s *_swig_go_0) {
+_gostring_ _wrap_conveyor_group_description_protocol_cabi_cb5b9cd45760c367(struct conveyor_group_description_s *_swig_go_0) {
   conveyor_group_description_t *arg1 = (conveyor_group_description_t *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -3042,7 +3067,7 @@ _gostring_ _wrap_conveyor_group_description_protocol_cabi_42b4134e6f12ea5e(struc
 }
 
 
-intgo _wrap_conveyor_group_description_coordinator_cabi_42b4134e6f12ea5e(struct conveyor_group_description_s *_swig_go_0) {
+intgo _wrap_conveyor_group_description_coordinator_cabi_cb5b9cd45760c367(struct conveyor_group_description_s *_swig_go_0) {
   conveyor_group_description_t *arg1 = (conveyor_group_description_t *) 0 ;
   int32_t result;
   intgo _swig_go_result;
@@ -3055,7 +3080,7 @@ intgo _wrap_conveyor_group_description_coordinator_cabi_42b4134e6f12ea5e(struct 
 }
 
 
-long long _wrap_conveyor_group_description_member_count_cabi_42b4134e6f12ea5e(struct conveyor_group_description_s *_swig_go_0) {
+long long _wrap_conveyor_group_description_member_count_cabi_cb5b9cd45760c367(struct conveyor_group_description_s *_swig_go_0) {
   conveyor_group_description_t *arg1 = (conveyor_group_description_t *) 0 ;
   size_t result;
   long long _swig_go_result;
@@ -3068,7 +3093,7 @@ long long _wrap_conveyor_group_description_member_count_cabi_42b4134e6f12ea5e(st
 }
 
 
-_gostring_ _wrap_conveyor_group_description_member_id_cabi_42b4134e6f12ea5e(struct conveyor_group_description_s *_swig_go_0, long long _swig_go_1) {
+_gostring_ _wrap_conveyor_group_description_member_id_cabi_cb5b9cd45760c367(struct conveyor_group_description_s *_swig_go_0, long long _swig_go_1) {
   conveyor_group_description_t *arg1 = (conveyor_group_description_t *) 0 ;
   size_t arg2 ;
   char *result = 0 ;
@@ -3083,7 +3108,7 @@ _gostring_ _wrap_conveyor_group_description_member_id_cabi_42b4134e6f12ea5e(stru
 }
 
 
-_gostring_ _wrap_conveyor_group_description_member_instance_id_cabi_42b4134e6f12ea5e(struct conveyor_group_description_s *_swig_go_0, long long _swig_go_1) {
+_gostring_ _wrap_conveyor_group_description_member_instance_id_cabi_cb5b9cd45760c367(struct conveyor_group_description_s *_swig_go_0, long long _swig_go_1) {
   conveyor_group_description_t *arg1 = (conveyor_group_description_t *) 0 ;
   size_t arg2 ;
   char *result = 0 ;
@@ -3098,7 +3123,7 @@ _gostring_ _wrap_conveyor_group_description_member_instance_id_cabi_42b4134e6f12
 }
 
 
-_gostring_ _wrap_conveyor_group_description_member_client_id_cabi_42b4134e6f12ea5e(struct conveyor_group_description_s *_swig_go_0, long long _swig_go_1) {
+_gostring_ _wrap_conveyor_group_description_member_client_id_cabi_cb5b9cd45760c367(struct conveyor_group_description_s *_swig_go_0, long long _swig_go_1) {
   conveyor_group_description_t *arg1 = (conveyor_group_description_t *) 0 ;
   size_t arg2 ;
   char *result = 0 ;
@@ -3113,7 +3138,7 @@ _gostring_ _wrap_conveyor_group_description_member_client_id_cabi_42b4134e6f12ea
 }
 
 
-_gostring_ _wrap_conveyor_group_description_member_host_cabi_42b4134e6f12ea5e(struct conveyor_group_description_s *_swig_go_0, long long _swig_go_1) {
+_gostring_ _wrap_conveyor_group_description_member_host_cabi_cb5b9cd45760c367(struct conveyor_group_description_s *_swig_go_0, long long _swig_go_1) {
   conveyor_group_description_t *arg1 = (conveyor_group_description_t *) 0 ;
   size_t arg2 ;
   char *result = 0 ;
@@ -3128,7 +3153,7 @@ _gostring_ _wrap_conveyor_group_description_member_host_cabi_42b4134e6f12ea5e(st
 }
 
 
-long long _wrap_conveyor_group_description_member_partition_count_cabi_42b4134e6f12ea5e(struct conveyor_group_description_s *_swig_go_0, long long _swig_go_1) {
+long long _wrap_conveyor_group_description_member_partition_count_cabi_cb5b9cd45760c367(struct conveyor_group_description_s *_swig_go_0, long long _swig_go_1) {
   conveyor_group_description_t *arg1 = (conveyor_group_description_t *) 0 ;
   size_t arg2 ;
   size_t result;
@@ -3143,7 +3168,7 @@ long long _wrap_conveyor_group_description_member_partition_count_cabi_42b4134e6
 }
 
 
-void _wrap_conveyor_group_description_destroy_cabi_42b4134e6f12ea5e(struct conveyor_group_description_s *_swig_go_0) {
+void _wrap_conveyor_group_description_destroy_cabi_cb5b9cd45760c367(struct conveyor_group_description_s *_swig_go_0) {
   conveyor_group_description_t *arg1 = (conveyor_group_description_t *) 0 ;
   
   arg1 = *(conveyor_group_description_t **)&_swig_go_0; 
@@ -3153,7 +3178,7 @@ void _wrap_conveyor_group_description_destroy_cabi_42b4134e6f12ea5e(struct conve
 }
 
 
-intgo _wrap_conveyor_admin_list_group_offsets_cabi_42b4134e6f12ea5e(struct conveyor_admin_s *_swig_go_0, _gostring_ _swig_go_1, struct conveyor_topic_partition_s *_swig_go_2, long long _swig_go_3, intgo _swig_go_4, struct conveyor_group_offsets_s **_swig_go_5, struct conveyor_error_s **_swig_go_6) {
+intgo _wrap_conveyor_admin_list_group_offsets_cabi_cb5b9cd45760c367(struct conveyor_admin_s *_swig_go_0, _gostring_ _swig_go_1, struct conveyor_topic_partition_s *_swig_go_2, long long _swig_go_3, intgo _swig_go_4, struct conveyor_group_offsets_s **_swig_go_5, struct conveyor_error_s **_swig_go_6) {
   conveyor_admin_t *arg1 = (conveyor_admin_t *) 0 ;
   char *arg2 = (char *) 0 ;
   conveyor_topic_partition_t *arg3 = (conveyor_topic_partition_t *) 0 ;
@@ -3183,7 +3208,7 @@ intgo _wrap_conveyor_admin_list_group_offsets_cabi_42b4134e6f12ea5e(struct conve
 }
 
 
-long long _wrap_conveyor_group_offsets_count_cabi_42b4134e6f12ea5e(struct conveyor_group_offsets_s *_swig_go_0) {
+long long _wrap_conveyor_group_offsets_count_cabi_cb5b9cd45760c367(struct conveyor_group_offsets_s *_swig_go_0) {
   conveyor_group_offsets_t *arg1 = (conveyor_group_offsets_t *) 0 ;
   size_t result;
   long long _swig_go_result;
@@ -3196,7 +3221,7 @@ long long _wrap_conveyor_group_offsets_count_cabi_42b4134e6f12ea5e(struct convey
 }
 
 
-_gostring_ _wrap_conveyor_group_offsets_topic_cabi_42b4134e6f12ea5e(struct conveyor_group_offsets_s *_swig_go_0, long long _swig_go_1) {
+_gostring_ _wrap_conveyor_group_offsets_topic_cabi_cb5b9cd45760c367(struct conveyor_group_offsets_s *_swig_go_0, long long _swig_go_1) {
   conveyor_group_offsets_t *arg1 = (conveyor_group_offsets_t *) 0 ;
   size_t arg2 ;
   char *result = 0 ;
@@ -3211,7 +3236,7 @@ _gostring_ _wrap_conveyor_group_offsets_topic_cabi_42b4134e6f12ea5e(struct conve
 }
 
 
-intgo _wrap_conveyor_group_offsets_partition_cabi_42b4134e6f12ea5e(struct conveyor_group_offsets_s *_swig_go_0, long long _swig_go_1) {
+intgo _wrap_conveyor_group_offsets_partition_cabi_cb5b9cd45760c367(struct conveyor_group_offsets_s *_swig_go_0, long long _swig_go_1) {
   conveyor_group_offsets_t *arg1 = (conveyor_group_offsets_t *) 0 ;
   size_t arg2 ;
   int32_t result;
@@ -3226,7 +3251,7 @@ intgo _wrap_conveyor_group_offsets_partition_cabi_42b4134e6f12ea5e(struct convey
 }
 
 
-long long _wrap_conveyor_group_offsets_offset_cabi_42b4134e6f12ea5e(struct conveyor_group_offsets_s *_swig_go_0, long long _swig_go_1) {
+long long _wrap_conveyor_group_offsets_offset_cabi_cb5b9cd45760c367(struct conveyor_group_offsets_s *_swig_go_0, long long _swig_go_1) {
   conveyor_group_offsets_t *arg1 = (conveyor_group_offsets_t *) 0 ;
   size_t arg2 ;
   int64_t result;
@@ -3241,7 +3266,7 @@ long long _wrap_conveyor_group_offsets_offset_cabi_42b4134e6f12ea5e(struct conve
 }
 
 
-intgo _wrap_conveyor_group_offsets_leader_epoch_cabi_42b4134e6f12ea5e(struct conveyor_group_offsets_s *_swig_go_0, long long _swig_go_1) {
+intgo _wrap_conveyor_group_offsets_leader_epoch_cabi_cb5b9cd45760c367(struct conveyor_group_offsets_s *_swig_go_0, long long _swig_go_1) {
   conveyor_group_offsets_t *arg1 = (conveyor_group_offsets_t *) 0 ;
   size_t arg2 ;
   int32_t result;
@@ -3256,7 +3281,7 @@ intgo _wrap_conveyor_group_offsets_leader_epoch_cabi_42b4134e6f12ea5e(struct con
 }
 
 
-_gostring_ _wrap_conveyor_group_offsets_metadata_cabi_42b4134e6f12ea5e(struct conveyor_group_offsets_s *_swig_go_0, long long _swig_go_1) {
+_gostring_ _wrap_conveyor_group_offsets_metadata_cabi_cb5b9cd45760c367(struct conveyor_group_offsets_s *_swig_go_0, long long _swig_go_1) {
   conveyor_group_offsets_t *arg1 = (conveyor_group_offsets_t *) 0 ;
   size_t arg2 ;
   char *result = 0 ;
@@ -3271,7 +3296,7 @@ _gostring_ _wrap_conveyor_group_offsets_metadata_cabi_42b4134e6f12ea5e(struct co
 }
 
 
-intgo _wrap_conveyor_group_offsets_error_cabi_42b4134e6f12ea5e(struct conveyor_group_offsets_s *_swig_go_0, long long _swig_go_1) {
+intgo _wrap_conveyor_group_offsets_error_cabi_cb5b9cd45760c367(struct conveyor_group_offsets_s *_swig_go_0, long long _swig_go_1) {
   conveyor_group_offsets_t *arg1 = (conveyor_group_offsets_t *) 0 ;
   size_t arg2 ;
   conveyor_err_t result;
@@ -3286,7 +3311,7 @@ intgo _wrap_conveyor_group_offsets_error_cabi_42b4134e6f12ea5e(struct conveyor_g
 }
 
 
-void _wrap_conveyor_group_offsets_destroy_cabi_42b4134e6f12ea5e(struct conveyor_group_offsets_s *_swig_go_0) {
+void _wrap_conveyor_group_offsets_destroy_cabi_cb5b9cd45760c367(struct conveyor_group_offsets_s *_swig_go_0) {
   conveyor_group_offsets_t *arg1 = (conveyor_group_offsets_t *) 0 ;
   
   arg1 = *(conveyor_group_offsets_t **)&_swig_go_0; 
@@ -3296,7 +3321,7 @@ void _wrap_conveyor_group_offsets_destroy_cabi_42b4134e6f12ea5e(struct conveyor_
 }
 
 
-intgo _wrap_conveyor_admin_group_lag_cabi_42b4134e6f12ea5e(struct conveyor_admin_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, struct conveyor_group_lag_s **_swig_go_3, struct conveyor_error_s **_swig_go_4) {
+intgo _wrap_conveyor_admin_group_lag_cabi_cb5b9cd45760c367(struct conveyor_admin_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, struct conveyor_group_lag_s **_swig_go_3, struct conveyor_error_s **_swig_go_4) {
   conveyor_admin_t *arg1 = (conveyor_admin_t *) 0 ;
   char *arg2 = (char *) 0 ;
   int32_t arg3 ;
@@ -3322,7 +3347,7 @@ intgo _wrap_conveyor_admin_group_lag_cabi_42b4134e6f12ea5e(struct conveyor_admin
 }
 
 
-struct conveyor_group_description_s *_wrap_conveyor_group_lag_group_cabi_42b4134e6f12ea5e(struct conveyor_group_lag_s *_swig_go_0) {
+struct conveyor_group_description_s *_wrap_conveyor_group_lag_group_cabi_cb5b9cd45760c367(struct conveyor_group_lag_s *_swig_go_0) {
   conveyor_group_lag_t *arg1 = (conveyor_group_lag_t *) 0 ;
   conveyor_group_description_t *result = 0 ;
   struct conveyor_group_description_s *_swig_go_result;
@@ -3335,7 +3360,7 @@ struct conveyor_group_description_s *_wrap_conveyor_group_lag_group_cabi_42b4134
 }
 
 
-long long _wrap_conveyor_group_lag_count_cabi_42b4134e6f12ea5e(struct conveyor_group_lag_s *_swig_go_0) {
+long long _wrap_conveyor_group_lag_count_cabi_cb5b9cd45760c367(struct conveyor_group_lag_s *_swig_go_0) {
   conveyor_group_lag_t *arg1 = (conveyor_group_lag_t *) 0 ;
   size_t result;
   long long _swig_go_result;
@@ -3348,7 +3373,7 @@ long long _wrap_conveyor_group_lag_count_cabi_42b4134e6f12ea5e(struct conveyor_g
 }
 
 
-_gostring_ _wrap_conveyor_group_lag_topic_cabi_42b4134e6f12ea5e(struct conveyor_group_lag_s *_swig_go_0, long long _swig_go_1) {
+_gostring_ _wrap_conveyor_group_lag_topic_cabi_cb5b9cd45760c367(struct conveyor_group_lag_s *_swig_go_0, long long _swig_go_1) {
   conveyor_group_lag_t *arg1 = (conveyor_group_lag_t *) 0 ;
   size_t arg2 ;
   char *result = 0 ;
@@ -3363,7 +3388,7 @@ _gostring_ _wrap_conveyor_group_lag_topic_cabi_42b4134e6f12ea5e(struct conveyor_
 }
 
 
-intgo _wrap_conveyor_group_lag_partition_cabi_42b4134e6f12ea5e(struct conveyor_group_lag_s *_swig_go_0, long long _swig_go_1) {
+intgo _wrap_conveyor_group_lag_partition_cabi_cb5b9cd45760c367(struct conveyor_group_lag_s *_swig_go_0, long long _swig_go_1) {
   conveyor_group_lag_t *arg1 = (conveyor_group_lag_t *) 0 ;
   size_t arg2 ;
   int32_t result;
@@ -3378,7 +3403,7 @@ intgo _wrap_conveyor_group_lag_partition_cabi_42b4134e6f12ea5e(struct conveyor_g
 }
 
 
-long long _wrap_conveyor_group_lag_current_offset_cabi_42b4134e6f12ea5e(struct conveyor_group_lag_s *_swig_go_0, long long _swig_go_1) {
+long long _wrap_conveyor_group_lag_current_offset_cabi_cb5b9cd45760c367(struct conveyor_group_lag_s *_swig_go_0, long long _swig_go_1) {
   conveyor_group_lag_t *arg1 = (conveyor_group_lag_t *) 0 ;
   size_t arg2 ;
   int64_t result;
@@ -3393,7 +3418,7 @@ long long _wrap_conveyor_group_lag_current_offset_cabi_42b4134e6f12ea5e(struct c
 }
 
 
-long long _wrap_conveyor_group_lag_log_end_offset_cabi_42b4134e6f12ea5e(struct conveyor_group_lag_s *_swig_go_0, long long _swig_go_1) {
+long long _wrap_conveyor_group_lag_log_end_offset_cabi_cb5b9cd45760c367(struct conveyor_group_lag_s *_swig_go_0, long long _swig_go_1) {
   conveyor_group_lag_t *arg1 = (conveyor_group_lag_t *) 0 ;
   size_t arg2 ;
   int64_t result;
@@ -3408,7 +3433,7 @@ long long _wrap_conveyor_group_lag_log_end_offset_cabi_42b4134e6f12ea5e(struct c
 }
 
 
-long long _wrap_conveyor_group_lag_lag_cabi_42b4134e6f12ea5e(struct conveyor_group_lag_s *_swig_go_0, long long _swig_go_1) {
+long long _wrap_conveyor_group_lag_lag_cabi_cb5b9cd45760c367(struct conveyor_group_lag_s *_swig_go_0, long long _swig_go_1) {
   conveyor_group_lag_t *arg1 = (conveyor_group_lag_t *) 0 ;
   size_t arg2 ;
   int64_t result;
@@ -3423,7 +3448,7 @@ long long _wrap_conveyor_group_lag_lag_cabi_42b4134e6f12ea5e(struct conveyor_gro
 }
 
 
-_gostring_ _wrap_conveyor_group_lag_consumer_id_cabi_42b4134e6f12ea5e(struct conveyor_group_lag_s *_swig_go_0, long long _swig_go_1) {
+_gostring_ _wrap_conveyor_group_lag_consumer_id_cabi_cb5b9cd45760c367(struct conveyor_group_lag_s *_swig_go_0, long long _swig_go_1) {
   conveyor_group_lag_t *arg1 = (conveyor_group_lag_t *) 0 ;
   size_t arg2 ;
   char *result = 0 ;
@@ -3438,7 +3463,7 @@ _gostring_ _wrap_conveyor_group_lag_consumer_id_cabi_42b4134e6f12ea5e(struct con
 }
 
 
-_gostring_ _wrap_conveyor_group_lag_host_cabi_42b4134e6f12ea5e(struct conveyor_group_lag_s *_swig_go_0, long long _swig_go_1) {
+_gostring_ _wrap_conveyor_group_lag_host_cabi_cb5b9cd45760c367(struct conveyor_group_lag_s *_swig_go_0, long long _swig_go_1) {
   conveyor_group_lag_t *arg1 = (conveyor_group_lag_t *) 0 ;
   size_t arg2 ;
   char *result = 0 ;
@@ -3453,7 +3478,7 @@ _gostring_ _wrap_conveyor_group_lag_host_cabi_42b4134e6f12ea5e(struct conveyor_g
 }
 
 
-_gostring_ _wrap_conveyor_group_lag_client_id_cabi_42b4134e6f12ea5e(struct conveyor_group_lag_s *_swig_go_0, long long _swig_go_1) {
+_gostring_ _wrap_conveyor_group_lag_client_id_cabi_cb5b9cd45760c367(struct conveyor_group_lag_s *_swig_go_0, long long _swig_go_1) {
   conveyor_group_lag_t *arg1 = (conveyor_group_lag_t *) 0 ;
   size_t arg2 ;
   char *result = 0 ;
@@ -3468,7 +3493,7 @@ _gostring_ _wrap_conveyor_group_lag_client_id_cabi_42b4134e6f12ea5e(struct conve
 }
 
 
-intgo _wrap_conveyor_group_lag_error_cabi_42b4134e6f12ea5e(struct conveyor_group_lag_s *_swig_go_0, long long _swig_go_1) {
+intgo _wrap_conveyor_group_lag_error_cabi_cb5b9cd45760c367(struct conveyor_group_lag_s *_swig_go_0, long long _swig_go_1) {
   conveyor_group_lag_t *arg1 = (conveyor_group_lag_t *) 0 ;
   size_t arg2 ;
   conveyor_err_t result;
@@ -3483,7 +3508,7 @@ intgo _wrap_conveyor_group_lag_error_cabi_42b4134e6f12ea5e(struct conveyor_group
 }
 
 
-void _wrap_conveyor_group_lag_destroy_cabi_42b4134e6f12ea5e(struct conveyor_group_lag_s *_swig_go_0) {
+void _wrap_conveyor_group_lag_destroy_cabi_cb5b9cd45760c367(struct conveyor_group_lag_s *_swig_go_0) {
   conveyor_group_lag_t *arg1 = (conveyor_group_lag_t *) 0 ;
   
   arg1 = *(conveyor_group_lag_t **)&_swig_go_0; 
@@ -3493,7 +3518,7 @@ void _wrap_conveyor_group_lag_destroy_cabi_42b4134e6f12ea5e(struct conveyor_grou
 }
 
 
-intgo _wrap_conveyor_admin_alter_group_offsets_cabi_42b4134e6f12ea5e(struct conveyor_admin_s *_swig_go_0, _gostring_ _swig_go_1, struct conveyor_topic_partition_s *_swig_go_2, long long _swig_go_3, intgo _swig_go_4, struct conveyor_error_s **_swig_go_5) {
+intgo _wrap_conveyor_admin_alter_group_offsets_cabi_cb5b9cd45760c367(struct conveyor_admin_s *_swig_go_0, _gostring_ _swig_go_1, struct conveyor_topic_partition_s *_swig_go_2, long long _swig_go_3, intgo _swig_go_4, struct conveyor_error_s **_swig_go_5) {
   conveyor_admin_t *arg1 = (conveyor_admin_t *) 0 ;
   char *arg2 = (char *) 0 ;
   conveyor_topic_partition_t *arg3 = (conveyor_topic_partition_t *) 0 ;
@@ -3521,7 +3546,7 @@ intgo _wrap_conveyor_admin_alter_group_offsets_cabi_42b4134e6f12ea5e(struct conv
 }
 
 
-intgo _wrap_conveyor_admin_delete_group_cabi_42b4134e6f12ea5e(struct conveyor_admin_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, struct conveyor_error_s **_swig_go_3) {
+intgo _wrap_conveyor_admin_delete_group_cabi_cb5b9cd45760c367(struct conveyor_admin_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, struct conveyor_error_s **_swig_go_3) {
   conveyor_admin_t *arg1 = (conveyor_admin_t *) 0 ;
   char *arg2 = (char *) 0 ;
   int32_t arg3 ;
@@ -3545,7 +3570,7 @@ intgo _wrap_conveyor_admin_delete_group_cabi_42b4134e6f12ea5e(struct conveyor_ad
 }
 
 
-intgo _wrap_conveyor_retry_handler_new_cabi_42b4134e6f12ea5e(struct conveyor_consumer_s *_swig_go_0, struct conveyor_producer_s *_swig_go_1, struct conveyor_config_s *_swig_go_2, struct conveyor_retry_handler_s **_swig_go_3, struct conveyor_error_s **_swig_go_4) {
+intgo _wrap_conveyor_retry_handler_new_cabi_cb5b9cd45760c367(struct conveyor_consumer_s *_swig_go_0, struct conveyor_producer_s *_swig_go_1, struct conveyor_config_s *_swig_go_2, struct conveyor_retry_handler_s **_swig_go_3, struct conveyor_error_s **_swig_go_4) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   conveyor_producer_t *arg2 = (conveyor_producer_t *) 0 ;
   conveyor_config_t *arg3 = (conveyor_config_t *) 0 ;
@@ -3566,7 +3591,7 @@ intgo _wrap_conveyor_retry_handler_new_cabi_42b4134e6f12ea5e(struct conveyor_con
 }
 
 
-void _wrap_conveyor_retry_handler_stop_cabi_42b4134e6f12ea5e(struct conveyor_retry_handler_s *_swig_go_0) {
+void _wrap_conveyor_retry_handler_stop_cabi_cb5b9cd45760c367(struct conveyor_retry_handler_s *_swig_go_0) {
   conveyor_retry_handler_t *arg1 = (conveyor_retry_handler_t *) 0 ;
   
   arg1 = *(conveyor_retry_handler_t **)&_swig_go_0; 
@@ -3576,7 +3601,7 @@ void _wrap_conveyor_retry_handler_stop_cabi_42b4134e6f12ea5e(struct conveyor_ret
 }
 
 
-void _wrap_conveyor_retry_handler_destroy_cabi_42b4134e6f12ea5e(struct conveyor_retry_handler_s *_swig_go_0) {
+void _wrap_conveyor_retry_handler_destroy_cabi_cb5b9cd45760c367(struct conveyor_retry_handler_s *_swig_go_0) {
   conveyor_retry_handler_t *arg1 = (conveyor_retry_handler_t *) 0 ;
   
   arg1 = *(conveyor_retry_handler_t **)&_swig_go_0; 
@@ -3586,7 +3611,7 @@ void _wrap_conveyor_retry_handler_destroy_cabi_42b4134e6f12ea5e(struct conveyor_
 }
 
 
-void _wrap_cvgo_strings_t_v_set_cabi_42b4134e6f12ea5e(struct cvgo_strings_s *_swig_go_0, _gostring_* _swig_go_1) {
+void _wrap_cvgo_strings_t_v_set_cabi_cb5b9cd45760c367(struct cvgo_strings_s *_swig_go_0, _gostring_* _swig_go_1) {
   struct cvgo_strings_s *arg1 = (struct cvgo_strings_s *) 0 ;
   char **arg2 = (char **) 0 ;
   
@@ -3598,7 +3623,7 @@ void _wrap_cvgo_strings_t_v_set_cabi_42b4134e6f12ea5e(struct cvgo_strings_s *_sw
 }
 
 
-_gostring_* _wrap_cvgo_strings_t_v_get_cabi_42b4134e6f12ea5e(struct cvgo_strings_s *_swig_go_0) {
+_gostring_* _wrap_cvgo_strings_t_v_get_cabi_cb5b9cd45760c367(struct cvgo_strings_s *_swig_go_0) {
   struct cvgo_strings_s *arg1 = (struct cvgo_strings_s *) 0 ;
   char **result = 0 ;
   _gostring_* _swig_go_result;
@@ -3611,7 +3636,7 @@ _gostring_* _wrap_cvgo_strings_t_v_get_cabi_42b4134e6f12ea5e(struct cvgo_strings
 }
 
 
-void _wrap_cvgo_strings_t_n_set_cabi_42b4134e6f12ea5e(struct cvgo_strings_s *_swig_go_0, long long _swig_go_1) {
+void _wrap_cvgo_strings_t_n_set_cabi_cb5b9cd45760c367(struct cvgo_strings_s *_swig_go_0, long long _swig_go_1) {
   struct cvgo_strings_s *arg1 = (struct cvgo_strings_s *) 0 ;
   size_t arg2 ;
   
@@ -3623,7 +3648,7 @@ void _wrap_cvgo_strings_t_n_set_cabi_42b4134e6f12ea5e(struct cvgo_strings_s *_sw
 }
 
 
-long long _wrap_cvgo_strings_t_n_get_cabi_42b4134e6f12ea5e(struct cvgo_strings_s *_swig_go_0) {
+long long _wrap_cvgo_strings_t_n_get_cabi_cb5b9cd45760c367(struct cvgo_strings_s *_swig_go_0) {
   struct cvgo_strings_s *arg1 = (struct cvgo_strings_s *) 0 ;
   size_t result;
   long long _swig_go_result;
@@ -3636,7 +3661,7 @@ long long _wrap_cvgo_strings_t_n_get_cabi_42b4134e6f12ea5e(struct cvgo_strings_s
 }
 
 
-struct cvgo_strings_s *_wrap_new_cvgo_strings_t_cabi_42b4134e6f12ea5e() {
+struct cvgo_strings_s *_wrap_new_cvgo_strings_t_cabi_cb5b9cd45760c367() {
   struct cvgo_strings_s *result = 0 ;
   struct cvgo_strings_s *_swig_go_result;
   
@@ -3647,7 +3672,7 @@ struct cvgo_strings_s *_wrap_new_cvgo_strings_t_cabi_42b4134e6f12ea5e() {
 }
 
 
-void _wrap_delete_cvgo_strings_t_cabi_42b4134e6f12ea5e(struct cvgo_strings_s *_swig_go_0) {
+void _wrap_delete_cvgo_strings_t_cabi_cb5b9cd45760c367(struct cvgo_strings_s *_swig_go_0) {
   struct cvgo_strings_s *arg1 = (struct cvgo_strings_s *) 0 ;
   
   arg1 = *(struct cvgo_strings_s **)&_swig_go_0; 
@@ -3657,7 +3682,7 @@ void _wrap_delete_cvgo_strings_t_cabi_42b4134e6f12ea5e(struct cvgo_strings_s *_s
 }
 
 
-struct cvgo_reports_s *_wrap_cvgo_reports_new_cabi_42b4134e6f12ea5e() {
+struct cvgo_reports_s *_wrap_cvgo_reports_new_cabi_cb5b9cd45760c367() {
   cvgo_reports_t *result = 0 ;
   struct cvgo_reports_s *_swig_go_result;
   
@@ -3668,7 +3693,7 @@ struct cvgo_reports_s *_wrap_cvgo_reports_new_cabi_42b4134e6f12ea5e() {
 }
 
 
-long long _wrap_cvgo_reports_count_cabi_42b4134e6f12ea5e(struct cvgo_reports_s *_swig_go_0) {
+long long _wrap_cvgo_reports_count_cabi_cb5b9cd45760c367(struct cvgo_reports_s *_swig_go_0) {
   cvgo_reports_t *arg1 = (cvgo_reports_t *) 0 ;
   size_t result;
   long long _swig_go_result;
@@ -3681,7 +3706,7 @@ long long _wrap_cvgo_reports_count_cabi_42b4134e6f12ea5e(struct cvgo_reports_s *
 }
 
 
-long long _wrap_cvgo_reports_copy_cabi_42b4134e6f12ea5e(struct cvgo_reports_s *_swig_go_0, long long _swig_go_1, _goslice_ _swig_go_2) {
+long long _wrap_cvgo_reports_copy_cabi_cb5b9cd45760c367(struct cvgo_reports_s *_swig_go_0, long long _swig_go_1, _goslice_ _swig_go_2) {
   cvgo_reports_t *arg1 = (cvgo_reports_t *) 0 ;
   size_t arg2 ;
   long long *arg3 = (long long *) 0 ;
@@ -3702,7 +3727,7 @@ long long _wrap_cvgo_reports_copy_cabi_42b4134e6f12ea5e(struct cvgo_reports_s *_
 }
 
 
-_gostring_ _wrap_cvgo_reports_message_cabi_42b4134e6f12ea5e(struct cvgo_reports_s *_swig_go_0, long long _swig_go_1) {
+_gostring_ _wrap_cvgo_reports_message_cabi_cb5b9cd45760c367(struct cvgo_reports_s *_swig_go_0, long long _swig_go_1) {
   cvgo_reports_t *arg1 = (cvgo_reports_t *) 0 ;
   size_t arg2 ;
   char *result = 0 ;
@@ -3717,7 +3742,7 @@ _gostring_ _wrap_cvgo_reports_message_cabi_42b4134e6f12ea5e(struct cvgo_reports_
 }
 
 
-void _wrap_cvgo_reports_clear_cabi_42b4134e6f12ea5e(struct cvgo_reports_s *_swig_go_0) {
+void _wrap_cvgo_reports_clear_cabi_cb5b9cd45760c367(struct cvgo_reports_s *_swig_go_0) {
   cvgo_reports_t *arg1 = (cvgo_reports_t *) 0 ;
   
   arg1 = *(cvgo_reports_t **)&_swig_go_0; 
@@ -3727,7 +3752,7 @@ void _wrap_cvgo_reports_clear_cabi_42b4134e6f12ea5e(struct cvgo_reports_s *_swig
 }
 
 
-void _wrap_cvgo_reports_free_cabi_42b4134e6f12ea5e(struct cvgo_reports_s *_swig_go_0) {
+void _wrap_cvgo_reports_free_cabi_cb5b9cd45760c367(struct cvgo_reports_s *_swig_go_0) {
   cvgo_reports_t *arg1 = (cvgo_reports_t *) 0 ;
   
   arg1 = *(cvgo_reports_t **)&_swig_go_0; 
@@ -3737,7 +3762,7 @@ void _wrap_cvgo_reports_free_cabi_42b4134e6f12ea5e(struct cvgo_reports_s *_swig_
 }
 
 
-intgo _wrap_cvgo_producer_new_cabi_42b4134e6f12ea5e(struct conveyor_config_s *_swig_go_0, struct cvgo_reports_s *_swig_go_1, struct conveyor_producer_s **_swig_go_2, struct conveyor_error_s **_swig_go_3) {
+intgo _wrap_cvgo_producer_new_cabi_cb5b9cd45760c367(struct conveyor_config_s *_swig_go_0, struct cvgo_reports_s *_swig_go_1, struct conveyor_producer_s **_swig_go_2, struct conveyor_error_s **_swig_go_3) {
   conveyor_config_t *arg1 = (conveyor_config_t *) 0 ;
   cvgo_reports_t *arg2 = (cvgo_reports_t *) 0 ;
   conveyor_producer_t **arg3 = (conveyor_producer_t **) 0 ;
@@ -3756,7 +3781,7 @@ intgo _wrap_cvgo_producer_new_cabi_42b4134e6f12ea5e(struct conveyor_config_s *_s
 }
 
 
-intgo _wrap_cvgo_produce_cabi_42b4134e6f12ea5e(struct conveyor_producer_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, _goslice_ _swig_go_3, _goslice_ _swig_go_4, struct conveyor_header_s *_swig_go_5, long long _swig_go_6, long long _swig_go_7, intgo _swig_go_8, struct conveyor_error_s **_swig_go_9) {
+intgo _wrap_cvgo_produce_cabi_cb5b9cd45760c367(struct conveyor_producer_s *_swig_go_0, _gostring_ _swig_go_1, intgo _swig_go_2, _goslice_ _swig_go_3, _goslice_ _swig_go_4, struct conveyor_header_s *_swig_go_5, long long _swig_go_6, long long _swig_go_7, intgo _swig_go_8, struct conveyor_error_s **_swig_go_9) {
   conveyor_producer_t *arg1 = (conveyor_producer_t *) 0 ;
   char *arg2 = (char *) 0 ;
   int32_t arg3 ;
@@ -3800,7 +3825,7 @@ intgo _wrap_cvgo_produce_cabi_42b4134e6f12ea5e(struct conveyor_producer_s *_swig
 }
 
 
-intgo _wrap_cvgo_produce_batch_cabi_42b4134e6f12ea5e(struct conveyor_producer_s *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2, _goslice_ _swig_go_3, long long *_swig_go_4, struct conveyor_error_s **_swig_go_5) {
+intgo _wrap_cvgo_produce_batch_cabi_cb5b9cd45760c367(struct conveyor_producer_s *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2, _goslice_ _swig_go_3, long long *_swig_go_4, struct conveyor_error_s **_swig_go_5) {
   conveyor_producer_t *arg1 = (conveyor_producer_t *) 0 ;
   char *arg2 = (char *) 0 ;
   long long *arg3 = (long long *) 0 ;
@@ -3836,7 +3861,7 @@ intgo _wrap_cvgo_produce_batch_cabi_42b4134e6f12ea5e(struct conveyor_producer_s 
 }
 
 
-intgo _wrap_cvgo_consumer_callbacks_cabi_42b4134e6f12ea5e(struct conveyor_consumer_s *_swig_go_0, intgo _swig_go_1, struct conveyor_error_s **_swig_go_2) {
+intgo _wrap_cvgo_consumer_callbacks_cabi_cb5b9cd45760c367(struct conveyor_consumer_s *_swig_go_0, intgo _swig_go_1, struct conveyor_error_s **_swig_go_2) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   uintptr_t arg2 ;
   conveyor_error_t **arg3 = (conveyor_error_t **) 0 ;
@@ -3853,7 +3878,7 @@ intgo _wrap_cvgo_consumer_callbacks_cabi_42b4134e6f12ea5e(struct conveyor_consum
 }
 
 
-intgo _wrap_cvgo_retry_run_cabi_42b4134e6f12ea5e(struct conveyor_retry_handler_s *_swig_go_0, intgo _swig_go_1, intgo _swig_go_2, _goslice_ _swig_go_3, struct conveyor_error_s **_swig_go_4) {
+intgo _wrap_cvgo_retry_run_cabi_cb5b9cd45760c367(struct conveyor_retry_handler_s *_swig_go_0, intgo _swig_go_1, intgo _swig_go_2, _goslice_ _swig_go_3, struct conveyor_error_s **_swig_go_4) {
   conveyor_retry_handler_t *arg1 = (conveyor_retry_handler_t *) 0 ;
   uintptr_t arg2 ;
   int32_t arg3 ;
@@ -3878,7 +3903,7 @@ intgo _wrap_cvgo_retry_run_cabi_42b4134e6f12ea5e(struct conveyor_retry_handler_s
 }
 
 
-void _wrap_cvgo_retry_stats_cabi_42b4134e6f12ea5e(struct conveyor_retry_handler_s *_swig_go_0, _goslice_ _swig_go_1) {
+void _wrap_cvgo_retry_stats_cabi_cb5b9cd45760c367(struct conveyor_retry_handler_s *_swig_go_0, _goslice_ _swig_go_1) {
   conveyor_retry_handler_t *arg1 = (conveyor_retry_handler_t *) 0 ;
   long long *arg2 = (long long *) 0 ;
   size_t arg3 ;
@@ -3894,7 +3919,7 @@ void _wrap_cvgo_retry_stats_cabi_42b4134e6f12ea5e(struct conveyor_retry_handler_
 }
 
 
-intgo _wrap_cvgo_list_groups_cabi_42b4134e6f12ea5e(struct conveyor_admin_s *_swig_go_0, struct cvgo_strings_s *_swig_go_1, intgo _swig_go_2, struct conveyor_group_list_s **_swig_go_3, struct conveyor_error_s **_swig_go_4) {
+intgo _wrap_cvgo_list_groups_cabi_cb5b9cd45760c367(struct conveyor_admin_s *_swig_go_0, struct cvgo_strings_s *_swig_go_1, intgo _swig_go_2, struct conveyor_group_list_s **_swig_go_3, struct conveyor_error_s **_swig_go_4) {
   conveyor_admin_t *arg1 = (conveyor_admin_t *) 0 ;
   cvgo_strings_t *arg2 = (cvgo_strings_t *) 0 ;
   int32_t arg3 ;
@@ -3915,7 +3940,7 @@ intgo _wrap_cvgo_list_groups_cabi_42b4134e6f12ea5e(struct conveyor_admin_s *_swi
 }
 
 
-_gostring_ _wrap_cvgo_member_partition_topic_cabi_42b4134e6f12ea5e(struct conveyor_group_description_s *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+_gostring_ _wrap_cvgo_member_partition_topic_cabi_cb5b9cd45760c367(struct conveyor_group_description_s *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   conveyor_group_description_t *arg1 = (conveyor_group_description_t *) 0 ;
   size_t arg2 ;
   size_t arg3 ;
@@ -3932,7 +3957,7 @@ _gostring_ _wrap_cvgo_member_partition_topic_cabi_42b4134e6f12ea5e(struct convey
 }
 
 
-intgo _wrap_cvgo_member_partition_index_cabi_42b4134e6f12ea5e(struct conveyor_group_description_s *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+intgo _wrap_cvgo_member_partition_index_cabi_cb5b9cd45760c367(struct conveyor_group_description_s *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   conveyor_group_description_t *arg1 = (conveyor_group_description_t *) 0 ;
   size_t arg2 ;
   size_t arg3 ;
@@ -3949,7 +3974,7 @@ intgo _wrap_cvgo_member_partition_index_cabi_42b4134e6f12ea5e(struct conveyor_gr
 }
 
 
-struct conveyor_topic_partition_s *_wrap_cvgo_tps_new_cabi_42b4134e6f12ea5e(long long _swig_go_0) {
+struct conveyor_topic_partition_s *_wrap_cvgo_tps_new_cabi_cb5b9cd45760c367(long long _swig_go_0) {
   size_t arg1 ;
   conveyor_topic_partition_t *result = 0 ;
   struct conveyor_topic_partition_s *_swig_go_result;
@@ -3962,7 +3987,7 @@ struct conveyor_topic_partition_s *_wrap_cvgo_tps_new_cabi_42b4134e6f12ea5e(long
 }
 
 
-void _wrap_cvgo_tps_set_cabi_42b4134e6f12ea5e(struct conveyor_topic_partition_s *_swig_go_0, long long _swig_go_1, _gostring_ _swig_go_2, intgo _swig_go_3, long long _swig_go_4) {
+void _wrap_cvgo_tps_set_cabi_cb5b9cd45760c367(struct conveyor_topic_partition_s *_swig_go_0, long long _swig_go_1, _gostring_ _swig_go_2, intgo _swig_go_3, long long _swig_go_4) {
   conveyor_topic_partition_t *arg1 = (conveyor_topic_partition_t *) 0 ;
   size_t arg2 ;
   char *arg3 = (char *) 0 ;
@@ -3985,7 +4010,7 @@ void _wrap_cvgo_tps_set_cabi_42b4134e6f12ea5e(struct conveyor_topic_partition_s 
 }
 
 
-_gostring_ _wrap_cvgo_tps_topic_cabi_42b4134e6f12ea5e(struct conveyor_topic_partition_s *_swig_go_0, long long _swig_go_1) {
+_gostring_ _wrap_cvgo_tps_topic_cabi_cb5b9cd45760c367(struct conveyor_topic_partition_s *_swig_go_0, long long _swig_go_1) {
   conveyor_topic_partition_t *arg1 = (conveyor_topic_partition_t *) 0 ;
   size_t arg2 ;
   char *result = 0 ;
@@ -4000,7 +4025,7 @@ _gostring_ _wrap_cvgo_tps_topic_cabi_42b4134e6f12ea5e(struct conveyor_topic_part
 }
 
 
-intgo _wrap_cvgo_tps_partition_cabi_42b4134e6f12ea5e(struct conveyor_topic_partition_s *_swig_go_0, long long _swig_go_1) {
+intgo _wrap_cvgo_tps_partition_cabi_cb5b9cd45760c367(struct conveyor_topic_partition_s *_swig_go_0, long long _swig_go_1) {
   conveyor_topic_partition_t *arg1 = (conveyor_topic_partition_t *) 0 ;
   size_t arg2 ;
   int32_t result;
@@ -4015,7 +4040,7 @@ intgo _wrap_cvgo_tps_partition_cabi_42b4134e6f12ea5e(struct conveyor_topic_parti
 }
 
 
-long long _wrap_cvgo_tps_offset_cabi_42b4134e6f12ea5e(struct conveyor_topic_partition_s *_swig_go_0, long long _swig_go_1) {
+long long _wrap_cvgo_tps_offset_cabi_cb5b9cd45760c367(struct conveyor_topic_partition_s *_swig_go_0, long long _swig_go_1) {
   conveyor_topic_partition_t *arg1 = (conveyor_topic_partition_t *) 0 ;
   size_t arg2 ;
   int64_t result;
@@ -4030,7 +4055,7 @@ long long _wrap_cvgo_tps_offset_cabi_42b4134e6f12ea5e(struct conveyor_topic_part
 }
 
 
-void _wrap_cvgo_tps_free_cabi_42b4134e6f12ea5e(struct conveyor_topic_partition_s *_swig_go_0, long long _swig_go_1) {
+void _wrap_cvgo_tps_free_cabi_cb5b9cd45760c367(struct conveyor_topic_partition_s *_swig_go_0, long long _swig_go_1) {
   conveyor_topic_partition_t *arg1 = (conveyor_topic_partition_t *) 0 ;
   size_t arg2 ;
   
@@ -4042,7 +4067,7 @@ void _wrap_cvgo_tps_free_cabi_42b4134e6f12ea5e(struct conveyor_topic_partition_s
 }
 
 
-_gostring_ _wrap_cvgo_list_topic_cabi_42b4134e6f12ea5e(struct conveyor_partition_list_s *_swig_go_0, long long _swig_go_1) {
+_gostring_ _wrap_cvgo_list_topic_cabi_cb5b9cd45760c367(struct conveyor_partition_list_s *_swig_go_0, long long _swig_go_1) {
   conveyor_partition_list_t *arg1 = (conveyor_partition_list_t *) 0 ;
   size_t arg2 ;
   char *result = 0 ;
@@ -4057,7 +4082,7 @@ _gostring_ _wrap_cvgo_list_topic_cabi_42b4134e6f12ea5e(struct conveyor_partition
 }
 
 
-intgo _wrap_cvgo_list_partition_cabi_42b4134e6f12ea5e(struct conveyor_partition_list_s *_swig_go_0, long long _swig_go_1) {
+intgo _wrap_cvgo_list_partition_cabi_cb5b9cd45760c367(struct conveyor_partition_list_s *_swig_go_0, long long _swig_go_1) {
   conveyor_partition_list_t *arg1 = (conveyor_partition_list_t *) 0 ;
   size_t arg2 ;
   int32_t result;
@@ -4072,7 +4097,7 @@ intgo _wrap_cvgo_list_partition_cabi_42b4134e6f12ea5e(struct conveyor_partition_
 }
 
 
-long long _wrap_cvgo_list_offset_cabi_42b4134e6f12ea5e(struct conveyor_partition_list_s *_swig_go_0, long long _swig_go_1) {
+long long _wrap_cvgo_list_offset_cabi_cb5b9cd45760c367(struct conveyor_partition_list_s *_swig_go_0, long long _swig_go_1) {
   conveyor_partition_list_t *arg1 = (conveyor_partition_list_t *) 0 ;
   size_t arg2 ;
   int64_t result;
@@ -4087,7 +4112,7 @@ long long _wrap_cvgo_list_offset_cabi_42b4134e6f12ea5e(struct conveyor_partition
 }
 
 
-struct cvgo_strings_s *_wrap_cvgo_strings_new_cabi_42b4134e6f12ea5e(long long _swig_go_0) {
+struct cvgo_strings_s *_wrap_cvgo_strings_new_cabi_cb5b9cd45760c367(long long _swig_go_0) {
   size_t arg1 ;
   cvgo_strings_t *result = 0 ;
   struct cvgo_strings_s *_swig_go_result;
@@ -4100,7 +4125,7 @@ struct cvgo_strings_s *_wrap_cvgo_strings_new_cabi_42b4134e6f12ea5e(long long _s
 }
 
 
-void _wrap_cvgo_strings_set_cabi_42b4134e6f12ea5e(struct cvgo_strings_s *_swig_go_0, long long _swig_go_1, _gostring_ _swig_go_2) {
+void _wrap_cvgo_strings_set_cabi_cb5b9cd45760c367(struct cvgo_strings_s *_swig_go_0, long long _swig_go_1, _gostring_ _swig_go_2) {
   cvgo_strings_t *arg1 = (cvgo_strings_t *) 0 ;
   size_t arg2 ;
   char *arg3 = (char *) 0 ;
@@ -4119,7 +4144,7 @@ void _wrap_cvgo_strings_set_cabi_42b4134e6f12ea5e(struct cvgo_strings_s *_swig_g
 }
 
 
-void _wrap_cvgo_strings_free_cabi_42b4134e6f12ea5e(struct cvgo_strings_s *_swig_go_0) {
+void _wrap_cvgo_strings_free_cabi_cb5b9cd45760c367(struct cvgo_strings_s *_swig_go_0) {
   cvgo_strings_t *arg1 = (cvgo_strings_t *) 0 ;
   
   arg1 = *(cvgo_strings_t **)&_swig_go_0; 
@@ -4129,7 +4154,7 @@ void _wrap_cvgo_strings_free_cabi_42b4134e6f12ea5e(struct cvgo_strings_s *_swig_
 }
 
 
-struct conveyor_header_s *_wrap_cvgo_headers_new_cabi_42b4134e6f12ea5e(long long _swig_go_0) {
+struct conveyor_header_s *_wrap_cvgo_headers_new_cabi_cb5b9cd45760c367(long long _swig_go_0) {
   size_t arg1 ;
   conveyor_header_t *result = 0 ;
   struct conveyor_header_s *_swig_go_result;
@@ -4142,7 +4167,7 @@ struct conveyor_header_s *_wrap_cvgo_headers_new_cabi_42b4134e6f12ea5e(long long
 }
 
 
-void _wrap_cvgo_headers_set_cabi_42b4134e6f12ea5e(struct conveyor_header_s *_swig_go_0, long long _swig_go_1, _gostring_ _swig_go_2, _goslice_ _swig_go_3) {
+void _wrap_cvgo_headers_set_cabi_cb5b9cd45760c367(struct conveyor_header_s *_swig_go_0, long long _swig_go_1, _gostring_ _swig_go_2, _goslice_ _swig_go_3) {
   conveyor_header_t *arg1 = (conveyor_header_t *) 0 ;
   size_t arg2 ;
   char *arg3 = (char *) 0 ;
@@ -4167,7 +4192,7 @@ void _wrap_cvgo_headers_set_cabi_42b4134e6f12ea5e(struct conveyor_header_s *_swi
 }
 
 
-void _wrap_cvgo_headers_free_cabi_42b4134e6f12ea5e(struct conveyor_header_s *_swig_go_0, long long _swig_go_1) {
+void _wrap_cvgo_headers_free_cabi_cb5b9cd45760c367(struct conveyor_header_s *_swig_go_0, long long _swig_go_1) {
   conveyor_header_t *arg1 = (conveyor_header_t *) 0 ;
   size_t arg2 ;
   
@@ -4179,7 +4204,7 @@ void _wrap_cvgo_headers_free_cabi_42b4134e6f12ea5e(struct conveyor_header_s *_sw
 }
 
 
-intgo _wrap_cvgo_subscribe_cabi_42b4134e6f12ea5e(struct conveyor_consumer_s *_swig_go_0, struct cvgo_strings_s *_swig_go_1, struct conveyor_error_s **_swig_go_2) {
+intgo _wrap_cvgo_subscribe_cabi_cb5b9cd45760c367(struct conveyor_consumer_s *_swig_go_0, struct cvgo_strings_s *_swig_go_1, struct conveyor_error_s **_swig_go_2) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   cvgo_strings_t *arg2 = (cvgo_strings_t *) 0 ;
   conveyor_error_t **arg3 = (conveyor_error_t **) 0 ;
@@ -4196,7 +4221,7 @@ intgo _wrap_cvgo_subscribe_cabi_42b4134e6f12ea5e(struct conveyor_consumer_s *_sw
 }
 
 
-intgo _wrap_cvgo_assign_cabi_42b4134e6f12ea5e(struct conveyor_consumer_s *_swig_go_0, struct conveyor_topic_partition_s *_swig_go_1, long long _swig_go_2, struct conveyor_error_s **_swig_go_3) {
+intgo _wrap_cvgo_assign_cabi_cb5b9cd45760c367(struct conveyor_consumer_s *_swig_go_0, struct conveyor_topic_partition_s *_swig_go_1, long long _swig_go_2, struct conveyor_error_s **_swig_go_3) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   conveyor_topic_partition_t *arg2 = (conveyor_topic_partition_t *) 0 ;
   size_t arg3 ;
@@ -4215,7 +4240,45 @@ intgo _wrap_cvgo_assign_cabi_42b4134e6f12ea5e(struct conveyor_consumer_s *_swig_
 }
 
 
-intgo _wrap_cvgo_commit_cabi_42b4134e6f12ea5e(struct conveyor_consumer_s *_swig_go_0, struct conveyor_topic_partition_s *_swig_go_1, long long _swig_go_2, intgo _swig_go_3, intgo _swig_go_4, struct conveyor_error_s **_swig_go_5) {
+intgo _wrap_cvgo_pause_cabi_cb5b9cd45760c367(struct conveyor_consumer_s *_swig_go_0, struct conveyor_topic_partition_s *_swig_go_1, long long _swig_go_2, struct conveyor_error_s **_swig_go_3) {
+  conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
+  conveyor_topic_partition_t *arg2 = (conveyor_topic_partition_t *) 0 ;
+  size_t arg3 ;
+  conveyor_error_t **arg4 = (conveyor_error_t **) 0 ;
+  conveyor_err_t result;
+  intgo _swig_go_result;
+  
+  arg1 = *(conveyor_consumer_t **)&_swig_go_0; 
+  arg2 = *(conveyor_topic_partition_t **)&_swig_go_1; 
+  arg3 = (size_t)_swig_go_2; 
+  arg4 = *(conveyor_error_t ***)&_swig_go_3; 
+  
+  result = (conveyor_err_t)cvgo_pause(arg1,(struct conveyor_topic_partition_s const *)arg2,arg3,arg4);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_cvgo_resume_cabi_cb5b9cd45760c367(struct conveyor_consumer_s *_swig_go_0, struct conveyor_topic_partition_s *_swig_go_1, long long _swig_go_2, struct conveyor_error_s **_swig_go_3) {
+  conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
+  conveyor_topic_partition_t *arg2 = (conveyor_topic_partition_t *) 0 ;
+  size_t arg3 ;
+  conveyor_error_t **arg4 = (conveyor_error_t **) 0 ;
+  conveyor_err_t result;
+  intgo _swig_go_result;
+  
+  arg1 = *(conveyor_consumer_t **)&_swig_go_0; 
+  arg2 = *(conveyor_topic_partition_t **)&_swig_go_1; 
+  arg3 = (size_t)_swig_go_2; 
+  arg4 = *(conveyor_error_t ***)&_swig_go_3; 
+  
+  result = (conveyor_err_t)cvgo_resume(arg1,(struct conveyor_topic_partition_s const *)arg2,arg3,arg4);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_cvgo_commit_cabi_cb5b9cd45760c367(struct conveyor_consumer_s *_swig_go_0, struct conveyor_topic_partition_s *_swig_go_1, long long _swig_go_2, intgo _swig_go_3, intgo _swig_go_4, struct conveyor_error_s **_swig_go_5) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   conveyor_topic_partition_t *arg2 = (conveyor_topic_partition_t *) 0 ;
   size_t arg3 ;
@@ -4238,7 +4301,7 @@ intgo _wrap_cvgo_commit_cabi_42b4134e6f12ea5e(struct conveyor_consumer_s *_swig_
 }
 
 
-intgo _wrap_cvgo_committed_cabi_42b4134e6f12ea5e(struct conveyor_consumer_s *_swig_go_0, struct conveyor_topic_partition_s *_swig_go_1, long long _swig_go_2, intgo _swig_go_3, struct conveyor_error_s **_swig_go_4) {
+intgo _wrap_cvgo_committed_cabi_cb5b9cd45760c367(struct conveyor_consumer_s *_swig_go_0, struct conveyor_topic_partition_s *_swig_go_1, long long _swig_go_2, intgo _swig_go_3, struct conveyor_error_s **_swig_go_4) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   conveyor_topic_partition_t *arg2 = (conveyor_topic_partition_t *) 0 ;
   size_t arg3 ;
@@ -4259,7 +4322,7 @@ intgo _wrap_cvgo_committed_cabi_42b4134e6f12ea5e(struct conveyor_consumer_s *_sw
 }
 
 
-intgo _wrap_cvgo_describe_topics_cabi_42b4134e6f12ea5e(struct conveyor_admin_s *_swig_go_0, struct cvgo_strings_s *_swig_go_1, intgo _swig_go_2, struct conveyor_topic_list_s **_swig_go_3, struct conveyor_error_s **_swig_go_4) {
+intgo _wrap_cvgo_describe_topics_cabi_cb5b9cd45760c367(struct conveyor_admin_s *_swig_go_0, struct cvgo_strings_s *_swig_go_1, intgo _swig_go_2, struct conveyor_topic_list_s **_swig_go_3, struct conveyor_error_s **_swig_go_4) {
   conveyor_admin_t *arg1 = (conveyor_admin_t *) 0 ;
   cvgo_strings_t *arg2 = (cvgo_strings_t *) 0 ;
   int32_t arg3 ;
@@ -4280,7 +4343,7 @@ intgo _wrap_cvgo_describe_topics_cabi_42b4134e6f12ea5e(struct conveyor_admin_s *
 }
 
 
-intgo _wrap_cvgo_list_offsets_cabi_42b4134e6f12ea5e(struct conveyor_admin_s *_swig_go_0, struct conveyor_topic_partition_s *_swig_go_1, long long _swig_go_2, long long _swig_go_3, intgo _swig_go_4, struct conveyor_error_s **_swig_go_5) {
+intgo _wrap_cvgo_list_offsets_cabi_cb5b9cd45760c367(struct conveyor_admin_s *_swig_go_0, struct conveyor_topic_partition_s *_swig_go_1, long long _swig_go_2, long long _swig_go_3, intgo _swig_go_4, struct conveyor_error_s **_swig_go_5) {
   conveyor_admin_t *arg1 = (conveyor_admin_t *) 0 ;
   conveyor_topic_partition_t *arg2 = (conveyor_topic_partition_t *) 0 ;
   size_t arg3 ;
@@ -4303,7 +4366,7 @@ intgo _wrap_cvgo_list_offsets_cabi_42b4134e6f12ea5e(struct conveyor_admin_s *_sw
 }
 
 
-_gostring_ _wrap_cvgo_member_id_cabi_42b4134e6f12ea5e(struct conveyor_consumer_s *_swig_go_0, intgo *_swig_go_1) {
+_gostring_ _wrap_cvgo_member_id_cabi_cb5b9cd45760c367(struct conveyor_consumer_s *_swig_go_0, intgo *_swig_go_1) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   int32_t *arg2 = (int32_t *) 0 ;
   char *result = 0 ;
@@ -4318,7 +4381,7 @@ _gostring_ _wrap_cvgo_member_id_cabi_42b4134e6f12ea5e(struct conveyor_consumer_s
 }
 
 
-struct conveyor_message_s **_wrap_cvgo_msgs_new_cabi_42b4134e6f12ea5e(long long _swig_go_0) {
+struct conveyor_message_s **_wrap_cvgo_msgs_new_cabi_cb5b9cd45760c367(long long _swig_go_0) {
   size_t arg1 ;
   conveyor_message_t **result = 0 ;
   struct conveyor_message_s **_swig_go_result;
@@ -4331,7 +4394,7 @@ struct conveyor_message_s **_wrap_cvgo_msgs_new_cabi_42b4134e6f12ea5e(long long 
 }
 
 
-struct conveyor_message_s *_wrap_cvgo_msgs_get_cabi_42b4134e6f12ea5e(struct conveyor_message_s **_swig_go_0, long long _swig_go_1) {
+struct conveyor_message_s *_wrap_cvgo_msgs_get_cabi_cb5b9cd45760c367(struct conveyor_message_s **_swig_go_0, long long _swig_go_1) {
   conveyor_message_t **arg1 = (conveyor_message_t **) 0 ;
   size_t arg2 ;
   conveyor_message_t *result = 0 ;
@@ -4346,7 +4409,7 @@ struct conveyor_message_s *_wrap_cvgo_msgs_get_cabi_42b4134e6f12ea5e(struct conv
 }
 
 
-void _wrap_cvgo_msgs_free_cabi_42b4134e6f12ea5e(struct conveyor_message_s **_swig_go_0) {
+void _wrap_cvgo_msgs_free_cabi_cb5b9cd45760c367(struct conveyor_message_s **_swig_go_0) {
   conveyor_message_t **arg1 = (conveyor_message_t **) 0 ;
   
   arg1 = *(conveyor_message_t ***)&_swig_go_0; 
@@ -4356,7 +4419,7 @@ void _wrap_cvgo_msgs_free_cabi_42b4134e6f12ea5e(struct conveyor_message_s **_swi
 }
 
 
-intgo _wrap_cvgo_consume_cabi_42b4134e6f12ea5e(struct conveyor_consumer_s *_swig_go_0, long long _swig_go_1, intgo _swig_go_2, struct conveyor_message_s **_swig_go_3, long long *_swig_go_4, struct conveyor_error_s **_swig_go_5) {
+intgo _wrap_cvgo_consume_cabi_cb5b9cd45760c367(struct conveyor_consumer_s *_swig_go_0, long long _swig_go_1, intgo _swig_go_2, struct conveyor_message_s **_swig_go_3, long long *_swig_go_4, struct conveyor_error_s **_swig_go_5) {
   conveyor_consumer_t *arg1 = (conveyor_consumer_t *) 0 ;
   size_t arg2 ;
   int32_t arg3 ;
@@ -4379,7 +4442,7 @@ intgo _wrap_cvgo_consume_cabi_42b4134e6f12ea5e(struct conveyor_consumer_s *_swig
 }
 
 
-void _wrap_cvgo_message_meta_cabi_42b4134e6f12ea5e(struct conveyor_message_s *_swig_go_0, _goslice_ _swig_go_1) {
+void _wrap_cvgo_message_meta_cabi_cb5b9cd45760c367(struct conveyor_message_s *_swig_go_0, _goslice_ _swig_go_1) {
   conveyor_message_t *arg1 = (conveyor_message_t *) 0 ;
   long long *arg2 = (long long *) 0 ;
   size_t arg3 ;
@@ -4395,7 +4458,7 @@ void _wrap_cvgo_message_meta_cabi_42b4134e6f12ea5e(struct conveyor_message_s *_s
 }
 
 
-void _wrap_cvgo_message_copy_kv_cabi_42b4134e6f12ea5e(struct conveyor_message_s *_swig_go_0, _goslice_ _swig_go_1) {
+void _wrap_cvgo_message_copy_kv_cabi_cb5b9cd45760c367(struct conveyor_message_s *_swig_go_0, _goslice_ _swig_go_1) {
   conveyor_message_t *arg1 = (conveyor_message_t *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -4411,7 +4474,7 @@ void _wrap_cvgo_message_copy_kv_cabi_42b4134e6f12ea5e(struct conveyor_message_s 
 }
 
 
-void _wrap_cvgo_message_header_lens_cabi_42b4134e6f12ea5e(struct conveyor_message_s *_swig_go_0, long long _swig_go_1, _goslice_ _swig_go_2) {
+void _wrap_cvgo_message_header_lens_cabi_cb5b9cd45760c367(struct conveyor_message_s *_swig_go_0, long long _swig_go_1, _goslice_ _swig_go_2) {
   conveyor_message_t *arg1 = (conveyor_message_t *) 0 ;
   size_t arg2 ;
   long long *arg3 = (long long *) 0 ;
@@ -4429,7 +4492,7 @@ void _wrap_cvgo_message_header_lens_cabi_42b4134e6f12ea5e(struct conveyor_messag
 }
 
 
-void _wrap_cvgo_message_header_copy_cabi_42b4134e6f12ea5e(struct conveyor_message_s *_swig_go_0, long long _swig_go_1, _goslice_ _swig_go_2) {
+void _wrap_cvgo_message_header_copy_cabi_cb5b9cd45760c367(struct conveyor_message_s *_swig_go_0, long long _swig_go_1, _goslice_ _swig_go_2) {
   conveyor_message_t *arg1 = (conveyor_message_t *) 0 ;
   size_t arg2 ;
   void *arg3 = (void *) 0 ;

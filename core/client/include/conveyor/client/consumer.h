@@ -148,6 +148,30 @@ class Consumer {
   // of that partition are discarded. Errors: local_unknown_partition if not assigned.
   Result<void> seek(const TopicPartition& tp, int64_t offset);
 
+  // ---- flow control (Java's KafkaConsumer.pause/resume/paused; librdkafka's
+  // rd_kafka_pause_partitions/rd_kafka_resume_partitions) ----
+
+  // Stops fetching these assigned partitions: poll()/consume() return no record of theirs
+  // until resume(), and their positions stay where the application's last record left them.
+  // Records already prefetched for them are dropped (never returned, never lost: they are
+  // fetched again from the position after resume(), as librdkafka does), which also frees
+  // their room in the prefetch queue for the partitions still consuming. Group membership,
+  // heartbeats, commits, seek() and position() go on as usual; keep calling poll() so
+  // max.poll.interval.ms is not exceeded. A partition stays paused across seek() and across
+  // an assign() that keeps it; a partition that leaves the assignment (assign(), a rebalance's
+  // revocation or loss, unsubscribe()) loses its pause, so after an eager rebalance every
+  // partition comes back unpaused, while under cooperative-sticky the partitions a member keeps
+  // stay paused. Pausing a paused partition, or an empty list, is a no-op.
+  // Errors: local_state "no current assignment for partition <topic>-<partition>" if any of
+  // them is not assigned now (nothing is changed then), local_state (closed). Thread-safe,
+  // like the other methods (callable from rebalance callbacks).
+  Result<void> pause(const std::vector<TopicPartition>& partitions);
+  // Fetching of these partitions restarts at their positions. Resuming a partition that is not
+  // paused is a no-op. Errors and thread-safety as pause().
+  Result<void> resume(const std::vector<TopicPartition>& partitions);
+  // The assigned partitions that are paused now, sorted by topic then partition. Thread-safe.
+  std::vector<TopicPartition> paused() const;
+
   // Next record, waiting up to timeout_ms (0 = no wait, -1 = forever). std::nullopt when
   // nothing arrived in time or wakeup() was called. Errors: offset_out_of_range when
   // auto.offset.reset=none and a position is out of range; fatal fetch errors (e.g.

@@ -21,7 +21,8 @@ import java.util.regex.Pattern;
  * A Kafka consumer over conveyor's native client (the shape of Kafka's {@code KafkaConsumer}
  * with byte[] keys and values): group membership with {@link #subscribe}, or manual
  * {@link #assign}; {@link #poll(Duration)}; {@link #commitSync()} / {@link #commitAsync};
- * {@link #seek}; {@link #wakeup()}; {@link #close()}.
+ * {@link #seek}; {@link #pause} / {@link #resume} / {@link #paused()};
+ * {@link #offsetsForTimes}; {@link #wakeup()}; {@link #close()}.
  *
  * <p>Configuration: Kafka's "Consumer Configs" names ({@code bootstrap.servers},
  * {@code group.id}, {@code auto.offset.reset}, {@code enable.auto.commit},
@@ -367,6 +368,140 @@ public final class Consumer implements AutoCloseable {
   /** Seeks each partition to its log end offset. @param partitions assigned partitions */
   public void seekToEnd(Collection<TopicPartition> partitions) {
     for (TopicPartition tp : partitions) seekRaw(tp, ConveyorNativeConstants.CONVEYOR_OFFSET_END);
+  }
+
+  /**
+   * Stops fetching these assigned partitions ({@code KafkaConsumer.pause}): {@link #poll}
+   * returns none of their records until {@link #resume}, and their positions stay after the
+   * last record returned. Records already prefetched for them are dropped and fetched again
+   * from the position after resume, so none is lost or returned twice. Group membership goes
+   * on: keep calling poll so {@code max.poll.interval.ms} is not exceeded. A partition stays
+   * paused across {@link #seek} and an {@link #assign} that keeps it, and (with
+   * {@code cooperative-sticky}) across rebalances that keep it; it loses the pause when it
+   * leaves the assignment (assign, a rebalance's revocation or loss, unsubscribe). Pausing a
+   * paused partition does nothing. Same threading rule as the other methods (one thread at a
+   * time; callable from a rebalance listener).
+   *
+   * @param partitions assigned partitions
+   * @throws IllegalStateException naming the partition if one of them is not assigned now
+   *     (then nothing changes), or when closed
+   */
+  public void pause(Collection<TopicPartition> partitions) {
+    pauseResume(partitions, true);
+  }
+
+  /**
+   * Fetching of these partitions restarts at their positions ({@code KafkaConsumer.resume});
+   * resuming a partition that is not paused does nothing.
+   *
+   * @param partitions assigned partitions
+   * @throws IllegalStateException as {@link #pause}
+   */
+  public void resume(Collection<TopicPartition> partitions) {
+    pauseResume(partitions, false);
+  }
+
+  /**
+   * The partitions paused now ({@code KafkaConsumer.paused}), sorted by topic and partition.
+   *
+   * @return a new set
+   */
+  public Set<TopicPartition> paused() {
+    long h = acquire();
+    try {
+      return parsePairs(ConveyorNative.cvj_consumer_paused(h));
+    } finally {
+      opLock.unlock();
+    }
+  }
+
+  private void pauseResume(Collection<TopicPartition> partitions, boolean pause) {
+    Objects.requireNonNull(partitions, "partitions must not be null");
+    StringBuilder sb = new StringBuilder();
+    long[] pairs = new long[partitions.size() * 2];
+    int i = 0;
+    for (TopicPartition tp : partitions) {
+      if (tp == null) throw new NullPointerException("partition must not be null");
+      if (i > 0) sb.append('\n');
+      sb.append(tp.topic());
+      pairs[2 * i] = tp.partition();
+      pairs[2 * i + 1] = ConveyorNativeConstants.CONVEYOR_OFFSET_INVALID;
+      i++;
+    }
+    long h = acquire();
+    try {
+      ConveyorNative.cvj_consumer_pause(h, sb.toString(), pairs, pause ? 1 : 0);
+    } catch (ConveyorException e) {
+      // KafkaConsumer throws IllegalStateException("No current assignment for partition ...").
+      if (e.errorCode() == ConveyorNativeConstants.CONVEYOR_ERR__STATE) {
+        throw new IllegalStateException(e.getMessage(), e);
+      }
+      throw e;
+    } finally {
+      opLock.unlock();
+    }
+  }
+
+  private static Set<TopicPartition> parsePairs(String s) {
+    Set<TopicPartition> out = new LinkedHashSet<>();
+    if (s == null || s.isEmpty()) return out;
+    String[] parts = s.split("\n");
+    for (int i = 0; i + 1 < parts.length; i += 2) {
+      out.add(new TopicPartition(parts[i], Integer.parseInt(parts[i + 1])));
+    }
+    return out;
+  }
+
+  /**
+   * For each partition, the earliest offset whose record timestamp is at or after the given
+   * timestamp (ListOffsets by timestamp, KIP-79; {@code KafkaConsumer.offsetsForTimes}).
+   * Shape: the values are plain offsets, not Kafka's {@code OffsetAndTimestamp} (the C ABI
+   * returns only the offset); a partition without such a record maps to {@code null}, as in
+   * Kafka. The partitions need not be assigned. Blocks up to {@code timeout}.
+   *
+   * @param timestampsToSearch partition to timestamp (epoch ms, &gt;= 0)
+   * @param timeout how long to wait for all answers
+   * @return a new map in the iteration order of the argument
+   * @throws IllegalArgumentException for a negative timestamp
+   * @throws TimeoutException if the answers did not come in time
+   * @throws ConveyorException broker errors, e.g. {@link UnknownTopicOrPartitionException}
+   */
+  public Map<TopicPartition, Long> offsetsForTimes(Map<TopicPartition, Long> timestampsToSearch,
+                                                   Duration timeout) {
+    Objects.requireNonNull(timestampsToSearch, "timestampsToSearch must not be null");
+    int ms = NativeConfig.timeoutMs(timeout);
+    List<TopicPartition> keys = new ArrayList<>(timestampsToSearch.size());
+    StringBuilder sb = new StringBuilder();
+    long[] pairs = new long[timestampsToSearch.size() * 2];
+    int i = 0;
+    for (Map.Entry<TopicPartition, Long> e : timestampsToSearch.entrySet()) {
+      if (e.getKey() == null || e.getValue() == null) {
+        throw new NullPointerException("timestampsToSearch must not hold null");
+      }
+      if (e.getValue() < 0) {
+        throw new IllegalArgumentException("The target time for partition " + e.getKey()
+            + " is " + e.getValue() + ". The target time cannot be negative.");
+      }
+      if (i > 0) sb.append('\n');
+      sb.append(e.getKey().topic());
+      pairs[2 * i] = e.getKey().partition();
+      pairs[2 * i + 1] = e.getValue();
+      keys.add(e.getKey());
+      i++;
+    }
+    Map<TopicPartition, Long> out = new LinkedHashMap<>();
+    if (keys.isEmpty()) return out;
+    long h = acquire();
+    try {
+      ConveyorNative.cvj_consumer_offsets_for_times(h, sb.toString(), pairs, ms);
+    } finally {
+      opLock.unlock();
+    }
+    for (int j = 0; j < keys.size(); j++) {
+      long off = pairs[2 * j + 1];
+      out.put(keys.get(j), off >= 0 ? Long.valueOf(off) : null);
+    }
+    return out;
   }
 
   private void seekRaw(TopicPartition tp, long offset) {

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <condition_variable>
 #include <cstdlib>
+#include <functional>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -62,6 +63,40 @@ Result<std::string> make_temp_dir() {
 }  // namespace
 
 constexpr int64_t kMaxFlushTickMs = 1000;  // slowest periodic flush check
+constexpr int64_t kMaxTaskIntervalMs = 365LL * 24 * 3600 * 1000;  // a longer wait overflows steady_clock
+
+// A task run every `interval_ms` on its own thread (never on an io thread) until stop(); the
+// first run is one interval after start(). stop() waits for a running pass to finish.
+class PeriodicTask {
+ public:
+  ~PeriodicTask() { stop(); }
+  void start(const char* thread_name, int64_t interval_ms, std::function<void()> run) {
+    interval_ms = std::clamp<int64_t>(interval_ms, 1, kMaxTaskIntervalMs);
+    thread_ = std::thread([this, thread_name, interval_ms, run = std::move(run)] {
+      set_current_thread_name(thread_name);
+      std::unique_lock lock(mutex_);
+      while (!cv_.wait_for(lock, std::chrono::milliseconds(interval_ms), [this] { return stop_; })) {
+        lock.unlock();
+        run();
+        lock.lock();
+      }
+    });
+  }
+  void stop() {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  std::thread thread_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+};
 
 class BrokerImpl {
  public:
@@ -85,40 +120,33 @@ class BrokerImpl {
   // The retention task (log.retention.check.interval.ms): its own thread, so deleting
   // segments never runs on an io thread that serves produce/fetch; each partition's mutex is
   // held only while the deleted segments are renamed.
-  std::thread retention_thread;
-  std::mutex retention_mutex;
-  std::condition_variable retention_cv;
-  bool retention_stop = false;
+  PeriodicTask retention_task;
+  // Producer state expiry (producer.id.expiration.check.interval.ms, KIP-854): its own thread
+  // too; each partition's mutex is held for one walk over its producer ids.
+  PeriodicTask producer_expiry_task;
 
   void start_retention_task(int64_t interval_ms) {
-    retention_thread = std::thread([this, interval_ms] {
-      set_current_thread_name("cv-retention");
-      std::unique_lock lock(retention_mutex);
-      while (!retention_cv.wait_for(lock, std::chrono::milliseconds(interval_ms), [this] { return retention_stop; })) {
-        lock.unlock();
-        auto r = state.logs->apply_retention_all(BrokerState::now_ms());
-        if (!r)
-          log::error(kLog, "retention task: {}", r.error().to_string());
-        else if (r->segments_deleted > 0)
-          log::info(kLog, "retention deleted {} segment(s), {} bytes, in {} partition(s)", r->segments_deleted,
-                    r->bytes_deleted, r->partitions_changed);
-        lock.lock();
-      }
+    retention_task.start("cv-retention", interval_ms, [this] {
+      auto r = state.logs->apply_retention_all(BrokerState::now_ms());
+      if (!r)
+        log::error(kLog, "retention task: {}", r.error().to_string());
+      else if (r->segments_deleted > 0)
+        log::info(kLog, "retention deleted {} segment(s), {} bytes, in {} partition(s)", r->segments_deleted,
+                  r->bytes_deleted, r->partitions_changed);
     });
   }
 
-  void stop_retention_task() {
-    {
-      std::lock_guard lock(retention_mutex);
-      retention_stop = true;
-    }
-    retention_cv.notify_all();
-    if (retention_thread.joinable()) retention_thread.join();
+  void start_producer_expiry_task(int64_t interval_ms) {
+    producer_expiry_task.start("cv-pid-expiry", interval_ms, [this] {
+      int64_t removed = state.logs->remove_expired_producers_all(BrokerState::now_ms());
+      if (removed > 0) log::info(kLog, "expired the idempotent state of {} producer id(s) (partitions summed)", removed);
+    });
   }
 
   void stop() {
     std::call_once(stop_once, [this] {
-      stop_retention_task();
+      retention_task.stop();
+      producer_expiry_task.stop();
       // Requests parked in ready.wait() must not block the server's stop.
       state.ready.store(true, std::memory_order_release);
       state.ready.notify_all();
@@ -245,6 +273,7 @@ Result<std::unique_ptr<Broker>> Broker::start(const Properties& props) {
   }
   impl->schedule_flush_tick();
   impl->start_retention_task(s.config.retention_check_interval_ms);
+  impl->start_producer_expiry_task(s.config.producer_id_expiration_check_interval_ms);
   // The log cleaner (log.cleaner.*; compaction of cleanup.policy=compact topics such as
   // __consumer_offsets): its own threads, stopped by LogManager::close.
   if (auto r = s.logs->start_cleaner(); !r) return undo(r.error());

@@ -93,6 +93,12 @@ ConfigSchema build_schema() {
   s.add(int_key("log.retention.check.interval.ms", 300000,
                 "How often the retention task deletes segments past retention.ms / retention.bytes / the log start offset.",
                 1, INT64_MAX));
+  // KIP-854 (Kafka's type INT, at least 1); producer.id.expiration.ms itself is a log key
+  // declared by storage (LogConfig::producer_id_expiration_ms).
+  s.add(int_key("producer.id.expiration.check.interval.ms", 600000,
+                "How often the idempotent state of every partition is checked for producer ids whose last batch "
+                "is producer.id.expiration.ms old; those are removed.",
+                1, INT32_MAX));
   s.add(int_key("max.connections", 10000, "Connections accepted at once; more are closed on accept.", 1,
                 INT32_MAX));
   s.add(int_key("conveyor.producer.id.block.size", 1000,
@@ -283,6 +289,7 @@ Result<BrokerConfig> parse_broker_config(const Properties& props) {
   CONVEYOR_GET(int, "num.io.threads", c.num_io_threads);
   CONVEYOR_GET(int, "log.flush.scheduler.interval.ms", c.flush_scheduler_interval_ms);
   CONVEYOR_GET(int, "log.retention.check.interval.ms", c.retention_check_interval_ms);
+  CONVEYOR_GET(int, "producer.id.expiration.check.interval.ms", c.producer_id_expiration_check_interval_ms);
   CONVEYOR_GET(int, "max.connections", c.max_connections);
   CONVEYOR_GET(int, "conveyor.producer.id.block.size", c.producer_id_block_size);
   CONVEYOR_GET(int, "group.min.session.timeout.ms", c.group.min_session_timeout_ms);

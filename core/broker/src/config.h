@@ -39,6 +39,7 @@ struct BrokerConfig {
   int num_io_threads = 2;
   int64_t flush_scheduler_interval_ms = 1000;  // log.flush.scheduler.interval.ms (tick)
   int64_t retention_check_interval_ms = 300000;  // log.retention.check.interval.ms
+  int64_t producer_id_expiration_check_interval_ms = 600000;  // producer.id.expiration.check.interval.ms
   int32_t max_connections = 10000;       // max.connections
   int32_t producer_id_block_size = 1000;  // conveyor.producer.id.block.size
   group::CoordinatorConfig group;        // group.*, offset.metadata.max.bytes, offsets.*

@@ -1,6 +1,7 @@
 // Produce, Fetch (incl. long poll), ListOffsets, idempotence and restart against a real broker.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <future>
 #include <random>
@@ -254,12 +255,17 @@ TEST_F(SmallLimitsTest, OversizeAndAutoCreateOff) {
   EXPECT_EQ(partition0(ok).base_offset, 0);
 }
 
+// Timestamped now: producer state expires producer.id.expiration.ms (a day) after its last
+// batch's timestamp, also when a restart rebuilds it, so an older timestamp would be gone.
 Bytes idempotent_batch(int64_t pid, int16_t epoch, int32_t seq, int count, const std::string& prefix) {
   protocol::RecordBatchBuilder::Options o;
   o.producer_id = pid;
   o.producer_epoch = epoch;
   o.base_sequence = seq;
-  return make_batch(count, prefix, 1700000000000, o);
+  int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count();
+  return make_batch(count, prefix, now, o);
 }
 
 TEST_F(ProduceFetchTest, IdempotentDuplicateAndGap) {

@@ -70,6 +70,9 @@ struct PartitionLog::State {
   int64_t recovery_point = 0;
   bool hw_follows_leo = true;
   ProducerStateTable producers;
+  // The latest wall-clock time given for producer expiry (LogOpenOptions::now_ms,
+  // remove_expired_producers); -1 = none yet. A rebuild of the producer state expires with it.
+  int64_t expiry_now_ms = -1;
   int64_t unflushed_messages = 0;
   int64_t first_unflushed_ms = -1;
   bool dir_dirty = false;
@@ -201,7 +204,15 @@ Result<void> PartitionLog::State::rebuild_producer_state_locked() {
     from = o;
     break;
   }
-  if (from < log_end_offset) return scan_producer_batches_locked(from);
+  if (from < log_end_offset)
+    if (auto r = scan_producer_batches_locked(from); !r) return r;
+  // Expired producers do not come back from an older snapshot or the log (the snapshot and the
+  // replayed batches carry the last timestamps; Kafka filters expired entries on load too).
+  if (expiry_now_ms >= 0) {
+    size_t removed = producers.remove_expired(expiry_now_ms, config.producer_id_expiration_ms);
+    if (removed > 0)
+      log::debug(kComponent, "{}: {} expired producer id(s) dropped from the rebuilt state", dir, removed);
+  }
   return {};
 }
 
@@ -325,6 +336,7 @@ Result<std::unique_ptr<PartitionLog>> PartitionLog::open(std::string dir, std::s
     for (auto& s : st->segments) s->dirty = false;
   }
   st->recovery_point = st->log_end_offset;
+  st->expiry_now_ms = options.now_ms;
   if (auto r = st->rebuild_producer_state_locked(); !r) return fail(r.error());
   log::debug(kComponent, "{}: opened, {} segments, log start {}, log end {}{}", st->dir, st->segments.size(),
              st->log_start_offset, st->log_end_offset, recovered_any ? " (recovered)" : "");
@@ -884,8 +896,21 @@ std::optional<ProducerEntry> PartitionLog::producer_entry(int64_t producer_id) c
   return *e;
 }
 
+size_t PartitionLog::remove_expired_producers(int64_t now_ms) {
+  std::lock_guard lock(state_->mutex);
+  auto& st = *state_;
+  if (st.closed || st.offline) return 0;
+  st.expiry_now_ms = std::max(st.expiry_now_ms, now_ms);
+  return st.producers.remove_expired(now_ms, st.config.producer_id_expiration_ms);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Retention and the log start offset
+//
+// Producer state is not touched when the log start moves (retention, DeleteRecords): as in
+// Kafka since KAFKA-7190 (KIP-360), a producer's state outlives its deleted batches until
+// producer.id.expiration.ms, so a quiet producer whose records were all deleted keeps its
+// sequence and duplicate detection.
 
 Result<RetentionResult> PartitionLog::apply_retention(int64_t now_ms) {
   RetentionResult out;

@@ -128,6 +128,9 @@ void add_broker_log_config_keys(ConfigSchema& schema) {
   schema.add(make_key("log.cleaner.dedupe.buffer.size", ConfigType::integer, "134217728", "Memory bound of the cleaner's key-to-offset maps (bytes, shared by the threads)", 1024, INT64_MAX, true));
   schema.add(make_key("log.cleaner.io.max.bytes.per.second", ConfigType::floating, "1.7976931348623157E308", "Throttle of the cleaner's reads plus writes (bytes per second, all threads)", INT64_MIN, INT64_MAX, true));
   schema.add(make_key("log.flush.scheduler.interval.ms", ConfigType::integer, "9223372036854775807", "flush.ms default when log.flush.interval.ms is unset", 0, INT64_MAX, true));
+  // KIP-854: Kafka's type INT, at least 1 (the broker's check runs every
+  // producer.id.expiration.check.interval.ms, declared by the broker).
+  schema.add(make_key("producer.id.expiration.ms", ConfigType::integer, std::to_string(kDay), "The idempotent state of a producer id in a partition is removed when its last batch's max timestamp is at least this old (checked every producer.id.expiration.check.interval.ms); a later batch of that producer id is then accepted with any sequence (KIP-360)", 1, INT32_MAX, true));
 }
 
 Result<LogConfig> make_log_config(const Properties& broker, const Properties& topic_overrides) {
@@ -209,6 +212,9 @@ Result<LogConfig> make_log_config(const Properties& broker, const Properties& to
       return fail(ErrorCode::invalid_config, fmt::format("cleanup.policy: \"{}\" is not delete or compact", p));
     c.cleanup_policy += (c.cleanup_policy.empty() ? "" : ",") + p;
   }
+  auto expiration = broker_log.get_int(broker_schema, "producer.id.expiration.ms");
+  if (!expiration) return fail(expiration.error());
+  c.producer_id_expiration_ms = *expiration;
   return c;
 }
 

@@ -3,6 +3,7 @@
 #include "conveyor/storage/cleaner.h"
 
 #include <algorithm>
+#include <chrono>
 #include <charconv>
 #include <random>
 #include <set>
@@ -24,6 +25,13 @@ constexpr size_t kMaxSmallFileBytes = 1024 * 1024;  // partition.metadata, topic
 constexpr size_t kMaxTopicNameLength = 249;
 
 constexpr char kBase64Url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+// Wall-clock ms since the epoch: producer state expiry at open compares it with batch
+// timestamps (LogOpenOptions::now_ms).
+int64_t wall_clock_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
@@ -348,6 +356,7 @@ Result<std::unique_ptr<LogManager>> LogManager::open(std::vector<std::string> lo
       options.recovery_point = rp == recovery_points.end() ? 0 : rp->second;
       if (auto ls = log_starts.find(key); ls != log_starts.end()) options.log_start_offset = ls->second;
       options.may_have_offset_gaps = compacted_once.count(key) > 0;
+      options.now_ms = wall_clock_ms();  // expired producer state does not come back
       auto log = PartitionLog::open(path, tp->topic, tp->partition, *config, options);
       if (!log) return fail(log.error());
       entry.log = std::shared_ptr<PartitionLog>(std::move(*log));
@@ -626,6 +635,19 @@ Result<LogManager::RetentionTotals> LogManager::apply_retention_all(int64_t now_
     if (auto r = checkpoint_log_start_offsets(); !r && result) result = r;
   if (!result) return fail(result.error());
   return totals;
+}
+
+int64_t LogManager::remove_expired_producers_all(int64_t now_ms) {
+  std::vector<std::shared_ptr<PartitionLog>> logs;
+  {
+    std::lock_guard lock(mutex_);
+    if (closed_) return 0;
+    for (const auto& [k, e] : partitions_)
+      if (!offline_dirs_.count(e.log_dir)) logs.push_back(e.log);
+  }
+  int64_t removed = 0;
+  for (auto& l : logs) removed += static_cast<int64_t>(l->remove_expired_producers(now_ms));
+  return removed;
 }
 
 Result<int64_t> LogManager::delete_records(const std::string& topic, int32_t partition, int64_t offset) {

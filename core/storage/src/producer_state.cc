@@ -31,13 +31,16 @@ Result<SequenceCheck> ProducerStateTable::check_entry(const ProducerEntry* entry
     return fail(ErrorCode::out_of_order_sequence_number,
                 fmt::format("idempotent batch with base sequence {}", base_sequence));
   int32_t last_sequence = last_sequence_of(base_sequence, record_count);
-  if (entry == nullptr || entry->batch_count == 0) {
-    if (entry != nullptr && epoch < entry->epoch)
+  // No state for this producer id (new, or expired after producer.id.expiration.ms): any first
+  // sequence is accepted and the batch becomes the state (KIP-360).
+  if (entry == nullptr) return out;
+  if (entry->batch_count == 0) {  // an epoch without batches: the epoch must start at 0
+    if (epoch < entry->epoch)
       return fail(ErrorCode::invalid_producer_epoch,
                   fmt::format("producer epoch {} is older than the current epoch {}", epoch, entry->epoch));
     if (base_sequence != 0)
-      return fail(ErrorCode::unknown_producer_id,
-                  fmt::format("no state for this producer and the batch starts at sequence {}, not 0",
+      return fail(ErrorCode::out_of_order_sequence_number,
+                  fmt::format("epoch {} has no batches yet and must start at sequence 0, got {}", epoch,
                               base_sequence));
     return out;
   }
@@ -110,6 +113,22 @@ void ProducerStateTable::truncate_to(int64_t offset) {
     else
       ++it;
   }
+}
+
+size_t ProducerStateTable::remove_expired(int64_t now_ms, int64_t expiration_ms) {
+  // now - last ≥ expiration, written without overflow for any stored timestamp.
+  if (expiration_ms < 0 || now_ms < INT64_MIN + expiration_ms) return 0;
+  const int64_t newest_expired = now_ms - expiration_ms;
+  size_t removed = 0;
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    if (it->second.last_timestamp_ms <= newest_expired) {
+      it = entries_.erase(it);
+      ++removed;
+    } else {
+      ++it;
+    }
+  }
+  return removed;
 }
 
 Bytes ProducerStateTable::serialize() const {

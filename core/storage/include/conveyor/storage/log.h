@@ -70,6 +70,12 @@ struct LogOpenOptions {
   // recovery accepts offset gaps between batches even when cleanup.policy no longer says
   // compact (a topic switched from compact to delete keeps the gaps the cleaner left).
   bool may_have_offset_gaps = false;
+  // Wall-clock time of the open (ms since the epoch) for producer state expiry: the state
+  // rebuilt from the snapshot and the log drops the producers whose last timestamp is
+  // producer.id.expiration.ms old by then, so expired state does not come back after a
+  // restart. -1 = unknown: nothing expires at open (the first remove_expired_producers call
+  // does it). The LogManager passes the system clock.
+  int64_t now_ms = -1;
 };
 
 // What apply_retention() deleted.
@@ -100,7 +106,7 @@ class PartitionLog {
   // segment.bytes or a full index. fsyncs when flush.messages is reached.
   // Errors: corrupt_message (bad CRC, truncated or trailing bytes, magic != 2, empty blob),
   // invalid_record, unsupported_compression_type, record_list_too_large, message_too_large,
-  // invalid_producer_epoch, out_of_order_sequence_number, unknown_producer_id,
+  // invalid_producer_epoch, out_of_order_sequence_number,
   // kafka_storage_error (I/O; the in-memory state is unchanged but the log may hold a torn
   // tail until the next open).
   // If the first idempotent batch checked is a duplicate, nothing is appended and the result
@@ -167,6 +173,14 @@ class PartitionLog {
 
   // The idempotent state of a producer, if known.
   std::optional<ProducerEntry> producer_entry(int64_t producer_id) const;
+  // Producer state expiry (KIP-854, Kafka's removeExpiredProducers): removes the state of every
+  // producer id whose last batch's max timestamp is at least LogConfig::producer_id_expiration_ms
+  // older than now_ms (wall clock, ms since the epoch); a later batch of such a producer is
+  // accepted with any sequence (KIP-360). Snapshots written afterwards do not hold it, and
+  // truncate_to() applies the same rule (with the latest now_ms seen) to the state it rebuilds.
+  // Returns the number of producer ids removed; 0 for a closed or offline log. In memory only
+  // (the partition mutex is held for one walk over the producers).
+  size_t remove_expired_producers(int64_t now_ms);
 
   // Deletes whole segments from the start of the log (Kafka's deleteOldSegments), each one
   // only when it lies wholly below the high watermark and at least one of these holds:

@@ -69,6 +69,12 @@ struct LogConfig {
   // than this is cleaned even below the ratio (KIP-354).
   int64_t max_compaction_lag_ms = INT64_MAX;
 
+  // [producer.id.expiration.ms] — a broker key only (no topic key; KIP-854): the idempotent
+  // state of a producer id in this log is removed once its last batch's max timestamp is this
+  // old (PartitionLog::remove_expired_producers, run every
+  // producer.id.expiration.check.interval.ms by the broker, and at open).
+  int64_t producer_id_expiration_ms = 24LL * 3600 * 1000;
+
   // Conveyor limits (no Kafka name): upper bound of one read() in bytes, whatever the caller
   // asks (a read still returns one whole batch larger than this, KIP-74, up to
   // max_batch_read_bytes).
@@ -88,7 +94,8 @@ const ConfigSchema& topic_config_schema();
 // log.index.interval.bytes, log.flush.interval.messages, log.flush.interval.ms,
 // message.max.bytes, log.message.timestamp.type, log.preallocate, log.roll.ms, log.roll.hours,
 // log.retention.ms, log.retention.minutes, log.retention.hours, log.retention.bytes,
-// log.cleanup.policy, log.cleaner.* — the cleaner's own keys are listed in cleaner.h) with
+// log.cleanup.policy, log.cleaner.* — the cleaner's own keys are listed in cleaner.h —,
+// producer.id.expiration.ms) with
 // Kafka's defaults to a broker's schema. `log.dirs`/`log.dir` are
 // the broker's to declare.
 void add_broker_log_config_keys(ConfigSchema& schema);

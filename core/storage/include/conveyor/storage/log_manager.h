@@ -55,7 +55,8 @@ struct TopicInfo {
 class LogManager {
  public:
   // Opens every dir of `log_dirs` (created if missing), removes leftover `-delete` dirs and
-  // loads every `<topic>-<partition>` dir found, recovering each log (README.md "Recovery").
+  // loads every `<topic>-<partition>` dir found, recovering each log (README.md "Recovery";
+  // producer state that expired by the system clock, producer.id.expiration.ms, is dropped).
   // `broker_properties` gives the broker-wide log defaults (make_log_config). A partition dir
   // without a readable partition.metadata is loaded with a zero topic id and a warning.
   // Errors: kafka_storage_error (a dir cannot be created or read), invalid_config, and the
@@ -113,6 +114,12 @@ class LogManager {
   // log.retention.check.interval.ms, off the request path), then checkpoints the log start
   // offsets if any moved. Errors: the first kafka_storage_error (every log is still tried).
   Result<RetentionTotals> apply_retention_all(int64_t now_ms);
+
+  // Producer state expiry (KIP-854): PartitionLog::remove_expired_producers(now_ms) on every
+  // partition of the online log dirs (call from a timer every
+  // producer.id.expiration.check.interval.ms; now_ms is wall-clock ms since the epoch).
+  // Returns the number of producer ids removed over all partitions. In memory only.
+  int64_t remove_expired_producers_all(int64_t now_ms);
 
   // DeleteRecords for one partition: PartitionLog::advance_log_start_offset, then the log start
   // checkpoint is written before returning, so a restart keeps the new start. Returns the low

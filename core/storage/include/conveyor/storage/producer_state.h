@@ -12,10 +12,14 @@
 //    (not appended; the original offsets are reported)
 //  - same epoch, first sequence != last sequence + 1 (wrapping INT32_MAX → 0)
 //                                         → out_of_order_sequence_number
-//  - unknown producer id, first sequence != 0 → unknown_producer_id (conveyor never expires
-//    producer state, so an unknown id really is new; Kafka ≥2.5 instead accepts any first
-//    sequence once the state expired with the log, KIP-360)
+//  - unknown producer id (new, or its state expired: producer.id.expiration.ms) → accepted
+//    whatever its first sequence, and the batch becomes its state (KIP-360, Kafka ≥ 2.5;
+//    unknown_producer_id is no longer answered)
 // Batches with producer_id < 0 carry no state and are never checked.
+// Expiry (KIP-854 producer.id.expiration.ms): remove_expired drops the entries whose last
+// batch's max timestamp is at least that old; nothing else removes entries except truncation
+// (state outlives the producer's batches when retention or DeleteRecords deletes them, as in
+// Kafka since KAFKA-7190).
 //
 // Thread-safety: none; PartitionLog serialises access under its mutex.
 #include <array>
@@ -40,7 +44,7 @@ struct ProducerBatchMetadata {
 
 struct ProducerEntry {
   int16_t epoch = -1;
-  int64_t last_timestamp_ms = -1;  // max timestamp of the last batch (for expiry, later)
+  int64_t last_timestamp_ms = -1;  // max timestamp of the last batch appended (expiry)
   // Oldest first; only the last `batch_count` slots are meaningful.
   std::array<ProducerBatchMetadata, kProducerBatchesRemembered> batches{};
   int batch_count = 0;
@@ -60,7 +64,7 @@ class ProducerStateTable {
  public:
   // Checks a batch of `record_count` records from (producer_id ≥ 0, epoch, base_sequence)
   // against the table's state of that producer.
-  // Errors: invalid_producer_epoch, out_of_order_sequence_number, unknown_producer_id.
+  // Errors: invalid_producer_epoch, out_of_order_sequence_number.
   Result<SequenceCheck> check(int64_t producer_id, int16_t epoch, int32_t base_sequence,
                               int32_t record_count) const;
   // The same check against an explicit entry (nullptr = unknown producer); PartitionLog uses it
@@ -82,6 +86,11 @@ class ProducerStateTable {
   void clear() { entries_.clear(); }
   // Drops batches at or after `offset` (log truncation); producers left with none are removed.
   void truncate_to(int64_t offset);
+  // Removes every producer whose entry expired: now_ms - last_timestamp_ms ≥ expiration_ms
+  // (Kafka's producer.id.expiration.ms check; an entry without a timestamp, -1, is as old as
+  // the epoch). Returns how many were removed. When transactions exist, an entry with an open
+  // transaction must not expire (Kafka's condition); conveyor has none yet.
+  size_t remove_expired(int64_t now_ms, int64_t expiration_ms);
 
   // Snapshot as bytes: version, entry count, entries, CRC-32C of the rest (conveyor's own
   // format; Kafka's .snapshot layout is not reproduced). Parsing fails with corrupt_message

@@ -18,6 +18,7 @@
 #include "conveyor/client/admin.h"
 #include "conveyor/client/consumer.h"
 #include "conveyor/client/producer.h"
+#include "embedded_broker_test_base.h"
 
 using namespace conveyor;
 using namespace conveyor::client;
@@ -28,33 +29,9 @@ namespace {
 Bytes bytes(const std::string& s) { return Bytes(s.begin(), s.end()); }
 std::string text(const std::optional<Bytes>& b) { return b ? std::string(b->begin(), b->end()) : "<null>"; }
 
-class ConsumerPauseTest : public ::testing::Test {
+class ConsumerPauseTest : public test_support::EmbeddedBrokerTest {
  protected:
-  void SetUp() override {
-    Properties props{{"listeners", "PLAINTEXT://127.0.0.1:0"},
-                     {"num.partitions", "2"},
-                     {"auto.create.topics.enable", "true"},
-                     {"group.initial.rebalance.delay.ms", "0"},
-                     {"offsets.topic.num.partitions", "3"}};
-    auto b = broker::Broker::start(props);
-    ASSERT_TRUE(b.has_value()) << b.error().to_string();
-    broker_ = std::move(*b);
-    bootstrap_ = broker_->bootstrap_servers();
-  }
-  void TearDown() override {
-    if (broker_) broker_->stop();
-  }
-  Properties conf(std::initializer_list<std::pair<const std::string, std::string>> extra = {}) {
-    Properties p{{"bootstrap.servers", bootstrap_}};
-    for (const auto& [k, v] : extra) p.set(k, v);
-    return p;
-  }
-  void create_topic(const std::string& name, int partitions) {
-    auto a = Admin::create(conf());
-    ASSERT_TRUE(a.has_value());
-    auto r = (*a)->create_topic(name, partitions, 1, {}, 10000);
-    ASSERT_TRUE(r.has_value()) << r.error().to_string();
-  }
+  ConsumerPauseTest() : EmbeddedBrokerTest(2) {}
   // Records first..first+n-1 of each listed partition, values "p<partition>-<i>".
   void produce(const std::string& topic, std::vector<int> partitions, int first, int n) {
     auto p = Producer::create(conf({{"linger.ms", "0"}}));
@@ -70,8 +47,6 @@ class ConsumerPauseTest : public ::testing::Test {
     ASSERT_TRUE((*p)->flush(15000).has_value());
     (*p)->close(5000);
   }
-  std::unique_ptr<broker::Broker> broker_;
-  std::string bootstrap_;
 };
 
 // Records received per partition, in arrival order.

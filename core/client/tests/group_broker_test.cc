@@ -17,6 +17,7 @@
 #include "conveyor/client/consumer.h"
 #include "conveyor/client/producer.h"
 #include "conveyor/client/retry_handler.h"
+#include "embedded_broker_test_base.h"
 
 using namespace conveyor;
 using namespace conveyor::client;
@@ -54,33 +55,9 @@ struct Member {
   }
 };
 
-class GroupBrokerTest : public ::testing::Test {
+class GroupBrokerTest : public test_support::EmbeddedBrokerTest {
  protected:
-  void SetUp() override {
-    Properties props{{"listeners", "PLAINTEXT://127.0.0.1:0"},
-                     {"num.partitions", "3"},
-                     {"auto.create.topics.enable", "true"},
-                     {"group.initial.rebalance.delay.ms", "0"},
-                     {"offsets.topic.num.partitions", "3"}};
-    auto b = broker::Broker::start(props);
-    ASSERT_TRUE(b.has_value()) << b.error().to_string();
-    broker_ = std::move(*b);
-    bootstrap_ = broker_->bootstrap_servers();
-  }
-  void TearDown() override {
-    if (broker_) broker_->stop();
-  }
-  Properties conf(std::initializer_list<std::pair<const std::string, std::string>> extra = {}) {
-    Properties p{{"bootstrap.servers", bootstrap_}};
-    for (const auto& [k, v] : extra) p.set(k, v);
-    return p;
-  }
-  void create_topic(const std::string& name, int partitions) {
-    auto a = Admin::create(conf());
-    ASSERT_TRUE(a.has_value());
-    auto r = (*a)->create_topic(name, partitions, 1, {}, 10000);
-    ASSERT_TRUE(r.has_value()) << r.error().to_string();
-  }
+  GroupBrokerTest() : EmbeddedBrokerTest(3) {}
   // n records per partition, values "p<partition>-<i>".
   void produce(const std::string& topic, int partitions, int per_partition) {
     auto p = Producer::create(conf());
@@ -119,8 +96,6 @@ class GroupBrokerTest : public ::testing::Test {
     return false;
   }
 
-  std::unique_ptr<broker::Broker> broker_;
-  std::string bootstrap_;
 };
 
 std::set<TopicPartition> all_of(const std::string& topic, int n) {

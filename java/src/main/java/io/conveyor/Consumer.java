@@ -158,21 +158,10 @@ public final class Consumer implements AutoCloseable {
    * @param partitions the partitions
    */
   public void assign(Collection<TopicPartition> partitions) {
-    Objects.requireNonNull(partitions, "partitions must not be null");
-    StringBuilder sb = new StringBuilder();
-    long[] pairs = new long[partitions.size() * 2];
-    int i = 0;
-    for (TopicPartition tp : partitions) {
-      if (tp == null) throw new NullPointerException("partition must not be null");
-      if (i > 0) sb.append('\n');
-      sb.append(tp.topic());
-      pairs[2 * i] = tp.partition();
-      pairs[2 * i + 1] = ConveyorNativeConstants.CONVEYOR_OFFSET_INVALID;
-      i++;
-    }
+    Encoded enc = encode(partitions);
     long h = acquire();
     try {
-      ConveyorNative.cvj_consumer_assign(h, sb.toString(), pairs);
+      ConveyorNative.cvj_consumer_assign(h, enc.topics, enc.pairs);
     } finally {
       opLock.unlock();
     }
@@ -415,7 +404,18 @@ public final class Consumer implements AutoCloseable {
     }
   }
 
-  private void pauseResume(Collection<TopicPartition> partitions, boolean pause) {
+  /** Partitions as the JNI layer takes them: topics joined by newlines, (partition, offset) pairs. */
+  private static final class Encoded {
+    final String topics;
+    final long[] pairs;
+
+    Encoded(String topics, long[] pairs) {
+      this.topics = topics;
+      this.pairs = pairs;
+    }
+  }
+
+  private static Encoded encode(Collection<TopicPartition> partitions) {
     Objects.requireNonNull(partitions, "partitions must not be null");
     StringBuilder sb = new StringBuilder();
     long[] pairs = new long[partitions.size() * 2];
@@ -428,9 +428,14 @@ public final class Consumer implements AutoCloseable {
       pairs[2 * i + 1] = ConveyorNativeConstants.CONVEYOR_OFFSET_INVALID;
       i++;
     }
+    return new Encoded(sb.toString(), pairs);
+  }
+
+  private void pauseResume(Collection<TopicPartition> partitions, boolean pause) {
+    Encoded enc = encode(partitions);
     long h = acquire();
     try {
-      ConveyorNative.cvj_consumer_pause(h, sb.toString(), pairs, pause ? 1 : 0);
+      ConveyorNative.cvj_consumer_pause(h, enc.topics, enc.pairs, pause ? 1 : 0);
     } catch (ConveyorException e) {
       // KafkaConsumer throws IllegalStateException("No current assignment for partition ...").
       if (e.errorCode() == ConveyorNativeConstants.CONVEYOR_ERR__STATE) {

@@ -208,6 +208,8 @@ CONVEYOR_API const void *conveyor_message_value(const conveyor_message_t *msg, s
 CONVEYOR_API size_t conveyor_message_header_count(const conveyor_message_t *msg);
 /* The i-th header in record order: *keyp (NUL-terminated), *valuep and *value_lenp (NULL for a
  * null header value). Output pointers may be NULL. Valid as long as the message.
+ * Limitation: a header key is a Kafka STRING and may legally contain a NUL byte; through this
+ * call such a key reads as cut at its first NUL (the record itself is unchanged).
  * Errors: _INVALID_ARG for a NULL msg or i >= conveyor_message_header_count(). */
 CONVEYOR_API conveyor_err_t conveyor_message_header(const conveyor_message_t *msg, size_t i,
                                                     const char **keyp, const void **valuep,
@@ -223,7 +225,8 @@ CONVEYOR_API void conveyor_message_destroy(conveyor_message_t *msg);
 
 typedef struct conveyor_producer_s conveyor_producer_t;
 
-/* A record header for produce: key NUL-terminated; value may be NULL (null header value). */
+/* A record header for produce: key NUL-terminated (so a key cannot contain a NUL byte here);
+ * value may be NULL (null header value). */
 typedef struct conveyor_header_s {
   const char *key;
   const void *value;

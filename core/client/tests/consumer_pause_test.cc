@@ -225,27 +225,9 @@ TEST_F(ConsumerPauseTest, PauseSurvivesSeekAndAKeepingAssignButNotUnassignment) 
 
 // ---- consumer groups ----
 
-struct Member {
-  std::vector<std::vector<TopicPartition>> assigned_calls, revoked_calls, lost_calls;
-  std::set<TopicPartition> owned;
+struct Member : test_support::RebalanceRecorder {
   Received got;
-  std::unique_ptr<Consumer> consumer;  // last: destroyed first (its close() runs callbacks)
-  RebalanceCallbacks callbacks() {
-    RebalanceCallbacks cb;
-    cb.on_assigned = [this](const std::vector<TopicPartition>& p) {
-      assigned_calls.push_back(p);
-      owned.insert(p.begin(), p.end());
-    };
-    cb.on_revoked = [this](const std::vector<TopicPartition>& p) {
-      revoked_calls.push_back(p);
-      for (const auto& tp : p) owned.erase(tp);
-    };
-    cb.on_lost = [this](const std::vector<TopicPartition>& p) {
-      lost_calls.push_back(p);
-      for (const auto& tp : p) owned.erase(tp);
-    };
-    return cb;
-  }
+  std::unique_ptr<Consumer> consumer;  // destroyed before the recorder (its close() runs callbacks)
   void poll_once(int timeout_ms = 30) {
     auto r = consumer->consume(500, timeout_ms);
     ASSERT_TRUE(r.has_value()) << r.error().to_string();

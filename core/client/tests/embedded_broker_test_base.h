@@ -7,12 +7,15 @@
 
 #include <initializer_list>
 #include <memory>
+#include <set>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "conveyor/base/properties.h"
 #include "conveyor/broker/broker.h"
 #include "conveyor/client/admin.h"
+#include "conveyor/client/consumer.h"
 
 namespace conveyor::client::test_support {
 
@@ -49,6 +52,29 @@ class EmbeddedBrokerTest : public ::testing::Test {
   const int num_partitions_;
   std::unique_ptr<broker::Broker> broker_;
   std::string bootstrap_;
+};
+
+// Records a group consumer's rebalance callbacks: the calls in order and the partitions it
+// owns as they report them. Test members derive from it and declare their Consumer after it.
+struct RebalanceRecorder {
+  std::set<TopicPartition> owned;
+  std::vector<std::vector<TopicPartition>> assigned_calls, revoked_calls, lost_calls;
+  RebalanceCallbacks callbacks() {
+    RebalanceCallbacks cb;
+    cb.on_assigned = [this](const std::vector<TopicPartition>& p) {
+      assigned_calls.push_back(p);
+      owned.insert(p.begin(), p.end());
+    };
+    cb.on_revoked = [this](const std::vector<TopicPartition>& p) {
+      revoked_calls.push_back(p);
+      for (const auto& tp : p) owned.erase(tp);
+    };
+    cb.on_lost = [this](const std::vector<TopicPartition>& p) {
+      lost_calls.push_back(p);
+      for (const auto& tp : p) owned.erase(tp);
+    };
+    return cb;
+  }
 };
 
 }  // namespace conveyor::client::test_support

@@ -27,27 +27,9 @@ namespace {
 
 Bytes bytes(const std::string& s) { return Bytes(s.begin(), s.end()); }
 
-struct Member {
-  std::set<TopicPartition> owned;  // as the callbacks report it
-  std::vector<std::vector<TopicPartition>> assigned_calls, revoked_calls, lost_calls;
+struct Member : test_support::RebalanceRecorder {
   std::vector<ConsumerRecord> records;
-  std::unique_ptr<Consumer> consumer;  // last: destroyed first (its close() runs callbacks)
-  RebalanceCallbacks callbacks() {
-    RebalanceCallbacks cb;
-    cb.on_assigned = [this](const std::vector<TopicPartition>& p) {
-      assigned_calls.push_back(p);
-      owned.insert(p.begin(), p.end());
-    };
-    cb.on_revoked = [this](const std::vector<TopicPartition>& p) {
-      revoked_calls.push_back(p);
-      for (const auto& tp : p) owned.erase(tp);
-    };
-    cb.on_lost = [this](const std::vector<TopicPartition>& p) {
-      lost_calls.push_back(p);
-      for (const auto& tp : p) owned.erase(tp);
-    };
-    return cb;
-  }
+  std::unique_ptr<Consumer> consumer;  // destroyed before the recorder (its close() runs callbacks)
   void poll_once(int timeout_ms = 50) {
     auto r = consumer->consume(500, timeout_ms);
     ASSERT_TRUE(r.has_value()) << r.error().to_string();

@@ -704,10 +704,12 @@ class Consumer {
     check(rc, err);
   }
 
-  std::vector<std::pair<std::string, int32_t>> assignment() {
+  // [(topic, partition)] from a C ABI call that returns a partition list (assignment, paused).
+  using PartitionListCall = conveyor_err_t (*)(conveyor_consumer_t*, conveyor_partition_list_t**, conveyor_error_t**);
+  std::vector<std::pair<std::string, int32_t>> partition_pairs(PartitionListCall call) {
     conveyor_partition_list_t* list = nullptr;
     conveyor_error_t* err = nullptr;
-    check(conveyor_consumer_assignment(live(), &list, &err), err);
+    check(call(live(), &list, &err), err);
     std::vector<std::pair<std::string, int32_t>> out;
     for (size_t i = 0; i < conveyor_partition_list_count(list); ++i) {
       const auto* tp = conveyor_partition_list_get(list, i);
@@ -716,6 +718,8 @@ class Consumer {
     conveyor_partition_list_destroy(list);
     return out;
   }
+
+  std::vector<std::pair<std::string, int32_t>> assignment() { return partition_pairs(conveyor_consumer_assignment); }
 
   // pause/resume (conveyor.h "Consumer groups"): [(topic, partition)]. The GIL is released
   // while the consumer's lock is taken (a poll() in another thread may hold it briefly).
@@ -737,18 +741,7 @@ class Consumer {
   void pause(const std::vector<std::pair<std::string, int32_t>>& partitions) { pause_resume(partitions, true); }
   void resume(const std::vector<std::pair<std::string, int32_t>>& partitions) { pause_resume(partitions, false); }
 
-  std::vector<std::pair<std::string, int32_t>> paused() {
-    conveyor_partition_list_t* list = nullptr;
-    conveyor_error_t* err = nullptr;
-    check(conveyor_consumer_paused(live(), &list, &err), err);
-    std::vector<std::pair<std::string, int32_t>> out;
-    for (size_t i = 0; i < conveyor_partition_list_count(list); ++i) {
-      const auto* tp = conveyor_partition_list_get(list, i);
-      out.emplace_back(tp->topic, tp->partition);
-    }
-    conveyor_partition_list_destroy(list);
-    return out;
-  }
+  std::vector<std::pair<std::string, int32_t>> paused() { return partition_pairs(conveyor_consumer_paused); }
 
   std::vector<std::string> subscription() {
     conveyor_partition_list_t* list = nullptr;

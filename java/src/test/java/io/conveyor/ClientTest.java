@@ -3,7 +3,6 @@ package io.conveyor;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -33,15 +32,12 @@ class ClientTest {
   }
 
   static Map<String, String> conf(String... kv) {
-    Map<String, String> m = new HashMap<>();
-    m.put("bootstrap.servers", broker.bootstrapServers());
-    for (int i = 0; i < kv.length; i += 2) m.put(kv[i], kv[i + 1]);
-    return m;
+    return ClientTestSupport.conf(broker.bootstrapServers(), kv);
   }
 
-  static byte[] b(String s) { return s.getBytes(StandardCharsets.UTF_8); }
+  static byte[] b(String s) { return ClientTestSupport.b(s); }
 
-  static String s(byte[] b) { return b == null ? null : new String(b, StandardCharsets.UTF_8); }
+  static String s(byte[] b) { return ClientTestSupport.s(b); }
 
   static List<ConsumerRecord> pollUntil(Consumer c, int n, Duration max) {
     List<ConsumerRecord> out = new ArrayList<>();

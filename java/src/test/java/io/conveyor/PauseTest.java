@@ -2,7 +2,6 @@ package io.conveyor;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -36,15 +35,12 @@ class PauseTest {
   }
 
   static Map<String, String> conf(String... kv) {
-    Map<String, String> m = new HashMap<>();
-    m.put("bootstrap.servers", broker.bootstrapServers());
-    for (int i = 0; i < kv.length; i += 2) m.put(kv[i], kv[i + 1]);
-    return m;
+    return ClientTestSupport.conf(broker.bootstrapServers(), kv);
   }
 
-  static byte[] b(String s) { return s.getBytes(StandardCharsets.UTF_8); }
+  static byte[] b(String s) { return ClientTestSupport.b(s); }
 
-  static String s(byte[] b) { return b == null ? null : new String(b, StandardCharsets.UTF_8); }
+  static String s(byte[] b) { return ClientTestSupport.s(b); }
 
   /** perPartition records "p<partition>-<i>" into each partition, timestamps base + i. */
   static void produce(String topic, int partitions, int perPartition, long base) throws Exception {
